@@ -1,0 +1,52 @@
+"""The `joinedup` command line. Each command lives beside the stage it drives and exposes
+`configure(parser)` and `run(args) -> int`; this module only wires them together and turns
+user errors into one clear line and a documented exit code (see errors.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from joinedup import __version__
+from joinedup.errors import UserError
+
+# command name -> (module with configure/run, one-line help). Modules are imported lazily so that
+# `joinedup --help` stays fast and optional engines are only loaded when used.
+COMMANDS: dict[str, tuple[str, str]] = {}
+
+EPILOG = """exit codes: 0 success; 1 internal error; 2 bad command line; 3 bad input;
+4 a check failed; 5 warehouse or vault problem"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="joinedup",
+        description="Joined-up health and social care intelligence for Health and Wellbeing Boards.",
+        epilog=EPILOG,
+    )
+    parser.add_argument("--version", action="version", version=f"joinedup {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, (module_name, help_text) in COMMANDS.items():
+        module = importlib.import_module(module_name)
+        command = sub.add_parser(name, help=help_text, description=help_text, epilog=EPILOG)
+        module.configure(command)
+        command.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args._run(args) or 0)
+    except UserError as error:
+        print(f"joinedup {args.command}: error: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print(f"joinedup {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
