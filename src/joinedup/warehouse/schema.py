@@ -1,0 +1,76 @@
+"""Warehouse table definitions, derived from the contract (never restated by hand).
+
+Each feed lands as a table of its non-identifying columns, plus pseudo_id, age at each date,
+geography from its own postcode, and lineage. See docs/architecture.md for the rules.
+"""
+
+from __future__ import annotations
+
+from joinedup import contract
+from joinedup.contract import Feed
+
+DUCKDB_TYPES = {
+    "date": "DATE",
+    "datetime": "TIMESTAMP",
+    "integer": "BIGINT",
+    "decimal": "DOUBLE",
+}
+GEOGRAPHY_COLUMNS = (
+    ("postcode_in_area", "BOOLEAN"),
+    ("lsoa_code", "VARCHAR"),
+    ("ward_code", "VARCHAR"),
+    ("locality", "VARCHAR"),
+    ("imd_decile", "BIGINT"),
+)
+LINEAGE_COLUMNS = (
+    ("_row_key", "VARCHAR"),
+    ("_load_id", "BIGINT"),
+    ("_source_file", "VARCHAR"),
+    ("_source_line", "BIGINT"),
+)
+PERSON_TABLE = (("pseudo_id", "VARCHAR"), ("sex", "VARCHAR"), ("birth_month", "VARCHAR"))
+# postcode_lookup lands without its postcode column, as the area's geography.
+GEOGRAPHY_TABLE = "geography"
+
+
+def duckdb_type(column: contract.Column) -> str:
+    return DUCKDB_TYPES.get(column.base_type, "VARCHAR")
+
+
+def warehouse_table_name(feed: Feed) -> str:
+    return GEOGRAPHY_TABLE if feed.name == "postcode_lookup" else feed.name
+
+
+def warehouse_columns(feed: Feed) -> list[tuple[str, str]]:
+    """(name, DuckDB type) of every column the feed's warehouse table holds, in order."""
+    if feed.name == "postcode_lookup":
+        return [(c.name, duckdb_type(c)) for c in feed.columns if c.name != "postcode"]
+    columns = [(c.name, duckdb_type(c)) for c in feed.columns if not c.identifying]
+    if feed.is_reference:
+        return columns
+    if feed.is_person_level:
+        columns.insert(0, ("pseudo_id", "VARCHAR"))
+        columns += [
+            (f"age_at_{c.name}", "INTEGER")
+            for c in feed.columns
+            if c.base_type in ("date", "datetime") and not c.identifying
+        ]
+    if "postcode" in feed.column_names:
+        columns += list(GEOGRAPHY_COLUMNS)
+    return columns + list(LINEAGE_COLUMNS)
+
+
+def create_table_sql(feed: Feed, schema: str | None = None) -> str:
+    name = warehouse_table_name(feed)
+    qualified = f"{schema}.{name}" if schema else name
+    body = ", ".join(f'"{n}" {t}' for n, t in warehouse_columns(feed))
+    return f"CREATE TABLE IF NOT EXISTS {qualified} ({body})"
+
+
+def create_all(con, schema: str | None = None) -> None:
+    """Create every feed table and the person table (if missing) on a DuckDB connection."""
+    for feed in contract.feeds().values():
+        con.execute(create_table_sql(feed, schema))
+    qualified = f"{schema}.person" if schema else "person"
+    body = ", ".join(f"{n} {t}" for n, t in PERSON_TABLE)
+    con.execute(f"CREATE TABLE IF NOT EXISTS {qualified} ({body})")
