@@ -1,0 +1,1 @@
+"""Metrics: the BCF and local metric values, SPC charts and disclosure control."""
