@@ -1,0 +1,63 @@
+"""The months and financial years the marts are built over, and the data window.
+
+The calendar is made in Python and written as a table so the SQL only ever joins dates to
+periods (`event_date BETWEEN month_start AND month_end`): no dialect-specific date formatting.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+CALENDAR_TABLE = "calendar_month"
+
+
+@dataclass(frozen=True)
+class Window:
+    """The days the data covers: whole months from the first event to the last date seen."""
+
+    start: date
+    end: date
+
+
+def financial_year_start(day: date) -> int:
+    return day.year if day.month >= 4 else day.year - 1
+
+
+def financial_year_label(start_year: int) -> str:
+    """'2015/16' for the year starting 1 April 2015 (metrics.md periods)."""
+    return f"{start_year}/{(start_year + 1) % 100:02d}"
+
+
+def month_end(day: date) -> date:
+    next_month = date(day.year + day.month // 12, day.month % 12 + 1, 1)
+    return next_month - timedelta(days=1)
+
+
+def window_of(first_day: date, last_day: date) -> Window:
+    return Window(first_day.replace(day=1), month_end(last_day))
+
+
+def calendar_rows(window: Window) -> list[tuple]:
+    """One row per month of every financial year the window touches (whole years, so that a
+    year's start and end are always its real 1 April and 31 March)."""
+    first_year = financial_year_start(window.start)
+    last_year = financial_year_start(window.end)
+    rows = []
+    for start_year in range(first_year, last_year + 1):
+        label = financial_year_label(start_year)
+        year_start, year_end = date(start_year, 4, 1), date(start_year + 1, 3, 31)
+        for offset in range(12):
+            month = date(start_year + (3 + offset) // 12, (3 + offset) % 12 + 1, 1)
+            rows.append((f"{month:%Y-%m}", month, month_end(month), label, year_start, year_end))
+    return rows
+
+
+def write_calendar(con, window: Window) -> None:
+    con.execute(
+        f"CREATE OR REPLACE TABLE {CALENDAR_TABLE} (month VARCHAR, month_start DATE, "
+        "month_end DATE, financial_year VARCHAR, year_start DATE, year_end DATE)"
+    )
+    con.executemany(
+        f"INSERT INTO {CALENDAR_TABLE} VALUES (?, ?, ?, ?, ?, ?)", calendar_rows(window)
+    )
