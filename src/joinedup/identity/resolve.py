@@ -1,0 +1,282 @@
+"""Resolve identifier records to people: NHS number, then council id, then probabilistic.
+
+1. A record whose NHS number is valid (modulus 11, not all one digit) belongs to the person with
+   that NHS number, created if new.
+2. A record without one whose council person id (la_person_id) has been seen belongs to the
+   person that id was linked to.
+3. The rest are scored by Splink against every identity already known (probabilistic.py).
+   Records sharing a council person id are decided together, on their best score. At or above
+   the upper threshold: linked; below the lower: a new person; in between: held for review with
+   a provisional new person.
+
+Every answer is stored in the vault, so a record seen again gets the same answer, and person
+keys are only ever added (max + 1, in a fixed order), never renumbered.
+
+This module handles identifiable values: never log or print them.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from joinedup.identifiers import is_valid_nhs_number
+from joinedup.identity import probabilistic
+from joinedup.progress import stage
+
+RECORD_SCHEMA = pa.schema(
+    [
+        ("record_id", pa.string()),
+        ("feed", pa.string()),
+        ("nhs_number", pa.string()),
+        ("given_name", pa.string()),
+        ("family_name", pa.string()),
+        ("date_of_birth", pa.date32()),
+        ("sex", pa.string()),
+        ("postcode", pa.string()),
+        ("la_person_id", pa.string()),
+    ]
+)
+IDENTIFIERS = "nhs_number, given_name, family_name, date_of_birth, sex, postcode"
+
+
+def resolve(vault, records: pa.Table, progress: bool = False) -> pa.Table:
+    """Link every record (see module docstring) and return one answer row per record."""
+    incoming = _conform(records)
+    con = vault.con
+    con.register("incoming", incoming)
+    try:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            _stage_new_records(con)
+            if con.execute("SELECT count(*) FROM batch").fetchall()[0][0]:
+                _link_new_records(con, progress)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        return _answers(vault)
+    finally:
+        con.unregister("incoming")
+        con.execute("DROP TABLE IF EXISTS batch")
+        con.execute("DROP TABLE IF EXISTS decided")
+
+
+def _conform(records: pa.Table) -> pa.Table:
+    missing = [name for name in RECORD_SCHEMA.names if name not in records.column_names]
+    if missing:
+        raise ValueError(f"identifier records lack columns: {', '.join(missing)}")
+    table = records.select(RECORD_SCHEMA.names).cast(RECORD_SCHEMA)
+    if len(set(table["record_id"].to_pylist())) != table.num_rows:
+        raise ValueError("identifier records must have unique record_id values")
+    valid = [is_valid_nhs_number(v) for v in table["nhs_number"].to_pylist()]
+    return table.append_column("nhs_number_valid", pa.array(valid, pa.bool_())).append_column(
+        "position", pa.array(range(table.num_rows), pa.int64())
+    )
+
+
+def _stage_new_records(con) -> None:
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE batch AS
+        SELECT * FROM incoming i
+        WHERE NOT EXISTS (SELECT 1 FROM identifier_records r WHERE r.record_id = i.record_id)"""
+    )
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE decided (
+            record_id VARCHAR, person_key BIGINT, link_method VARCHAR, match_weight DOUBLE)"""
+    )
+
+
+def _link_new_records(con, progress: bool) -> None:
+    with stage("identity: NHS numbers and council ids", progress):
+        _link_by_nhs_number(con)
+        _link_by_council_id(con)
+    with stage("identity: probabilistic matching", progress):
+        _link_probabilistically(con)
+    with stage("identity: storing", progress):
+        _store(con)
+        _refresh_canonical_identity(con)
+
+
+def _link_by_nhs_number(con) -> None:
+    con.execute(
+        """INSERT INTO people (person_key, nhs_number)
+        SELECT top.max_key + row_number() OVER (ORDER BY n.nhs_number), n.nhs_number
+        FROM (SELECT DISTINCT nhs_number FROM batch WHERE nhs_number_valid) n
+        CROSS JOIN (SELECT coalesce(max(person_key), 0) AS max_key FROM people) top
+        WHERE NOT EXISTS (SELECT 1 FROM people p WHERE p.nhs_number = n.nhs_number)"""
+    )
+    con.execute(
+        """INSERT INTO decided
+        SELECT b.record_id, p.person_key, 'nhs_number', NULL
+        FROM batch b JOIN people p ON p.nhs_number = b.nhs_number
+        WHERE b.nhs_number_valid"""
+    )
+
+
+def _link_by_council_id(con) -> None:
+    con.execute(
+        """INSERT INTO decided
+        WITH seen AS (
+            SELECT la_person_id, person_key FROM identifier_records
+            WHERE la_person_id IS NOT NULL
+            UNION ALL
+            SELECT b.la_person_id, d.person_key FROM batch b JOIN decided d USING (record_id)
+            WHERE b.la_person_id IS NOT NULL
+        ), council AS (
+            SELECT la_person_id, min(person_key) AS person_key FROM seen GROUP BY la_person_id
+        )
+        SELECT b.record_id, c.person_key, 'council_id', NULL
+        FROM batch b JOIN council c USING (la_person_id)
+        WHERE NOT EXISTS (SELECT 1 FROM decided d WHERE d.record_id = b.record_id)"""
+    )
+
+
+KNOWN_IDENTITIES_SQL = """
+WITH linked AS (
+    SELECT person_key, given_name, family_name, date_of_birth, sex, postcode
+    FROM identifier_records WHERE link_method <> 'held_for_review'
+    UNION
+    SELECT d.person_key, b.given_name, b.family_name, b.date_of_birth, b.sex, b.postcode
+    FROM batch b JOIN decided d USING (record_id)
+)
+SELECT 'k' || CAST(row_number() OVER (
+        ORDER BY l.person_key, l.given_name, l.family_name, l.date_of_birth, l.sex, l.postcode
+    ) AS VARCHAR) AS unique_id,
+    l.person_key, p.nhs_number, l.given_name, l.family_name, l.date_of_birth, l.sex, l.postcode
+FROM linked l JOIN people p USING (person_key)
+WHERE l.date_of_birth IS NOT NULL OR l.family_name IS NOT NULL
+"""
+
+UNRESOLVED_SQL = f"""
+SELECT record_id AS unique_id, {IDENTIFIERS}
+FROM batch b
+WHERE NOT EXISTS (SELECT 1 FROM decided d WHERE d.record_id = b.record_id)
+"""
+
+
+def _link_probabilistically(con) -> None:
+    unresolved = con.sql(UNRESOLVED_SQL).to_arrow_table()
+    if unresolved.num_rows == 0:
+        return
+    known = con.sql(KNOWN_IDENTITIES_SQL).to_arrow_table()
+    known_people = con.execute("SELECT count(*) FROM people").fetchall()[0][0]
+    best = probabilistic.best_candidates(unresolved, known, known_people)
+    con.register("best_candidates", best)
+    try:
+        _decide_groups(con)
+    finally:
+        con.unregister("best_candidates")
+
+
+def _decide_groups(con) -> None:
+    """Records sharing a council person id are decided together, on the group's best score."""
+    upper, lower = probabilistic.UPPER_THRESHOLD, probabilistic.LOWER_THRESHOLD
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE grouped AS
+        SELECT b.record_id,
+            CASE WHEN b.la_person_id IS NULL THEN 'R' || b.record_id
+                 ELSE 'L' || b.la_person_id END AS group_key,
+            c.person_key AS candidate, c.match_weight, c.match_probability
+        FROM batch b LEFT JOIN best_candidates c ON c.unique_id = b.record_id
+        WHERE NOT EXISTS (SELECT 1 FROM decided d WHERE d.record_id = b.record_id)"""
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE group_decisions AS
+        WITH ranked AS (
+            SELECT *, row_number() OVER (
+                PARTITION BY group_key
+                ORDER BY match_probability DESC NULLS LAST, candidate, record_id
+            ) AS rank
+            FROM grouped
+        )
+        SELECT group_key, record_id AS best_record, candidate, match_weight, match_probability,
+            CASE WHEN match_probability >= {upper} THEN 'probabilistic'
+                 WHEN match_probability >= {lower} THEN 'held_for_review'
+                 ELSE 'new_person' END AS link_method
+        FROM ranked WHERE rank = 1"""
+    )
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE new_people AS
+        SELECT g.group_key,
+            top.max_key + row_number() OVER (ORDER BY g.group_key) AS person_key
+        FROM group_decisions g
+        CROSS JOIN (SELECT coalesce(max(person_key), 0) AS max_key FROM people) top
+        WHERE g.link_method <> 'probabilistic'"""
+    )
+    con.execute("INSERT INTO people (person_key) SELECT person_key FROM new_people")
+    con.execute(
+        """INSERT INTO decided
+        SELECT r.record_id, coalesce(n.person_key, g.candidate), g.link_method, g.match_weight
+        FROM grouped r JOIN group_decisions g USING (group_key)
+        LEFT JOIN new_people n USING (group_key)"""
+    )
+    con.execute(
+        """INSERT INTO review_queue
+        SELECT top.max_id + row_number() OVER (ORDER BY g.group_key), g.best_record, g.candidate,
+            n.person_key, g.match_weight, g.match_probability, 'held', NULL
+        FROM group_decisions g JOIN new_people n USING (group_key)
+        CROSS JOIN (SELECT coalesce(max(review_id), 0) AS max_id FROM review_queue) top
+        WHERE g.link_method = 'held_for_review'"""
+    )
+    for table in ("grouped", "group_decisions", "new_people"):
+        con.execute(f"DROP TABLE {table}")
+
+
+def _store(con) -> None:
+    con.execute(
+        """INSERT INTO identifier_records
+        SELECT b.record_id, b.feed, b.nhs_number, b.nhs_number_valid, b.given_name, b.family_name,
+            b.date_of_birth, b.sex, b.postcode, b.la_person_id,
+            d.person_key, d.link_method, d.match_weight, current_timestamp
+        FROM batch b JOIN decided d USING (record_id)"""
+    )
+
+
+def _refresh_canonical_identity(con) -> None:
+    """A person's identity: their gp_register record where there is one (PDS-traced), else the
+    record whose date of birth most of their records agree on; ties by record id."""
+    refresh_people(con, "SELECT DISTINCT person_key FROM decided")
+
+
+def refresh_people(con, person_keys_sql: str) -> None:
+    con.execute(
+        f"""UPDATE people SET given_name = c.given_name, family_name = c.family_name,
+            date_of_birth = c.date_of_birth, sex = c.sex, postcode = c.postcode,
+            identity_feed = c.feed
+        FROM (
+            SELECT *, row_number() OVER (
+                PARTITION BY person_key ORDER BY
+                    CASE WHEN feed = 'gp_register' THEN 0 ELSE 1 END,
+                    CASE WHEN date_of_birth IS NULL THEN 1 ELSE 0 END,
+                    dob_votes DESC, record_id
+            ) AS rank
+            FROM (
+                SELECT *, count(*) OVER (PARTITION BY person_key, date_of_birth) AS dob_votes
+                FROM identifier_records WHERE person_key IN ({person_keys_sql})
+            )
+        ) c
+        WHERE c.rank = 1 AND people.person_key = c.person_key"""
+    )
+
+
+def _answers(vault) -> pa.Table:
+    con = vault.con
+    answers = con.sql(
+        """SELECT n.position, i.record_id, i.person_key, i.link_method, i.match_weight,
+            p.date_of_birth AS person_date_of_birth, p.sex AS person_sex
+        FROM incoming n JOIN identifier_records i USING (record_id)
+        JOIN people p USING (person_key)"""
+    ).to_arrow_table()
+    distinct_keys = sorted(set(answers["person_key"].to_pylist()))
+    con.register("answers", answers)
+    con.register("answer_pseudo_ids", vault.pseudo_id_table(distinct_keys))
+    try:
+        return con.sql(
+            """SELECT a.record_id, a.person_key, s.pseudo_id, a.link_method, a.match_weight,
+                a.person_date_of_birth, a.person_sex
+            FROM answers a JOIN answer_pseudo_ids s USING (person_key)
+            ORDER BY a.position"""
+        ).to_arrow_table()
+    finally:
+        con.unregister("answers")
+        con.unregister("answer_pseudo_ids")
