@@ -5,6 +5,7 @@ from datetime import date
 import duckdb
 import pytest
 
+from joinedup.cli import main
 from joinedup.errors import BadInput, StoreError
 from joinedup.marts import build_marts, spend_per_person
 from joinedup.warehouse import schema
@@ -545,3 +546,12 @@ def test_user_mistakes_get_clear_errors(tmp_path, con):
     empty = duckdb.connect(str(tmp_path / "empty.duckdb"))
     with pytest.raises(StoreError, match="acute_apc"):
         build_marts(empty)
+
+
+def test_the_marts_command_builds_the_warehouse_and_reports_a_missing_one(tmp_path, con, capsys):
+    gp_visit(con, "p1", "2015-05-01")
+    con.close()
+    assert main(["marts", "--warehouse", str(tmp_path / "warehouse.duckdb"), "--quiet"]) == 0
+    assert "1 events" in capsys.readouterr().err
+    assert main(["marts", "--warehouse", str(tmp_path / "nowhere.duckdb")]) == 5
+    assert "does not exist" in capsys.readouterr().err

@@ -14,7 +14,9 @@ from joinedup.errors import UserError
 
 # command name -> (module with configure/run, one-line help). Modules are imported lazily so that
 # `joinedup --help` stays fast and optional engines are only loaded when used.
-COMMANDS: dict[str, tuple[str, str]] = {}
+COMMANDS: dict[str, tuple[str, str]] = {
+    "marts": ("joinedup.marts.command", "build the person timeline and Year of Care cost marts"),
+}
 
 EPILOG = """exit codes: 0 success; 1 internal error; 2 bad command line; 3 bad input;
 4 a check failed; 5 warehouse or vault problem"""

@@ -1,0 +1,24 @@
+"""`joinedup marts --warehouse W`: (re)build the mart tables in a warehouse."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from joinedup.marts.build import build_marts
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--warehouse", required=True, help="the warehouse DuckDB file")
+    parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
+
+
+def run(args: argparse.Namespace) -> int:
+    summary = build_marts(args.warehouse, show_progress=not args.quiet)
+    print(
+        f"marts built for {summary.window.start} to {summary.window.end}: {summary.events} events, "
+        f"{summary.uncosted_events} without a cost, total GBP {summary.total_cost:,.0f}, "
+        f"in {summary.seconds:.1f}s",
+        file=sys.stderr,
+    )
+    return 0
