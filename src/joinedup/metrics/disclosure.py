@@ -1,0 +1,181 @@
+"""Disclosure control for every aggregate output (DESIGN.md tier A).
+
+`round5` (the default, as DESIGN.md and OpenSAFELY's ehrQL `measures/disclosure_control.py`):
+counts 1-7 are suppressed, every other count is rounded to the nearest 5. `midpoint6` is
+OpenSAFELY's "midpoint 6" rounding (docs.opensafely.org, releasing-files: `ceiling(x/6)*6 - 3` for
+x > 0), which keeps zero as zero and is unbiased; its 1-6 -> 3 is a label, not a disclosure, so it
+suppresses nothing.
+
+Each figure is rounded from its own true value: a total is the rounded true total, never the sum
+of rounded parts. Rates and percentages are recomputed from the rounded numerator and denominator.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+METHODS = ("round5", "midpoint6")
+SUPPRESSION_THRESHOLD = 7
+ROUNDING_MULTIPLE = 5
+MIDPOINT_MULTIPLE = 6
+
+# value = numerator / denominator × scale, recomputed after rounding
+RATE_SCALE = {"percent": 100, "per_100k": 100_000}
+
+
+def suppress(n: int) -> int | None:
+    """None for a count of 1 to 7, the count otherwise."""
+    count = _count(n)
+    return None if 1 <= count <= SUPPRESSION_THRESHOLD else count
+
+
+def round_count(n: int, method: str = "round5") -> int | None:
+    """A count after disclosure control: None when suppressed."""
+    count = _count(n)
+    if method == "round5":
+        kept = suppress(count)
+        return None if kept is None else ROUNDING_MULTIPLE * round(kept / ROUNDING_MULTIPLE)
+    if method == "midpoint6":
+        if count == 0:
+            return 0
+        return math.ceil(count / MIDPOINT_MULTIPLE) * MIDPOINT_MULTIPLE - MIDPOINT_MULTIPLE // 2
+    raise ValueError(f"disclosure control method must be one of {METHODS}, not {method!r}")
+
+
+def apply_disclosure_control(metrics: list[dict], method: str = "round5") -> list[dict]:
+    """Disclosure-controlled copies of metric records shaped as metrics.md "Output shape".
+
+    Each copy gains `disclosure_control` (the method) and `suppressed` (the fields set to None,
+    breakdown entries as dotted paths).
+    """
+    if method not in METHODS:
+        raise ValueError(f"disclosure control method must be one of {METHODS}, not {method!r}")
+    return [_controlled_record(record, method) for record in metrics]
+
+
+def _count(n: Any) -> int:
+    if not _is_count(n):
+        raise ValueError(f"a count must be a whole number of 0 or more, not {n!r}")
+    return int(n)
+
+
+def _controlled_record(record: dict, method: str) -> dict:
+    suppressed: list[str] = []
+    unit = record.get("unit")
+    out = _controlled_figures(record, unit, method, suppressed, prefix="")
+    breakdown = record.get("breakdown") or {}
+    if unit != "gbp":
+        out["breakdown"] = _controlled_breakdown(breakdown, unit, method, suppressed, "breakdown")
+    elif record.get("denominator") is not None and out["denominator"] is None:
+        out["breakdown"] = _blanked(breakdown, suppressed, "breakdown")
+    else:
+        # spend breakdowns are money: published when the record's people count is
+        out["breakdown"] = breakdown
+    out["disclosure_control"] = method
+    out["suppressed"] = suppressed
+    return out
+
+
+def _controlled_figures(
+    record: dict, unit: str | None, method: str, suppressed: list[str], prefix: str
+) -> dict:
+    """numerator, denominator and value of one record (or of a breakdown entry that has them)."""
+    if unit == "gbp":
+        return _controlled_money(record, method, suppressed, prefix)
+    out = dict(record)
+    numerator = _rounded(record.get("numerator"), method)
+    denominator = _rounded(record.get("denominator"), method)
+    out["numerator"], out["denominator"] = numerator, denominator
+    out["value"] = _recomputed_value(record, unit, numerator, denominator, method)
+    _note_suppressed(record, out, suppressed, prefix)
+    return out
+
+
+def _controlled_money(record: dict, method: str, suppressed: list[str], prefix: str) -> dict:
+    """Spend (numerator) over people (denominator): money is not rounded, but none of it is
+    published when the people are few enough to be suppressed."""
+    out = dict(record)
+    if record.get("denominator") is None:
+        return out
+    out["denominator"] = _rounded(record["denominator"], method)
+    if out["denominator"] is None:
+        out["numerator"] = out["value"] = None
+    _note_suppressed(record, out, suppressed, prefix)
+    return out
+
+
+def _note_suppressed(record: dict, out: dict, suppressed: list[str], prefix: str) -> None:
+    for field in ("numerator", "denominator", "value"):
+        if record.get(field) is not None and out.get(field) is None:
+            suppressed.append(prefix + field)
+
+
+def _rounded(n: Any, method: str) -> int | None:
+    return None if n is None else round_count(n, method)
+
+
+def _recomputed_value(
+    record: dict, unit: str | None, numerator: int | None, denominator: int | None, method: str
+) -> float | None:
+    if record.get("value") is None:
+        return None
+    if unit == "dsr_per_100k":
+        # A standardised rate is not one numerator over one denominator: publish it only when
+        # its crude count would survive suppression.
+        crude = record.get("numerator")
+        return record["value"] if crude is not None and suppress(crude) is not None else None
+    if unit in RATE_SCALE:
+        return _ratio(numerator, denominator, RATE_SCALE[unit])
+    if record.get("denominator") is None:
+        # a plain count: the value is the count itself
+        return _rounded(record["value"], method)
+    # a count per person (e.g. emergency spells per person in the last year of life)
+    return _ratio(numerator, denominator, 1)
+
+
+def _ratio(numerator: int | None, denominator: int | None, scale: int) -> float | None:
+    if numerator is None or not denominator:
+        return None
+    return numerator / denominator * scale
+
+
+def _controlled_breakdown(
+    breakdown: dict, unit: str | None, method: str, suppressed: list[str], path: str
+) -> dict:
+    out: dict = {}
+    for key, item in breakdown.items():
+        where = f"{path}.{key}"
+        if isinstance(item, dict) and ("numerator" in item or "value" in item):
+            out[key] = _controlled_figures(item, unit, method, suppressed, where + ".")
+        elif isinstance(item, dict):
+            out[key] = _controlled_breakdown(item, unit, method, suppressed, where)
+        elif item is None:
+            out[key] = None
+        elif _is_count(item):
+            out[key] = round_count(item, method)
+            if out[key] is None:
+                suppressed.append(where)
+        else:
+            # a figure that is not a count cannot be recomputed from rounded counts
+            out[key] = None
+            suppressed.append(where)
+    return out
+
+
+def _blanked(breakdown: dict, suppressed: list[str], path: str) -> dict:
+    out: dict = {}
+    for key, item in breakdown.items():
+        where = f"{path}.{key}"
+        if isinstance(item, dict):
+            out[key] = _blanked(item, suppressed, where)
+        else:
+            out[key] = None
+            suppressed.append(where)
+    return out
+
+
+def _is_count(n: Any) -> bool:
+    if isinstance(n, bool) or not isinstance(n, int | float):
+        return False
+    return math.isfinite(n) and n >= 0 and n == int(n)
