@@ -1,0 +1,312 @@
+"""Train, evaluate and score the risk models over a warehouse, and keep them in a model directory:
+`model.joblib` (the fitted models), `model_card.json` and `model_card.md` (data, period,
+performance, limits, intended use), `evaluation.json` and one calibration plot per outcome.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import joblib
+import numpy as np
+
+from joinedup.errors import BadInput, StoreError
+from joinedup.progress import stage
+from joinedup.risk import evaluation, optout
+from joinedup.risk.features import FeatureTable, build_features, social_care_features
+from joinedup.risk.models import RiskModel, fit
+from joinedup.risk.outcomes import OUTCOMES, build_outcomes, outcomes_observable, window_end
+from joinedup.risk.rules import RuleSet
+from joinedup.risk.tiers import WorklistRow, assign_tiers, on_care_plan
+
+PRIMARY_OUTCOME = "emergency_admission"
+MODEL_FILE = "model.joblib"
+CARD_JSON = "model_card.json"
+CARD_MARKDOWN = "model_card.md"
+EVALUATION_FILE = "evaluation.json"
+INTENDED_USE = (
+    "Ranking registered people by their risk of an emergency admission, a permanent admission to "
+    "residential or nursing care, or being in the top 5% by cost over the next 12 months, to "
+    "commission services (tier counts) and to help practice multi-disciplinary teams choose whom "
+    "to review. Decision support only: a clinician reviews every listed person."
+)
+LIMITS = (
+    "Trained and validated on a synthetic area only; recalibrate on local data before use.",
+    "Predicts from recorded activity: people who use few services are under-ranked.",
+    "Registered population only; people with a national data opt-out are excluded.",
+    "Associations, not causes: a high score does not say which intervention will help.",
+    "Outcomes cover 12 months; deaths in the window stay in the denominator.",
+)
+
+
+@dataclass
+class ModelBundle:
+    models: dict[str, RiskModel]
+    without_social_care: dict[str, RiskModel]
+    seed: int
+
+
+@dataclass
+class Cohort:
+    """The usable population at an index date: features, and outcomes when observable."""
+
+    features: FeatureTable
+    outcomes: dict[str, np.ndarray] | None
+    opted_out: int
+
+
+def cohort(con, index: date, for_training: bool, with_outcomes: bool) -> Cohort:
+    table = build_features(con, index)
+    keep = optout.allowed(con, table.pseudo_ids, index, for_training)
+    table = table.select(keep)
+    if len(table) == 0:
+        raise BadInput(f"no registered people without an opt-out at {index.isoformat()}")
+    outcomes = build_outcomes(con, table) if with_outcomes else None
+    return Cohort(table, outcomes, int((~keep).sum()))
+
+
+def require_outcomes(con, index: date) -> None:
+    if not outcomes_observable(con, index):
+        raise BadInput(
+            f"the warehouse does not reach {window_end(index).isoformat()}: outcomes after "
+            f"{index.isoformat()} cannot be observed; choose an earlier index date"
+        )
+
+
+def train(con, train_index: date, seed: int = 0, progress: bool = False) -> ModelBundle:
+    """Fit every outcome's model (and its no-social-care twin) at `train_index`."""
+    require_outcomes(con, train_index)
+    with stage(f"risk: features and outcomes at {train_index}", progress):
+        data = cohort(con, train_index, for_training=True, with_outcomes=True)
+    names = data.features.names
+    health_only = [n for n in names if n not in social_care_features()]
+    models, twins = {}, {}
+    for outcome in OUTCOMES:
+        y = data.outcomes[outcome]
+        if y.min() == y.max():
+            raise BadInput(f"outcome {outcome} has no variation at {train_index}: cannot train")
+        with stage(f"risk: fitting {outcome}", progress):
+            models[outcome] = fit(data.features, outcome, y, names, seed)
+            twins[outcome] = fit(data.features, outcome, y, health_only, seed)
+    return ModelBundle(models, twins, seed)
+
+
+def evaluate(
+    con, bundle: ModelBundle, index: date, rules: RuleSet, plot_dir: Path | None = None
+) -> dict:
+    """Every outcome's performance at `index` (a later date than training, for temporal
+    validation), against the rule list and against the model without social care."""
+    require_outcomes(con, index)
+    data = cohort(con, index, for_training=False, with_outcomes=True)
+    flags = rules.flag(data.features)
+    result = {
+        "index_date": index.isoformat(),
+        "outcome_window_end": window_end(index).isoformat(),
+        "people": len(data.features),
+        "opted_out_excluded": data.opted_out,
+        "rule": {"name": rules.name, "list_size": int(flags.sum())},
+        "outcomes": {},
+    }
+    for outcome in OUTCOMES:
+        y = data.outcomes[outcome]
+        p = bundle.models[outcome].predict(data.features)
+        p_health = bundle.without_social_care[outcome].predict(data.features)
+        result["outcomes"][outcome] = outcome_report(y, p, p_health, flags, bundle.seed)
+        if plot_dir is not None:
+            title = f"{outcome.replace('_', ' ')}, {index.isoformat()}"
+            evaluation.write_calibration_plot(plot_dir / f"calibration_{outcome}.svg", y, p, title)
+    return result
+
+
+def outcome_report(y, p, p_health, flags, seed: int) -> dict:
+    model = evaluation.evaluate_scores(y, p, seed)
+    health = evaluation.evaluate_scores(y, p_health, seed)
+    return {
+        **model,
+        "versus_rule": evaluation.versus_rule(y, p, flags),
+        "without_social_care": {
+            k: health[k] for k in ("discrimination", "calibration", "top_lists")
+        },
+        "social_care_adds": social_care_gain(model, health),
+    }
+
+
+def social_care_gain(model: dict, health: dict) -> dict:
+    def auroc(report: dict) -> float | None:
+        return report["discrimination"]["auroc"] if report["discrimination"] else None
+
+    gain = {"auroc": None}
+    if auroc(model) is not None and auroc(health) is not None:
+        gain["auroc"] = auroc(model) - auroc(health)
+    for name, listed in model["top_lists"].items():
+        before = health["top_lists"][name]["ppv"]
+        gain[f"ppv_{name}"] = None if before is None else listed["ppv"] - before
+    return gain
+
+
+@dataclass
+class Scores:
+    features: FeatureTable
+    scores: dict[str, np.ndarray]
+    tiers: np.ndarray  # by the primary outcome's score
+
+
+def score(con, bundle: ModelBundle, index: date) -> Scores:
+    """Score everyone registered at `index` who has no national data opt-out then."""
+    data = cohort(con, index, for_training=False, with_outcomes=False)
+    scores = {o: m.predict(data.features) for o, m in bundle.models.items()}
+    return Scores(data.features, scores, assign_tiers(scores[PRIMARY_OUTCOME]))
+
+
+def worklists(
+    con,
+    bundle: ModelBundle,
+    scored: Scores,
+    rules: RuleSet,
+    tiers: tuple[str, ...],
+    practice: str | None = None,
+) -> list[WorklistRow]:
+    """People in the given tiers, by practice then score, with reasons and care plan status."""
+    table = scored.features
+    chosen = np.isin(scored.tiers, tiers)
+    if practice is not None:
+        chosen &= table.practices.astype(str) == practice
+    rows = np.flatnonzero(chosen)
+    p = scored.scores[PRIMARY_OUTCOME]
+    rows = rows[np.lexsort((-p[rows], table.practices[rows].astype(str)))]
+    reasons = bundle.models[PRIMARY_OUTCOME].explain(table, rows)
+    planned = on_care_plan(con, table.pseudo_ids[rows], table.index)
+    flagged = rules.flag(table)[rows]
+    return [
+        WorklistRow(
+            practice_code=str(table.practices[r]),
+            pseudo_id=str(table.pseudo_ids[r]),
+            score=float(p[r]),
+            tier=str(scored.tiers[r]),
+            reasons=reason,
+            on_care_plan=bool(plan),
+            rule_flagged=bool(flag),
+        )
+        for r, reason, plan, flag in zip(rows, reasons, planned, flagged, strict=True)
+    ]
+
+
+def model_card(bundle: ModelBundle, validation: dict | None) -> dict:
+    first = bundle.models[PRIMARY_OUTCOME]
+    return {
+        "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "model": "logistic regression (L2, C=1) on standardised log1p counts and flags, "
+        "cubic spline of age; one model per outcome, and a twin without social care features",
+        "intended_use": INTENDED_USE,
+        "data": {
+            "source": "joinedup warehouse: GP register, QOF registers, prescribing, GP "
+            "appointments, acute APC and A&E, community, mental health, ambulance/111/OOH, "
+            "delayed transfers, end-of-life register, adult social care (CLD)",
+            "population": "alive and registered with a practice the day before the index date; "
+            "national data opt-outs excluded",
+            "features": first.features,
+            "social_care_features": social_care_features(),
+        },
+        "period": {
+            "train_index_date": first.trained["index_date"],
+            "train_outcome_window_end": window_end(
+                date.fromisoformat(first.trained["index_date"])
+            ).isoformat(),
+            "validation_index_date": validation["index_date"] if validation else None,
+        },
+        "training": {o: m.trained for o, m in bundle.models.items()},
+        "performance": summary(validation) if validation else None,
+        "limits": list(LIMITS),
+        "random_state": bundle.seed,
+    }
+
+
+def summary(report: dict) -> dict:
+    """Headline figures per outcome for the card and the CLI's text output."""
+    result = {}
+    for outcome, r in report["outcomes"].items():
+        rule = r["versus_rule"]
+        result[outcome] = {
+            "events": r["events"],
+            "auroc": r["discrimination"],
+            "calibration_slope": r["calibration"]["slope"] if r["calibration"] else None,
+            "calibration_intercept": r["calibration"]["intercept"] if r["calibration"] else None,
+            "ppv_top_5%": r["top_lists"]["top_5%"]["ppv"],
+            "sensitivity_top_5%": r["top_lists"]["top_5%"]["sensitivity"],
+            "rule_ppv": rule["rule"]["ppv"],
+            "model_ppv_at_rule_size": rule["model_same_size"]["ppv"],
+            "auroc_without_social_care": (r["without_social_care"]["discrimination"] or {}).get(
+                "auroc"
+            ),
+            "social_care_adds_auroc": r["social_care_adds"]["auroc"],
+        }
+    return result
+
+
+def card_markdown(card: dict) -> str:
+    lines = [
+        "# Risk model card",
+        "",
+        f"Created {card['created_at']}. Model: {card['model']}.",
+        "",
+        "## Intended use",
+        card["intended_use"],
+        "",
+        "## Data",
+        f"- Source: {card['data']['source']}.",
+        f"- Population: {card['data']['population']}.",
+        f"- Features ({len(card['data']['features'])}): {', '.join(card['data']['features'])}.",
+        "",
+        "## Period",
+        f"- Trained at {card['period']['train_index_date']}, outcomes to "
+        f"{card['period']['train_outcome_window_end']} (exclusive).",
+        f"- Validated at {card['period']['validation_index_date']} (temporal validation).",
+        "",
+        "## Performance (validation)",
+        "| outcome | events | AUROC (95% CI) | without social care | slope | intercept "
+        "| PPV top 5% | rule PPV | model PPV at rule size |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for outcome, s in (card["performance"] or {}).items():
+        lines.append(
+            f"| {outcome} | {s['events']} | {_auroc_text(s['auroc'])} | "
+            f"{_num(s['auroc_without_social_care'])} | {_num(s['calibration_slope'])} | "
+            f"{_num(s['calibration_intercept'])} | {_num(s['ppv_top_5%'])} | "
+            f"{_num(s['rule_ppv'])} | {_num(s['model_ppv_at_rule_size'])} |"
+        )
+    lines += ["", "## Limits", *[f"- {limit}" for limit in card["limits"]], ""]
+    return "\n".join(lines)
+
+
+def _num(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def _auroc_text(auroc: dict | None) -> str:
+    if not auroc:
+        return "-"
+    return f"{auroc['auroc']:.3f} ({auroc['ci_low']:.3f}-{auroc['ci_high']:.3f})"
+
+
+def save(model_dir: Path, bundle: ModelBundle, validation: dict | None) -> dict:
+    model_dir.mkdir(parents=True, exist_ok=True)
+    joblib.dump(bundle, model_dir / MODEL_FILE)
+    card = model_card(bundle, validation)
+    (model_dir / CARD_JSON).write_text(json.dumps(card, indent=2), encoding="utf-8")
+    (model_dir / CARD_MARKDOWN).write_text(card_markdown(card), encoding="utf-8")
+    if validation is not None:
+        (model_dir / EVALUATION_FILE).write_text(json.dumps(validation, indent=2), "utf-8")
+    return card
+
+
+def load(model_dir: Path) -> ModelBundle:
+    path = model_dir / MODEL_FILE
+    if not path.is_file():
+        raise StoreError(f"{path}: no trained model here; run `joinedup risk train` first")
+    bundle = joblib.load(path)
+    if not isinstance(bundle, ModelBundle):
+        raise StoreError(f"{path}: not a joinedup risk model")
+    return bundle
