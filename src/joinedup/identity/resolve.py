@@ -159,7 +159,9 @@ def _link_probabilistically(con) -> None:
     if unresolved.num_rows == 0:
         return
     known = con.sql(KNOWN_IDENTITIES_SQL).to_arrow_table()
-    known_people = con.execute("SELECT count(*) FROM people").fetchall()[0][0]
+    known_people = con.execute("SELECT count(*) FROM people WHERE merged_into IS NULL").fetchall()[
+        0
+    ][0]
     best = probabilistic.best_candidates(unresolved, known, known_people)
     con.register("best_candidates", best)
     try:

@@ -17,8 +17,9 @@ from joinedup.errors import StoreError
 from joinedup.identity import keys
 
 SCHEMA = [
-    # One row per person: the key (stable forever) and the canonical identity, from the
-    # PDS-traced gp_register where the person is registered.
+    # One row per person: the key (stable forever, never reused) and the canonical identity,
+    # from the PDS-traced gp_register where the person is registered. A provisional person
+    # merged into another by review keeps its row, with merged_into set.
     """CREATE TABLE IF NOT EXISTS people (
         person_key BIGINT NOT NULL,
         nhs_number VARCHAR,
@@ -27,7 +28,8 @@ SCHEMA = [
         date_of_birth DATE,
         sex VARCHAR,
         postcode VARCHAR,
-        identity_feed VARCHAR
+        identity_feed VARCHAR,
+        merged_into BIGINT
     )""",
     # Every distinct identifier record landing has sent, with the answer it was given.
     """CREATE TABLE IF NOT EXISTS identifier_records (
@@ -71,9 +73,11 @@ class Vault:
         self._key = key
 
     @classmethod
-    def open(cls, path: str | Path) -> Vault:
-        """Open (creating if missing) the vault file and load its pseudonymisation key."""
+    def open(cls, path: str | Path, must_exist: bool = False) -> Vault:
+        """Open (creating if missing, unless must_exist) the vault and load its key."""
         path = Path(path)
+        if must_exist and not path.exists():
+            raise StoreError(f"{path}: no identity vault here")
         key = keys.load_key(path)
         try:
             con = duckdb.connect(str(path))

@@ -1,0 +1,57 @@
+"""Re-point pseudo_ids in the warehouse: every table that has a `pseudo_id` column.
+
+Used by key rotation (every person gets a new pseudo_id) and by review (a provisional person's
+rows move to the person they were accepted as). The caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from joinedup.errors import StoreError
+
+
+def open_warehouse(path: str | Path) -> duckdb.DuckDBPyConnection:
+    path = Path(path)
+    if not path.exists():
+        raise StoreError(f"{path}: no warehouse here")
+    try:
+        return duckdb.connect(str(path))
+    except duckdb.Error as error:
+        raise StoreError(f"{path}: cannot open the warehouse ({type(error).__name__})") from None
+
+
+def pseudo_id_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    rows = con.execute(
+        """SELECT c.table_name FROM information_schema.columns c
+        JOIN information_schema.tables t
+            ON t.table_schema = c.table_schema AND t.table_name = c.table_name
+        WHERE c.column_name = 'pseudo_id' AND t.table_type = 'BASE TABLE'
+            AND c.table_schema = 'main'
+        ORDER BY c.table_name"""
+    ).fetchall()
+    return [name for (name,) in rows]
+
+
+def repoint(con: duckdb.DuckDBPyConnection, mapping: pa.Table) -> dict[str, int]:
+    """Replace old_pseudo_id by new_pseudo_id in every pseudo_id table; rows changed per table."""
+    con.register("pseudo_id_map", mapping)
+    try:
+        return {table: _repoint_table(con, table) for table in pseudo_id_tables(con)}
+    finally:
+        con.unregister("pseudo_id_map")
+
+
+def _repoint_table(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    (changed,) = con.execute(
+        f"""UPDATE "{table}" SET pseudo_id = m.new_pseudo_id FROM pseudo_id_map m
+        WHERE "{table}".pseudo_id = m.old_pseudo_id"""
+    ).fetchall()[0]
+    return int(changed)
+
+
+def mapping_table(old: list[str], new: list[str]) -> pa.Table:
+    return pa.table({"old_pseudo_id": pa.array(old, pa.string()), "new_pseudo_id": new})
