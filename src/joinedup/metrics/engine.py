@@ -1,0 +1,701 @@
+"""The metric engine: every metric of `../shared/metrics.md` as SQL over the warehouse.
+
+Each metric is one query built from common table expressions in engine-neutral SQL (standard
+joins, EXISTS, window functions, `INTERVAL 'n' DAY`), so that it could run on Spark SQL; the one
+DuckDB-specific expression, a difference in days, is `_days_between`. Reporting periods enter
+every query as an inline VALUES table, so one join serves months, quarters and years alike.
+Python only fills empty periods with zeros and divides numerators by denominators.
+
+`reference.py` computes the same figures in plain Python; the spec tests hold the two together.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from joinedup import contract
+from joinedup.errors import StoreError, UserError
+from joinedup.metrics import periods as P
+from joinedup.warehouse.schema import warehouse_table_name
+
+EMERGENCY_METHODS = ("21", "22", "23", "24", "25", "28", "2A", "2B", "2C", "2D")
+MATERNITY_SPECIALTIES = ("501", "560")
+MENTAL_HEALTH_SPECIALTIES = tuple(str(code) for code in range(700, 716))
+PERMANENT_CARE_TYPES = ("LTS_RESIDENTIAL", "LTS_NURSING")
+FALLS_WEIGHTS = {
+    "65-69": 5500,
+    "70-74": 5000,
+    "75-79": 4000,
+    "80-84": 2500,
+    "85-89": 1500,
+    "90+": 1000,
+}
+DEMENTIA_EXPECTED_PREVALENCE = 0.071
+DEFAULT_EXPERIENCE_QUESTION = "GPPS_LTC_SUPPORT"
+# Tables whose first date says when activity happened: they set the months the data covers.
+ACTIVITY_DATES = (
+    ("acute_apc", "admission_date"),
+    ("acute_ae", "arrival_datetime"),
+    ("urgent_care_contacts", "contact_datetime"),
+    ("community_contacts", "contact_date"),
+    ("mental_health_contacts", "contact_date"),
+    ("gp_appointments", "appointment_date"),
+    ("delayed_transfers", "ready_date"),
+    ("deaths", "date_of_death"),
+)
+
+
+@dataclass(frozen=True)
+class Metric:
+    id: str
+    grains: tuple[str, ...]
+    unit: str
+
+
+METRICS = {
+    m.id: m
+    for m in (
+        Metric("nel_admissions", ("month", "quarter", "year"), "count"),
+        Metric("nel_admissions_rate", ("month", "quarter", "year"), "per_100k"),
+        Metric("res_admissions_65", ("month", "year"), "per_100k"),
+        Metric("reablement_91d", ("year",), "percent"),
+        Metric("dtoc_days", ("month",), "per_100k"),
+        Metric("patient_experience", ("month", "quarter", "year"), "percent"),
+        Metric("falls_65", ("year",), "dsr_per_100k"),
+        Metric("readmissions_30d", ("month", "year"), "percent"),
+        Metric("dementia_dx_rate", ("month",), "percent"),
+        Metric("ae_attendances", ("month",), "count"),
+        Metric("ae_conversion", ("month",), "percent"),
+        Metric("care_home_emergencies", ("month",), "count"),
+        Metric("eol_home_deaths", ("year",), "percent"),
+        Metric("eol_admissions", ("year",), "count"),
+    )
+}
+
+
+def record(metric_id, period: P.Period, numerator, denominator, value, breakdown=None) -> dict:
+    """One metric value in the output shape of metrics.md."""
+    return {
+        "id": metric_id,
+        "period": period.label,
+        "grain": period.grain,
+        "numerator": numerator,
+        "denominator": denominator,
+        "value": value,
+        "unit": METRICS[metric_id].unit,
+        "breakdown": breakdown or {},
+    }
+
+
+def ratio(numerator, denominator, scale: float):
+    return None if not denominator else numerator / denominator * scale
+
+
+# --- SQL building blocks -------------------------------------------------------------------
+
+
+def _quoted(values: Iterable[str]) -> str:
+    return ", ".join(f"'{v}'" for v in values)
+
+
+def _plus_days(expression: str, days: int) -> str:
+    return f"CAST({expression} + INTERVAL '{days}' DAY AS DATE)"
+
+
+def _days_between(first: str, last: str) -> str:
+    """Days from first to last (DuckDB; Spark SQL spells it datediff(last, first))."""
+    return f"date_diff('day', {first}, {last})"
+
+
+EMERGENCY = f"admission_method IN ({_quoted(EMERGENCY_METHODS)})"
+DISCHARGED_ALIVE = (
+    "discharge_date IS NOT NULL AND COALESCE(discharge_method, '') <> '4'"
+    " AND COALESCE(discharge_destination, '') <> '79'"
+)
+PERMANENT_CARE = (
+    f"event_type = 'SERVICE' AND service_type IN ({_quoted(PERMANENT_CARE_TYPES)})"
+    " AND placement_type = 'PERMANENT'"
+)
+
+
+def _in_permanent_care(alias: str, day: str) -> str:
+    return (
+        f"EXISTS (SELECT 1 FROM social_care_events c WHERE c.pseudo_id = {alias}.pseudo_id"
+        f" AND c.{PERMANENT_CARE.replace(' AND ', ' AND c.')}"
+        f" AND c.event_start_date <= {day}"
+        f" AND (c.event_end_date IS NULL OR c.event_end_date >= {day}))"
+    )
+
+
+def _periods_cte(periods: list[P.Period]) -> str:
+    rows = ",\n    ".join(
+        f"('{p.grain}', '{p.label}', DATE '{p.start}', DATE '{p.end}', {p.population_year})"
+        for p in periods
+    )
+    return (
+        f"periods AS (SELECT * FROM (VALUES\n    {rows}\n  )"
+        " AS t(grain, period, start_date, end_date, pop_year))"
+    )
+
+
+def _resident(
+    name: str, source: str, event_date: str, where: str = "TRUE", own_postcode=True
+) -> str:
+    """CTEs ending in `name`: the rows of `source` (a table or CTE) matching `where` whose person
+    was resident at `event_date` (metrics.md "Resident"): the row's own postcode_in_area, or when
+    it is null the postcode of the person's latest gp_register row registered on or before the
+    event date (rows registered that same latest day count as resident if any of them is)."""
+    own = "t.postcode_in_area" if own_postcode else "CAST(NULL AS BOOLEAN)"
+    return f"""{name}_rows AS (
+  SELECT t.*, {event_date} AS event_date, {own} AS own_in_area FROM {source} t WHERE {where}),
+{name}_registrations AS (
+  SELECT n.pseudo_id, n.event_date, g.registration_date, g.postcode_in_area,
+         MAX(g.registration_date) OVER (PARTITION BY n.pseudo_id, n.event_date) AS latest
+  FROM (SELECT DISTINCT pseudo_id, event_date FROM {name}_rows WHERE own_in_area IS NULL) n
+  JOIN gp_register g ON g.pseudo_id = n.pseudo_id AND g.registration_date <= n.event_date),
+{name}_fallback AS (
+  SELECT pseudo_id, event_date, MAX(CASE WHEN postcode_in_area THEN 1 ELSE 0 END) AS in_area
+  FROM {name}_registrations WHERE registration_date = latest GROUP BY pseudo_id, event_date),
+{name} AS (
+  SELECT r.* FROM {name}_rows r
+  LEFT JOIN {name}_fallback f ON f.pseudo_id = r.pseudo_id AND f.event_date = r.event_date
+  WHERE COALESCE(r.own_in_area, f.in_area = 1, FALSE))"""
+
+
+POPULATION_CTE = """area_population AS (
+  SELECT year, age_band, SUM(population) AS population FROM population
+  WHERE area_code IN (SELECT ward_code FROM geography) GROUP BY year, age_band),
+bands AS (
+  SELECT year, age_band, population,
+    CAST(CASE WHEN age_band LIKE '%+' THEN REPLACE(age_band, '+', '')
+              ELSE SUBSTR(age_band, 1, POSITION('-' IN age_band) - 1) END AS INTEGER) AS age_from,
+    CASE WHEN age_band LIKE '%+' THEN NULL
+         ELSE CAST(SUBSTR(age_band, POSITION('-' IN age_band) + 1) AS INTEGER) END AS age_to
+  FROM area_population)"""
+
+
+def _population_aged(min_age: int) -> str:
+    """Population aged min_age+ for `b.year`; a band straddling min_age counts pro rata, rounded."""
+    return (
+        f"SUM(CASE WHEN age_from >= {min_age} THEN population"
+        f" WHEN age_to >= {min_age}"
+        f" THEN ROUND(population * (age_to - {min_age} + 1.0) / (age_to - age_from + 1.0))"
+        " ELSE 0 END)"
+    )
+
+
+# --- the engine ------------------------------------------------------------------------------
+
+
+class Engine:
+    """Runs metric queries on one warehouse connection for a fixed list of periods."""
+
+    def __init__(self, con, periods: list[P.Period]) -> None:
+        self.con = con
+        self.periods = periods
+
+    def of_grains(self, grains: tuple[str, ...]) -> list[P.Period]:
+        return [p for p in self.periods if p.grain in grains]
+
+    def query(self, ctes: list[str], select: str) -> list[tuple]:
+        sql = "WITH " + ",\n".join([_periods_cte(self.periods), *ctes]) + "\n" + select
+        try:
+            return self.con.execute(sql).fetchall()
+        except duckdb.Error as error:
+            raise StoreError(f"a metric query failed on this warehouse: {error}") from error
+
+    def by_period(self, ctes: list[str], select: str) -> dict[str, tuple]:
+        """Rows keyed by their first column, the period label."""
+        return {row[0]: row[1:] for row in self.query(ctes, select)}
+
+    def population(self) -> dict[int, dict[str, int]]:
+        """Area population by year: all ages, aged 18+ and aged 65+."""
+        rows = self.con.execute(
+            f"WITH {POPULATION_CTE} SELECT year, SUM(population), {_population_aged(18)},"
+            f" {_population_aged(65)} FROM bands GROUP BY year"
+        ).fetchall()
+        return {int(year): {"all": int(a), "18+": int(b), "65+": int(c)} for year, a, b, c in rows}
+
+    def band_population(self) -> dict[tuple[int, str], int]:
+        rows = self.con.execute(
+            f"WITH {POPULATION_CTE} SELECT year, age_band, population FROM bands"
+        )
+        return {(int(y), band): int(n) for y, band, n in rows.fetchall()}
+
+
+def nel_admissions(engine: Engine) -> list[dict]:
+    general_and_acute = (
+        f"{EMERGENCY} AND main_specialty NOT IN"
+        f" ({_quoted(MATERNITY_SPECIALTIES + MENTAL_HEALTH_SPECIALTIES)})"
+    )
+    counts = engine.by_period(
+        [_resident("nel", "acute_apc", "admission_date", general_and_acute)],
+        "SELECT p.period, COUNT(*) FROM periods p"
+        " JOIN nel n ON n.admission_date BETWEEN p.start_date AND p.end_date GROUP BY p.period",
+    )
+    population = engine.population()
+    records = []
+    for period in engine.of_grains(METRICS["nel_admissions"].grains):
+        count = counts.get(period.label, (0,))[0]
+        people = population.get(period.population_year, {}).get("all")
+        records.append(record("nel_admissions", period, count, None, count))
+        records.append(
+            record("nel_admissions_rate", period, count, people, ratio(count, people, 100_000))
+        )
+    return records
+
+
+def res_admissions_65(engine: Engine) -> list[dict]:
+    day_before = _plus_days("a.event_start_date", -1)
+    counts = engine.by_period(
+        [
+            _resident(
+                "placements",
+                "social_care_events",
+                "event_start_date",
+                f"{PERMANENT_CARE} AND age_at_event_start_date >= 65",
+            ),
+            "admissions AS (SELECT a.pseudo_id, a.event_start_date FROM placements a"
+            f" WHERE NOT {_in_permanent_care('a', day_before)})",
+        ],
+        "SELECT p.period, COUNT(DISTINCT a.pseudo_id) FROM periods p"
+        " JOIN admissions a ON a.event_start_date BETWEEN p.start_date AND p.end_date"
+        " GROUP BY p.period",
+    )
+    population = engine.population()
+    records = []
+    for period in engine.of_grains(METRICS["res_admissions_65"].grains):
+        people = counts.get(period.label, (0,))[0]
+        older = population.get(period.population_year, {}).get("65+")
+        records.append(
+            record("res_admissions_65", period, people, older, ratio(people, older, 100_000))
+        )
+    return records
+
+
+def reablement_91d(engine: Engine) -> list[dict]:
+    day_d = _plus_days("c.discharge_date", 91)
+    ctes = [
+        _resident(
+            "discharges",
+            "acute_apc",
+            "admission_date",
+            f"{DISCHARGED_ALIVE} AND age_at_discharge_date >= 65",
+        ),
+        "reablement_starts AS ("
+        " SELECT pseudo_id, event_start_date AS start_date FROM social_care_events"
+        " WHERE event_type = 'SERVICE' AND service_type = 'STS_REABLEMENT'"
+        " UNION ALL SELECT pseudo_id, contact_date FROM community_contacts"
+        " WHERE service IN ('INTERMEDIATE_CARE', 'REHABILITATION'))",
+        "qualifying AS ("
+        " SELECT p.period, d.pseudo_id, d.discharge_date FROM periods p JOIN discharges d"
+        f" ON d.discharge_date >= {_plus_days('p.start_date', 183)}"  # 1 October
+        f" AND d.discharge_date <= {_plus_days('p.start_date', 274)}"  # 31 December
+        " WHERE p.grain = 'year' AND EXISTS (SELECT 1 FROM reablement_starts s"
+        " WHERE s.pseudo_id = d.pseudo_id AND s.start_date >= d.discharge_date"
+        f" AND s.start_date <= {_plus_days('d.discharge_date', 7)}))",
+        "cohort AS (SELECT period, pseudo_id, MIN(discharge_date) AS discharge_date"
+        " FROM qualifying GROUP BY period, pseudo_id)",
+        "outcomes AS (SELECT c.period, CASE WHEN"
+        " NOT EXISTS (SELECT 1 FROM deaths x WHERE x.pseudo_id = c.pseudo_id"
+        f"  AND x.date_of_death <= {day_d})"
+        " AND NOT EXISTS (SELECT 1 FROM acute_apc h WHERE h.pseudo_id = c.pseudo_id"
+        f"  AND h.admission_date <= {day_d}"
+        f"  AND (h.discharge_date IS NULL OR h.discharge_date > {day_d}))"
+        f" AND NOT {_in_permanent_care('c', day_d)} THEN 1 ELSE 0 END AS at_home FROM cohort c)",
+    ]
+    counts = engine.by_period(
+        ctes, "SELECT period, COUNT(*), SUM(at_home) FROM outcomes GROUP BY period"
+    )
+    records = []
+    for period in engine.of_grains(("year",)):
+        cohort, at_home = counts.get(period.label, (0, 0))
+        records.append(
+            record("reablement_91d", period, at_home, cohort, ratio(at_home, cohort, 100))
+        )
+    return records
+
+
+def dtoc_days(engine: Engine) -> list[dict]:
+    # An episode covers [ready_date, transfer_date); an open one runs to the end of the period.
+    after_period = _plus_days("p.end_date", 1)
+    rows = engine.query(
+        [
+            _resident("delays", "delayed_transfers", "ready_date", "age_at_ready_date >= 18"),
+            "delay_days AS (SELECT p.period, d.agency, d.reason,"
+            f" {_days_between('CASE WHEN d.ready_date > p.start_date THEN d.ready_date ELSE p.start_date END', f'CASE WHEN d.transfer_date IS NOT NULL AND d.transfer_date < {after_period} THEN d.transfer_date ELSE {after_period} END')} AS days"
+            " FROM periods p JOIN delays d ON d.ready_date <= p.end_date"
+            " AND (d.transfer_date IS NULL OR d.transfer_date > p.start_date)"
+            " WHERE p.grain = 'month')",
+        ],
+        "SELECT period, agency, reason, SUM(days) FROM delay_days GROUP BY period, agency, reason",
+    )
+    days: dict[str, dict[str, dict[str, int]]] = defaultdict(
+        lambda: {"agency": defaultdict(int), "reason": defaultdict(int)}
+    )
+    for period, agency, reason, total in rows:
+        days[period]["agency"][agency] += int(total)
+        days[period]["reason"][reason] += int(total)
+    population = engine.population()
+    records = []
+    for period in engine.of_grains(("month",)):
+        split = days.get(period.label, {"agency": {}, "reason": {}})
+        total = sum(split["agency"].values())
+        adults = population.get(period.population_year, {}).get("18+")
+        breakdown = {name: dict(sorted(counts.items())) for name, counts in split.items()}
+        records.append(
+            record("dtoc_days", period, total, adults, ratio(total, adults, 100_000), breakdown)
+        )
+    return records
+
+
+def patient_experience(engine: Engine, question: str = DEFAULT_EXPERIENCE_QUESTION) -> list[dict]:
+    rows = engine.con.execute(
+        "SELECT period, positive_responses, total_responses FROM experience_survey"
+        " WHERE question_id = ?",
+        [question],
+    ).fetchall()
+    records = []
+    for label, positive, total in rows:
+        try:
+            period = P.parse(label)
+        except ValueError as error:
+            raise StoreError(f"experience_survey: {error}") from error
+        records.append(
+            record("patient_experience", period, positive, total, ratio(positive, total, 100))
+        )
+    return records
+
+
+def falls_65(engine: Engine) -> list[dict]:
+    # A W00-W19 code among the ';'-separated secondary codes: one of them starts W0 or W1.
+    secondary = "(';' || UPPER(REPLACE(COALESCE(secondary_diagnoses, ''), ' ', '')))"
+    injury_by_fall = (
+        f"{EMERGENCY} AND age_at_admission_date >= 65"
+        " AND UPPER(SUBSTR(primary_diagnosis, 1, 1)) IN ('S', 'T')"
+        f" AND ({secondary} LIKE '%;W0%' OR {secondary} LIKE '%;W1%')"
+    )
+    band = (
+        "CASE WHEN age_at_admission_date >= 90 THEN '90+' ELSE"
+        " CAST(age_at_admission_date - MOD(age_at_admission_date, 5) AS VARCHAR) || '-' ||"
+        " CAST(age_at_admission_date - MOD(age_at_admission_date, 5) + 4 AS VARCHAR) END"
+    )
+    rows = engine.query(
+        [_resident("falls", "acute_apc", "admission_date", injury_by_fall)],
+        f"SELECT p.period, {band} AS band, COUNT(*) FROM periods p"
+        " JOIN falls f ON f.admission_date BETWEEN p.start_date AND p.end_date"
+        " WHERE p.grain = 'year' GROUP BY p.period, band",
+    )
+    counts: dict[str, dict[str, int]] = defaultdict(dict)
+    for period, band_label, count in rows:
+        counts[period][band_label] = count
+    population = engine.population()
+    band_population = engine.band_population()
+    records = []
+    for period in engine.of_grains(("year",)):
+        by_band = {b: counts[period.label].get(b, 0) for b in FALLS_WEIGHTS}
+        pops = {b: band_population.get((period.population_year, b)) for b in FALLS_WEIGHTS}
+        older = population.get(period.population_year, {}).get("65+")
+        records.append(
+            record(
+                "falls_65",
+                period,
+                sum(by_band.values()),
+                older,
+                directly_standardised_rate(by_band, pops),
+                {"age_band": by_band},
+            )
+        )
+    return records
+
+
+def directly_standardised_rate(counts: dict[str, int], pops: dict[str, int | None]):
+    """sum(count/pop x weight) / sum(weight) x 100,000 over the falls age bands; None without
+    a population for every band."""
+    if any(not pops[band] for band in FALLS_WEIGHTS):
+        return None
+    weighted = sum(counts[band] / pops[band] * w for band, w in FALLS_WEIGHTS.items())
+    return weighted / sum(FALLS_WEIGHTS.values()) * 100_000
+
+
+def readmissions_30d(engine: Engine) -> list[dict]:
+    ctes = [
+        _resident(
+            "index_spells",
+            "acute_apc",
+            "admission_date",
+            f"{DISCHARGED_ALIVE} AND main_specialty NOT IN ({_quoted(MATERNITY_SPECIALTIES)})",
+        ),
+        _resident("emergency_spells", "acute_apc", "admission_date", EMERGENCY),
+        "followed AS (SELECT i.discharge_date, CASE WHEN EXISTS (SELECT 1 FROM emergency_spells e"
+        " WHERE e.pseudo_id = i.pseudo_id"
+        " AND NOT (e.provider_code = i.provider_code AND e.spell_id = i.spell_id)"
+        " AND e.admission_date >= i.discharge_date"
+        f" AND e.admission_date <= {_plus_days('i.discharge_date', 29)}) THEN 1 ELSE 0 END"
+        " AS readmitted FROM index_spells i)",
+    ]
+    counts = engine.by_period(
+        ctes,
+        "SELECT p.period, COUNT(*), SUM(f.readmitted) FROM periods p"
+        " JOIN followed f ON f.discharge_date BETWEEN p.start_date AND p.end_date"
+        " GROUP BY p.period",
+    )
+    records = []
+    for period in engine.of_grains(METRICS["readmissions_30d"].grains):
+        discharges, readmitted = counts.get(period.label, (0, 0))
+        records.append(
+            record(
+                "readmissions_30d",
+                period,
+                int(readmitted),
+                discharges,
+                ratio(readmitted, discharges, 100),
+            )
+        )
+    return records
+
+
+def dementia_dx_rate(engine: Engine) -> list[dict]:
+    # Whole years at month end from the birth month, as HES ages people without a day of birth.
+    age = (
+        "EXTRACT(YEAR FROM r.month_end) - CAST(SUBSTR(pe.birth_month, 1, 4) AS INTEGER)"
+        " - CASE WHEN EXTRACT(MONTH FROM r.month_end)"
+        " < CAST(SUBSTR(pe.birth_month, 6, 2) AS INTEGER) THEN 1 ELSE 0 END"
+    )
+    ctes = [
+        "registered AS (SELECT DISTINCT p.period, p.end_date AS month_end, g.pseudo_id"
+        " FROM periods p JOIN gp_register g ON g.registration_date <= p.end_date"
+        " AND (g.deregistration_date IS NULL OR g.deregistration_date > p.end_date)"
+        " JOIN practices pr ON pr.practice_code = g.practice_code WHERE p.grain = 'month')",
+        "registered_65 AS (SELECT r.period, r.month_end, r.pseudo_id FROM registered r"
+        f" JOIN person pe ON pe.pseudo_id = r.pseudo_id WHERE {age} >= 65"
+        " AND NOT EXISTS (SELECT 1 FROM deaths x WHERE x.pseudo_id = r.pseudo_id"
+        " AND x.date_of_death <= r.month_end))",
+        _resident("resident_65", "registered_65", "month_end", own_postcode=False),
+        "diagnosed AS (SELECT r.period, CASE WHEN EXISTS (SELECT 1 FROM gp_conditions c"
+        " WHERE c.pseudo_id = r.pseudo_id AND c.condition = 'DEM'"
+        " AND c.diagnosed_date <= r.month_end"
+        " AND (c.resolved_date IS NULL OR c.resolved_date > r.month_end)) THEN 1 ELSE 0 END"
+        " AS has_dementia FROM resident_65 r)",
+    ]
+    counts = engine.by_period(
+        ctes, "SELECT period, COUNT(*), SUM(has_dementia) FROM diagnosed GROUP BY period"
+    )
+    records = []
+    for period in engine.of_grains(("month",)):
+        registered, diagnosed = counts.get(period.label, (0, 0))
+        expected = registered * DEMENTIA_EXPECTED_PREVALENCE
+        records.append(
+            record(
+                "dementia_dx_rate",
+                period,
+                int(diagnosed),
+                expected,
+                ratio(diagnosed, expected, 100),
+            )
+        )
+    return records
+
+
+def ae_attendances(engine: Engine) -> list[dict]:
+    rows = engine.query(
+        [_resident("attendances", "acute_ae", "CAST(arrival_datetime AS DATE)")],
+        "SELECT p.period, COALESCE(a.from_care_home, 'unknown') AS from_care_home, COUNT(*),"
+        " SUM(CASE WHEN a.disposal = 'ADM' THEN 1 ELSE 0 END) FROM periods p"
+        " JOIN attendances a ON a.event_date BETWEEN p.start_date AND p.end_date"
+        " WHERE p.grain = 'month' GROUP BY p.period, COALESCE(a.from_care_home, 'unknown')",
+    )
+    by_origin: dict[str, dict[str, int]] = defaultdict(dict)
+    admitted: dict[str, int] = defaultdict(int)
+    for period, origin, count, adm in rows:
+        by_origin[period][origin] = count
+        admitted[period] += int(adm)
+    records = []
+    for period in engine.of_grains(("month",)):
+        origins = dict(sorted(by_origin[period.label].items()))
+        total = sum(origins.values())
+        adm = admitted[period.label]
+        records.append(
+            record("ae_attendances", period, total, None, total, {"from_care_home": origins})
+        )
+        records.append(record("ae_conversion", period, adm, total, ratio(adm, total, 100)))
+    return records
+
+
+def care_home_emergencies(engine: Engine) -> list[dict]:
+    rows = engine.query(
+        [
+            _resident("ae", "acute_ae", "CAST(arrival_datetime AS DATE)", "from_care_home = 'Y'"),
+            _resident(
+                "ambulance",
+                "urgent_care_contacts",
+                "CAST(contact_datetime AS DATE)",
+                "service = 'AMBULANCE' AND from_care_home = 'Y'",
+            ),
+            "care_home_events AS (SELECT 'ae' AS source, event_date FROM ae"
+            " UNION ALL SELECT 'ambulance', event_date FROM ambulance)",
+        ],
+        "SELECT p.period, e.source, COUNT(*) FROM periods p"
+        " JOIN care_home_events e ON e.event_date BETWEEN p.start_date AND p.end_date"
+        " WHERE p.grain = 'month' GROUP BY p.period, e.source",
+    )
+    by_source: dict[str, dict[str, int]] = defaultdict(lambda: {"ae": 0, "ambulance": 0})
+    for period, source, count in rows:
+        by_source[period][source] = count
+    records = []
+    for period in engine.of_grains(("month",)):
+        sources = by_source[period.label]
+        total = sum(sources.values())
+        records.append(
+            record("care_home_emergencies", period, total, None, total, {"source": dict(sources)})
+        )
+    return records
+
+
+def _resident_deaths() -> list[str]:
+    return [
+        _resident("resident_deaths", "deaths", "date_of_death", own_postcode=False),
+        "deaths_in_year AS (SELECT p.period, d.pseudo_id, d.date_of_death, d.place_of_death,"
+        " CASE WHEN EXISTS (SELECT 1 FROM eol_register e WHERE e.pseudo_id = d.pseudo_id"
+        " AND e.added_date <= d.date_of_death) THEN 1 ELSE 0 END AS on_register"
+        " FROM periods p JOIN resident_deaths d"
+        " ON d.date_of_death BETWEEN p.start_date AND p.end_date WHERE p.grain = 'year')",
+    ]
+
+
+def eol_home_deaths(engine: Engine) -> list[dict]:
+    at_home = "CASE WHEN place_of_death IN ('HOME', 'CARE_HOME') THEN 1 ELSE 0 END"
+    counts = engine.by_period(
+        _resident_deaths(),
+        f"SELECT period, COUNT(*), SUM({at_home}), SUM(on_register), SUM(on_register * {at_home})"
+        " FROM deaths_in_year GROUP BY period",
+    )
+    records = []
+    for period in engine.of_grains(("year",)):
+        deaths, home, registered, registered_home = (
+            int(v) for v in counts.get(period.label, (0,) * 4)
+        )
+        on_register = {
+            "numerator": registered_home,
+            "denominator": registered,
+            "value": ratio(registered_home, registered, 100),
+        }
+        records.append(
+            record(
+                "eol_home_deaths",
+                period,
+                home,
+                deaths,
+                ratio(home, deaths, 100),
+                {"eol_register": on_register},
+            )
+        )
+    return records
+
+
+def eol_admissions(engine: Engine) -> list[dict]:
+    spells = (
+        "SELECT COUNT(*) FROM acute_apc s WHERE s.pseudo_id = d.pseudo_id AND s."
+        + EMERGENCY
+        + f" AND s.admission_date >= {_plus_days('d.date_of_death', -365)}"
+        " AND s.admission_date <= d.date_of_death"
+    )
+    counts = engine.by_period(
+        _resident_deaths(),
+        f"SELECT d.period, COUNT(*), SUM(({spells})) FROM deaths_in_year d"
+        " WHERE d.on_register = 1 GROUP BY d.period",
+    )
+    records = []
+    for period in engine.of_grains(("year",)):
+        people, spell_count = (int(v) for v in counts.get(period.label, (0, 0)))
+        records.append(
+            record("eol_admissions", period, spell_count, people, ratio(spell_count, people, 1))
+        )
+    return records
+
+
+CALCULATIONS: dict[str, Callable[[Engine], list[dict]]] = {
+    "nel_admissions": nel_admissions,
+    "nel_admissions_rate": nel_admissions,
+    "res_admissions_65": res_admissions_65,
+    "reablement_91d": reablement_91d,
+    "dtoc_days": dtoc_days,
+    "patient_experience": patient_experience,
+    "falls_65": falls_65,
+    "readmissions_30d": readmissions_30d,
+    "dementia_dx_rate": dementia_dx_rate,
+    "ae_attendances": ae_attendances,
+    "ae_conversion": ae_attendances,
+    "care_home_emergencies": care_home_emergencies,
+    "eol_home_deaths": eol_home_deaths,
+    "eol_admissions": eol_admissions,
+}
+
+
+def covered_months(con) -> tuple[str, str] | None:
+    """First and last month of activity in the warehouse (ACTIVITY_DATES), or None when empty."""
+    dates = " UNION ALL ".join(
+        f"SELECT CAST({column} AS DATE) AS day FROM {table}" for table, column in ACTIVITY_DATES
+    )
+    first, last = con.execute(f"SELECT MIN(day), MAX(day) FROM ({dates}) t").fetchone()
+    if first is None:
+        return None
+    return f"{first:%Y-%m}", f"{last:%Y-%m}"
+
+
+def check_metric_ids(metric_ids: Iterable[str] | None) -> list[str]:
+    if metric_ids is None:
+        return list(METRICS)
+    unknown = sorted(set(metric_ids) - set(METRICS))
+    if unknown:
+        raise UserError(f"unknown metric {', '.join(unknown)}; known: {', '.join(METRICS)}")
+    return [m for m in METRICS if m in set(metric_ids)]
+
+
+def open_warehouse(con_or_path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to a warehouse file with every contract table, or the given one."""
+    if not isinstance(con_or_path, str | Path):
+        return con_or_path
+    path = Path(con_or_path)
+    if not path.is_file():
+        raise StoreError(f"{path}: no such warehouse file")
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as error:
+        raise StoreError(f"{path}: cannot open the warehouse ({error})") from error
+    tables = {
+        row[0] for row in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+    }
+    needed = {warehouse_table_name(feed) for feed in contract.feeds().values()} | {"person"}
+    if missing := sorted(needed - tables):
+        con.close()
+        raise StoreError(f"{path}: not a joinedup warehouse (no table {', '.join(missing)})")
+    return con
+
+
+def compute_metrics(
+    con_or_path,
+    metric_ids: Iterable[str] | None = None,
+    months: tuple[str, str] | None = None,
+    experience_question: str = DEFAULT_EXPERIENCE_QUESTION,
+) -> list[dict]:
+    """Every requested metric (default all) for every period from the first to the last month
+    of `months` (default: the months the warehouse's activity covers), in metrics.md's shape."""
+    wanted = check_metric_ids(metric_ids)
+    con = open_warehouse(con_or_path)
+    months = months or covered_months(con)
+    if months is None:
+        return []
+    engine = Engine(con, P.covering(*months))
+    records: list[dict] = []
+    for calculation in dict.fromkeys(CALCULATIONS[m] for m in wanted):
+        if calculation is patient_experience:
+            records += patient_experience(engine, experience_question)
+        else:
+            records += calculation(engine)
+    return [r for r in records if r["id"] in wanted]

@@ -1,0 +1,625 @@
+"""A reference implementation of every metric in `../shared/metrics.md`: plain Python over the
+rows of the warehouse tables, written straight from the definitions, slow and obvious on purpose.
+
+It shares no SQL and no logic with `engine.py` (only the list of metrics, their units and the
+output shape), so that when both agree on the spec cases and on a generated area, both are
+likely right. Use it for tests, never for real areas.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+
+import duckdb
+
+from joinedup.metrics.engine import METRICS, check_metric_ids
+
+EMERGENCY = {"21", "22", "23", "24", "25", "28", "2A", "2B", "2C", "2D"}
+MATERNITY = {"501", "560"}
+MENTAL_ILLNESS = {str(n) for n in range(700, 716)}
+FALLS_CODES = {f"W{n:02d}" for n in range(20)}
+ESP_2013 = {"65-69": 5500, "70-74": 5000, "75-79": 4000, "80-84": 2500, "85-89": 1500, "90+": 1000}
+QUARTER_OF_MONTH = {4: 1, 5: 1, 6: 1, 7: 2, 8: 2, 9: 2, 10: 3, 11: 3, 12: 3, 1: 4, 2: 4, 3: 4}
+ACTIVITY = {
+    "acute_apc": "admission_date",
+    "acute_ae": "arrival_datetime",
+    "urgent_care_contacts": "contact_datetime",
+    "community_contacts": "contact_date",
+    "mental_health_contacts": "contact_date",
+    "gp_appointments": "appointment_date",
+    "delayed_transfers": "ready_date",
+    "deaths": "date_of_death",
+}
+
+
+# --- periods ---------------------------------------------------------------------------------
+
+
+def as_day(value) -> date | None:
+    return value.date() if isinstance(value, datetime) else value
+
+
+def fy_start(day: date) -> int:
+    return day.year if day.month >= 4 else day.year - 1
+
+
+def fy_label(year: int) -> str:
+    return f"{year}/{str(year + 1)[2:]}"
+
+
+def label(day: date, grain: str) -> str:
+    if grain == "month":
+        return f"{day.year}-{day.month:02d}"
+    if grain == "quarter":
+        return f"{fy_label(fy_start(day))}-Q{QUARTER_OF_MONTH[day.month]}"
+    return fy_label(fy_start(day))
+
+
+class Period:
+    def __init__(self, grain: str, first: date, last: date) -> None:
+        self.grain, self.first, self.last = grain, first, last
+        self.label = label(first, grain)
+        self.pop_year = fy_start(first)
+
+    def holds(self, day) -> bool:
+        return day is not None and self.first <= as_day(day) <= self.last
+
+
+def all_days(first_month: str, last_month: str):
+    day = date(int(first_month[:4]), int(first_month[5:]), 1)
+    while label(day, "month") <= last_month:
+        yield day
+        day += timedelta(days=1)
+
+
+def periods(first_month: str, last_month: str, grain: str) -> list[Period]:
+    """Every period of the grain touching the months first..last, from their days."""
+    days: dict[str, list[date]] = defaultdict(list)
+    for day in all_days(first_month, last_month):
+        days[label(day, grain)].append(day)
+    found = []
+    for name in days:
+        first = days[name][0]
+        last = first
+        while label(last + timedelta(days=1), grain) == name:
+            last += timedelta(days=1)
+        while label(first - timedelta(days=1), grain) == name:
+            first -= timedelta(days=1)
+        found.append(Period(grain, first, last))
+    return found
+
+
+# --- the warehouse as rows -------------------------------------------------------------------
+
+
+class Area:
+    def __init__(self, con) -> None:
+        self.con = con
+        self.tables: dict[str, list[dict]] = {}
+
+    def rows(self, table: str) -> list[dict]:
+        if table not in self.tables:
+            cursor = self.con.execute(f"SELECT * FROM {table}")
+            names = [d[0] for d in cursor.description]
+            self.tables[table] = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        return self.tables[table]
+
+    def of_person(self, table: str, pseudo_id) -> list[dict]:
+        """The table's rows of one person (indexed once per table, for speed only)."""
+        key = f"{table} by person"
+        if key not in self.tables:
+            index = defaultdict(list)
+            for row in self.rows(table):
+                index[row["pseudo_id"]].append(row)
+            self.tables[key] = index
+        return self.tables[key].get(pseudo_id, [])
+
+    def resident(self, row: dict, day) -> bool:
+        """The row's own postcode_in_area, else that of the latest gp_register row registered on
+        or before the day (any of them when several were registered on that latest day)."""
+        own = row.get("postcode_in_area")
+        if own is not None:
+            return own
+        registrations = [
+            g
+            for g in self.of_person("gp_register", row["pseudo_id"])
+            if g["registration_date"] <= as_day(day)
+        ]
+        if not registrations:
+            return False
+        latest = max(g["registration_date"] for g in registrations)
+        return any(g["postcode_in_area"] for g in registrations if g["registration_date"] == latest)
+
+    def population(self, year: int, min_age: int = 0) -> int | None:
+        wards = {g["ward_code"] for g in self.rows("geography")}
+        total, found = 0, False
+        for row in self.rows("population"):
+            if row["year"] != year or row["area_code"] not in wards:
+                continue
+            found = True
+            if row["age_band"].endswith("+"):
+                low, high = int(row["age_band"][:-1]), 200
+            else:
+                low, high = (int(x) for x in row["age_band"].split("-"))
+            if low >= min_age:
+                total += row["population"]
+            elif high >= min_age:  # a band straddling the age counts pro rata
+                share = row["population"] * (high - min_age + 1) / (high - low + 1)
+                total += int(share + 0.5)
+        return total if found else None
+
+    def band_population(self, year: int, band: str) -> int:
+        wards = {g["ward_code"] for g in self.rows("geography")}
+        return sum(
+            r["population"]
+            for r in self.rows("population")
+            if r["year"] == year and r["age_band"] == band and r["area_code"] in wards
+        )
+
+    def dead_by(self, pseudo_id, day) -> bool:
+        return any(d["date_of_death"] <= day for d in self.of_person("deaths", pseudo_id))
+
+    def in_hospital(self, pseudo_id, day) -> bool:
+        return any(
+            s["admission_date"] <= day
+            and (s["discharge_date"] is None or s["discharge_date"] > day)
+            for s in self.of_person("acute_apc", pseudo_id)
+        )
+
+    def in_permanent_care(self, pseudo_id, day) -> bool:
+        return any(
+            is_permanent_care(e)
+            and e["event_start_date"] <= day
+            and (e["event_end_date"] is None or e["event_end_date"] >= day)
+            for e in self.of_person("social_care_events", pseudo_id)
+        )
+
+    def on_eol_register(self, pseudo_id, day) -> bool:
+        return any(e["added_date"] <= day for e in self.of_person("eol_register", pseudo_id))
+
+
+def is_permanent_care(event: dict) -> bool:
+    return (
+        event["event_type"] == "SERVICE"
+        and event["service_type"] in ("LTS_RESIDENTIAL", "LTS_NURSING")
+        and event["placement_type"] == "PERMANENT"
+    )
+
+
+def discharged_alive(spell: dict) -> bool:
+    return (
+        spell["discharge_date"] is not None
+        and spell["discharge_method"] != "4"
+        and spell["discharge_destination"] != "79"
+    )
+
+
+def out(metric_id, period, numerator, denominator, value, breakdown=None) -> dict:
+    return {
+        "id": metric_id,
+        "period": period.label,
+        "grain": period.grain,
+        "numerator": numerator,
+        "denominator": denominator,
+        "value": value,
+        "unit": METRICS[metric_id].unit,
+        "breakdown": breakdown or {},
+    }
+
+
+def per(numerator, denominator, scale):
+    if not denominator:
+        return None
+    return numerator * scale / denominator
+
+
+# --- the metrics -----------------------------------------------------------------------------
+
+
+def nel_admissions(area: Area, months) -> list[dict]:
+    spells = [
+        s
+        for s in area.rows("acute_apc")
+        if s["admission_method"] in EMERGENCY
+        and s["main_specialty"] not in MATERNITY | MENTAL_ILLNESS
+        and area.resident(s, s["admission_date"])
+    ]
+    result = []
+    for grain in ("month", "quarter", "year"):
+        for period in periods(*months, grain):
+            count = sum(1 for s in spells if period.holds(s["admission_date"]))
+            people = area.population(period.pop_year)
+            result.append(out("nel_admissions", period, count, None, count))
+            result.append(
+                out("nel_admissions_rate", period, count, people, per(count, people, 100_000))
+            )
+    return result
+
+
+def res_admissions_65(area: Area, months) -> list[dict]:
+    admissions = [
+        e
+        for e in area.rows("social_care_events")
+        if is_permanent_care(e)
+        and e["age_at_event_start_date"] >= 65
+        and area.resident(e, e["event_start_date"])
+        and not area.in_permanent_care(e["pseudo_id"], e["event_start_date"] - timedelta(days=1))
+    ]
+    result = []
+    for grain in ("month", "year"):
+        for period in periods(*months, grain):
+            people = len(
+                {e["pseudo_id"] for e in admissions if period.holds(e["event_start_date"])}
+            )
+            older = area.population(period.pop_year, 65)
+            result.append(
+                out("res_admissions_65", period, people, older, per(people, older, 100_000))
+            )
+    return result
+
+
+def started_reablement(area: Area, pseudo_id, discharge: date) -> bool:
+    starts = [
+        e["event_start_date"]
+        for e in area.of_person("social_care_events", pseudo_id)
+        if e["event_type"] == "SERVICE" and e["service_type"] == "STS_REABLEMENT"
+    ] + [
+        c["contact_date"]
+        for c in area.of_person("community_contacts", pseudo_id)
+        if c["service"] in ("INTERMEDIATE_CARE", "REHABILITATION")
+    ]
+    return any(discharge <= start <= discharge + timedelta(days=7) for start in starts)
+
+
+def reablement_91d(area: Area, months) -> list[dict]:
+    result = []
+    for period in periods(*months, "year"):
+        window = (date(period.pop_year, 10, 1), date(period.pop_year, 12, 31))
+        first_discharge: dict[str, date] = {}
+        for s in area.rows("acute_apc"):
+            if (
+                discharged_alive(s)
+                and window[0] <= s["discharge_date"] <= window[1]
+                and s["age_at_discharge_date"] >= 65
+                and area.resident(s, s["admission_date"])
+                and started_reablement(area, s["pseudo_id"], s["discharge_date"])
+            ):
+                earlier = first_discharge.get(s["pseudo_id"], s["discharge_date"])
+                first_discharge[s["pseudo_id"]] = min(earlier, s["discharge_date"])
+        at_home = 0
+        for pseudo_id, discharge in first_discharge.items():
+            day_d = discharge + timedelta(days=91)
+            if not (
+                area.dead_by(pseudo_id, day_d)
+                or area.in_hospital(pseudo_id, day_d)
+                or area.in_permanent_care(pseudo_id, day_d)
+            ):
+                at_home += 1
+        cohort = len(first_discharge)
+        result.append(out("reablement_91d", period, at_home, cohort, per(at_home, cohort, 100)))
+    return result
+
+
+def dtoc_days(area: Area, months) -> list[dict]:
+    delays = [
+        d
+        for d in area.rows("delayed_transfers")
+        if d["age_at_ready_date"] >= 18 and area.resident(d, d["ready_date"])
+    ]
+    result = []
+    for period in periods(*months, "month"):
+        agency: dict[str, int] = defaultdict(int)
+        reason: dict[str, int] = defaultdict(int)
+        day = period.first
+        while day <= period.last:  # count the delayed days one by one
+            for d in delays:
+                if d["ready_date"] <= day and (
+                    d["transfer_date"] is None or day < d["transfer_date"]
+                ):
+                    agency[d["agency"]] += 1
+                    reason[d["reason"]] += 1
+            day += timedelta(days=1)
+        total = sum(agency.values())
+        adults = area.population(period.pop_year, 18)
+        breakdown = {"agency": dict(sorted(agency.items())), "reason": dict(sorted(reason.items()))}
+        result.append(
+            out("dtoc_days", period, total, adults, per(total, adults, 100_000), breakdown)
+        )
+    return result
+
+
+def survey_period(text: str) -> Period:
+    if "-Q" in text:
+        year, number = int(text[:4]), int(text[-1])
+        first_month = {1: 4, 2: 7, 3: 10, 4: 1}[number]
+        first = date(year + (number == 4), first_month, 1)
+        grain = "quarter"
+    elif "/" in text:
+        first, grain = date(int(text[:4]), 4, 1), "year"
+    else:
+        first, grain = date(int(text[:4]), int(text[5:7]), 1), "month"
+    last = first
+    while label(last + timedelta(days=1), grain) == label(first, grain):
+        last += timedelta(days=1)
+    return Period(grain, first, last)
+
+
+def patient_experience(area: Area, months, question="GPPS_LTC_SUPPORT") -> list[dict]:
+    return [
+        out(
+            "patient_experience",
+            survey_period(r["period"]),
+            r["positive_responses"],
+            r["total_responses"],
+            per(r["positive_responses"], r["total_responses"], 100),
+        )
+        for r in area.rows("experience_survey")
+        if r["question_id"] == question
+    ]
+
+
+def age_band(age: int) -> str:
+    if age >= 90:
+        return "90+"
+    low = age // 5 * 5
+    return f"{low}-{low + 4}"
+
+
+def is_fall_injury(spell: dict) -> bool:
+    secondary = (spell["secondary_diagnoses"] or "").split(";")
+    return spell["primary_diagnosis"].strip().upper()[:1] in ("S", "T") and any(
+        code.strip().upper()[:3] in FALLS_CODES for code in secondary
+    )
+
+
+def falls_65(area: Area, months) -> list[dict]:
+    falls = [
+        s
+        for s in area.rows("acute_apc")
+        if s["admission_method"] in EMERGENCY
+        and s["age_at_admission_date"] >= 65
+        and is_fall_injury(s)
+        and area.resident(s, s["admission_date"])
+    ]
+    result = []
+    for period in periods(*months, "year"):
+        counts = {band: 0 for band in ESP_2013}
+        for s in falls:
+            if period.holds(s["admission_date"]):
+                counts[age_band(s["age_at_admission_date"])] += 1
+        pops = {band: area.band_population(period.pop_year, band) for band in ESP_2013}
+        if all(pops.values()):
+            rates = sum(counts[b] / pops[b] * ESP_2013[b] for b in ESP_2013)
+            dsr = rates / sum(ESP_2013.values()) * 100_000
+        else:
+            dsr = None
+        older = area.population(period.pop_year, 65)
+        result.append(
+            out("falls_65", period, sum(counts.values()), older, dsr, {"age_band": counts})
+        )
+    return result
+
+
+def readmissions_30d(area: Area, months) -> list[dict]:
+    discharges = [
+        s
+        for s in area.rows("acute_apc")
+        if discharged_alive(s)
+        and s["main_specialty"] not in MATERNITY
+        and area.resident(s, s["admission_date"])
+    ]
+
+    def readmitted(s):
+        return any(
+            (e["provider_code"], e["spell_id"]) != (s["provider_code"], s["spell_id"])
+            and e["admission_method"] in EMERGENCY
+            and 0 <= (e["admission_date"] - s["discharge_date"]).days <= 29
+            and area.resident(e, e["admission_date"])
+            for e in area.of_person("acute_apc", s["pseudo_id"])
+        )
+
+    flags = [(s["discharge_date"], readmitted(s)) for s in discharges]
+    result = []
+    for grain in ("month", "year"):
+        for period in periods(*months, grain):
+            in_period = [flag for day, flag in flags if period.holds(day)]
+            readmissions = sum(in_period)
+            result.append(
+                out(
+                    "readmissions_30d",
+                    period,
+                    readmissions,
+                    len(in_period),
+                    per(readmissions, len(in_period), 100),
+                )
+            )
+    return result
+
+
+def age_at_month_end(birth_month: str, month_end: date) -> int:
+    born_year, born_month = int(birth_month[:4]), int(birth_month[5:7])
+    age = month_end.year - born_year
+    if month_end.month < born_month:
+        age -= 1
+    return age
+
+
+def dementia_dx_rate(area: Area, months) -> list[dict]:
+    practices = {p["practice_code"] for p in area.rows("practices")}
+    birth_months = {p["pseudo_id"]: p["birth_month"] for p in area.rows("person")}
+    result = []
+    for period in periods(*months, "month"):
+        end = period.last
+        registered = {
+            g["pseudo_id"]
+            for g in area.rows("gp_register")
+            if g["practice_code"] in practices
+            and g["registration_date"] <= end
+            and (g["deregistration_date"] is None or g["deregistration_date"] > end)
+        }
+        older = {
+            pid
+            for pid in registered
+            if pid in birth_months
+            and age_at_month_end(birth_months[pid], end) >= 65
+            and not area.dead_by(pid, end)
+            and area.resident({"pseudo_id": pid}, end)
+        }
+        with_dementia = {
+            c["pseudo_id"]
+            for c in area.rows("gp_conditions")
+            if c["condition"] == "DEM"
+            and c["diagnosed_date"] <= end
+            and (c["resolved_date"] is None or c["resolved_date"] > end)
+        }
+        diagnosed = len(older & with_dementia)
+        expected = len(older) * 0.071
+        result.append(
+            out("dementia_dx_rate", period, diagnosed, expected, per(diagnosed, expected, 100))
+        )
+    return result
+
+
+def ae_attendances(area: Area, months) -> list[dict]:
+    attendances = [a for a in area.rows("acute_ae") if area.resident(a, a["arrival_datetime"])]
+    result = []
+    for period in periods(*months, "month"):
+        here = [a for a in attendances if period.holds(a["arrival_datetime"])]
+        origins: dict[str, int] = defaultdict(int)
+        for a in here:
+            origins[a["from_care_home"] or "unknown"] += 1
+        admitted = sum(1 for a in here if a["disposal"] == "ADM")
+        breakdown = {"from_care_home": dict(sorted(origins.items()))}
+        result.append(out("ae_attendances", period, len(here), None, len(here), breakdown))
+        result.append(
+            out("ae_conversion", period, admitted, len(here), per(admitted, len(here), 100))
+        )
+    return result
+
+
+def care_home_emergencies(area: Area, months) -> list[dict]:
+    ae = [
+        a["arrival_datetime"]
+        for a in area.rows("acute_ae")
+        if a["from_care_home"] == "Y" and area.resident(a, a["arrival_datetime"])
+    ]
+    ambulance = [
+        u["contact_datetime"]
+        for u in area.rows("urgent_care_contacts")
+        if u["service"] == "AMBULANCE"
+        and u["from_care_home"] == "Y"
+        and area.resident(u, u["contact_datetime"])
+    ]
+    result = []
+    for period in periods(*months, "month"):
+        sources = {
+            "ae": sum(1 for t in ae if period.holds(t)),
+            "ambulance": sum(1 for t in ambulance if period.holds(t)),
+        }
+        total = sum(sources.values())
+        result.append(out("care_home_emergencies", period, total, None, total, {"source": sources}))
+    return result
+
+
+def resident_deaths(area: Area, period: Period) -> list[dict]:
+    return [
+        d
+        for d in area.rows("deaths")
+        if period.holds(d["date_of_death"]) and area.resident(d, d["date_of_death"])
+    ]
+
+
+def eol_home_deaths(area: Area, months) -> list[dict]:
+    result = []
+    for period in periods(*months, "year"):
+        deaths = resident_deaths(area, period)
+        registered = [d for d in deaths if area.on_eol_register(d["pseudo_id"], d["date_of_death"])]
+        home = [d for d in deaths if d["place_of_death"] in ("HOME", "CARE_HOME")]
+        registered_home = [d for d in registered if d["place_of_death"] in ("HOME", "CARE_HOME")]
+        on_register = {
+            "numerator": len(registered_home),
+            "denominator": len(registered),
+            "value": per(len(registered_home), len(registered), 100),
+        }
+        result.append(
+            out(
+                "eol_home_deaths",
+                period,
+                len(home),
+                len(deaths),
+                per(len(home), len(deaths), 100),
+                {"eol_register": on_register},
+            )
+        )
+    return result
+
+
+def eol_admissions(area: Area, months) -> list[dict]:
+    result = []
+    for period in periods(*months, "year"):
+        deaths = [
+            d
+            for d in resident_deaths(area, period)
+            if area.on_eol_register(d["pseudo_id"], d["date_of_death"])
+        ]
+        spells = 0
+        for d in deaths:
+            for s in area.of_person("acute_apc", d["pseudo_id"]):
+                days_before_death = (d["date_of_death"] - s["admission_date"]).days
+                if s["admission_method"] in EMERGENCY and 0 <= days_before_death <= 365:
+                    spells += 1
+        result.append(
+            out("eol_admissions", period, spells, len(deaths), per(spells, len(deaths), 1))
+        )
+    return result
+
+
+CALCULATIONS = {
+    "nel_admissions": nel_admissions,
+    "nel_admissions_rate": nel_admissions,
+    "res_admissions_65": res_admissions_65,
+    "reablement_91d": reablement_91d,
+    "dtoc_days": dtoc_days,
+    "patient_experience": patient_experience,
+    "falls_65": falls_65,
+    "readmissions_30d": readmissions_30d,
+    "dementia_dx_rate": dementia_dx_rate,
+    "ae_attendances": ae_attendances,
+    "ae_conversion": ae_attendances,
+    "care_home_emergencies": care_home_emergencies,
+    "eol_home_deaths": eol_home_deaths,
+    "eol_admissions": eol_admissions,
+}
+
+
+def activity_months(area: Area) -> tuple[str, str] | None:
+    days = [
+        as_day(row[column])
+        for table, column in ACTIVITY.items()
+        for row in area.rows(table)
+        if row[column] is not None
+    ]
+    if not days:
+        return None
+    return label(min(days), "month"), label(max(days), "month")
+
+
+def compute_metrics(path, metric_ids=None, months=None, experience_question="GPPS_LTC_SUPPORT"):
+    """The same records as engine.compute_metrics, computed row by row."""
+    wanted = check_metric_ids(metric_ids)
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        area = Area(con)
+        months = months or activity_months(area)
+        if months is None:
+            return []
+        records = []
+        for calculation in dict.fromkeys(CALCULATIONS[m] for m in wanted):
+            if calculation is patient_experience:
+                records += patient_experience(area, months, experience_question)
+            else:
+                records += calculation(area, months)
+        return [r for r in records if r["id"] in wanted]
+    finally:
+        con.close()
