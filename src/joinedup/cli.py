@@ -18,6 +18,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "marts": ("joinedup.marts.command", "build the person timeline and Year of Care cost marts"),
     "review": ("joinedup.identity.review", "list held linkage pairs; accept or reject one"),
     "rotate-key": ("joinedup.identity.rotate", "new pseudonymisation key; re-key every pseudo_id"),
+    "risk": ("joinedup.risk.cli", "risk stratification: train, evaluate, score, case-finding lists"),
 }
 
 EPILOG = """exit codes: 0 success; 1 internal error; 2 bad command line; 3 bad input;

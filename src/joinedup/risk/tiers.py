@@ -35,21 +35,26 @@ def assign_tiers(scores: np.ndarray) -> np.ndarray:
 
 
 def pyramid(groups: np.ndarray, tiers: np.ndarray) -> dict[str, dict[str, int]]:
-    """Raw people per group and tier ({group: {tier: count}}), every tier present."""
+    """Raw people per group and tier, plus the group's total ({group: {tier: count}})."""
     counts: dict[str, dict[str, int]] = {}
-    for group in sorted({str(g) for g in groups}):
-        in_group = groups.astype(str) == group
-        counts[group] = {name: int((tiers[in_group] == name).sum()) for name in TIER_NAMES}
+    labels = np.array([str(g) for g in groups], dtype=object)
+    for group in sorted(set(labels)):
+        in_group = tiers[labels == group]
+        counts[group] = {name: int((in_group == name).sum()) for name in TIER_NAMES}
+        counts[group]["total"] = int(len(in_group))
     return counts
 
 
-def disclosed(counts: dict[str, dict[str, int]]) -> dict[str, dict[str, int | None]]:
+def disclosed(
+    counts: dict[str, dict[str, int]], method: str = "round5"
+) -> dict[str, dict[str, int | None]]:
     """The pyramid after disclosure control (DESIGN.md tier A): small counts suppressed (None),
-    the rest rounded. Imported lazily: the metrics stage owns the rule."""
+    every count rounded from its own true value. Imported lazily: the metrics stage owns it."""
     from joinedup.metrics.disclosure import round_count
 
     return {
-        group: {tier: round_count(n) for tier, n in row.items()} for group, row in counts.items()
+        group: {tier: round_count(n, method) for tier, n in row.items()}
+        for group, row in counts.items()
     }
 
 

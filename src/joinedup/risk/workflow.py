@@ -58,9 +58,9 @@ class Cohort:
     opted_out: int
 
 
-def cohort(con, index: date, for_training: bool, with_outcomes: bool) -> Cohort:
+def cohort(con, index: date, with_outcomes: bool) -> Cohort:
     table = build_features(con, index)
-    keep = optout.allowed(con, table.pseudo_ids, index, for_training)
+    keep = optout.allowed(con, table.pseudo_ids, index)
     table = table.select(keep)
     if len(table) == 0:
         raise BadInput(f"no registered people without an opt-out at {index.isoformat()}")
@@ -80,7 +80,7 @@ def train(con, train_index: date, seed: int = 0, progress: bool = False) -> Mode
     """Fit every outcome's model (and its no-social-care twin) at `train_index`."""
     require_outcomes(con, train_index)
     with stage(f"risk: features and outcomes at {train_index}", progress):
-        data = cohort(con, train_index, for_training=True, with_outcomes=True)
+        data = cohort(con, train_index, with_outcomes=True)
     names = data.features.names
     health_only = [n for n in names if n not in social_care_features()]
     models, twins = {}, {}
@@ -100,7 +100,7 @@ def evaluate(
     """Every outcome's performance at `index` (a later date than training, for temporal
     validation), against the rule list and against the model without social care."""
     require_outcomes(con, index)
-    data = cohort(con, index, for_training=False, with_outcomes=True)
+    data = cohort(con, index, with_outcomes=True)
     flags = rules.flag(data.features)
     result = {
         "index_date": index.isoformat(),
@@ -156,7 +156,7 @@ class Scores:
 
 def score(con, bundle: ModelBundle, index: date) -> Scores:
     """Score everyone registered at `index` who has no national data opt-out then."""
-    data = cohort(con, index, for_training=False, with_outcomes=False)
+    data = cohort(con, index, with_outcomes=False)
     scores = {o: m.predict(data.features) for o, m in bundle.models.items()}
     return Scores(data.features, scores, assign_tiers(scores[PRIMARY_OUTCOME]))
 

@@ -1,0 +1,292 @@
+"""`joinedup risk train|evaluate|score|list`: risk stratification over a warehouse.
+
+Every listing shows pseudo_ids only (tier P); the tier pyramid is disclosure-controlled (tier A).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from joinedup.errors import StoreError
+from joinedup.progress import stage
+from joinedup.risk import workflow
+from joinedup.risk.rules import load_rules
+from joinedup.risk.tiers import TIER_NAMES, assign_tiers, disclosed, pyramid
+
+SCORES_TABLE = "risk_scores"
+REQUIRED_TABLES = ("gp_register", "person", "acute_apc", "social_care_events", "objections")
+
+
+def iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, not {text!r}") from error
+
+
+def tier_list(text: str) -> tuple[str, ...]:
+    tiers = tuple(t.strip() for t in text.split(","))
+    for tier in tiers:
+        if tier not in TIER_NAMES:
+            raise argparse.ArgumentTypeError(f"{tier!r} is not a tier ({', '.join(TIER_NAMES)})")
+    return tiers
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    train = actions.add_parser("train", help="fit the models, validate them later, write a card")
+    _common(train)
+    train.add_argument(
+        "--train-index",
+        type=iso_date,
+        default=date(2014, 4, 1),
+        help="index date the models learn at (default 2014-04-01)",
+    )
+    train.add_argument(
+        "--validate-index",
+        type=iso_date,
+        default=date(2015, 4, 1),
+        help="later index date for temporal validation (default 2015-04-01)",
+    )
+    train.add_argument("--seed", type=int, default=0, help="random state (default 0)")
+    evaluate = actions.add_parser("evaluate", help="evaluate a trained model at an index date")
+    _common(evaluate)
+    evaluate.add_argument("--index-date", type=iso_date, required=True)
+    score = actions.add_parser(
+        "score", help=f"score everyone at an index date into the warehouse table {SCORES_TABLE}"
+    )
+    _common(score)
+    score.add_argument("--index-date", type=iso_date, required=True)
+    listing = actions.add_parser(
+        "list", help="case-finding worklists, the rule's list, or the tier pyramid"
+    )
+    _common(listing)
+    listing.add_argument("--index-date", type=iso_date, required=True)
+    listing.add_argument("--practice", help="only this practice's worklist")
+    listing.add_argument(
+        "--tiers",
+        type=tier_list,
+        default=("very_high", "high"),
+        help="tiers to list, comma separated (default very_high,high)",
+    )
+    show = listing.add_mutually_exclusive_group()
+    show.add_argument("--rule", action="store_true", help="list the case-finding rule's people")
+    show.add_argument(
+        "--pyramid",
+        choices=("practice", "locality"),
+        help="disclosure-controlled tier counts by practice or locality",
+    )
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--warehouse", type=Path, required=True, help="warehouse DuckDB file")
+    parser.add_argument(
+        "--model-dir",
+        type=Path,
+        default=Path("risk-model"),
+        help="directory of the trained model and its card (default risk-model)",
+    )
+    parser.add_argument("--rules", type=Path, help="case-finding rule YAML (default: Southend)")
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
+
+
+def run(args: argparse.Namespace) -> int:
+    con = open_warehouse(args.warehouse, writable=args.action == "score")
+    try:
+        return ACTIONS[args.action](con, args)
+    finally:
+        con.close()
+
+
+def open_warehouse(path: Path, writable: bool):
+    if not path.is_file():
+        raise StoreError(f"{path}: no warehouse file here; load an area first")
+    try:
+        con = duckdb.connect(str(path), read_only=not writable)
+    except duckdb.Error as error:
+        raise StoreError(f"{path}: cannot open the warehouse ({type(error).__name__})") from error
+    present = {
+        r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+    }
+    missing = [t for t in REQUIRED_TABLES if t not in present]
+    if missing:
+        con.close()
+        raise StoreError(f"{path}: not a joinedup warehouse (no table {missing[0]})")
+    return con
+
+
+def do_train(con, args) -> int:
+    rules = load_rules(args.rules)
+    bundle = workflow.train(con, args.train_index, args.seed, progress=not args.quiet)
+    args.model_dir.mkdir(parents=True, exist_ok=True)
+    with stage(f"risk: validating at {args.validate_index}", not args.quiet):
+        report = workflow.evaluate(con, bundle, args.validate_index, rules, args.model_dir)
+    card = workflow.save(args.model_dir, bundle, report)
+    if args.format == "json":
+        print(json.dumps({"model_dir": str(args.model_dir), "card": card, "evaluation": report}))
+    else:
+        print(f"model written to {args.model_dir} (card: {workflow.CARD_MARKDOWN})")
+        print(summary_text(report))
+    return 0
+
+
+def do_evaluate(con, args) -> int:
+    bundle = workflow.load(args.model_dir)
+    plots = args.model_dir / f"evaluation-{args.index_date.isoformat()}"
+    plots.mkdir(parents=True, exist_ok=True)
+    with stage(f"risk: evaluating at {args.index_date}", not args.quiet):
+        report = workflow.evaluate(con, bundle, args.index_date, load_rules(args.rules), plots)
+    (plots / workflow.EVALUATION_FILE).write_text(json.dumps(report, indent=2), "utf-8")
+    print(json.dumps(report) if args.format == "json" else summary_text(report))
+    return 0
+
+
+def summary_text(report: dict) -> str:
+    lines = [
+        f"index date {report['index_date']}: {report['people']} people "
+        f"({report['opted_out_excluded']} opted out, left out); rule list "
+        f"{report['rule']['list_size']}",
+        f"{'outcome':<20} {'events':>6} {'AUROC (95% CI)':>20} {'no SC':>6} {'slope':>6} "
+        f"{'icpt':>6} {'PPV5%':>6} {'rule PPV':>8} {'model@rule':>10}",
+    ]
+    for outcome, s in workflow.summary(report).items():
+        auroc = s["auroc"]
+        ci = (
+            f"{auroc['auroc']:.3f} ({auroc['ci_low']:.2f}-{auroc['ci_high']:.2f})" if auroc else "-"
+        )
+        lines.append(
+            f"{outcome:<20} {s['events']:>6} {ci:>20} {_f(s['auroc_without_social_care']):>6} "
+            f"{_f(s['calibration_slope']):>6} {_f(s['calibration_intercept']):>6} "
+            f"{_f(s['ppv_top_5%']):>6} {_f(s['rule_ppv']):>8} {_f(s['model_ppv_at_rule_size']):>10}"
+        )
+    return "\n".join(lines)
+
+
+def _f(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def do_score(con, args) -> int:
+    bundle = workflow.load(args.model_dir)
+    with stage(f"risk: scoring at {args.index_date}", not args.quiet):
+        scored = workflow.score(con, bundle, args.index_date)
+        written = write_scores(con, scored)
+    counts = disclosed(pyramid(scored.features.localities, scored.tiers))
+    if args.format == "json":
+        print(
+            json.dumps(
+                {
+                    "index_date": args.index_date.isoformat(),
+                    "rows_written": written,
+                    "table": SCORES_TABLE,
+                    "pyramid_by_locality": counts,
+                }
+            )
+        )
+    else:
+        print(f"{written} scores written to {SCORES_TABLE} for {args.index_date}")
+        print(pyramid_text(counts, "locality"))
+    return 0
+
+
+def write_scores(con, scored: workflow.Scores) -> int:
+    """Replace this index date's rows of the scores table: one row per person and outcome."""
+    table = scored.features
+    index = table.index
+    parts = []
+    for outcome, scores in scored.scores.items():
+        parts.append(
+            pa.table(
+                {
+                    "index_date": pa.array([index] * len(table), pa.date32()),
+                    "outcome": pa.array([outcome] * len(table)),
+                    "pseudo_id": pa.array(table.pseudo_ids.tolist(), pa.string()),
+                    "practice_code": pa.array(table.practices.tolist(), pa.string()),
+                    "locality": pa.array(table.localities.tolist(), pa.string()),
+                    "score": pa.array(scores, pa.float64()),
+                    "tier": pa.array(assign_tiers(scores).tolist(), pa.string()),
+                }
+            )
+        )
+    rows = pa.concat_tables(parts)
+    con.execute(
+        f"CREATE TABLE IF NOT EXISTS {SCORES_TABLE} (index_date DATE, outcome VARCHAR, "
+        "pseudo_id VARCHAR, practice_code VARCHAR, locality VARCHAR, score DOUBLE, tier VARCHAR)"
+    )
+    con.execute(f"DELETE FROM {SCORES_TABLE} WHERE index_date = ?", [index])
+    con.register("new_scores", rows)
+    con.execute(f"INSERT INTO {SCORES_TABLE} SELECT * FROM new_scores")
+    con.unregister("new_scores")
+    return rows.num_rows
+
+
+def do_list(con, args) -> int:
+    bundle = workflow.load(args.model_dir)
+    rules = load_rules(args.rules)
+    scored = workflow.score(con, bundle, args.index_date)
+    if args.pyramid:
+        groups = (
+            scored.features.practices if args.pyramid == "practice" else scored.features.localities
+        )
+        counts = disclosed(pyramid(groups, scored.tiers))
+        print(json.dumps(counts) if args.format == "json" else pyramid_text(counts, args.pyramid))
+    elif args.rule:
+        print_rule_list(scored, rules, args.format)
+    else:
+        rows = workflow.worklists(con, bundle, scored, rules, args.tiers, args.practice)
+        print_worklist([r.as_dict() for r in rows], args.format)
+    return 0
+
+
+def print_rule_list(scored: workflow.Scores, rules, fmt: str) -> None:
+    table = scored.features
+    flagged = rules.flag(table)
+    reasons = rules.reasons(table)
+    rows = [
+        {
+            "practice_code": str(table.practices[i]),
+            "pseudo_id": str(table.pseudo_ids[i]),
+            "criteria_met": reasons[i],
+        }
+        for i in flagged.nonzero()[0]
+    ]
+    rows.sort(key=lambda r: (r["practice_code"], r["pseudo_id"]))
+    if fmt == "json":
+        print(json.dumps({"rule": rules.name, "list_size": len(rows), "people": rows}))
+        return
+    print(f"{rules.name}: {len(rows)} people flagged of {len(table)}")
+    for r in rows:
+        print(f"{r['practice_code']}\t{r['pseudo_id']}\t{r['criteria_met']}")
+
+
+def print_worklist(rows: list[dict], fmt: str) -> None:
+    if fmt == "json":
+        print(json.dumps({"worklist": rows}))
+        return
+    print("practice\tpseudo_id\tscore\ttier\ton_care_plan\trule_flagged\treasons")
+    for r in rows:
+        print(
+            f"{r['practice_code']}\t{r['pseudo_id']}\t{r['score']:.4f}\t{r['tier']}\t"
+            f"{'yes' if r['on_care_plan'] else 'no'}\t{'yes' if r['rule_flagged'] else 'no'}\t"
+            f"{r['reasons']}"
+        )
+
+
+def pyramid_text(counts: dict, by: str) -> str:
+    header = f"{by:<12}" + "".join(f"{t:>11}" for t in (*TIER_NAMES, "total"))
+    lines = [header]
+    for group, row in counts.items():
+        cells = "".join(f"{'*' if row[t] is None else row[t]:>11}" for t in (*TIER_NAMES, "total"))
+        lines.append(f"{group:<12}{cells}")
+    lines.append("* suppressed (1-7); other counts rounded to the nearest 5")
+    return "\n".join(lines)
+
+
+ACTIONS = {"train": do_train, "evaluate": do_evaluate, "score": do_score, "list": do_list}
