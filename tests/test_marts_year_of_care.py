@@ -214,6 +214,7 @@ def test_spells_take_their_org_type_from_the_provider_and_their_activity_from_th
     spell(con, "p1", "RZM", method="21", specialty="300", admitted="2015-06-05")
     spell(con, "p1", "RZC", method="81", admitted="2015-06-06", discharged="2015-06-10")
     spell(con, "p1", "RZC", method="21", admitted="2015-06-07", cost=999.0)
+    spell(con, "p1", "RXX", method="13", admitted="2015-06-08")  # an out-of-area trust
     build_marts(con)
     year = "2015/16"
     assert events(con, "p1") == [
@@ -231,6 +232,7 @@ def test_spells_take_their_org_type_from_the_provider_and_their_activity_from_th
             "unit_cost",
         ),
         ("acute_apc", "community", "COMMUNITY_BED_DAY", 999.0, "own"),
+        ("acute_apc", "acute", "EL_SPELL", unit_cost("EL_SPELL", year), "unit_cost"),
     ]
 
 

@@ -55,8 +55,8 @@ def calendar_rows(window: Window) -> list[tuple]:
 
 def write_calendar(con, window: Window) -> None:
     con.execute(
-        f"CREATE OR REPLACE TABLE {CALENDAR_TABLE} (month VARCHAR, month_start DATE, "
-        "month_end DATE, financial_year VARCHAR, year_start DATE, year_end DATE)"
+        f"CREATE OR REPLACE TABLE {CALENDAR_TABLE} (month STRING, month_start DATE, "
+        "month_end DATE, financial_year STRING, year_start DATE, year_end DATE)"
     )
     con.executemany(
         f"INSERT INTO {CALENDAR_TABLE} VALUES (?, ?, ?, ?, ?, ?)", calendar_rows(window)

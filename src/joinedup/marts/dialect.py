@@ -1,5 +1,6 @@
 """The few expressions whose spelling differs between DuckDB and Spark SQL, kept in one place
-so the marts' SQL can be ported by changing only this module."""
+so the marts' SQL can be ported by changing only this module. Types are spelt as both
+engines accept them (STRING, DOUBLE, BIGINT, DATE, BOOLEAN)."""
 
 from __future__ import annotations
 

@@ -12,10 +12,9 @@ from joinedup.marts.dialect import date_literal, days_between
 
 EVENT_TABLE = "person_event"
 ORG_TYPES = ("acute", "community", "mental_health", "primary_care", "urgent_care", "social_care")
-# metrics.md, shared rules: emergency admission.
-EMERGENCY_METHODS = ("21", "22", "23", "24", "25", "28", "2A", "2B", "2C", "2D")
 ELECTIVE_METHODS = ("11", "12", "13")
-ACUTE_PROVIDER, COMMUNITY_PROVIDER, MENTAL_HEALTH_PROVIDER = "RZA", "RZC", "RZM"
+# Every other provider (the acute trust RZA, or any out-of-area trust) is acute.
+COMMUNITY_PROVIDER, MENTAL_HEALTH_PROVIDER = "RZC", "RZM"
 SOURCE_TABLES = (
     "acute_apc",
     "acute_ae",
@@ -73,13 +72,13 @@ FROM mental_health_contacts"""
 _GP_APPOINTMENTS = """
 SELECT pseudo_id, appointment_date, CAST(NULL AS DATE), 'primary_care', 'GP_APPOINTMENT',
   'gp_appointments', staff_role || ' ' || mode, CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE),
-  CAST(NULL AS BOOLEAN), CAST(NULL AS VARCHAR), _row_key
+  CAST(NULL AS BOOLEAN), CAST(NULL AS STRING), _row_key
 FROM gp_appointments WHERE status = 'ATTENDED'"""
 
 _GP_MEDICATIONS = """
 SELECT pseudo_id, issue_date, CAST(NULL AS DATE), 'primary_care', 'PRESCRIPTION_ITEM',
   'gp_medications', bnf_code, CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE),
-  CAST(NULL AS BOOLEAN), CAST(NULL AS VARCHAR), _row_key
+  CAST(NULL AS BOOLEAN), CAST(NULL AS STRING), _row_key
 FROM gp_medications"""
 
 # An ambulance call that neither conveyed nor was closed on the phone had a crew on scene.

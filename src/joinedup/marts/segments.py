@@ -115,7 +115,7 @@ SELECT pseudo_id, financial_year,
   CASE WHEN age IS NULL THEN 'unknown' WHEN age < 18 THEN '0-17' WHEN age < 65 THEN '18-64'
        WHEN age < 75 THEN '65-74' WHEN age < 85 THEN '75-84' ELSE '85+' END AS age_band,
   ltc_count,
-  CASE WHEN ltc_count >= 4 THEN '4+' ELSE CAST(ltc_count AS VARCHAR) END AS ltc_band,
+  CASE WHEN ltc_count >= 4 THEN '4+' ELSE CAST(ltc_count AS STRING) END AS ltc_band,
   CASE care_level WHEN 3 THEN 'permanent_care' WHEN 2 THEN 'long_term_community'
        WHEN 1 THEN 'short_term' ELSE 'none' END AS social_care_status,
   locality, resident, total_cost,
