@@ -1,0 +1,283 @@
+"""Load and check a BCF plan file (YAML): metric trajectories, schemes and the pooled budget.
+
+`load_plan()` with no path gives the packaged default plan (after Southend's 2015/16 plan), scaled
+to the generated area's people; a user's plan is taken as written, for its own area. Every mistake
+in a plan file is a BadInput naming the file and the key.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from joinedup.errors import BadInput
+
+DEFAULT_PLAN = "default_plan.yaml"
+
+# The metric ids of metrics.md a plan may set trajectories for.
+METRICS = frozenset(
+    {
+        "nel_admissions",
+        "nel_admissions_rate",
+        "res_admissions_65",
+        "reablement_91d",
+        "dtoc_days",
+        "patient_experience",
+        "falls_65",
+        "readmissions_30d",
+        "dementia_dx_rate",
+        "ae_attendances",
+        "ae_conversion",
+        "care_home_emergencies",
+        "eol_home_deaths",
+        "eol_admissions",
+        "spend_per_person",
+    }
+)
+MEASURES = ("value", "numerator")
+
+MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+YEAR = re.compile(r"^(\d{4})/(\d{2})$")
+QUARTER = re.compile(r"^(\d{4})/(\d{2})-Q([1-4])$")
+
+PLAN_KEYS = {
+    "area",
+    "population",
+    "baseline_year",
+    "experience_question",
+    "pooled_budget",
+    "schemes",
+    "trajectories",
+}
+REQUIRED_PLAN_KEYS = {"area", "baseline_year", "pooled_budget", "schemes", "trajectories"}
+SCHEME_KEYS = {"id", "name", "investment", "expected_return", "other_savings", "metrics", "note"}
+REQUIRED_SCHEME_KEYS = {"id", "name", "investment"}
+TRAJECTORY_KEYS = {"measure", "scale", "targets"}
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    metric: str
+    measure: str  # "value": compare with the metric's value; "numerator": with its numerator
+    targets: Mapping[str, float]  # period (YYYY-MM, YYYY/YY-Qn, YYYY/YY) -> target
+
+    def target(self, period: str) -> float | None:
+        return self.targets.get(period)
+
+
+@dataclass(frozen=True)
+class Scheme:
+    id: str
+    name: str
+    investment: float
+    expected_return: float | None  # None where the plan states none
+    other_savings: float
+    metrics: tuple[str, ...]
+    note: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    area: str
+    baseline_year: str
+    experience_question: str
+    pooled_budget: Mapping[str, float]  # financial year -> GBP
+    schemes: tuple[Scheme, ...]
+    trajectories: Mapping[str, Trajectory]
+
+    def target(self, metric: str, period: str) -> float | None:
+        trajectory = self.trajectories.get(metric)
+        return None if trajectory is None else trajectory.target(period)
+
+    @property
+    def total_investment(self) -> float:
+        return sum(s.investment for s in self.schemes)
+
+
+def load_plan(path: str | Path | None = None, people: int = 175_000) -> Plan:
+    """The plan in `path`, or the packaged default scaled to `people` when path is None."""
+    if path is None:
+        text = resources.files(__package__).joinpath(DEFAULT_PLAN).read_text(encoding="utf-8")
+        raw = _parse(text, DEFAULT_PLAN)
+        scale = people / _positive_number(raw.get("population"), DEFAULT_PLAN, "population")
+        return _plan(raw, DEFAULT_PLAN, scale)
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise BadInput(f"{path}: cannot read the plan file ({error.strerror})") from None
+    return _plan(_parse(text, str(path)), str(path), scale=1.0)
+
+
+def _parse(text: str, where: str) -> dict:
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = f" line {mark.line + 1}" if mark is not None else ""
+        raise BadInput(
+            f"{where}:{line} not valid YAML ({getattr(error, 'problem', 'unreadable')})"
+        ) from None
+    if not isinstance(raw, dict):
+        raise BadInput(f"{where}: a plan must be a mapping of keys {', '.join(sorted(PLAN_KEYS))}")
+    return raw
+
+
+def _plan(raw: dict, where: str, scale: float) -> Plan:
+    _check_keys(raw, PLAN_KEYS, REQUIRED_PLAN_KEYS, where, "")
+    if "population" in raw:
+        _positive_number(raw["population"], where, "population")
+    return Plan(
+        area=_text(raw["area"], where, "area"),
+        baseline_year=_period(raw["baseline_year"], where, "baseline_year", YEAR),
+        experience_question=_text(
+            raw.get("experience_question", "GPPS_LTC_SUPPORT"), where, "experience_question"
+        ),
+        pooled_budget={
+            _period(year, where, f"pooled_budget.{year}", YEAR): _number(
+                amount, where, f"pooled_budget.{year}"
+            )
+            * scale
+            for year, amount in _mapping(raw["pooled_budget"], where, "pooled_budget").items()
+        },
+        schemes=_schemes(raw["schemes"], where, scale),
+        trajectories={
+            metric: _trajectory(metric, spec, where, scale)
+            for metric, spec in _mapping(raw["trajectories"], where, "trajectories").items()
+        },
+    )
+
+
+def _schemes(raw: Any, where: str, scale: float) -> tuple[Scheme, ...]:
+    if not isinstance(raw, list):
+        raise BadInput(f"{where}: schemes: must be a list of schemes")
+    schemes = []
+    for i, item in enumerate(raw):
+        key = f"schemes[{i}]"
+        if not isinstance(item, dict):
+            raise BadInput(
+                f"{where}: {key}: must be a mapping with keys {', '.join(sorted(SCHEME_KEYS))}"
+            )
+        _check_keys(item, SCHEME_KEYS, REQUIRED_SCHEME_KEYS, where, key + ".")
+        returns = item.get("expected_return")
+        schemes.append(
+            Scheme(
+                id=_text(item["id"], where, f"{key}.id"),
+                name=_text(item["name"], where, f"{key}.name"),
+                investment=_number(item["investment"], where, f"{key}.investment") * scale,
+                expected_return=None
+                if returns is None
+                else _number(returns, where, f"{key}.expected_return") * scale,
+                other_savings=_number(item.get("other_savings", 0), where, f"{key}.other_savings")
+                * scale,
+                metrics=tuple(
+                    _metric(m, where, f"{key}.metrics")
+                    for m in _list(item.get("metrics", []), where, f"{key}.metrics")
+                ),
+                note=_text(item.get("note", ""), where, f"{key}.note", allow_empty=True),
+            )
+        )
+    ids = [s.id for s in schemes]
+    duplicate = next((i for i in ids if ids.count(i) > 1), None)
+    if duplicate is not None:
+        raise BadInput(f"{where}: schemes: scheme id {duplicate!r} appears more than once")
+    return tuple(schemes)
+
+
+def _trajectory(metric: Any, spec: Any, where: str, scale: float) -> Trajectory:
+    key = f"trajectories.{metric}"
+    _metric(metric, where, key)
+    spec = _mapping(spec, where, key)
+    _check_keys(spec, TRAJECTORY_KEYS, {"targets"}, where, key + ".")
+    measure = spec.get("measure", "value")
+    if measure not in MEASURES:
+        raise BadInput(f"{where}: {key}.measure: must be one of {', '.join(MEASURES)}")
+    if spec.get("scale", "none") not in ("population", "none"):
+        raise BadInput(f"{where}: {key}.scale: must be population or none")
+    factor = scale if spec.get("scale") == "population" else 1.0
+    targets = {
+        _period(period, where, f"{key}.targets.{period}"): _number(
+            target, where, f"{key}.targets.{period}"
+        )
+        * factor
+        for period, target in _mapping(spec["targets"], where, f"{key}.targets").items()
+    }
+    return Trajectory(metric=metric, measure=measure, targets=targets)
+
+
+def _check_keys(raw: dict, allowed: set[str], required: set[str], where: str, prefix: str) -> None:
+    unknown = sorted(str(k) for k in raw if k not in allowed)
+    if unknown:
+        raise BadInput(
+            f"{where}: {prefix}{unknown[0]}: unknown key (expected one of {', '.join(sorted(allowed))})"
+        )
+    missing = sorted(required - set(raw))
+    if missing:
+        raise BadInput(f"{where}: {prefix}{missing[0]}: required key is missing")
+
+
+def _mapping(raw: Any, where: str, key: str) -> dict:
+    if not isinstance(raw, dict):
+        raise BadInput(f"{where}: {key}: must be a mapping")
+    return raw
+
+
+def _list(raw: Any, where: str, key: str) -> list:
+    if not isinstance(raw, list):
+        raise BadInput(f"{where}: {key}: must be a list")
+    return raw
+
+
+def _text(raw: Any, where: str, key: str, allow_empty: bool = False) -> str:
+    if (
+        isinstance(raw, bool)
+        or not isinstance(raw, str | int)
+        or (not allow_empty and not str(raw).strip())
+    ):
+        raise BadInput(f"{where}: {key}: must be text")
+    return str(raw)
+
+
+def _number(raw: Any, where: str, key: str) -> float:
+    if (
+        isinstance(raw, bool)
+        or not isinstance(raw, int | float)
+        or not math.isfinite(raw)
+        or raw < 0
+    ):
+        raise BadInput(f"{where}: {key}: must be a number of 0 or more")
+    return float(raw)
+
+
+def _positive_number(raw: Any, where: str, key: str) -> float:
+    if _number(raw, where, key) == 0:
+        raise BadInput(f"{where}: {key}: must be more than 0")
+    return float(raw)
+
+
+def _metric(raw: Any, where: str, key: str) -> str:
+    if raw not in METRICS:
+        raise BadInput(f"{where}: {key}: {raw!r} is not a metric of metrics.md")
+    return raw
+
+
+def _period(raw: Any, where: str, key: str, only: re.Pattern | None = None) -> str:
+    period = str(raw)
+    patterns = [only] if only else [MONTH, QUARTER, YEAR]
+    for pattern in patterns:
+        match = pattern.match(period)
+        if match and (pattern is MONTH or int(match.group(2)) == (int(match.group(1)) + 1) % 100):
+            return period
+    wanted = (
+        "a financial year (YYYY/YY)"
+        if only
+        else "a month (YYYY-MM), quarter (YYYY/YY-Qn) or financial year (YYYY/YY)"
+    )
+    raise BadInput(f"{where}: {key}: must be {wanted}")
