@@ -24,6 +24,7 @@ REQUIRED_TABLES = (*SOURCE_TABLES, "unit_costs", "gp_register", "gp_conditions",
 class MartsSummary:
     window: Window
     events: int
+    unlinked_events: int
     uncosted_events: int
     total_cost: float
     seconds: float
@@ -57,12 +58,12 @@ def _check_tables(con) -> None:
         raise StoreError(f"warehouse has no table {', '.join(missing)}: run `joinedup load` first")
 
 
-def data_window(con) -> Window:
-    first_point, first_any, last_start, last_end = con.execute(WINDOW_SQL).fetchone()
+def _window_and_unlinked(con) -> tuple[Window, int]:
+    first_point, first_any, last_start, last_end, unlinked = con.execute(WINDOW_SQL).fetchone()
     if first_any is None:
         raise BadInput("the warehouse holds no events to build marts from: load feeds first")
     last = max(d for d in (last_start, last_end) if d is not None)
-    return window_of(first_point or first_any, last)
+    return window_of(first_point or first_any, last), unlinked
 
 
 def build_marts(con_or_path, show_progress: bool = False) -> MartsSummary:
@@ -71,7 +72,7 @@ def build_marts(con_or_path, show_progress: bool = False) -> MartsSummary:
     started = time.monotonic()
     with connection(con_or_path) as con:
         _check_tables(con)
-        window = data_window(con)
+        window, unlinked = _window_and_unlinked(con)
         steps = (
             ("calendar_month", lambda: write_calendar(con, window)),
             (EVENT_TABLE, lambda: con.execute(person_event_sql(window))),
@@ -92,4 +93,6 @@ def build_marts(con_or_path, show_progress: bool = False) -> MartsSummary:
         events, uncosted, total = con.execute(
             f"SELECT COUNT(*), COUNT(*) - COUNT(cost_gbp), COALESCE(SUM(cost_gbp), 0) FROM {EVENT_TABLE}"
         ).fetchone()
-    return MartsSummary(window, events, uncosted, float(total), time.monotonic() - started)
+    return MartsSummary(
+        window, events, unlinked, uncosted, float(total), time.monotonic() - started
+    )

@@ -113,12 +113,13 @@ SOURCE_EVENTS = "\nUNION ALL".join(
 )
 
 # The window starts with the first month of point events (a care package that began years
-# earlier is costed only from there) and ends with the month of the last date seen.
+# earlier is costed only from there) and ends with the month of the last date seen. Rows that
+# identity left without a person are counted here, as person_event cannot hold them.
 WINDOW_SQL = f"""
 WITH source AS ({SOURCE_EVENTS})
 SELECT MIN(CASE WHEN source_table <> 'social_care_events' THEN event_date END),
-  MIN(event_date), MAX(event_date), MAX(end_date)
-FROM source WHERE pseudo_id IS NOT NULL"""
+  MIN(event_date), MAX(event_date), MAX(end_date), COUNT(*) - COUNT(pseudo_id)
+FROM source"""
 
 
 def person_event_sql(window: Window) -> str:
