@@ -1,0 +1,130 @@
+"""The pseudonymisation key: where it lives, who can read it, and rotation."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import stat
+
+import duckdb
+import pytest
+from conftest import background, by_id, table
+
+from joinedup.cli import main
+from joinedup.errors import StoreError, UserError
+from joinedup.identity import Vault
+from joinedup.identity.keys import KEY_ENV, key_file_for
+from joinedup.identity.rotate import rotate_key
+
+
+@pytest.fixture(autouse=True)
+def no_env_key(monkeypatch):
+    monkeypatch.delenv(KEY_ENV, raising=False)
+
+
+def land(vault: Vault, warehouse_path) -> dict[str, dict]:
+    """Write resolved records to a small warehouse as landing does: rows keyed by pseudo_id."""
+    answers = by_id(vault.resolve(table(background(40))))
+    con = duckdb.connect(str(warehouse_path))
+    con.execute("CREATE TABLE gp_register (pseudo_id VARCHAR, _row_key VARCHAR)")
+    con.execute("CREATE TABLE person (pseudo_id VARCHAR, sex VARCHAR)")
+    con.execute("CREATE TABLE practices (practice_code VARCHAR)")
+    for record_id, answer in answers.items():
+        con.execute("INSERT INTO gp_register VALUES (?, ?)", [answer["pseudo_id"], record_id])
+        con.execute("INSERT INTO person VALUES (?, ?)", [answer["pseudo_id"], answer["person_sex"]])
+        con.execute("INSERT INTO practices VALUES ('F81001')")
+    con.close()
+    return answers
+
+
+def warehouse_pseudo_ids(path) -> dict[str, str]:
+    con = duckdb.connect(str(path))
+    rows = con.execute("SELECT _row_key, pseudo_id FROM gp_register").fetchall()
+    con.close()
+    return dict(rows)
+
+
+def test_key_file_is_created_owner_only_beside_the_vault_and_never_in_a_store(tmp_path):
+    vault_path, warehouse_path = tmp_path / "vault.duckdb", tmp_path / "warehouse.duckdb"
+    with Vault.open(vault_path) as vault:
+        answers = land(vault, warehouse_path)
+    key_file = key_file_for(vault_path)
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    key = bytes.fromhex(key_file.read_text().strip())
+    for store in (vault_path, warehouse_path):
+        content = store.read_bytes()
+        assert key not in content and key.hex().encode() not in content
+    some = next(iter(answers.values()))
+    expected = hmac.new(key, str(some["person_key"]).encode(), hashlib.sha256).hexdigest()
+    assert some["pseudo_id"] == expected
+
+
+def test_a_key_file_readable_by_others_is_refused(tmp_path):
+    vault_path = tmp_path / "vault.duckdb"
+    Vault.open(vault_path).close()
+    os.chmod(key_file_for(vault_path), 0o640)
+    with pytest.raises(StoreError, match="readable by group or others"):
+        Vault.open(vault_path)
+
+
+def test_key_from_the_environment_is_used_and_no_key_file_is_written(tmp_path, monkeypatch):
+    key = bytes(range(32))
+    monkeypatch.setenv(KEY_ENV, key.hex())
+    vault_path = tmp_path / "vault.duckdb"
+    with Vault.open(vault_path) as vault:
+        answer = vault.resolve(table(background(1))).to_pylist()[0]
+    assert not key_file_for(vault_path).exists()
+    assert answer["pseudo_id"] == hmac.new(key, b"1", hashlib.sha256).hexdigest()
+
+
+@pytest.mark.parametrize("bad", ["not hex at all", "abcd"])
+def test_a_malformed_environment_key_is_refused(tmp_path, monkeypatch, bad):
+    monkeypatch.setenv(KEY_ENV, bad)
+    with pytest.raises(StoreError, match=KEY_ENV):
+        Vault.open(tmp_path / "vault.duckdb")
+
+
+def test_rotation_rekeys_every_pseudo_id_consistently(tmp_path):
+    vault_path, warehouse_path = tmp_path / "vault.duckdb", tmp_path / "warehouse.duckdb"
+    with Vault.open(vault_path) as vault:
+        land(vault, warehouse_path)
+        # A second record of the first person, so two rows share a pseudo_id.
+        con = duckdb.connect(str(warehouse_path))
+        con.execute("INSERT INTO gp_register SELECT pseudo_id, 'again' FROM gp_register LIMIT 1")
+        con.close()
+    old_key = key_file_for(vault_path).read_text()
+    before = warehouse_pseudo_ids(warehouse_path)
+
+    assert main(["rotate-key", "--vault", str(vault_path), "--warehouse", str(warehouse_path)]) == 0
+
+    after = warehouse_pseudo_ids(warehouse_path)
+    assert key_file_for(vault_path).read_text() != old_key
+    assert stat.S_IMODE(key_file_for(vault_path).stat().st_mode) == 0o600
+    assert all(after[row] != before[row] for row in before)
+    old_to_new = {before[row]: after[row] for row in before}
+    assert len(set(old_to_new.values())) == len(set(before.values()))  # still one per person
+    assert all(after[row] == old_to_new[before[row]] for row in before)
+    with Vault.open(vault_path) as vault:  # the vault now gives the new pseudo_ids
+        again = by_id(vault.resolve(table(background(40))))
+    assert {a["pseudo_id"] for a in again.values()} == set(after.values())
+    con = duckdb.connect(str(warehouse_path))
+    person_ids = {p for (p,) in con.execute("SELECT pseudo_id FROM person").fetchall()}
+    con.close()
+    assert person_ids == set(after.values())
+
+
+def test_rotation_refuses_an_environment_key(tmp_path, monkeypatch):
+    monkeypatch.setenv(KEY_ENV, bytes(range(32)).hex())
+    with pytest.raises(UserError, match=KEY_ENV):
+        rotate_key(tmp_path / "vault.duckdb", tmp_path / "warehouse.duckdb")
+
+
+def test_rotation_without_a_warehouse_keeps_the_old_key(tmp_path):
+    vault_path = tmp_path / "vault.duckdb"
+    Vault.open(vault_path).close()
+    old_key = key_file_for(vault_path).read_text()
+    with pytest.raises(StoreError, match="no warehouse"):
+        rotate_key(vault_path, tmp_path / "missing.duckdb")
+    assert key_file_for(vault_path).read_text() == old_key
+    assert not (tmp_path / "vault.duckdb.key.new").exists()
