@@ -1,0 +1,142 @@
+"""Finding an area's feed files and reading them, as sent, into DuckDB.
+
+A feed arrives as `<feed>.csv`, `<feed>.parquet` or a folder `<feed>/` of such files (one a
+month). Every cell is read as text: the contract's rules, not the reader, decide what is valid.
+Line numbers count the header as line 1, so the first data row is line 2 (for Parquet, the row
+that line would be in the equivalent CSV). This module reads identifiable values: it never logs one.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from joinedup import contract
+from joinedup.contract import Feed
+from joinedup.errors import BadInput
+from joinedup.landing.rules import literal, quote
+
+SUFFIXES = (".csv", ".parquet")
+
+
+@dataclass(frozen=True)
+class FeedFile:
+    feed: Feed
+    path: Path
+    name: str  # relative to the area folder, as recorded in the warehouse
+
+
+@dataclass(frozen=True)
+class Header:
+    """How a file's columns (by position) meet its feed's contract columns."""
+
+    names: tuple[str, ...]  # as in the file
+    columns: dict[int, str]  # position -> contract column name
+    extra: tuple[str, ...]
+    missing_required: tuple[str, ...]
+    duplicated: tuple[str, ...]
+
+    @property
+    def acceptable(self) -> bool:
+        return not self.missing_required and not self.duplicated
+
+
+def landing_order() -> list[Feed]:
+    """Reference tables first (rows are placed with postcode_lookup), then objections (they decide
+    which GP rows land), then every other feed in contract order."""
+    feeds = list(contract.feeds().values())
+    return sorted(feeds, key=lambda f: (not f.is_reference, f.name != "objections"))
+
+
+def discover(directory: Path) -> list[FeedFile]:
+    """Every contract file in the area folder, in landing order, monthly files by name."""
+    if not directory.is_dir():
+        raise BadInput(f"{directory}: no such folder")
+    found = []
+    for feed in landing_order():
+        paths = [directory / f"{feed.name}{suffix}" for suffix in SUFFIXES]
+        folder = directory / feed.name
+        if folder.is_dir():
+            paths += sorted(p for p in folder.iterdir() if p.suffix in SUFFIXES)
+        found += [
+            FeedFile(feed, p, p.relative_to(directory).as_posix()) for p in paths if p.is_file()
+        ]
+    if not found:
+        raise BadInput(f"{directory}: no file named after a contract feed (e.g. acute_apc.csv)")
+    return found
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_header(con: duckdb.DuckDBPyConnection, file: FeedFile) -> tuple[str, ...]:
+    if file.path.suffix == ".parquet":
+        described = con.execute(f"DESCRIBE SELECT * FROM read_parquet({literal(str(file.path))})")
+        return tuple(row[0] for row in described.fetchall())
+    with file.path.open(encoding="utf-8-sig", newline="") as handle:
+        try:
+            return tuple(next(csv.reader(handle), []))
+        except (UnicodeDecodeError, csv.Error):
+            raise BadInput(f"{file.name} line 1: the header is not UTF-8 CSV") from None
+
+
+def match_header(feed: Feed, names: tuple[str, ...]) -> Header:
+    """Contract names match case-insensitively, surrounding spaces ignored, in any order."""
+    wanted = {c.lower(): c for c in feed.column_names}
+    columns: dict[int, str] = {}
+    extra, duplicated = [], []
+    for position, name in enumerate(names):
+        column = wanted.get(name.strip().lower())
+        if column is None:
+            extra.append(name.strip())
+        elif column in columns.values():
+            duplicated.append(column)
+        else:
+            columns[position] = column
+    present = set(columns.values())
+    missing = tuple(c for c in feed.required_columns if c not in present)
+    return Header(tuple(names), columns, tuple(extra), missing, tuple(duplicated))
+
+
+def stage_raw(con: duckdb.DuckDBPyConnection, file: FeedFile, header: Header, table: str) -> int:
+    """Copy the file's cells, as text, into temp table `table` (c0, c1, ... by position, in file
+    order so that rowid + 2 is the line). Returns the number of data rows."""
+    positions = [f"c{i}" for i in range(len(header.names))]
+    source = _source_sql(file, header, positions)
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM {source}")
+    except duckdb.Error:
+        # DuckDB's message may quote the offending cells: name the file only.
+        raise BadInput(f"{file.name}: not a readable UTF-8 {file.path.suffix[1:]} file") from None
+    return con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+
+
+def _source_sql(file: FeedFile, header: Header, positions: list[str]) -> str:
+    path = literal(str(file.path))
+    if file.path.suffix == ".parquet":
+        return f"(SELECT {', '.join(_parquet_cell(name, c) for name, c in zip(header.names, positions, strict=True))} FROM read_parquet({path}))"
+    if not positions:
+        return "(SELECT NULL::VARCHAR AS c0 WHERE false)"
+    columns = ", ".join(f"'{c}': 'VARCHAR'" for c in positions)
+    return (
+        f"read_csv({path}, header = false, skip = 1, columns = {{{columns}}}, auto_detect = false,"
+        " delim = ',', quote = '\"', escape = '\"', null_padding = true)"
+    )
+
+
+def _parquet_cell(name: str, position: str) -> str:
+    """A Parquet value as the text a CSV would hold (ISO date-times with a 'T')."""
+    cell = quote(name)
+    return (
+        f"CASE WHEN typeof({cell}) LIKE 'TIMESTAMP%' THEN strftime(TRY_CAST({cell} AS TIMESTAMP), '%Y-%m-%dT%H:%M:%S')"
+        f" ELSE CAST({cell} AS VARCHAR) END AS {position}"
+    )

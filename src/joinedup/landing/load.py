@@ -1,0 +1,421 @@
+"""`joinedup load DIR --warehouse W`: land an area's feed files, checked, linked and pseudonymised.
+
+One load is one warehouse transaction: a load that fails or is killed leaves the warehouse as it
+was. The vault (quarantine, identity) is written before the warehouse commits; both writes are
+idempotent, so running the load again gives the same result. A file already loaded (same SHA-256)
+is skipped, so loading the same files twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from joinedup.contract import Feed
+from joinedup.errors import StoreError
+from joinedup.landing import files, write
+from joinedup.landing.files import FeedFile, Header
+from joinedup.landing.keyed_hash import landing_secret
+from joinedup.landing.records import (
+    postcode_key_sql,
+    record_id_sql,
+    records_sql,
+    row_key_sql,
+)
+from joinedup.landing.rules import compact_nhs_number_sql, literal, nhs_number_valid_sql, quote
+from joinedup.landing.validate import find_reasons, raw_values_sql, staged_sql
+from joinedup.progress import Progress
+
+RAW, REASONS = "raw_file", "file_reasons"
+MESSAGES_PER_FILE = 3  # rejection messages printed per file; the quality report has them all
+REJECTION_COLUMNS = "feed VARCHAR, file VARCHAR, line BIGINT, column_name VARCHAR, rule VARCHAR"
+QUARANTINE_COLUMNS = (
+    "sha256 VARCHAR, file VARCHAR, feed VARCHAR, line BIGINT, raw_values VARCHAR, reasons VARCHAR"
+)
+
+
+@dataclass
+class FileOutcome:
+    file: FeedFile
+    sha256: str
+    status: str  # loaded, rejected (whole file) or already_loaded
+    problem: str | None = None
+    extra_columns: tuple[str, ...] = ()
+    rows_read: int = 0
+    rows_rejected: int = 0
+    nhs_number_present: int | None = None
+    nhs_number_valid: int | None = None
+    messages: list[str] = field(default_factory=list)
+
+    @property
+    def rows_accepted(self) -> int:
+        return self.rows_read - self.rows_rejected
+
+
+def load_area(
+    directory: str | Path,
+    warehouse_path: str | Path,
+    vault_path: str | Path | None = None,
+    as_of: dt.date | None = None,
+    progress: bool = True,
+) -> dict:
+    """Land every contract file in `directory`; returns a summary (counts only, no values)."""
+    directory, warehouse_path = Path(directory), Path(warehouse_path)
+    vault_path = Path(vault_path) if vault_path else warehouse_path.parent / "vault.duckdb"
+    as_of = as_of or dt.date.today()
+    started = time.monotonic()
+    found = files.discover(directory)
+    secret = landing_secret(vault_path)
+    con = _connect(warehouse_path)
+    try:
+        outcomes = _land(con, found, vault_path, secret, as_of, progress)
+    finally:
+        con.close()
+    return _summary(outcomes, as_of, time.monotonic() - started)
+
+
+def _connect(warehouse_path: Path) -> duckdb.DuckDBPyConnection:
+    warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return duckdb.connect(str(warehouse_path))
+    except duckdb.Error:
+        raise StoreError(
+            f"{warehouse_path}: cannot open the warehouse (in use, or not DuckDB)"
+        ) from None
+
+
+def _land(
+    con, found: list[FeedFile], vault_path: Path, secret: bytes, as_of: dt.date, progress: bool
+) -> list[FileOutcome]:
+    known = _loaded_files(con)
+    outcomes, new = [], []
+    for file in found:
+        sha = files.sha256_of(file.path)
+        if sha in known:
+            outcomes.append(FileOutcome(file, sha, "already_loaded"))
+        else:
+            known.add(sha)
+            new.append((file, sha))
+    if not new:
+        return outcomes
+    load_started = dt.datetime.now()
+    # Staging uses temp tables only, outside any transaction (so rowid + 2 is the line); the
+    # warehouse itself changes only in the one transaction at the end.
+    con.execute(f"CREATE OR REPLACE TEMP TABLE quarantine_rows ({QUARANTINE_COLUMNS})")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE new_rejections ({REJECTION_COLUMNS})")
+    steps = Progress("load", total=len(new), enabled=progress)
+    for seq, (file, sha) in enumerate(new):
+        outcome = _stage_file(con, file, sha, seq, as_of, secret)
+        _report(steps, outcome)
+        outcomes.append(outcome)
+    landed = [o for o in outcomes if o.status != "already_loaded"]
+    feeds = _feeds_with_rows(landed)
+    _through_vault(con, vault_path, feeds, progress)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        write.create_tables(con)
+        load_id = con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM loads").fetchall()[0][0]
+        _write_warehouse(con, feeds, load_id, as_of)
+        _write_metadata(con, landed, load_id, load_started, as_of)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return outcomes
+
+
+def _loaded_files(con) -> set[str]:
+    """SHA-256 of every file the warehouse has loaded (none for a new warehouse)."""
+    exists = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE NOT temporary AND table_name = 'load_files'"
+        " AND database_name = current_database()"
+    ).fetchall()[0][0]
+    if not exists:
+        return set()
+    return {row[0] for row in con.execute("SELECT sha256 FROM load_files").fetchall()}
+
+
+def _stage_file(
+    con, file: FeedFile, sha: str, seq: int, as_of: dt.date, secret: bytes
+) -> FileOutcome:
+    feed = file.feed
+    header = files.match_header(feed, files.read_header(con, file))
+    rows = files.stage_raw(con, file, header, RAW)
+    find_reasons(con, feed, header, RAW, as_of, REASONS)
+    con.execute(
+        "INSERT INTO new_rejections SELECT ?, ?, line, column_name, rule FROM file_reasons",
+        [feed.name, file.name],
+    )
+    _quarantine_rows(con, file, sha, header)
+    rejected = con.execute("SELECT count(DISTINCT line) FROM file_reasons").fetchall()[0][0]
+    outcome = FileOutcome(
+        file,
+        sha,
+        "loaded",
+        extra_columns=header.extra,
+        rows_read=rows,
+        rows_rejected=rejected,
+        messages=_messages(con, file),
+    )
+    if header.acceptable:
+        _accept_rows(con, feed, header, seq, file.name, secret)
+        outcome.nhs_number_present, outcome.nhs_number_valid = _nhs_number_counts(con, feed, seq)
+    else:
+        outcome.status = "rejected"
+        outcome.problem = "; ".join(
+            [f"missing required column {c}" for c in header.missing_required]
+            + [f"column {c} named twice" for c in header.duplicated]
+        )
+    return outcome
+
+
+def _quarantine_rows(con, file: FeedFile, sha: str, header: Header) -> None:
+    """Keep each rejected row as sent, with every reason, for the vault's quarantine."""
+    con.execute(
+        f"INSERT INTO quarantine_rows SELECT ?, ?, ?, r.rowid + 2, {raw_values_sql(header)},"
+        " f.reasons FROM raw_file r JOIN (SELECT line, to_json(list(struct_pack(column_name :="
+        " column_name, rule := rule) ORDER BY column_name, rule)) AS reasons FROM file_reasons"
+        " GROUP BY line) f ON f.line = r.rowid + 2",
+        [sha, file.name, file.feed.name],
+    )
+
+
+def _messages(con, file: FeedFile) -> list[str]:
+    """The first rejections as messages: file, line, column and rule, never the value."""
+    first = con.execute(
+        f"SELECT line, column_name, rule FROM file_reasons ORDER BY line, column_name, rule"
+        f" LIMIT {MESSAGES_PER_FILE}"
+    ).fetchall()
+    return [
+        f"{file.name} line {line}: column {column}: rule {rule}" for line, column, rule in first
+    ]
+
+
+def _accept_rows(con, feed: Feed, header: Header, seq: int, name: str, secret: bytes) -> None:
+    derived = [f"{row_key_sql(feed, secret)} AS _row_key"]
+    if feed.is_person_level:
+        derived.append(f"{record_id_sql(feed)} AS _record_id")
+    if "postcode" in feed.column_names:
+        derived.append(f"{postcode_key_sql(feed, secret)} AS _postcode_key")
+    select = (
+        f"SELECT {seq} AS _file_seq, {literal(name)} AS _source_file, s.*, {', '.join(derived)}"
+        f" FROM ({staged_sql(feed, header, RAW)}) s"
+        f" WHERE s._line NOT IN (SELECT line FROM {REASONS})"
+    )
+    table = write.accepted_table(feed)
+    con.execute(f"CREATE TEMP TABLE IF NOT EXISTS {table} AS {select} LIMIT 0")
+    con.execute(f"INSERT INTO {table} {select}")
+
+
+def _nhs_number_counts(con, feed: Feed, seq: int) -> tuple[int | None, int | None]:
+    """Accepted rows with an NHS number, and with a valid one (modulus 11)."""
+    if "nhs_number" not in feed.column_names:
+        return None, None
+    compact = compact_nhs_number_sql(quote("nhs_number"))
+    present, valid = con.execute(
+        f"SELECT count(nhs_number), count(CASE WHEN {nhs_number_valid_sql(compact)} THEN 1 END)"
+        f" FROM {write.accepted_table(feed)} WHERE _file_seq = {seq}"
+    ).fetchall()[0]
+    return present, valid
+
+
+def _report(steps: Progress, outcome: FileOutcome) -> None:
+    steps.step(
+        f"{outcome.file.name}: {outcome.rows_read} read, {outcome.rows_accepted} accepted,"
+        f" {outcome.rows_rejected} rejected"
+    )
+    if not steps.enabled:
+        return
+    if outcome.problem:
+        print(f"  {outcome.file.name}: file rejected: {outcome.problem}", file=sys.stderr)
+    if outcome.extra_columns:
+        print(
+            f"  {outcome.file.name}: extra columns kept aside: {', '.join(outcome.extra_columns)}",
+            file=sys.stderr,
+        )
+    for message in outcome.messages if not outcome.problem else []:
+        print(f"  {message}", file=sys.stderr)
+    if outcome.rows_rejected > len(outcome.messages) and not outcome.problem:
+        print("  ... see `joinedup quality` for every rejection", file=sys.stderr)
+
+
+def _feeds_with_rows(landed: list[FileOutcome]) -> list[Feed]:
+    """Feeds with accepted rows in this load, in landing order."""
+    names = {o.file.feed.name for o in landed if o.status == "loaded"}
+    return [f for f in files.landing_order() if f.name in names]
+
+
+def _through_vault(con, vault_path: Path, feeds: list[Feed], progress: bool) -> None:
+    """Quarantine the rejected rows and resolve every identifier record to its person."""
+    from joinedup.identity import Vault  # identity loads Splink: only when a load needs it
+
+    vault = Vault.open(vault_path)
+    try:
+        _write_quarantine(con, vault.con)
+        person_feeds = [f for f in feeds if f.is_person_level]
+        records = " UNION ALL ".join(records_sql(f, write.accepted_table(f)) for f in person_feeds)
+        if not records:
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE resolved (record_id VARCHAR, pseudo_id VARCHAR,"
+                " link_method VARCHAR, person_date_of_birth DATE, person_sex VARCHAR)"
+            )
+            return
+        table = con.sql(records).to_arrow_table()
+        if progress:
+            print(f"load: linking {table.num_rows} identifier records", file=sys.stderr, flush=True)
+        _keep_resolved(con, vault.resolve(table), table.num_rows)
+    finally:
+        vault.close()
+
+
+def _write_quarantine(con, vault_con) -> None:
+    """Replace the quarantine of this load's files (so that a re-run after a failure is exact)."""
+    rows = con.sql("SELECT * FROM quarantine_rows").to_arrow_table()
+    vault_con.execute(f"CREATE TABLE IF NOT EXISTS quarantine ({QUARANTINE_COLUMNS})")
+    vault_con.register("quarantine_batch", rows)
+    try:
+        vault_con.execute("BEGIN TRANSACTION")
+        vault_con.execute(
+            "DELETE FROM quarantine WHERE sha256 IN (SELECT sha256 FROM quarantine_batch)"
+        )
+        vault_con.execute("INSERT INTO quarantine SELECT * FROM quarantine_batch")
+        vault_con.execute("COMMIT")
+    except BaseException:
+        vault_con.execute("ROLLBACK")
+        raise
+    finally:
+        vault_con.unregister("quarantine_batch")
+
+
+def _keep_resolved(con, resolved, expected: int) -> None:
+    con.register("resolved_batch", resolved)
+    con.execute("CREATE OR REPLACE TEMP TABLE resolved AS SELECT * FROM resolved_batch")
+    con.unregister("resolved_batch")
+    answered = con.execute("SELECT count(DISTINCT record_id) FROM resolved").fetchall()[0][0]
+    if answered != expected:
+        raise RuntimeError(f"identity resolved {answered} of {expected} records")
+
+
+def _write_warehouse(con, feeds: list[Feed], load_id: int, as_of: dt.date) -> None:
+    for feed in feeds:
+        if feed.is_reference:
+            write.write_reference(con, feed)
+            continue
+        write.write_event_feed(con, feed, load_id)
+        if feed.is_person_level:
+            write.write_linkage_outcomes(con, feed, load_id)
+        if write.is_gp_sourced(feed):
+            write.apply_type1(con, feed, load_id, as_of)
+    write.write_people(con)
+
+
+def _write_metadata(
+    con, landed: list[FileOutcome], load_id: int, started: dt.datetime, as_of: dt.date
+) -> None:
+    con.execute("INSERT INTO rejections SELECT ?, * FROM new_rejections", [load_id])
+    for o in landed:
+        con.execute(
+            "INSERT INTO load_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                load_id,
+                o.file.feed.name,
+                o.file.name,
+                o.sha256,
+                o.status,
+                o.problem,
+                list(o.extra_columns),
+                o.rows_read,
+                o.rows_accepted,
+                o.rows_rejected,
+                o.nhs_number_present,
+                o.nhs_number_valid,
+            ],
+        )
+    con.execute(
+        "INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            load_id,
+            started,
+            dt.datetime.now(),
+            as_of,
+            sum(o.status == "loaded" for o in landed),
+            sum(o.status == "rejected" for o in landed),
+            sum(o.rows_read for o in landed),
+            sum(o.rows_accepted for o in landed),
+            sum(o.rows_rejected for o in landed),
+        ],
+    )
+
+
+def _summary(outcomes: list[FileOutcome], as_of: dt.date, seconds: float) -> dict:
+    landed = [o for o in outcomes if o.status != "already_loaded"]
+    return {
+        "as_of": as_of.isoformat(),
+        "seconds": round(seconds, 2),
+        "files": [
+            {
+                "file": o.file.name,
+                "feed": o.file.feed.name,
+                "status": o.status,
+                "problem": o.problem,
+                "extra_columns": list(o.extra_columns),
+                "rows_read": o.rows_read,
+                "rows_accepted": o.rows_accepted,
+                "rows_rejected": o.rows_rejected,
+            }
+            for o in outcomes
+        ],
+        "files_loaded": sum(o.status == "loaded" for o in outcomes),
+        "files_rejected": sum(o.status == "rejected" for o in outcomes),
+        "files_already_loaded": sum(o.status == "already_loaded" for o in outcomes),
+        "rows_read": sum(o.rows_read for o in landed),
+        "rows_accepted": sum(o.rows_accepted for o in landed),
+        "rows_rejected": sum(o.rows_rejected for o in landed),
+    }
+
+
+def _iso_date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date YYYY-MM-DD: {text!r}") from None
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "directory",
+        metavar="DIR",
+        type=Path,
+        help="folder of feed files named by the contract (<feed>.csv, .parquet or <feed>/)",
+    )
+    parser.add_argument(
+        "--warehouse", required=True, type=Path, help="warehouse DuckDB file (created if missing)"
+    )
+    parser.add_argument(
+        "--vault",
+        type=Path,
+        help="identity vault DuckDB file (default: vault.duckdb beside the warehouse)",
+    )
+    parser.add_argument(
+        "--as-of",
+        type=_iso_date,
+        help="dates after this day are rejected as future (default: today)",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
+
+
+def run(args: argparse.Namespace) -> int:
+    summary = load_area(args.directory, args.warehouse, args.vault, args.as_of, not args.quiet)
+    print(
+        f"{summary['files_loaded']} files loaded, {summary['files_rejected']} rejected whole,"
+        f" {summary['files_already_loaded']} already loaded; rows read {summary['rows_read']},"
+        f" accepted {summary['rows_accepted']}, rejected {summary['rows_rejected']}"
+        f" ({summary['seconds']}s)"
+    )
+    return 0

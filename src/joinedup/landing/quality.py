@@ -1,0 +1,158 @@
+"""`joinedup quality --warehouse W`: what landing did with every row it was sent.
+
+Per feed: files and whole-file rejections, rows read, accepted and rejected (by column and rule),
+NHS number completeness and validity, linkage outcomes and Type 1 objections applied. Everything
+comes from the warehouse's metadata tables (counts only, never a value).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import duckdb
+
+from joinedup.errors import StoreError
+
+FEED_TOTALS = """
+SELECT feed, count(*), sum(rows_read),
+       sum(rows_accepted), sum(rows_rejected), sum(nhs_number_present), sum(nhs_number_valid)
+FROM load_files GROUP BY feed ORDER BY feed
+"""
+
+
+def quality_report(warehouse_path: str | Path) -> dict:
+    """The quality report of a warehouse as a dict (see module docstring)."""
+    with _open(Path(warehouse_path)) as con:
+        feeds = {row[0]: _feed_totals(row) for row in con.execute(FEED_TOTALS).fetchall()}
+        for feed, problem, file in con.execute(
+            "SELECT feed, problem, file FROM load_files WHERE status = 'rejected' ORDER BY file"
+        ).fetchall():
+            feeds[feed]["files_rejected_whole"].append({"file": file, "problem": problem})
+        for feed, name in con.execute(
+            "SELECT DISTINCT feed, unnest(extra_columns) FROM load_files ORDER BY 1, 2"
+        ).fetchall():
+            feeds[feed]["extra_columns"].append(name)
+        _add_breakdowns(con, feeds)
+        objections = dict(
+            con.execute(
+                "SELECT objection_type, count(*) FROM objections GROUP BY 1 ORDER BY 1"
+            ).fetchall()
+        )
+    return {"feeds": feeds, "objections_recorded": objections}
+
+
+def _open(path: Path) -> duckdb.DuckDBPyConnection:
+    if not path.exists():
+        raise StoreError(f"{path}: no warehouse here (run `joinedup load` first)")
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error:
+        raise StoreError(f"{path}: cannot open the warehouse (in use, or not DuckDB)") from None
+    tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    if "load_files" not in tables:
+        con.close()
+        raise StoreError(f"{path}: not a joinedup warehouse (no load_files table)")
+    return con
+
+
+def _feed_totals(row: tuple) -> dict:
+    _, files, read, accepted, rejected, present, valid = row
+    return {
+        "files": files,
+        "files_rejected_whole": [],
+        "extra_columns": [],
+        "rows_read": int(read),
+        "rows_accepted": int(accepted),
+        "rows_rejected": int(rejected),
+        "rejections": [],
+        "nhs_number": None
+        if present is None
+        else {
+            "present": int(present),
+            "valid": int(valid),
+            "completeness": _share(present, accepted),
+            "validity": _share(valid, present),
+        },
+        "linkage": {},
+        "type1_rows_not_landed": 0,
+        "type1_rows_removed": 0,
+    }
+
+
+def _share(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _add_breakdowns(con: duckdb.DuckDBPyConnection, feeds: dict) -> None:
+    for feed, column, rule, rows in con.execute(
+        "SELECT feed, column_name, rule, count(*) FROM rejections GROUP BY ALL ORDER BY 1, 4 DESC, 2, 3"
+    ).fetchall():
+        feeds[feed]["rejections"].append({"column": column, "rule": rule, "rows": rows})
+    for feed, method, rows in con.execute(
+        "SELECT feed, link_method, sum(rows) FROM linkage_outcomes GROUP BY ALL ORDER BY 1, 2"
+    ).fetchall():
+        feeds[feed]["linkage"][method] = int(rows)
+    for feed, not_landed, removed in con.execute(
+        "SELECT feed, sum(rows_not_landed), sum(rows_removed) FROM objection_effects GROUP BY feed"
+    ).fetchall():
+        feeds[feed]["type1_rows_not_landed"] = int(not_landed)
+        feeds[feed]["type1_rows_removed"] = int(removed)
+
+
+def as_text(report: dict) -> str:
+    lines = []
+    for name, feed in report["feeds"].items():
+        lines.append(f"{name}: {feed['files']} files")
+        lines.append(
+            f"  rows read {feed['rows_read']}, accepted {feed['rows_accepted']},"
+            f" rejected {feed['rows_rejected']}"
+        )
+        lines += [
+            f"  file rejected whole: {f['file']}: {f['problem']}"
+            for f in feed["files_rejected_whole"]
+        ]
+        if feed["extra_columns"]:
+            lines.append(f"  extra columns kept aside: {', '.join(feed['extra_columns'])}")
+        lines += [
+            f"  rejected on {r['column']} ({r['rule']}): {r['rows']} rows"
+            for r in feed["rejections"]
+        ]
+        if feed["nhs_number"]:
+            nhs = feed["nhs_number"]
+            lines.append(
+                f"  NHS number: present {nhs['present']} ({_percent(nhs['completeness'])}),"
+                f" valid {nhs['valid']} ({_percent(nhs['validity'])} of present)"
+            )
+        if feed["linkage"]:
+            methods = ", ".join(f"{m} {n}" for m, n in feed["linkage"].items())
+            lines.append(f"  linkage (rows): {methods}")
+        if feed["type1_rows_not_landed"] or feed["type1_rows_removed"]:
+            lines.append(
+                f"  Type 1 objections: {feed['type1_rows_not_landed']} rows not landed,"
+                f" {feed['type1_rows_removed']} earlier rows removed"
+            )
+    recorded = ", ".join(f"{k} {v}" for k, v in report["objections_recorded"].items()) or "none"
+    lines.append(f"objections recorded: {recorded}")
+    return "\n".join(lines)
+
+
+def _percent(share: float | None) -> str:
+    return "n/a" if share is None else f"{share * 100:.1f}%"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--warehouse", required=True, type=Path, help="warehouse DuckDB file")
+    parser.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text for people (default), json for machines",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    report = quality_report(args.warehouse)
+    print(json.dumps(report, indent=2) if args.format == "json" else as_text(report))
+    return 0

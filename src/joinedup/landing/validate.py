@@ -1,0 +1,75 @@
+"""Applying the contract's rules to one staged file: which lines fail, and why.
+
+Produces, for a raw file table (c0, c1, ... in file order), a table of reasons (line, column_name,
+rule), one row per rule a line breaks. A file whose header lacks a required column (or names a
+column twice) is rejected whole: every line carries that reason and no other.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+
+from joinedup.contract import Feed
+from joinedup.landing.files import Header
+from joinedup.landing.rules import feed_rules, literal, quote
+
+SEPARATOR = "#"  # between column and rule in a reason; no contract column or rule contains it
+
+
+def staged_sql(feed: Feed, header: Header, raw: str) -> str:
+    """The raw rows with their line, each contract column trimmed, an empty cell as NULL."""
+    by_name = {name: position for position, name in header.columns.items()}
+    cells = [
+        f"NULLIF(trim(c{by_name[c]}), '') AS {quote(c)}"
+        if c in by_name
+        else f"CAST(NULL AS VARCHAR) AS {quote(c)}"
+        for c in feed.column_names
+    ]
+    return f"SELECT rowid + 2 AS _line, {', '.join(cells)} FROM {raw}"
+
+
+def raw_values_sql(header: Header) -> str:
+    """The row as sent, as a JSON object keyed by the file's own column names (for quarantine)."""
+    pairs = ", ".join(f"{literal(name)}, c{i}" for i, name in enumerate(header.names))
+    return f"json_object({pairs})" if pairs else "'{}'"
+
+
+def find_reasons(
+    con: duckdb.DuckDBPyConnection, feed: Feed, header: Header, raw: str, as_of: dt.date, table: str
+) -> None:
+    """Create temp table `table` (line, column_name, rule) for the staged rows of `raw`."""
+    if header.acceptable:
+        reasons = _rule_reasons_sql(feed, staged_sql(feed, header, raw), as_of)
+    else:
+        reasons = _whole_file_reasons_sql(header, raw)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT line,"
+        f" split_part(reason, '{SEPARATOR}', 1) AS column_name,"
+        f" split_part(reason, '{SEPARATOR}', 2) AS rule FROM ({reasons}) found"
+    )
+
+
+def _rule_reasons_sql(feed: Feed, staged: str, as_of: dt.date) -> str:
+    rules = feed_rules(feed, as_of)
+    checks = ", ".join(
+        f"CASE WHEN {r.failed_sql} THEN {literal(r.column + SEPARATOR + r.rule)} END AS r{i}"
+        for i, r in enumerate(rules)
+    )
+    names = ", ".join(f"r{i}" for i in range(len(rules)))
+    # UNPIVOT leaves out the NULLs: one row per rule a line breaks.
+    return (
+        f"SELECT line, reason FROM (UNPIVOT (SELECT _line AS line, {checks} FROM ({staged}) s)"
+        f" ON {names} INTO NAME check_name VALUE reason) unpivoted"
+    )
+
+
+def _whole_file_reasons_sql(header: Header, raw: str) -> str:
+    problems = [(c, "missing_column") for c in header.missing_required]
+    problems += [(c, "duplicate_column") for c in header.duplicated]
+    values = ", ".join(f"({literal(c + SEPARATOR + rule)})" for c, rule in problems)
+    return (
+        f"SELECT r.rowid + 2 AS line, p.reason FROM {raw} r"
+        f" CROSS JOIN (VALUES {values}) AS p(reason)"
+    )

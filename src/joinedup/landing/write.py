@@ -1,0 +1,193 @@
+"""Writing accepted rows into the warehouse (docs/architecture.md), without an identifier.
+
+Each feed's accepted rows of this load wait in a temp table `acc_<feed>` (trimmed text, with line,
+file order, row key, record id and postcode key). Here they are typed, joined to their person
+(`resolved`, identity's answer) and to the area's geography, and replace any earlier row with the
+same contract key. Everything runs inside the load's one warehouse transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+
+from joinedup.contract import Feed
+from joinedup.landing.rules import quote, typed_sql
+from joinedup.warehouse import schema
+
+METADATA_TABLES = {
+    "loads": "load_id BIGINT, started_at TIMESTAMP, finished_at TIMESTAMP, as_of DATE,"
+    " files_loaded BIGINT, files_rejected BIGINT, rows_read BIGINT, rows_accepted BIGINT,"
+    " rows_rejected BIGINT",
+    "load_files": "load_id BIGINT, feed VARCHAR, file VARCHAR, sha256 VARCHAR, status VARCHAR,"
+    " problem VARCHAR, extra_columns VARCHAR[], rows_read BIGINT, rows_accepted BIGINT,"
+    " rows_rejected BIGINT, nhs_number_present BIGINT, nhs_number_valid BIGINT",
+    "rejections": "load_id BIGINT, feed VARCHAR, file VARCHAR, line BIGINT, column_name VARCHAR,"
+    " rule VARCHAR",
+    "linkage_outcomes": "load_id BIGINT, feed VARCHAR, link_method VARCHAR, records BIGINT,"
+    " rows BIGINT",
+    "objection_effects": "load_id BIGINT, feed VARCHAR, rows_not_landed BIGINT,"
+    " rows_removed BIGINT",
+    # The area's postcodes, by keyed hash only: places rows of later loads without a postcode.
+    "postcode_areas": "postcode_key VARCHAR, lsoa_code VARCHAR, ward_code VARCHAR,"
+    " locality VARCHAR, imd_decile BIGINT",
+}
+GP_SOURCED_PREFIX = "gp_"
+
+
+def accepted_table(feed: Feed) -> str:
+    return f"acc_{feed.name}"
+
+
+def create_tables(con: duckdb.DuckDBPyConnection) -> None:
+    schema.create_all(con)
+    for name, columns in METADATA_TABLES.items():
+        con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({columns})")
+
+
+def _latest_rows_sql(feed: Feed, partition: str) -> str:
+    """This load's accepted rows, the last sent (file order, then line) for each key."""
+    return (
+        f"SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY {partition}"
+        f" ORDER BY _file_seq DESC, _line DESC) AS _newest FROM {accepted_table(feed)}) rows"
+        " WHERE _newest = 1"
+    )
+
+
+def _age_sql(date_value: str, birth: str) -> str:
+    """Whole years from birth to a date (NULL when either is NULL)."""
+    before_birthday = (
+        f"CASE WHEN month({date_value}) * 100 + day({date_value})"
+        f" < month({birth}) * 100 + day({birth}) THEN 1 ELSE 0 END"
+    )
+    return f"CAST(year({date_value}) - year({birth}) - {before_birthday} AS INTEGER)"
+
+
+def _column_sql(feed: Feed, name: str, load_id: int) -> str:
+    """The expression for one warehouse column over a = accepted row, r = resolved, g = area."""
+    if name in feed.column_names:
+        return typed_sql(feed.column(name), f"a.{quote(name)}")
+    if name.startswith("age_at_"):
+        event = feed.column(name.removeprefix("age_at_"))
+        return _age_sql(
+            f"CAST({typed_sql(event, 'a.' + quote(event.name))} AS DATE)", "r.person_date_of_birth"
+        )
+    if name == "postcode_in_area":
+        return "CASE WHEN a._postcode_key IS NOT NULL THEN g.postcode_key IS NOT NULL END"
+    lineage = {
+        "pseudo_id": "r.pseudo_id",
+        "_row_key": "a._row_key",
+        "_load_id": str(load_id),
+        "_source_file": "a._source_file",
+        "_source_line": "a._line",
+    }
+    return lineage.get(name, f"g.{name}")
+
+
+def write_event_feed(con: duckdb.DuckDBPyConnection, feed: Feed, load_id: int) -> None:
+    """Replace rows with the same key, then add this load's newest row for each key."""
+    columns = schema.warehouse_columns(feed)
+    select = ", ".join(f"{_column_sql(feed, n, load_id)} AS {quote(n)}" for n, _ in columns)
+    joins = ""
+    if feed.is_person_level:
+        joins += " JOIN resolved r ON r.record_id = a._record_id"
+    if "postcode" in feed.column_names:
+        joins += " LEFT JOIN postcode_areas g ON g.postcode_key = a._postcode_key"
+    table = schema.warehouse_table_name(feed)
+    con.execute(
+        f"DELETE FROM {table} WHERE _row_key IN (SELECT _row_key FROM {accepted_table(feed)})"
+    )
+    con.execute(
+        f"INSERT INTO {table} ({', '.join(quote(n) for n, _ in columns)})"
+        f" SELECT {select} FROM ({_latest_rows_sql(feed, '_row_key')}) a{joins}"
+    )
+
+
+def write_reference(con: duckdb.DuckDBPyConnection, feed: Feed) -> None:
+    """Reference rows replace those with the same key; postcode_lookup replaces the geography."""
+    if feed.name == "postcode_lookup":
+        _write_geography(con, feed)
+        return
+    columns = schema.warehouse_columns(feed)
+    select = ", ".join(f"{typed_sql(feed.column(n), quote(n))} AS {quote(n)}" for n, _ in columns)
+    table = schema.warehouse_table_name(feed)
+    same_key = " AND ".join(f"n.{quote(k)} = {table}.{quote(k)}" for k in feed.key)
+    typed = f"SELECT {select} FROM ({_latest_rows_sql(feed, '_row_key')}) latest"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE new_reference AS {typed}")
+    con.execute(
+        f"DELETE FROM {table} WHERE EXISTS (SELECT 1 FROM new_reference n WHERE {same_key})"
+    )
+    con.execute(f"INSERT INTO {table} SELECT * FROM new_reference")
+
+
+def _write_geography(con: duckdb.DuckDBPyConnection, feed: Feed) -> None:
+    """A postcode directory is a whole snapshot: it replaces the area's geography."""
+    latest = _latest_rows_sql(feed, "_postcode_key")
+    imd = typed_sql(feed.column("imd_decile"), "imd_decile")
+    con.execute("DELETE FROM geography")
+    con.execute(
+        f"INSERT INTO geography SELECT lsoa_code, ward_code, ward_name, locality, {imd}"
+        f" FROM ({latest}) latest"
+    )
+    con.execute("DELETE FROM postcode_areas")
+    con.execute(
+        f"INSERT INTO postcode_areas SELECT _postcode_key, lsoa_code, ward_code, locality, {imd}"
+        f" FROM ({latest}) latest"
+    )
+
+
+def active_type1_sql(as_of: dt.date) -> str:
+    """People with a Type 1 objection recorded by the as-of date and not withdrawn by then."""
+    day = f"DATE '{as_of.isoformat()}'"
+    return (
+        "SELECT DISTINCT pseudo_id FROM objections WHERE objection_type = 'TYPE1'"
+        f" AND recorded_date <= {day} AND (withdrawn_date IS NULL OR withdrawn_date > {day})"
+    )
+
+
+def apply_type1(
+    con: duckdb.DuckDBPyConnection, feed: Feed, load_id: int, as_of: dt.date
+) -> tuple[int, int]:
+    """Keep a GP feed free of Type 1 objectors: rows of this load not landed, earlier rows removed.
+    Returns (rows not landed, rows removed); call after write_event_feed."""
+    objectors = active_type1_sql(as_of)
+    table = schema.warehouse_table_name(feed)
+    not_landed = con.execute(
+        f"SELECT count(*) FROM {table} WHERE _load_id = {load_id} AND pseudo_id IN ({objectors})"
+    ).fetchall()[0][0]
+    removed = con.execute(
+        f"SELECT count(*) FROM {table} WHERE _load_id <> {load_id} AND pseudo_id IN ({objectors})"
+    ).fetchall()[0][0]
+    con.execute(f"DELETE FROM {table} WHERE pseudo_id IN ({objectors})")
+    con.execute(
+        "INSERT INTO objection_effects VALUES (?, ?, ?, ?)",
+        [load_id, feed.name, not_landed, removed],
+    )
+    return not_landed, removed
+
+
+def is_gp_sourced(feed: Feed) -> bool:
+    return feed.name.startswith(GP_SOURCED_PREFIX)
+
+
+def write_people(con: duckdb.DuckDBPyConnection) -> None:
+    """One `person` row per pseudo_id resolved in this load: sex and birth month ('YYYY-MM')."""
+    birth = "person_date_of_birth"
+    month = (
+        f"CAST(year({birth}) AS VARCHAR) || '-' || lpad(CAST(month({birth}) AS VARCHAR), 2, '0')"
+    )
+    con.execute("DELETE FROM person WHERE pseudo_id IN (SELECT pseudo_id FROM resolved)")
+    con.execute(
+        f"INSERT INTO person SELECT pseudo_id, max(person_sex), max({month})"
+        " FROM resolved GROUP BY pseudo_id"
+    )
+
+
+def write_linkage_outcomes(con: duckdb.DuckDBPyConnection, feed: Feed, load_id: int) -> None:
+    con.execute(
+        "INSERT INTO linkage_outcomes SELECT ?, ?, r.link_method, count(DISTINCT r.record_id),"
+        f" count(*) FROM {accepted_table(feed)} a JOIN resolved r ON r.record_id = a._record_id"
+        " GROUP BY r.link_method",
+        [load_id, feed.name],
+    )
