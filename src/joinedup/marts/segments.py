@@ -18,6 +18,8 @@ SEGMENT_TABLE = "person_year_segment"
 AGE_BANDS = ("0-17", "18-64", "65-74", "75-84", "85+")
 LTC_BANDS = ("0", "1", "2", "3", "4+")
 CARE_STATUSES = ("none", "short_term", "long_term_community", "permanent_care")
+# The cohort is the ceil(5% x residents) costliest residents of the year (ties broken by
+# pseudo_id), the same cut as the risk module's high-cost outcome.
 HIGH_COST_SHARE = 0.05
 
 # Age in whole years on 31 March, the month end before the year starts: birth_month is all the
@@ -119,5 +121,5 @@ SELECT pseudo_id, financial_year,
   CASE care_level WHEN 3 THEN 'permanent_care' WHEN 2 THEN 'long_term_community'
        WHEN 1 THEN 'short_term' ELSE 'none' END AS social_care_status,
   locality, resident, total_cost,
-  resident AND total_cost > 0 AND cost_rank <= {HIGH_COST_SHARE} * cohort_people AS high_cost
+  resident AND total_cost > 0 AND cost_rank <= CEIL({HIGH_COST_SHARE} * cohort_people) AS high_cost
 FROM ranked"""
