@@ -2,7 +2,10 @@
 figure, and checks that the engine and the reference agree on every record."""
 
 import pytest
-from spec_area import SpecArea
+
+pytest.register_assert_rewrite("spec_area")
+
+from spec_area import SpecArea  # noqa: E402
 
 
 @pytest.fixture

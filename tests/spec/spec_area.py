@@ -148,7 +148,7 @@ def assert_same_records(computed: list[dict], expected: list[dict]) -> None:
     engine_records, reference_records = keyed(computed), keyed(expected)
     assert engine_records.keys() == reference_records.keys()
     for key, record in engine_records.items():
-        assert record == reference_records[key], key
+        assert (key, record) == (key, reference_records[key])
 
 
 def approx(value: float):

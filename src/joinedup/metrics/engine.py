@@ -117,18 +117,21 @@ DISCHARGED_ALIVE = (
     "discharge_date IS NOT NULL AND COALESCE(discharge_method, '') <> '4'"
     " AND COALESCE(discharge_destination, '') <> '79'"
 )
-PERMANENT_CARE = (
-    f"event_type = 'SERVICE' AND service_type IN ({_quoted(PERMANENT_CARE_TYPES)})"
-    " AND placement_type = 'PERMANENT'"
-)
+
+
+def _is_permanent_care(row: str) -> str:
+    return (
+        f"{row}.event_type = 'SERVICE' AND {row}.placement_type = 'PERMANENT'"
+        f" AND {row}.service_type IN ({_quoted(PERMANENT_CARE_TYPES)})"
+    )
 
 
 def _in_permanent_care(alias: str, day: str) -> str:
     return (
-        f"EXISTS (SELECT 1 FROM social_care_events c WHERE c.pseudo_id = {alias}.pseudo_id"
-        f" AND c.{PERMANENT_CARE.replace(' AND ', ' AND c.')}"
-        f" AND c.event_start_date <= {day}"
-        f" AND (c.event_end_date IS NULL OR c.event_end_date >= {day}))"
+        "EXISTS (SELECT 1 FROM social_care_events care"
+        f" WHERE care.pseudo_id = {alias}.pseudo_id AND {_is_permanent_care('care')}"
+        f" AND care.event_start_date <= {day}"
+        f" AND (care.event_end_date IS NULL OR care.event_end_date >= {day}))"
     )
 
 
@@ -258,7 +261,7 @@ def res_admissions_65(engine: Engine) -> list[dict]:
                 "placements",
                 "social_care_events",
                 "event_start_date",
-                f"{PERMANENT_CARE} AND age_at_event_start_date >= 65",
+                f"{_is_permanent_care('t')} AND t.age_at_event_start_date >= 65",
             ),
             "admissions AS (SELECT a.pseudo_id, a.event_start_date FROM placements a"
             f" WHERE NOT {_in_permanent_care('a', day_before)})",
@@ -330,7 +333,8 @@ def dtoc_days(engine: Engine) -> list[dict]:
             "delay_days AS (SELECT p.period, d.agency, d.reason,"
             f" {_days_between('CASE WHEN d.ready_date > p.start_date THEN d.ready_date ELSE p.start_date END', f'CASE WHEN d.transfer_date IS NOT NULL AND d.transfer_date < {after_period} THEN d.transfer_date ELSE {after_period} END')} AS days"
             " FROM periods p JOIN delays d ON d.ready_date <= p.end_date"
-            " AND (d.transfer_date IS NULL OR d.transfer_date > p.start_date)"
+            " AND (d.transfer_date IS NULL"
+            " OR (d.transfer_date > p.start_date AND d.transfer_date > d.ready_date))"
             " WHERE p.grain = 'month')",
         ],
         "SELECT period, agency, reason, SUM(days) FROM delay_days GROUP BY period, agency, reason",
