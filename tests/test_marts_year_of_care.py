@@ -558,3 +558,35 @@ def test_the_marts_command_builds_the_warehouse_and_reports_a_missing_one(tmp_pa
     assert "1 events" in capsys.readouterr().err
     assert main(["marts", "--warehouse", str(tmp_path / "nowhere.duckdb")]) == 5
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_people_with_a_national_opt_out_in_force_in_the_year_or_today_are_marked(con):
+    for pid in ("never", "withdrawn_2014", "still_out", "type1"):
+        register(con, pid, row_key=pid)
+        gp_visit(con, pid, "2014-06-01")
+        gp_visit(con, pid, "2015-06-01")
+    for pid, kind, withdrawn in (
+        ("withdrawn_2014", "NDOO", "2014-10-01"),
+        ("still_out", "NDOO", None),
+        ("type1", "TYPE1", None),
+    ):
+        insert(
+            con,
+            "objections",
+            pseudo_id=pid,
+            objection_type=kind,
+            recorded_date=d("2013-01-01"),
+            withdrawn_date=d(withdrawn) if withdrawn else None,
+        )
+    build_marts(con)
+    marked = {
+        (pid, year)
+        for pid in ("never", "withdrawn_2014", "still_out", "type1")
+        for year in ("2014/15", "2015/16")
+        if segment(con, pid, year)["national_opt_out"]
+    }
+    assert marked == {
+        ("withdrawn_2014", "2014/15"),
+        ("still_out", "2014/15"),
+        ("still_out", "2015/16"),
+    }

@@ -17,7 +17,15 @@ from joinedup.marts.periods import person_month_cost_sql, person_year_cost_sql
 from joinedup.marts.segments import SEGMENT_SQL
 from joinedup.progress import Progress
 
-REQUIRED_TABLES = (*SOURCE_TABLES, "unit_costs", "gp_register", "gp_conditions", "deaths", "person")
+REQUIRED_TABLES = (
+    *SOURCE_TABLES,
+    "unit_costs",
+    "gp_register",
+    "gp_conditions",
+    "deaths",
+    "objections",
+    "person",
+)
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,10 @@ some time in it who had not died before it began. Age band and long-term conditi
 the year's start; social care status is the most intensive service active at any time in the
 year; locality and residency come from the person's latest practice registration started by the
 year's end (or, with none, from their latest event that carried a postcode).
+
+`national_opt_out` marks a person whose NDOO was in force at any time in the year or is still in
+force (never withdrawn): person-level uses (tier P, models, lists) must leave them out, while
+aggregate spend still counts them (DESIGN.md).
 """
 
 from __future__ import annotations
@@ -74,6 +78,13 @@ care AS (
     AND (s.event_end_date IS NULL OR s.event_end_date >= p.year_start)
   GROUP BY p.pseudo_id, p.financial_year
 ),
+opted_out AS (
+  SELECT DISTINCT p.pseudo_id, p.financial_year
+  FROM population p
+  JOIN objections o ON o.pseudo_id = p.pseudo_id AND o.objection_type = 'NDOO'
+    AND (o.withdrawn_date IS NULL
+         OR (o.recorded_date <= p.year_end AND o.withdrawn_date > p.year_start))
+),
 registration_place AS (
   SELECT p.pseudo_id, p.financial_year, COALESCE(r.postcode_in_area, FALSE) AS resident,
     r.locality,
@@ -95,7 +106,7 @@ assembled AS (
     COALESCE(l.ltc_count, 0) AS ltc_count, COALESCE(c.care_level, 0) AS care_level,
     CASE WHEN rp.pseudo_id IS NOT NULL THEN rp.locality ELSE ep.locality END AS locality,
     COALESCE(rp.resident, ep.resident, FALSE) AS resident,
-    COALESCE(k.total_cost, 0) AS total_cost
+    COALESCE(k.total_cost, 0) AS total_cost, o.pseudo_id IS NOT NULL AS national_opt_out
   FROM population p
   LEFT JOIN person pe ON pe.pseudo_id = p.pseudo_id
   LEFT JOIN ltc l ON l.pseudo_id = p.pseudo_id AND l.financial_year = p.financial_year
@@ -105,6 +116,7 @@ assembled AS (
   LEFT JOIN event_place ep ON ep.pseudo_id = p.pseudo_id
     AND ep.financial_year = p.financial_year AND ep.latest = 1
   LEFT JOIN cost k ON k.pseudo_id = p.pseudo_id AND k.financial_year = p.financial_year
+  LEFT JOIN opted_out o ON o.pseudo_id = p.pseudo_id AND o.financial_year = p.financial_year
 ),
 ranked AS (
   SELECT a.*,
@@ -120,6 +132,6 @@ SELECT pseudo_id, financial_year,
   CASE WHEN ltc_count >= 4 THEN '4+' ELSE CAST(ltc_count AS STRING) END AS ltc_band,
   CASE care_level WHEN 3 THEN 'permanent_care' WHEN 2 THEN 'long_term_community'
        WHEN 1 THEN 'short_term' ELSE 'none' END AS social_care_status,
-  locality, resident, total_cost,
+  locality, resident, national_opt_out, total_cost,
   resident AND total_cost > 0 AND cost_rank <= CEIL({HIGH_COST_SHARE} * cohort_people) AS high_cost
 FROM ranked"""

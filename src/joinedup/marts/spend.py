@@ -1,6 +1,8 @@
 """`spend_per_person`: Year of Care spend per resident in a financial year, by org type and by
 segment (metrics.md, Cost). Residents only; everyone in `person_year_segment` counts in the
-denominator, including people who cost nothing that year."""
+denominator, including people who cost nothing that year and people with a national opt-out
+(an aggregate figure, as the statutory metrics; it still needs disclosure control before it is
+shown)."""
 
 from __future__ import annotations
 
