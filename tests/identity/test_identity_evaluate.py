@@ -1,0 +1,58 @@
+"""Linkage quality measured against a hand-written truth folder."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from joinedup.errors import BadInput
+from joinedup.identity.evaluate import linkage_quality
+
+# (feed, line, pseudo_id, true person, flaw)
+ROWS = [
+    ("gp_register", 2, "a", "P1", None),
+    ("gp_register", 3, "b", "P2", None),
+    ("gp_register", 4, "c", "P3", None),
+    ("acute_ae", 2, "a", "P1", "missing_nhs_number"),  # linked, right person
+    ("acute_ae", 3, "c", "P2", "mistyped_nhs_number"),  # linked, wrong person
+    ("acute_ae", 4, "z", "P3", "missing_nhs_number"),  # not linked, person known: missed
+    ("acute_ae", 5, "y", "P4", "missing_nhs_number"),  # not linked, person unknown elsewhere
+    ("acute_ae", 6, "a", "P1", "nickname"),  # valid NHS number: not judged
+]
+
+
+@pytest.fixture
+def area(tmp_path):
+    warehouse = tmp_path / "warehouse.duckdb"
+    con = duckdb.connect(str(warehouse))
+    for feed in ("gp_register", "acute_ae"):
+        con.execute(
+            f"CREATE TABLE {feed} (pseudo_id VARCHAR, _source_file VARCHAR, _source_line BIGINT)"
+        )
+    for feed, line, pseudo_id, _, _ in ROWS:
+        con.execute(f"INSERT INTO {feed} VALUES (?, ?, ?)", [pseudo_id, f"{feed}.csv", line])
+    con.close()
+    truth = tmp_path / "truth"
+    truth.mkdir()
+    (truth / "row_person.csv").write_text(
+        "feed,line,person_id\n" + "".join(f"{f},{n},{p}\n" for f, n, _, p, _ in ROWS)
+    )
+    (truth / "flaws.csv").write_text(
+        "feed,line,flaw\n" + "".join(f"{f},{n},{x}\n" for f, n, _, _, x in ROWS if x)
+    )
+    return warehouse, truth
+
+
+def test_precision_and_recall_count_right_wrong_and_missed_links(area):
+    quality = linkage_quality(*area)
+    assert quality["rows_without_valid_nhs_number"] == 4
+    assert (quality["links_made"], quality["right_links"]) == (2, 1)
+    assert (quality["person_otherwise_known"], quality["linked_to_their_person"]) == (3, 1)
+    assert quality["precision"] == pytest.approx(0.5)
+    assert quality["recall"] == pytest.approx(1 / 3)
+
+
+def test_a_missing_truth_folder_is_bad_input(area, tmp_path):
+    warehouse, _ = area
+    with pytest.raises(BadInput, match="flaws.csv|row_person.csv"):
+        linkage_quality(warehouse, tmp_path / "nowhere")
