@@ -281,3 +281,8 @@ def test_single_point_segment_has_no_limits():
 def test_bad_chart_requests_are_user_errors(kwargs, message):
     with pytest.raises(BadInput, match=message):
         xmr_chart([1, 2, 3], ["2015-04", "2015-05", "2015-06"], **kwargs)
+
+
+def test_a_missing_value_is_refused_naming_its_period():
+    with pytest.raises(BadInput, match="no value for period 2015-05"):
+        xmr_chart([1, None, 3], ["2015-04", "2015-05", "2015-06"])

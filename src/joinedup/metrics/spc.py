@@ -56,9 +56,8 @@ class SpcPoint:
     trend: bool  # part of 7 points in a row increasing or decreasing
     shift: bool  # part of 7 points in a row on one side of the mean
     two_in_three: bool  # part of 2 of 3 points close to a limit on one side
-    rule: (
-        str | None
-    )  # the rule that decides the point type: outside_limits, trend, two_in_three, shift
+    # the rule that decides the point type: outside_limits, trend, two_in_three or shift
+    rule: str | None
     side: int  # +1 the special cause is high (above, increasing), -1 low, 0 common cause
     point_type: str  # common_cause, special_cause_{improvement,concern,neutral_high,neutral_low}
 
@@ -94,6 +93,10 @@ def xmr_chart(
     """
     if not values:
         raise BadInput("SPC chart: no values to chart")
+    gap = next((i for i, v in enumerate(values) if v is None or not math.isfinite(v)), None)
+    if gap is not None:
+        where = periods[gap] if periods is not None and gap < len(periods) else str(gap + 1)
+        raise BadInput(f"SPC chart: no value for period {where} (an XmR chart needs every period)")
     periods = (
         [str(p) for p in periods]
         if periods is not None
@@ -203,10 +206,8 @@ def _segment_points(
     fix_after_n_points: int | None,
 ) -> list[SpcPoint]:
     baseline = values[:fix_after_n_points] if fix_after_n_points else values
-    mean = math.fsum(baseline) / len(baseline)
+    mean, lpl, upl = process_limits(baseline, screen_outliers)
     average = average_moving_range(baseline, screen_outliers)
-    lpl = None if average is None else mean - LIMIT * average
-    upl = None if average is None else mean + LIMIT * average
     outside = [_outside(v, lpl, upl) for v in values]
     side_of_mean = [_sign(v - mean) for v in values]
     close = [not out and _close(v, mean, average) for v, out in zip(values, outside, strict=True)]
