@@ -82,6 +82,9 @@ class Warehouse:
         self, pid, birth_month="1940-06", sex="2", practice="P1", registered=date(2000, 1, 1), imd=5
     ) -> None:
         self.insert("person", pseudo_id=pid, sex=sex, birth_month=birth_month)
+        self.register(pid, sex, practice, registered, imd)
+
+    def register(self, pid, sex="2", practice="P1", registered=date(2000, 1, 1), imd=5) -> None:
         self.insert(
             "gp_register",
             pseudo_id=pid,

@@ -1,0 +1,112 @@
+from datetime import date
+
+import numpy as np
+import pytest
+from test_risk_area import synthetic_area
+
+from joinedup.risk import evaluation, workflow
+from joinedup.risk.rules import load_rules
+
+TRAIN, VALIDATE = date(2014, 4, 1), date(2015, 4, 1)
+
+
+@pytest.fixture(scope="module")
+def area(tmp_path_factory):
+    w = synthetic_area(tmp_path_factory.mktemp("risk") / "w.duckdb", people=600, seed=3)
+    w.objection("p0001")  # in force throughout
+    w.objection("p0002", recorded=date(2012, 1, 1), withdrawn=date(2013, 1, 1))
+    w.objection("p0003", recorded=date(2015, 6, 1))  # after the index dates, still in force
+    w.objection("p0004", kind="TYPE1")
+    return w.con
+
+
+@pytest.fixture(scope="module")
+def bundle(area):
+    return workflow.train(area, TRAIN, seed=0)
+
+
+def test_opted_out_people_are_left_out_of_training_and_every_list(area, bundle):
+    trained = workflow.cohort(area, TRAIN, with_outcomes=False).features.pseudo_ids
+    assert {"p0002", "p0004"} <= set(trained)
+    assert not {"p0001", "p0003"} & set(trained)
+    assert bundle.models["emergency_admission"].trained["people"] == len(trained) == 598
+    scored = workflow.score(area, bundle, date(2016, 4, 1))
+    assert not {"p0001", "p0003"} & set(scored.features.pseudo_ids)
+    listed = workflow.worklists(area, bundle, scored, load_rules(), ("very_high", "high", "low"))
+    assert not {"p0001", "p0003"} & {row.pseudo_id for row in listed}
+
+
+def test_same_seed_same_scores_and_a_saved_model_scores_the_same(area, bundle, tmp_path):
+    again = workflow.train(area, TRAIN, seed=0)
+    first = workflow.score(area, bundle, VALIDATE)
+    second = workflow.score(area, again, VALIDATE)
+    for outcome in first.scores:
+        np.testing.assert_array_equal(first.scores[outcome], second.scores[outcome])
+    workflow.save(tmp_path / "model", bundle, None)
+    loaded = workflow.score(area, workflow.load(tmp_path / "model"), VALIDATE)
+    np.testing.assert_array_equal(loaded.scores["high_cost"], first.scores["high_cost"])
+    assert (loaded.tiers == first.tiers).all()
+
+
+def test_temporal_validation_discriminates_and_beats_the_rule_at_its_list_size(area, bundle):
+    report = workflow.evaluate(area, bundle, VALIDATE, load_rules())
+    primary = report["outcomes"]["emergency_admission"]
+    auroc = primary["discrimination"]
+    assert 0.7 < auroc["auroc"] < 0.95
+    assert auroc["ci_low"] < auroc["auroc"] < auroc["ci_high"]
+    rule = primary["versus_rule"]
+    assert rule["model_same_size"]["list_size"] == rule["rule"]["list_size"] > 0
+    assert rule["model_same_size"]["ppv"] > rule["rule"]["ppv"]
+    assert set(primary["top_lists"]) == {"top_0.5%", "top_1%", "top_5%", "top_10%"}
+    assert primary["top_lists"]["top_5%"]["list_size"] == 30  # 5% of 598 people, rounded up
+    for outcome in ("permanent_care", "high_cost"):
+        assert report["outcomes"][outcome]["without_social_care"]["discrimination"] is not None
+        assert report["outcomes"][outcome]["social_care_adds"]["auroc"] is not None
+
+
+def test_a_persons_factor_pushes_add_up_to_their_logit_against_the_average_person(area, bundle):
+    model = bundle.models["emergency_admission"]
+    table = workflow.cohort(area, VALIDATE, with_outcomes=False).features
+    p = model.predict(table)
+    pushes = model.contributions(table).sum(axis=1)
+    lr = model.pipeline.named_steps["model"]
+    average = lr.intercept_[0] + model.column_means @ lr.coef_[0]
+    np.testing.assert_allclose(pushes, np.log(p / (1 - p)) - average, atol=1e-8)
+    top = int(np.argmax(p))
+    reasons = model.explain(table, np.array([top]))[0]
+    assert 1 <= len(reasons.split("; ")) <= 3
+
+
+def test_calibration_is_one_and_zero_for_honest_risks_and_flags_overconfidence():
+    rng = np.random.default_rng(0)
+    p = rng.uniform(0.01, 0.6, 40_000)
+    y = (rng.random(len(p)) < p).astype(int)
+    honest = evaluation.calibration(y, p)
+    assert honest["slope"] == pytest.approx(1, abs=0.05)
+    assert honest["intercept"] == pytest.approx(0, abs=0.05)
+    logit = np.log(p / (1 - p))
+    overconfident = evaluation.calibration(y, 1 / (1 + np.exp(-2 * logit)))
+    assert overconfident["slope"] == pytest.approx(0.5, abs=0.05)
+    assert evaluation.calibration(np.zeros(5), p[:5]) is None
+
+
+def test_list_figures_count_true_positives_among_the_top_scores():
+    y = np.array([1, 0, 1, 0, 0, 0, 0, 0, 1, 0])
+    p = np.linspace(1, 0.1, 10)
+    result = evaluation.list_performance(y, evaluation.top_list(p, 3))
+    assert result == {"list_size": 3, "true_positives": 2, "ppv": 2 / 3, "sensitivity": 2 / 3}
+    tops = evaluation.at_top_shares(y, p)
+    assert tops["top_10%"]["list_size"] == 1 and tops["top_10%"]["ppv"] == 1.0
+    rule = evaluation.versus_rule(y, p, np.array([0, 0, 0, 0, 0, 0, 0, 1, 1, 1], dtype=bool))
+    assert rule["rule"]["ppv"] == 1 / 3 and rule["model_same_size"]["ppv"] == 2 / 3
+
+
+def test_calibration_plot_is_an_svg_with_ten_points(tmp_path):
+    rng = np.random.default_rng(1)
+    p = rng.uniform(0, 1, 500)
+    y = (rng.random(500) < p).astype(int)
+    path = tmp_path / "plot.svg"
+    evaluation.write_calibration_plot(path, y, p, "emergency admission")
+    svg = path.read_text()
+    assert svg.startswith("<svg") and svg.endswith("</svg>")
+    assert svg.count("<circle") == 10
