@@ -18,6 +18,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "load": ("joinedup.landing.load", "land an area's feed files: validate, quarantine, link, pseudonymise"),
     "quality": ("joinedup.landing.quality", "what landing did with every row: read, rejected, linked"),
     "marts": ("joinedup.marts.command", "build the person timeline and Year of Care cost marts"),
+    "metrics": ("joinedup.metrics.command", "compute the BCF and local metrics (JSON or CSV), optionally disclosure-controlled"),
     "review": ("joinedup.identity.review", "list held linkage pairs; accept or reject one"),
     "rotate-key": ("joinedup.identity.rotate", "new pseudonymisation key; re-key every pseudo_id"),
     "risk": ("joinedup.risk.cli", "risk stratification: train, evaluate, score, case-finding lists"),

@@ -93,7 +93,7 @@ def record(metric_id, period: P.Period, numerator, denominator, value, breakdown
 
 
 def ratio(numerator, denominator, scale: float):
-    return None if not denominator else numerator / denominator * scale
+    return None if not denominator else numerator * scale / denominator
 
 
 # --- SQL building blocks -------------------------------------------------------------------

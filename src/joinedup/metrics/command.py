@@ -1,0 +1,78 @@
+"""`joinedup metrics`: print every metric of metrics.md for the periods the warehouse covers,
+as one JSON object (metrics.md "Output shape") or as CSV, raw or disclosure-controlled."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import importlib
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from joinedup.errors import UserError
+from joinedup.metrics.engine import METRICS, compute_metrics
+from joinedup.progress import stage
+
+CSV_COLUMNS = ["id", "period", "grain", "numerator", "denominator", "value", "unit", "breakdown"]
+
+
+class BadOption(UserError):
+    exit_code = 2
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--warehouse", required=True, type=Path, help="warehouse DuckDB file")
+    parser.add_argument("--format", choices=("json", "csv"), default="json", help="output format")
+    parser.add_argument(
+        "--metric",
+        action="append",
+        choices=list(METRICS),
+        metavar="ID",
+        help=f"only this metric (repeatable); one of: {', '.join(METRICS)}",
+    )
+    parser.add_argument(
+        "--disclosure-control",
+        action="store_true",
+        help="suppress counts 1-7 and round the rest (DESIGN.md tier A) before printing",
+    )
+    parser.add_argument(
+        "--method",
+        choices=("round5", "midpoint6"),
+        help="disclosure control rounding (default round5); needs --disclosure-control",
+    )
+    parser.add_argument("--area", help="area name for the output (default: the warehouse's name)")
+    parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.method and not args.disclosure_control:
+        raise BadOption("--method needs --disclosure-control")
+    with stage("computing metrics", enabled=not args.quiet):
+        metrics = compute_metrics(args.warehouse, args.metric)
+    if args.disclosure_control:
+        disclosure = importlib.import_module("joinedup.metrics.disclosure")
+        metrics = disclosure.apply_disclosure_control(metrics, args.method or "round5")
+    if args.format == "json":
+        write_json(metrics, args.area or args.warehouse.stem, sys.stdout)
+    else:
+        write_csv(metrics, sys.stdout)
+    return 0
+
+
+def write_json(metrics: list[dict], area: str, out) -> None:
+    generated_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    json.dump({"area": area, "generated_at": generated_at, "metrics": metrics}, out, indent=1)
+    out.write("\n")
+
+
+def write_csv(metrics: list[dict], out) -> None:
+    """One row per record; nested values (breakdown, suppressed fields) as JSON text."""
+    extra = [key for record in metrics for key in record if key not in CSV_COLUMNS]
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS + list(dict.fromkeys(extra)))
+    writer.writeheader()
+    for record in metrics:
+        writer.writerow(
+            {k: json.dumps(v) if isinstance(v, dict | list) else v for k, v in record.items()}
+        )
