@@ -5,6 +5,7 @@ import pytest
 from test_risk_area import synthetic_area
 
 from joinedup.risk import evaluation, workflow
+from joinedup.risk.models import describe, is_reason
 from joinedup.risk.rules import load_rules
 
 TRAIN, VALIDATE = date(2014, 4, 1), date(2015, 4, 1)
@@ -110,3 +111,12 @@ def test_calibration_plot_is_an_svg_with_ten_points(tmp_path):
     svg = path.read_text()
     assert svg.startswith("<svg") and svg.endswith("</svg>")
     assert svg.count("<circle") == 10
+
+
+def test_reasons_name_only_factors_the_person_has_that_raised_the_score():
+    assert is_reason("ae_6m", 3, 0.2) and not is_reason("ae_6m", 3, -0.2)
+    assert not is_reason("reg_hf", 0, 0.5)  # not being on a register is never a reason
+    assert is_reason("female", 0, 0.1) and describe("female", 0) == "male"
+    assert describe("ae_6m", 3) == "A&E attendances, last 6 months (3)"
+    assert describe("reg_copd", 1) == "on the COPD register"
+    assert describe("sc_home_care", 1) == "receives home care"

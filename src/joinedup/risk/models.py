@@ -54,13 +54,22 @@ LABELS = {
 
 
 def describe(name: str, value: float) -> str:
-    """'label (value)' for a reason list; QOF registers read 'on the XX register'."""
+    """'label (value)' for a reason list; flags read as the state they name."""
+    if name == "female":
+        return "female" if value else "male"
     if name.startswith("reg_"):
         return f"on the {name[4:].upper()} register"
     label = LABELS.get(name, name)
-    if name in ("female", "eol_register") or (name.startswith("sc_") and value in (0, 1)):
+    if name == "eol_register" or (name.startswith("sc_") and value == 1):
         return label
     return f"{label} ({value:g})"
+
+
+def is_reason(name: str, value: float, push: float) -> bool:
+    """A factor explains a high score when it pushed the score up and the person has it: the
+    absence of a register or of an event is never given as a reason (that only happens through
+    a negative coefficient). Sex, age and deprivation are always states a person has."""
+    return push > 0 and (value != 0 or name in ("female", "age", "imd_decile"))
 
 
 @dataclass
@@ -96,8 +105,11 @@ class RiskModel:
         values = self.inputs(subset)
         reasons = []
         for push, value in zip(pushes, values, strict=True):
-            top = [i for i in np.argsort(-push, kind="stable")[:EXPLAINED_FACTORS] if push[i] > 0]
-            reasons.append("; ".join(describe(self.features[i], value[i]) for i in top))
+            ranked = np.argsort(-push, kind="stable")
+            top = [i for i in ranked if is_reason(self.features[i], value[i], push[i])]
+            reasons.append(
+                "; ".join(describe(self.features[i], value[i]) for i in top[:EXPLAINED_FACTORS])
+            )
         return reasons
 
 
