@@ -71,6 +71,13 @@ def test_percent_is_recomputed_from_rounded_numerator_and_denominator():
     assert out["value"] == pytest.approx(85 / 105 * 100)
 
 
+def test_an_estimated_denominator_is_made_whole_then_rounded():
+    # dementia_dx_rate: diagnosed / (7.1% of registered people aged 65+)
+    out = controlled(numerator=1139, denominator=2503.4, value=45.5, unit="percent")
+    assert (out["numerator"], out["denominator"]) == (1140, 2505)
+    assert out["value"] == pytest.approx(1140 / 2505 * 100)
+
+
 def test_small_numerator_suppresses_the_rate_with_a_flag():
     out = controlled(numerator=6, denominator=900, value=0.67, unit="percent")
     assert (out["numerator"], out["denominator"], out["value"]) == (None, 900, None)

@@ -7,7 +7,8 @@ x > 0), which keeps zero as zero and is unbiased; its 1-6 -> 3 is a label, not a
 suppresses nothing.
 
 Each figure is rounded from its own true value: a total is the rounded true total, never the sum
-of rounded parts. Rates and percentages are recomputed from the rounded numerator and denominator.
+of rounded parts. Rates and percentages are recomputed from the rounded numerator and denominator;
+an estimated denominator (dementia's expected prevalence) is made a whole number, then rounded.
 """
 
 from __future__ import annotations
@@ -112,7 +113,12 @@ def _note_suppressed(record: dict, out: dict, suppressed: list[str], prefix: str
 
 
 def _rounded(n: Any, method: str) -> int | None:
-    return None if n is None else round_count(n, method)
+    """A count after control; an estimated count (e.g. expected prevalence) is first made whole."""
+    if n is None:
+        return None
+    if isinstance(n, float) and math.isfinite(n) and n >= 0:
+        n = round(n)
+    return round_count(n, method)
 
 
 def _recomputed_value(
