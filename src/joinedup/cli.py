@@ -15,6 +15,7 @@ from joinedup.errors import UserError
 # command name -> (module with configure/run, one-line help). Modules are imported lazily so that
 # `joinedup --help` stays fast and optional engines are only loaded when used.
 COMMANDS: dict[str, tuple[str, str]] = {
+    "synth": ("joinedup.synth.command", "generate a synthetic area's feeds and its ground truth"),
     "load": ("joinedup.landing.load", "land an area's feed files: validate, quarantine, link, pseudonymise"),
     "quality": ("joinedup.landing.quality", "what landing did with every row: read, rejected, linked"),
     "marts": ("joinedup.marts.command", "build the person timeline and Year of Care cost marts"),

@@ -1,0 +1,1 @@
+"""The synthetic local health and social care economy (`joinedup synth`)."""

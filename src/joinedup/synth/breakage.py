@@ -1,0 +1,96 @@
+"""Rows deliberately broken against the contract, so that landing has something to catch.
+
+Each broken row breaks exactly one rule of its feed; the kinds rotate so that every kind of rule
+is broken at least once in any area of a few thousand people.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import pyarrow as pa
+
+from joinedup.contract import Feed
+
+# (start, end) date pairs whose order the contract requires ("an end before its start").
+DATE_PAIRS = (
+    ("registration_date", "deregistration_date"),
+    ("admission_date", "discharge_date"),
+    ("arrival_datetime", "departure_datetime"),
+    ("event_start_date", "event_end_date"),
+    ("ready_date", "transfer_date"),
+    ("diagnosed_date", "resolved_date"),
+    ("recorded_date", "withdrawn_date"),
+)
+BAD_TYPES = {"integer": "12x", "decimal": "1O5.20", "date": "31/02/2014", "datetime": "2014-13-01 25:00"}
+KINDS = ("required_missing", "invalid_code", "invalid_type", "end_before_start", "future_date",
+         "nhs_number_format", "postcode_format")
+
+
+def _candidates(feed: Feed, kind: str) -> list[str]:
+    cols = feed.columns
+    if kind == "required_missing":
+        return [c.name for c in cols if c.required]
+    if kind == "invalid_code":
+        return [c.name for c in cols if c.allowed_codes() is not None]
+    if kind == "invalid_type":
+        return [c.name for c in cols if c.base_type in BAD_TYPES]
+    if kind == "end_before_start":
+        return [end for start, end in DATE_PAIRS if {start, end} <= set(feed.column_names)]
+    if kind == "future_date":
+        return [c.name for c in cols if c.base_type == "date" and c.name != "date_of_birth"]
+    if kind == "nhs_number_format":
+        return ["nhs_number"] if "nhs_number" in feed.column_names else []
+    if kind == "postcode_format":
+        return ["postcode"] if "postcode" in feed.column_names else []
+    raise ValueError(kind)
+
+
+def _bad_value(feed: Feed, kind: str, column: str, row_text: dict[str, str | None],
+               as_of: np.datetime64) -> str | None:
+    if kind == "required_missing":
+        return None
+    if kind == "invalid_code":
+        return "ZZ9"
+    if kind == "invalid_type":
+        return BAD_TYPES[feed.column(column).base_type]
+    if kind == "end_before_start":
+        start = next(s for s, e in DATE_PAIRS if e == column)
+        start_text = row_text[start]
+        day = np.datetime64(start_text[:10]) - np.timedelta64(5, "D")
+        return str(day) + (start_text[10:] if feed.column(start).base_type == "datetime" else "")
+    if kind == "future_date":
+        return str(as_of + np.timedelta64(1830, "D"))
+    if kind == "nhs_number_format":
+        return "94X" + "1234567"
+    return "SS1 4A"  # postcode_format: inward code too short
+
+
+def break_rows(feed: Feed, text: dict[str, pa.Array], n: int, rate: float,
+               rng: np.random.Generator, as_of: np.datetime64,
+               rotation: Iterator[int]) -> list[tuple[np.ndarray, str, str]]:
+    """Break about `rate` of the n rows in place; return (rows, column, rule) for the truth."""
+    rows = np.flatnonzero(rng.random(n) < rate)
+    broken: list[tuple[np.ndarray, str, str]] = []
+    for row in rows:
+        kinds = [k for k in KINDS if _candidates(feed, k)]
+        if "end_before_start" in kinds and not any(text.get(s) is not None and
+                                                   text[s][row].is_valid for s, _ in DATE_PAIRS):
+            kinds.remove("end_before_start")
+        kind = kinds[next(rotation) % len(kinds)]
+        options = _candidates(feed, kind)
+        if kind == "end_before_start":
+            options = [e for s, e in DATE_PAIRS if e in options and text.get(s) is not None
+                       and text[s][row].is_valid]
+        column = options[int(rng.integers(0, len(options)))]
+        row_text = {c: (text[c][row].as_py() if c in text else None) for c in feed.column_names}
+        _set(text, column, row, _bad_value(feed, kind, column, row_text, as_of), n)
+        broken.append((np.array([row]), column, kind))
+    return broken
+
+
+def _set(text: dict[str, pa.Array], column: str, row: int, value: str | None, n: int) -> None:
+    values = text[column].to_pylist() if column in text else [None] * n
+    values[row] = value
+    text[column] = pa.array(values, pa.string())

@@ -1,0 +1,89 @@
+"""The synthetic area's parameters. Defaults describe a Southend-on-Sea-like borough
+(`../shared/calibration.md`); every rate here is a calibration knob, named for what it drives."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+DEFAULT_PEOPLE = 175_000
+REFERENCE_PEOPLE = 175_000  # counts below (wards, practices, care homes) are for this size
+
+
+@dataclass(frozen=True)
+class AreaSpec:
+    people: int = DEFAULT_PEOPLE
+    seed: int = 1
+    start: date = date(2013, 4, 1)
+    months: int = 36
+    wards: int = 17
+    practices: int = 37
+    largest_practice_list: int = 14_000
+    share_65_plus: float = 0.183
+    registered_non_residents: float = 0.063  # 186k registered for 175k residents
+    localities: tuple[str, ...] = ("Central", "East Central", "West", "Shoebury")
+
+    @property
+    def scale(self) -> float:
+        return self.people / REFERENCE_PEOPLE
+
+    @property
+    def practice_count(self) -> int:
+        """37 practices at the reference size; more for a larger area (Kent)."""
+        return max(3, round(self.practices * max(1.0, self.scale)))
+
+    @property
+    def ward_count(self) -> int:
+        return max(3, round(self.wards * max(1.0, self.scale)))
+
+
+@dataclass(frozen=True)
+class Rates:
+    """Yearly rates and effect sizes of the hazard model (per person-year unless said)."""
+
+    births: float = 0.0115
+    move_out: float = 0.035
+    move_in: float = 0.036  # slightly above move-out so that the area stays near its size
+    move_within: float = 0.05
+    practice_change: float = 0.01
+    ae_walk_in: float = 0.175
+    ambulance_incident: float = 0.082
+    ambulance_conveyed: float = 0.68
+    nhs111_call: float = 0.22
+    ooh_contact: float = 0.07
+    direct_emergency: float = 0.0095
+    elective: float = 0.085
+    day_case_share: float = 0.62
+    gp_appointment: float = 3.2
+    community_contact: float = 0.75
+    mh_contact: float = 0.20
+    terminal_base: float = 0.0088
+    readmission_30d: float = 0.085
+    reablement_after_discharge_65: float = 0.115
+    permanent_care_entry_65: float = 0.0068
+    home_care_entry: float = 0.0039
+    care_request_community: float = 0.008
+    mdt_review_share: float = 0.02
+    survey_positive: float = 0.635
+    objections: dict[str, float] = field(
+        default_factory=lambda: {"TYPE1": 0.02, "NDOO": 0.028, "DIRECT": 0.003}
+    )
+
+
+@dataclass(frozen=True)
+class FlawRates:
+    """Share of rows carrying each identifier flaw, and of rows that break the contract."""
+
+    missing_nhs: dict[str, float] = field(
+        default_factory=lambda: {
+            "social_care_events": 0.20, "acute_ae": 0.05, "urgent_care_contacts": 0.06,
+            "delayed_transfers": 0.02, "acute_apc": 0.01, "community_contacts": 0.02,
+            "mental_health_contacts": 0.02,
+        }
+    )
+    mistyped_nhs: float = 0.01
+    misspelt_name: float = 0.015
+    nickname: float = 0.03  # in social care, A&E and urgent care rows
+    swapped_dob: float = 0.004
+    old_postcode_after_move: float = 0.3  # share of a mover's later rows still on the old postcode
+    broken_rows: float = 0.001
