@@ -310,8 +310,10 @@ def _write_warehouse(con, feeds: list[Feed], load_id: int, as_of: dt.date) -> No
         write.write_event_feed(con, feed, load_id)
         if feed.is_person_level:
             write.write_linkage_outcomes(con, feed, load_id)
+    # Every GP feed, landed now or before: an objection may arrive after the rows it covers.
+    for feed in files.landing_order():
         if write.is_gp_sourced(feed):
-            write.apply_type1(con, feed, load_id, as_of)
+            write.apply_type1(con, feed, load_id, as_of, landed_now=feed in feeds)
     write.write_people(con)
 
 

@@ -147,10 +147,11 @@ def active_type1_sql(as_of: dt.date) -> str:
 
 
 def apply_type1(
-    con: duckdb.DuckDBPyConnection, feed: Feed, load_id: int, as_of: dt.date
-) -> tuple[int, int]:
+    con: duckdb.DuckDBPyConnection, feed: Feed, load_id: int, as_of: dt.date, landed_now: bool
+) -> None:
     """Keep a GP feed free of Type 1 objectors: rows of this load not landed, earlier rows removed.
-    Returns (rows not landed, rows removed); call after write_event_feed."""
+    Call after write_event_feed. The counts go to objection_effects when the feed was in this
+    load or earlier rows were removed."""
     objectors = active_type1_sql(as_of)
     table = schema.warehouse_table_name(feed)
     not_landed = con.execute(
@@ -160,11 +161,11 @@ def apply_type1(
         f"SELECT count(*) FROM {table} WHERE _load_id <> {load_id} AND pseudo_id IN ({objectors})"
     ).fetchall()[0][0]
     con.execute(f"DELETE FROM {table} WHERE pseudo_id IN ({objectors})")
-    con.execute(
-        "INSERT INTO objection_effects VALUES (?, ?, ?, ?)",
-        [load_id, feed.name, not_landed, removed],
-    )
-    return not_landed, removed
+    if landed_now or removed:
+        con.execute(
+            "INSERT INTO objection_effects VALUES (?, ?, ?, ?)",
+            [load_id, feed.name, not_landed, removed],
+        )
 
 
 def is_gp_sourced(feed: Feed) -> bool:

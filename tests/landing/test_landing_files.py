@@ -1,0 +1,118 @@
+"""Which files land, and how their headers are read."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+from conftest import AS_OF, base_area, query, row, write_feed
+
+from joinedup import contract
+from joinedup.cli import main
+from joinedup.errors import BadInput
+from joinedup.landing import load_area
+
+
+def test_header_names_match_case_insensitively_in_any_order_with_a_bom_and_extra_columns(
+    tmp_path, stores
+):
+    folder = tmp_path / "area"
+    names = list(reversed(contract.feed("acute_apc").column_names))
+    header = [f"  {n.upper()} " for n in names] + ["notes"]
+    path = write_feed(
+        folder / "acute_apc.csv",
+        "acute_apc",
+        [row("acute_apc", "ann", spell_id="S1")],
+        header=header,
+    )
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    summary = load_area(folder, stores["warehouse"], stores["vault"], AS_OF, progress=False)
+    assert summary["rows_accepted"] == 1
+    assert query(stores["warehouse"], "SELECT spell_id, admission_date FROM acute_apc") == [
+        ("S1", AS_OF.replace(year=2014, month=5, day=1))
+    ]
+    assert query(stores["warehouse"], "SELECT extra_columns FROM load_files") == [(["notes"],)]
+
+
+def test_a_header_lacking_a_required_column_rejects_the_file_and_the_rest_still_lands(
+    tmp_path, stores
+):
+    folder = base_area(tmp_path / "area")
+    names = [n for n in contract.feed("acute_ae").column_names if n != "disposal"]
+    write_feed(
+        folder / "acute_ae.csv",
+        "acute_ae",
+        [row("acute_ae", "ann", attendance_id=f"A{i}") for i in range(3)],
+        header=names,
+    )
+    summary = load_area(folder, stores["warehouse"], stores["vault"], AS_OF, progress=False)
+    outcome = next(f for f in summary["files"] if f["feed"] == "acute_ae")
+    assert outcome["status"] == "rejected"
+    assert outcome["problem"] == "missing required column disposal"
+    assert (outcome["rows_read"], outcome["rows_accepted"], outcome["rows_rejected"]) == (3, 0, 3)
+    assert query(stores["warehouse"], "SELECT DISTINCT column_name, rule FROM rejections") == [
+        ("disposal", "missing_column")
+    ]
+    assert query(stores["warehouse"], "SELECT count(*) FROM acute_ae") == [(0,)]
+    assert query(stores["warehouse"], "SELECT count(*) FROM acute_apc") == [(2,)]
+
+
+def test_a_missing_optional_column_is_an_empty_one(tmp_path, stores):
+    folder = tmp_path / "area"
+    names = [n for n in contract.feed("acute_apc").column_names if n != "hrg_code"]
+    write_feed(folder / "acute_apc.csv", "acute_apc", [row("acute_apc", "ann")], header=names)
+    load_area(folder, stores["warehouse"], stores["vault"], AS_OF, progress=False)
+    assert query(stores["warehouse"], "SELECT hrg_code FROM acute_apc") == [(None,)]
+
+
+def test_parquet_and_monthly_folders_land_like_csv(tmp_path, stores):
+    folder = tmp_path / "area"
+    csv_path = write_feed(
+        tmp_path / "ae.csv",
+        "acute_ae",
+        [
+            row(
+                "acute_ae",
+                "ann",
+                attendance_id="A1",
+                arrival_datetime="2014-05-01T10:00",
+                departure_datetime="2014-05-01T11:30:00",
+            ),
+            row("acute_ae", "bob", attendance_id="A2", arrival_mode="7"),
+        ],
+    )
+    folder.mkdir()
+    with duckdb.connect() as con:
+        con.execute(
+            f"COPY (SELECT * REPLACE (CAST(arrival_datetime AS TIMESTAMP) AS arrival_datetime)"
+            f" FROM read_csv('{csv_path}', all_varchar = true))"
+            f" TO '{folder / 'acute_ae.parquet'}' (FORMAT parquet)"
+        )
+    write_feed(folder / "deaths" / "2014-05.csv", "deaths", [row("deaths", "cat")])
+    write_feed(folder / "deaths" / "2014-06.csv", "deaths", [row("deaths", "bob")])
+    load_area(folder, stores["warehouse"], stores["vault"], AS_OF, progress=False)
+    assert query(
+        stores["warehouse"],
+        "SELECT attendance_id, CAST(arrival_datetime AS VARCHAR),"
+        " CAST(departure_datetime AS VARCHAR) FROM acute_ae",
+    ) == [("A1", "2014-05-01 10:00:00", "2014-05-01 11:30:00")]
+    assert query(stores["warehouse"], "SELECT file, line, column_name, rule FROM rejections") == [
+        ("acute_ae.parquet", 3, "arrival_mode", "code")
+    ]
+    assert query(stores["warehouse"], "SELECT _source_file FROM deaths ORDER BY 1") == [
+        ("deaths/2014-05.csv",),
+        ("deaths/2014-06.csv",),
+    ]
+
+
+def test_a_folder_without_contract_files_is_bad_input(tmp_path, stores):
+    (tmp_path / "area").mkdir()
+    (tmp_path / "area" / "notes.csv").write_text("a\n1\n")
+    with pytest.raises(BadInput, match="no file named after a contract feed"):
+        load_area(tmp_path / "area", stores["warehouse"], stores["vault"], AS_OF, False)
+
+
+def test_load_command_reports_a_missing_folder_in_one_line(tmp_path, stores, capsys):
+    code = main(["load", str(tmp_path / "nowhere"), "--warehouse", str(stores["warehouse"])])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 3
+    assert len(err) == 1 and "nowhere" in err[0]

@@ -1,0 +1,199 @@
+"""Each contract rule rejects a row with its file, line, column and rule; valid rows are kept."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import duckdb
+import pytest
+from conftest import AS_OF, postcode_rows, query, row, write_feed
+
+from joinedup.landing import load_area
+
+# (feed, cells, every (column, rule) the row must be rejected for); one case per line.
+BROKEN = [
+    ("acute_apc", {"admission_method": ""}, {("admission_method", "required")}),
+    ("acute_apc", {"spell_cost": "12,50"}, {("spell_cost", "decimal")}),
+    (
+        "acute_apc",
+        {"admission_date": "01/06/2014", "discharge_date": "", "ready_for_discharge_date": ""},
+        {("admission_date", "date")},
+    ),
+    ("acute_apc", {"discharge_date": "2014-02-30"}, {("discharge_date", "date")}),
+    ("acute_apc", {"admission_method": "99"}, {("admission_method", "code")}),
+    (
+        "acute_apc",
+        {
+            "admission_date": "2014-06-01",
+            "discharge_date": "2014-05-01",
+            "ready_for_discharge_date": "",
+        },
+        {("discharge_date", "end_before_start")},
+    ),
+    (
+        "acute_apc",
+        {
+            "admission_date": "2014-06-01",
+            "discharge_date": "2014-06-09",
+            "ready_for_discharge_date": "2014-05-30",
+        },
+        {("ready_for_discharge_date", "end_before_start")},
+    ),
+    (
+        "acute_apc",
+        {"admission_date": "2015-04-01", "discharge_date": "", "ready_for_discharge_date": ""},
+        {("admission_date", "future_date")},
+    ),
+    ("acute_apc", {"nhs_number": "12345"}, {("nhs_number", "nhs_number_format")}),
+    ("acute_apc", {"nhs_number": "94347659XX"}, {("nhs_number", "nhs_number_format")}),
+    ("acute_apc", {"postcode": "SS1"}, {("postcode", "postcode_format")}),
+    ("acute_apc", {"date_of_birth": "2016-01-01"}, {("date_of_birth", "future_date")}),
+    (
+        "acute_apc",
+        {"sex": "7", "nhs_number": "abc", "spell_id": ""},
+        {("sex", "code"), ("nhs_number", "nhs_number_format"), ("spell_id", "required")},
+    ),
+    (
+        "acute_ae",
+        {"arrival_datetime": "2014-05-01 10:00", "departure_datetime": ""},
+        {("arrival_datetime", "datetime")},
+    ),
+    (
+        "acute_ae",
+        {"arrival_datetime": "2014-05-01T10:00", "departure_datetime": "2014-05-01T09:59"},
+        {("departure_datetime", "end_before_start")},
+    ),
+    ("gp_appointments", {"staff_role": "DOCTOR"}, {("staff_role", "code")}),
+    ("experience_survey", {"positive_responses": "12a"}, {("positive_responses", "integer")}),
+    ("experience_survey", {"total_responses": "1.0"}, {("total_responses", "integer")}),
+    (
+        "social_care_events",
+        {"event_start_date": "2014-08-01", "event_end_date": "2014-07-31"},
+        {("event_end_date", "end_before_start")},
+    ),
+]
+
+# Valid rows the rules must not reject: tolerated forms and flaws that go to linkage.
+VALID = [
+    ("acute_apc", {"nhs_number": "943 476 5919"}),
+    ("acute_apc", {"nhs_number": "943-476-5919"}),
+    ("acute_apc", {"nhs_number": "9434765918"}),  # fails modulus 11: identity's problem
+    ("acute_apc", {"nhs_number": ""}),
+    ("acute_apc", {"postcode": "ss12ab"}),
+    ("acute_apc", {"postcode": "CB1 1AA"}),  # well formed, outside the area
+    ("acute_apc", {"postcode": ""}),
+    (
+        "acute_apc",
+        {
+            "admission_date": "2015-03-31",
+            "discharge_date": "2015-03-31",
+            "ready_for_discharge_date": "",
+        },
+    ),
+    ("acute_ae", {"arrival_datetime": "2014-05-01T10:00:30", "departure_datetime": ""}),
+    ("experience_survey", {"positive_responses": "-3"}),
+]
+
+
+def _write_cases(folder, cases):
+    """One file per feed, the cases in order; returns {(file, line): case}."""
+    by_feed: dict[str, list] = {}
+    for case in cases:
+        by_feed.setdefault(case[0], []).append(case)
+    where = {}
+    for feed, feed_cases in by_feed.items():
+        rows = []
+        for number, case in enumerate(feed_cases):
+            ids = {
+                "spell_id": f"S{number}",
+                "attendance_id": f"A{number}",
+                "appointment_id": f"P{number}",
+                "question_id": f"Q{number}",
+                "event_id": f"E{number}",
+                "la_person_id": "LA1",
+            }
+            rows.append(row(feed, "ann", **{**ids, **case[1]}))
+            where[(f"{feed}.csv", number + 2)] = case
+        write_feed(folder / f"{feed}.csv", feed, rows)
+    return where
+
+
+@pytest.fixture
+def loaded(tmp_path, stores):
+    folder = tmp_path / "area"
+    write_feed(folder / "postcode_lookup.csv", "postcode_lookup", postcode_rows())
+    where = _write_cases(folder, BROKEN + VALID)
+    summary = load_area(folder, stores["warehouse"], stores["vault"], AS_OF, progress=False)
+    return where, summary, stores
+
+
+def test_every_broken_row_is_rejected_with_every_reason_and_no_other(loaded):
+    where, _, stores = loaded
+    found: dict[tuple, set] = {}
+    for file, line, column, rule in query(
+        stores["warehouse"], "SELECT file, line, column_name, rule FROM rejections"
+    ):
+        found.setdefault((file, line), set()).add((column, rule))
+    expected = {at: case[2] for at, case in where.items() if len(case) == 3}
+    assert found == expected
+
+
+def test_rows_read_equal_rows_accepted_plus_rejected_for_every_file(loaded):
+    _, summary, stores = loaded
+    counts = query(
+        stores["warehouse"], "SELECT file, rows_read, rows_accepted, rows_rejected FROM load_files"
+    )
+    assert len(counts) == 6
+    for file, read, accepted, rejected in counts:
+        assert read == accepted + rejected, file
+    assert summary["rows_read"] == len(BROKEN) + len(VALID) + len(postcode_rows())
+    assert summary["rows_rejected"] == len(BROKEN)
+    landed = query(stores["warehouse"], "SELECT count(*) FROM acute_apc")[0][0]
+    assert landed == sum(1 for case in VALID if case[0] == "acute_apc")
+
+
+def test_quarantine_keeps_each_rejected_row_as_sent_with_its_reasons(loaded):
+    where, _, stores = loaded
+    with duckdb.connect(str(stores["vault"]), read_only=True) as vault:
+        rows = vault.execute("SELECT file, line, raw_values, reasons FROM quarantine").fetchall()
+    assert len(rows) == len(BROKEN)
+    for file, line, raw_values, reasons in rows:
+        feed, cells, expected = where[(file, line)]
+        sent = json.loads(raw_values)
+        assert all(sent[name] == (value or None) for name, value in cells.items())
+        assert {(r["column_name"], r["rule"]) for r in json.loads(reasons)} == expected
+
+
+def test_a_postcode_outside_the_area_is_valid_but_not_in_the_area(loaded):
+    _, _, stores = loaded
+    places = query(
+        stores["warehouse"],
+        "SELECT postcode_in_area, lsoa_code FROM acute_apc ORDER BY _source_line",
+    )
+    # VALID acute_apc rows in order: 4 with Ann's own postcode, ss12ab, CB1 1AA, blank, Ann's.
+    assert places == [(True, "E01000001")] * 4 + [
+        (True, "E01000001"),
+        (False, None),
+        (None, None),
+        (True, "E01000001"),
+    ]
+
+
+def test_the_as_of_date_decides_what_is_in_the_future(tmp_path, stores):
+    folder = tmp_path / "area"
+    write_feed(
+        folder / "acute_apc.csv",
+        "acute_apc",
+        [
+            row(
+                "acute_apc",
+                "ann",
+                admission_date="2015-04-01",
+                discharge_date="",
+                ready_for_discharge_date="",
+            )
+        ],
+    )
+    later = load_area(folder, stores["warehouse"], stores["vault"], dt.date(2015, 4, 1), False)
+    assert later["rows_rejected"] == 0
