@@ -3,7 +3,8 @@
 The population is everyone alive and registered with a practice the day before the index date.
 Every window ends the day before the index date: `last 6 months` is [index - 6 months, index).
 The SQL is plain ANSI (CTEs, CASE, window functions, DATE literals) so that it runs on DuckDB and
-Spark SQL alike; dates are computed in Python and inlined as literals.
+Spark SQL alike; dates are computed in Python and inlined as literals, and day differences are
+spelt by `joinedup.marts.dialect`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from datetime import date, timedelta
 import numpy as np
 
 from joinedup import contract
+from joinedup.marts.dialect import days_between
 
 EMERGENCY_METHODS = ("21", "22", "23", "24", "25", "28", "2A", "2B", "2C", "2D")
 ELECTIVE_METHODS = ("11", "12", "13")
@@ -98,6 +100,11 @@ def event_ctes_sql(w: Windows) -> str:
     idx, m6, m12 = lit(w.index), lit(w.months_back(6)), lit(w.months_back(12))
     med = lit(w.medicines_from)
     emergency, elective = in_list(EMERGENCY_METHODS), in_list(ELECTIVE_METHODS)
+    stay_from = f"CASE WHEN admission_date > {m12} THEN admission_date ELSE {m12} END"
+    stay_to = (
+        f"CASE WHEN discharge_date IS NULL OR discharge_date > {idx} THEN {idx}"
+        " ELSE discharge_date END"
+    )
     registers = ",\n".join(
         f"MAX(CASE WHEN condition = '{c}' THEN 1 ELSE 0 END) AS reg_{c.lower()}"
         for c in qof_registers()
@@ -135,10 +142,7 @@ def event_ctes_sql(w: Windows) -> str:
     ),
     bed_days AS (
         SELECT pseudo_id,
-               SUM(DATEDIFF('day',
-                   CASE WHEN admission_date > {m12} THEN admission_date ELSE {m12} END,
-                   CASE WHEN discharge_date IS NULL OR discharge_date > {idx}
-                        THEN {idx} ELSE discharge_date END)) AS bed_days_12m
+               SUM({days_between(stay_from, stay_to)}) AS bed_days_12m
         FROM acute_apc
         WHERE admission_date < {idx} AND (discharge_date IS NULL OR discharge_date > {m12})
           AND patient_classification = '1'

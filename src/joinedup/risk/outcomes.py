@@ -16,6 +16,7 @@ from datetime import date, timedelta
 
 import numpy as np
 
+from joinedup.marts.dialect import days_between
 from joinedup.risk.features import (
     ELECTIVE_METHODS,
     EMERGENCY_METHODS,
@@ -59,7 +60,7 @@ def permanent_care_sql(start: date, end: date) -> str:
         SELECT 1 FROM placements b
         WHERE b.pseudo_id = a.pseudo_id AND b.event_start_date < a.event_start_date
           AND (b.event_end_date IS NULL
-               OR DATEDIFF('day', b.event_end_date, a.event_start_date) <= 1))"""
+               OR {days_between("b.event_end_date", "a.event_start_date")} <= 1))"""
 
 
 def financial_year_sql(column: str) -> str:
@@ -86,8 +87,8 @@ def cost_sql(start: date, end: date) -> str:
         f" WHEN patient_classification = '2' THEN 'DAY_CASE' ELSE 'EL_SPELL' END"
     )
     bed_days = (
-        f"CASE WHEN {community_bed} THEN GREATEST(1, DATEDIFF('day', admission_date,"
-        f" COALESCE(discharge_date, {e}))) ELSE 1 END"
+        f"CASE WHEN {community_bed} THEN GREATEST(1, "
+        f"{days_between('admission_date', f'COALESCE(discharge_date, {e})')}) ELSE 1 END"
     )
     urgent_activity = (
         "CASE WHEN service = 'NHS111' THEN 'NHS111_CALL' WHEN service = 'OOH' THEN 'OOH_CONTACT'"
@@ -135,7 +136,7 @@ def cost_sql(start: date, end: date) -> str:
     social AS (
         SELECT pseudo_id,
                COALESCE(weekly_cost, 0)
-                 * (DATEDIFF('day', {service_from}, {service_to}) + 1) / 7.0 AS cost
+                 * ({days_between(service_from, service_to)} + 1) / 7.0 AS cost
         FROM social_care_events
         WHERE event_type = 'SERVICE' AND event_start_date < {e}
           AND (event_end_date IS NULL OR event_end_date >= {s})
