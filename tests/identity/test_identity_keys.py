@@ -9,7 +9,7 @@ import stat
 
 import duckdb
 import pytest
-from conftest import background, by_id, table
+from identity_fixtures import background, by_id, table
 
 from joinedup.cli import main
 from joinedup.errors import StoreError, UserError

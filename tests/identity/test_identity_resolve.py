@@ -6,9 +6,15 @@ import datetime as dt
 
 import pyarrow as pa
 import pytest
-from conftest import background, by_id, nhs, record, table
+from identity_fixtures import background, by_id, fresh_vault, nhs, record, table
 
 from joinedup.identity import Vault
+
+
+@pytest.fixture
+def vault(tmp_path, monkeypatch):
+    yield from fresh_vault(tmp_path, monkeypatch)
+
 
 ROBERT = dict(
     given="Robert", family="Hargreaves", dob=dt.date(1950, 3, 7), sex="1", postcode="SS9 9XY"

@@ -6,12 +6,18 @@ import json
 
 import duckdb
 import pytest
-from conftest import by_id, record, table
+from identity_fixtures import by_id, fresh_vault, record, table
 from test_identity_resolve import ROBERT, known_robert, robert_key
 
 from joinedup.cli import main
 from joinedup.errors import UserError
 from joinedup.identity.review import accept, held_pairs, reject
+
+
+@pytest.fixture
+def vault(tmp_path, monkeypatch):
+    yield from fresh_vault(tmp_path, monkeypatch)
+
 
 MAYBE_ROBERT = record(
     "acute_ae",

@@ -1,4 +1,5 @@
-"""Small hand-written identity fixtures: a background population registered with GPs (so that
+"""Small hand-written identity fixtures (imported by the tests: a conftest.py here would
+shadow other folders' conftest modules): a background population registered with GPs (so that
 name and postcode frequencies are realistic enough for term-frequency adjustment) and helpers to
 build identifier records as landing sends them."""
 
@@ -6,9 +7,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Iterator
 
 import pyarrow as pa
-import pytest
 
 from joinedup.identifiers import nhs_check_digit
 from joinedup.identity import Vault
@@ -121,8 +122,8 @@ def background(people: int = 300) -> list[dict]:
     return rows
 
 
-@pytest.fixture
-def vault(tmp_path, monkeypatch):
+def fresh_vault(tmp_path, monkeypatch) -> Iterator[Vault]:
+    """A new vault keyed by a key file (for a test module's `vault` fixture)."""
     monkeypatch.delenv("JOINEDUP_PSEUDO_KEY", raising=False)
     opened = Vault.open(tmp_path / "vault.duckdb")
     yield opened
