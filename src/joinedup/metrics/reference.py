@@ -131,31 +131,34 @@ class Area:
         latest = max(g["registration_date"] for g in registrations)
         return any(g["postcode_in_area"] for g in registrations if g["registration_date"] == latest)
 
-    def population(self, year: int, min_age: int = 0) -> int | None:
+    def band_populations(self, year: int) -> dict[str, int]:
+        """The area's population of the year by age band (every ward in geography, both sexes)."""
         wards = {g["ward_code"] for g in self.rows("geography")}
-        total, found = 0, False
+        bands: dict[str, int] = defaultdict(int)
         for row in self.rows("population"):
-            if row["year"] != year or row["area_code"] not in wards:
-                continue
-            found = True
-            if row["age_band"].endswith("+"):
-                low, high = int(row["age_band"][:-1]), 200
-            else:
-                low, high = (int(x) for x in row["age_band"].split("-"))
-            if low >= min_age:
-                total += row["population"]
-            elif high >= min_age:  # a band straddling the age counts pro rata
-                share = row["population"] * (high - min_age + 1) / (high - low + 1)
-                total += int(share + 0.5)
-        return total if found else None
+            if row["year"] == year and row["area_code"] in wards:
+                bands[row["age_band"]] += row["population"]
+        return bands
 
     def band_population(self, year: int, band: str) -> int:
-        wards = {g["ward_code"] for g in self.rows("geography")}
-        return sum(
-            r["population"]
-            for r in self.rows("population")
-            if r["year"] == year and r["age_band"] == band and r["area_code"] in wards
-        )
+        return self.band_populations(year).get(band, 0)
+
+    def population(self, year: int, min_age: int = 0) -> int | None:
+        """People aged min_age+; a band straddling min_age counts pro rata, rounded."""
+        bands = self.band_populations(year)
+        if not bands:
+            return None
+        total = 0
+        for band, people in bands.items():
+            if band.endswith("+"):
+                low, high = int(band[:-1]), 200
+            else:
+                low, high = (int(x) for x in band.split("-"))
+            if low >= min_age:
+                total += people
+            elif high >= min_age:
+                total += int(people * (high - min_age + 1) / (high - low + 1) + 0.5)
+        return total
 
     def dead_by(self, pseudo_id, day) -> bool:
         return any(d["date_of_death"] <= day for d in self.of_person("deaths", pseudo_id))
