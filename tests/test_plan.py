@@ -1,7 +1,9 @@
+import json
 import textwrap
 
 import pytest
 
+from joinedup.cli import main
 from joinedup.errors import BadInput
 from joinedup.plan import load_plan
 
@@ -139,3 +141,27 @@ def test_unreadable_and_malformed_files_are_bad_input(tmp_path):
 
 def _months(year):
     return [(year + (m + 3) // 12, (m + 3) % 12 + 1) for m in range(12)]
+
+
+def test_plan_command_prints_the_default_plan_scaled(capsys):
+    assert main(["plan", "--people", "17500"]) == 0
+    out = capsys.readouterr().out
+    assert "pooled budget 2015/16: £1,277,200" in out
+    assert "scheme 003b Reablement: invests £143,100, returns none stated" in out
+    assert "trajectory res_admissions_65 (numerator): 34 targets" in out
+
+
+def test_plan_command_prints_a_users_plan_as_json(tmp_path, capsys):
+    assert main(["plan", "--file", str(write_plan(tmp_path, MINIMAL)), "--format", "json"]) == 0
+    plan = json.loads(capsys.readouterr().out)
+    assert plan["trajectories"]["falls_65"]["targets"] == {"2014/15": 2000.0, "2015/16": 1900.0}
+    assert plan["schemes"][0]["id"] == "001"
+
+
+def test_plan_command_reports_a_bad_plan_in_one_line_with_exit_3(tmp_path, capsys):
+    path = write_plan(tmp_path, MINIMAL.replace("falls_65:\n", "falls:\n"))
+    assert main(["plan", "--file", str(path)]) == 3
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        f"joinedup plan: error: {path}: trajectories.falls: 'falls' is not a metric of metrics.md"
+    ]

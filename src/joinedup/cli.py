@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "review": ("joinedup.identity.review", "list held linkage pairs; accept or reject one"),
     "rotate-key": ("joinedup.identity.rotate", "new pseudonymisation key; re-key every pseudo_id"),
     "risk": ("joinedup.risk.cli", "risk stratification: train, evaluate, score, case-finding lists"),
+    "plan": ("joinedup.plan.command", "check a BCF plan file (trajectories, schemes, pooled budget) and print it"),
 }
 
 EPILOG = """exit codes: 0 success; 1 internal error; 2 bad command line; 3 bad input;
