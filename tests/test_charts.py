@@ -100,3 +100,11 @@ def test_output_is_deterministic():
 def test_a_flat_single_point_chart_still_renders():
     root = parse(render_spc_svg(xmr_chart([0], ["2015-04"])))
     assert len(by_class(root, "circle", "point")) == 1
+
+
+def test_every_icon_the_spc_module_can_give_has_a_badge():
+    from joinedup.metrics.charts import ASSURANCE_BADGES, VARIATION_BADGES
+    from joinedup.metrics.spc import ASSURANCE_ICONS, VARIATION_ICONS
+
+    assert set(VARIATION_BADGES) == set(VARIATION_ICONS)
+    assert set(ASSURANCE_BADGES) == set(ASSURANCE_ICONS)
