@@ -18,29 +18,13 @@ from typing import Any
 import yaml
 
 from joinedup.errors import BadInput
+from joinedup.metrics.engine import DEFAULT_EXPERIENCE_QUESTION
+from joinedup.metrics.engine import METRICS as ENGINE_METRICS
 
 DEFAULT_PLAN = "default_plan.yaml"
 
-# The metric ids of metrics.md a plan may set trajectories for.
-METRICS = frozenset(
-    {
-        "nel_admissions",
-        "nel_admissions_rate",
-        "res_admissions_65",
-        "reablement_91d",
-        "dtoc_days",
-        "patient_experience",
-        "falls_65",
-        "readmissions_30d",
-        "dementia_dx_rate",
-        "ae_attendances",
-        "ae_conversion",
-        "care_home_emergencies",
-        "eol_home_deaths",
-        "eol_admissions",
-        "spend_per_person",
-    }
-)
+# The metric ids of metrics.md a plan may set trajectories for: the engine's, and spend (marts).
+METRICS = frozenset({*ENGINE_METRICS, "spend_per_person"})
 MEASURES = ("value", "numerator")
 
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -138,7 +122,9 @@ def _plan(raw: dict, where: str, scale: float) -> Plan:
         area=_text(raw["area"], where, "area"),
         baseline_year=_period(raw["baseline_year"], where, "baseline_year", YEAR),
         experience_question=_text(
-            raw.get("experience_question", "GPPS_LTC_SUPPORT"), where, "experience_question"
+            raw.get("experience_question", DEFAULT_EXPERIENCE_QUESTION),
+            where,
+            "experience_question",
         ),
         pooled_budget={
             _period(year, where, f"pooled_budget.{year}", YEAR): _number(
