@@ -1,5 +1,9 @@
-"""A tiny warehouse for spec cases: tables written as ASCII tables into a real DuckDB file.
-Columns a case does not mention take the defaults below (or a fresh id)."""
+"""Spec cases for the metric engine: each test writes a tiny warehouse (ASCII tables into a real
+DuckDB file), checks a hand-computed figure, and checks that the engine and the reference agree
+on every record. Columns a case does not mention take the defaults below (or a fresh id).
+
+Test modules import the `area` fixture from here (no conftest.py: landing's tests import theirs
+by name, and a second one would shadow it)."""
 
 from __future__ import annotations
 
@@ -148,8 +152,14 @@ def assert_same_records(computed: list[dict], expected: list[dict]) -> None:
     engine_records, reference_records = keyed(computed), keyed(expected)
     assert engine_records.keys() == reference_records.keys()
     for key, record in engine_records.items():
-        assert (key, record) == (key, reference_records[key])
+        other = reference_records[key]
+        assert record == other, f"{key}: engine {record} != reference {other}"
 
 
 def approx(value: float):
     return pytest.approx(value, rel=1e-9)
+
+
+@pytest.fixture(name="area")
+def area_fixture(tmp_path) -> SpecArea:
+    return SpecArea(tmp_path / "warehouse.duckdb")

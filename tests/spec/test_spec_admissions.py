@@ -1,6 +1,6 @@
 """nel_admissions, nel_admissions_rate and the residency rule (metrics.md "Resident")."""
 
-from spec_area import approx
+from spec_area import approx, area_fixture  # noqa: F401 (provides the `area` fixture)
 
 
 def test_emergency_general_and_acute_spells_count_by_admission_month_quarter_and_year(area):

@@ -1,6 +1,6 @@
 """dtoc_days: delayed days by month, split across months, open delays, agency and reason."""
 
-from spec_area import approx
+from spec_area import approx, area_fixture  # noqa: F401 (provides the `area` fixture)
 
 ADULTS = 15_400  # bands 20-24 and up, plus 2 of the 5 years of 15-19
 

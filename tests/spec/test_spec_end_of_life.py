@@ -1,6 +1,6 @@
 """eol_home_deaths and eol_admissions: deaths carry no postcode, so residency falls back."""
 
-from spec_area import approx
+from spec_area import approx, area_fixture  # noqa: F401 (provides the `area` fixture)
 
 
 def end_of_life_area(area):

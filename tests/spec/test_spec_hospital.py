@@ -1,6 +1,6 @@
 """readmissions_30d and falls_65."""
 
-from spec_area import approx
+from spec_area import approx, area_fixture  # noqa: F401 (provides the `area` fixture)
 
 
 def test_a_readmission_on_the_discharge_day_counts_and_maternity_is_not_an_index_spell(area):

@@ -1,6 +1,6 @@
 """dementia_dx_rate, ae_attendances, ae_conversion, care_home_emergencies, patient_experience."""
 
-from spec_area import approx
+from spec_area import approx, area_fixture  # noqa: F401 (provides the `area` fixture)
 
 
 def test_dementia_rate_counts_registered_residents_aged_65_at_month_end(area):

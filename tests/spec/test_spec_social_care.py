@@ -1,6 +1,6 @@
 """res_admissions_65 and reablement_91d: permanent care, moves between homes, 91-day outcomes."""
 
-from spec_area import approx
+from spec_area import approx, area_fixture  # noqa: F401 (provides the `area` fixture)
 
 
 def test_moves_between_homes_and_respite_are_not_admissions(area):
