@@ -2,6 +2,7 @@ from datetime import date
 
 import numpy as np
 import pytest
+from sklearn.metrics import roc_auc_score
 from test_risk_area import synthetic_area
 
 from joinedup.risk import evaluation, workflow
@@ -120,3 +121,17 @@ def test_reasons_name_only_factors_the_person_has_that_raised_the_score():
     assert describe("ae_6m", 3) == "A&E attendances, last 6 months (3)"
     assert describe("reg_copd", 1) == "on the COPD register"
     assert describe("sc_home_care", 1) == "receives home care"
+
+
+def test_delong_auroc_equals_the_rank_auroc_and_its_interval_narrows_with_more_people():
+    rng = np.random.default_rng(2)
+    widths = []
+    for people in (400, 40_000):
+        y = (rng.random(people) < 0.2).astype(int)
+        p = np.round(rng.normal(y * 0.8, 1), 1)  # rounded: plenty of ties
+        result = evaluation.auroc_with_ci(y, p)
+        assert result["auroc"] == pytest.approx(roc_auc_score(y, p), abs=1e-12)
+        assert result["ci_low"] < result["auroc"] < result["ci_high"]
+        widths.append(result["ci_high"] - result["ci_low"])
+    assert widths[1] < widths[0] / 5
+    assert evaluation.auroc_with_ci(np.ones(4), np.arange(4.0)) is None

@@ -114,16 +114,16 @@ def evaluate(
         y = data.outcomes[outcome]
         p = bundle.models[outcome].predict(data.features)
         p_health = bundle.without_social_care[outcome].predict(data.features)
-        result["outcomes"][outcome] = outcome_report(y, p, p_health, flags, bundle.seed)
+        result["outcomes"][outcome] = outcome_report(y, p, p_health, flags)
         if plot_dir is not None:
             title = f"{outcome.replace('_', ' ')}, {index.isoformat()}"
             evaluation.write_calibration_plot(plot_dir / f"calibration_{outcome}.svg", y, p, title)
     return result
 
 
-def outcome_report(y, p, p_health, flags, seed: int) -> dict:
-    model = evaluation.evaluate_scores(y, p, seed)
-    health = evaluation.evaluate_scores(y, p_health, seed)
+def outcome_report(y, p, p_health, flags) -> dict:
+    model = evaluation.evaluate_scores(y, p)
+    health = evaluation.evaluate_scores(y, p_health)
     return {
         **model,
         "versus_rule": evaluation.versus_rule(y, p, flags),
