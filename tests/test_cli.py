@@ -31,7 +31,7 @@ def test_unknown_option_exits_2():
     assert result.returncode == 2
 
 
-def _test_user_error_is_one_line_with_its_exit_code(tmp_path, capsys):
+def test_user_error_is_one_line_with_its_exit_code(tmp_path, capsys):
     missing = tmp_path / "nowhere"
     code = main(["calibrate", str(missing)])
     err = capsys.readouterr().err.strip().splitlines()

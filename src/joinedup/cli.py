@@ -16,6 +16,7 @@ from joinedup.errors import UserError
 # `joinedup --help` stays fast and optional engines are only loaded when used.
 COMMANDS: dict[str, tuple[str, str]] = {
     "synth": ("joinedup.synth.command", "generate a synthetic area's feeds and its ground truth"),
+    "calibrate": ("joinedup.synth.calibrate", "compare a generated area with the published figures"),
     "load": ("joinedup.landing.load", "land an area's feed files: validate, quarantine, link, pseudonymise"),
     "quality": ("joinedup.landing.quality", "what landing did with every row: read, rejected, linked"),
     "marts": ("joinedup.marts.command", "build the person timeline and Year of Care cost marts"),
@@ -30,7 +31,8 @@ EPILOG = """exit codes: 0 success; 1 internal error; 2 bad command line; 3 bad i
 4 a check failed; 5 warehouse or vault problem"""
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
+    """The parser for every command; only the selected command's module is imported."""
     parser = argparse.ArgumentParser(
         prog="joinedup",
         description="Joined-up health and social care intelligence for Health and Wellbeing Boards.",
@@ -39,15 +41,21 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"joinedup {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, (module_name, help_text) in COMMANDS.items():
-        module = importlib.import_module(module_name)
         command = sub.add_parser(name, help=help_text, description=help_text, epilog=EPILOG)
-        module.configure(command)
-        command.set_defaults(_run=module.run)
+        if name == selected:
+            module = importlib.import_module(module_name)
+            module.configure(command)
+            command.set_defaults(_run=module.run)
     return parser
 
 
+def _selected_command(argv: list[str]) -> str | None:
+    return next((arg for arg in argv if arg in COMMANDS), None)
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(_selected_command(argv)).parse_args(argv)
     try:
         return int(args._run(args) or 0)
     except UserError as error:

@@ -46,7 +46,7 @@ class Rates:
     move_in: float = 0.036  # slightly above move-out so that the area stays near its size
     move_within: float = 0.05
     practice_change: float = 0.01
-    ae_walk_in: float = 0.175
+    ae_walk_in: float = 0.235
     ambulance_incident: float = 0.082
     ambulance_conveyed: float = 0.68
     nhs111_call: float = 0.22
@@ -57,12 +57,14 @@ class Rates:
     gp_appointment: float = 3.2
     community_contact: float = 0.75
     mh_contact: float = 0.20
-    terminal_base: float = 0.0088
+    terminal_base: float = 0.028
     readmission_30d: float = 0.085
     reablement_after_discharge_65: float = 0.115
-    permanent_care_entry_65: float = 0.0068
+    placement_from_hospital: float = 0.012  # share of older people's emergency discharges
+    placement_from_community_65: float = 80 / 32_000  # placements a year per resident aged 65+
     home_care_entry: float = 0.0039
-    care_request_community: float = 0.008
+    care_request_community: float = 0.006
+    home_care_ending: float = 0.015  # a month
     mdt_review_share: float = 0.02
     survey_positive: float = 0.635
     objections: dict[str, float] = field(

@@ -54,7 +54,7 @@ def initial_conditions(world: World, who: np.ndarray, age: np.ndarray, imd: np.n
     dementia = rng.random(len(who)) < dementia_prevalence(age) * susceptibility / 1.13
     onset = today - (rng.uniform(0, 5, dementia.sum()) * YEAR).astype(int)
     people.dementia_onset[who[dementia]] = onset
-    diagnosed = rng.random(dementia.sum()) < 0.52
+    diagnosed = rng.random(dementia.sum()) < 0.56
     people.condition_on[who[dementia][diagnosed], DEM] = onset[diagnosed] + 200
     assign_medicines(world, who)
 

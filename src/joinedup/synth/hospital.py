@@ -37,7 +37,7 @@ class Spells:
 
 def _age_risk(age: np.ndarray) -> np.ndarray:
     """Use of urgent care by age: high for infants and rising steeply after 70."""
-    return np.where(age < 5, 1.6, 1.0) * np.exp(np.clip(age - 60, 0, 40) * 0.045)
+    return np.where(age < 5, 1.6, 1.0) * np.exp(np.clip(age - 60, 0, 40) * 0.03)
 
 
 def urgent_risk(world: World, who: np.ndarray, age: np.ndarray) -> np.ndarray:
@@ -45,7 +45,7 @@ def urgent_risk(world: World, who: np.ndarray, age: np.ndarray) -> np.ndarray:
     ltc = people.conditions_count(who, world.month_start)
     imd = world.geo.postcode_imd[np.minimum(people.postcode[who], len(world.geo.postcodes) - 1)]
     terminal = people.terminal_until[who] != NO_DAY
-    return (_age_risk(age) * (1 + 0.3 * ltc) * people.propensity[who] * (1 + 0.6 * people.frailty[who])
+    return (_age_risk(age) * (1 + 0.2 * ltc) * people.propensity[who] * (1 + 0.4 * people.frailty[who])
             * (1 + 0.35 * np.minimum(people.recent_admissions[who], 3)) * np.where(terminal, 3.5, 1.0)
             * (1 + 0.07 * (5.5 - imd)) * np.where(people.care[who] >= 2, 1.8, 1.0))
 
@@ -120,9 +120,10 @@ def attend(world: World, person: np.ndarray, day: np.ndarray, mode: np.ndarray,
     terminal = people.terminal_until[person] != NO_DAY
     risk = (np.exp(0.028 * np.clip(age - 20, 0, 80)) * (1 + 0.5 * people.frailty[person])
             * np.where(mode == "1", 1.9, 1.0) * np.where(terminal, 1.8, 1.0))
-    admitted = world.chance(world.probability("ae_admit", risk, 0.36), n)
-    if dies_on is not None:
-        admitted[:] = True
+    if dies_on is None:
+        admitted = world.chance(world.probability("ae_admit", risk, 0.365), n)
+    else:  # the final admission of someone dying in hospital
+        admitted = np.ones(n, dtype=bool)
     other = np.array(["HOM", "LFT", "TRN", "CHM"])[rng.choice(4, n, p=[0.86, 0.08, 0.04, 0.02])]
     other = np.where((other == "CHM") & (people.care[person] < 2), "HOM", other)
     disposal = np.where(admitted, "ADM", other)
@@ -148,7 +149,7 @@ def admit(world: World, who: np.ndarray, day: np.ndarray, method: np.ndarray,
         return
     people, rng = world.people, world.rng
     age = people.age_on(who, day)
-    fall = (age >= 65) & world.chance(np.where(age >= 80, 0.16, 0.09), len(who))
+    fall = (age >= 65) & world.chance(np.where(age >= 80, 0.028, 0.018), len(who))
     los = _emergency_los(world, who, age, fall)
     dies = np.zeros(len(who), dtype=bool)
     if dies_on is not None:
@@ -162,7 +163,7 @@ def admit(world: World, who: np.ndarray, day: np.ndarray, method: np.ndarray,
 
 def _emergency_los(world: World, who, age, fall) -> np.ndarray:
     frailty = world.people.frailty[who]
-    mu = np.where(age >= 65, 1.05 + 0.45 * np.minimum(frailty, 2), 0.35) + np.where(fall, 0.7, 0)
+    mu = np.where(age >= 65, 1.45 + 0.4 * np.minimum(frailty, 2), 0.35) + np.where(fall, 0.7, 0)
     los = np.floor(world.rng.lognormal(mu, 0.95)).astype(int)
     return np.minimum(los, 120)
 
@@ -173,10 +174,11 @@ def discharge(world: World, spells: Spells, age: np.ndarray) -> None:
     discharged_on = spells.admitted + spells.los
     old = (age >= 65) & ~spells.dies
     in_care = people.care[spells.who] >= 2
-    step_down = old & spells.emergency & (spells.los >= 7) & ~in_care & world.chance(0.16, n)
-    placed = (old & spells.emergency & ~in_care & ~step_down
-              & world.chance(world.rates.permanent_care_entry_65 * 4.2 * (1 + people.frailty[spells.who])
-                             * (1 + 2 * (people.dementia_onset[spells.who] != NO_DAY)), n))
+    step_down = old & spells.emergency & (spells.los >= 7) & ~in_care & world.chance(0.35, n)
+    eligible = old & spells.emergency & ~in_care & ~step_down & people.resident(spells.who)
+    need = (1 + people.frailty[spells.who]) * (1 + 2 * (people.dementia_onset[spells.who] != NO_DAY))
+    placed = eligible & world.chance(world.probability("placement_from_hospital", need * eligible,
+                                                       world.rates.placement_from_hospital), n)
     delayed = old & (spells.los >= 5) & world.chance(np.where(placed, 0.1, 0.011), n)
     delay_days = np.where(delayed, rng.integers(3, 22, n), 0)
     spells.los += delay_days

@@ -20,7 +20,7 @@ DEM = CONDITIONS.index("DEM")
 PC = CONDITIONS.index("PC")
 MED_SLOTS = 8
 # Single-year-of-age weights (ages 0..100) shaped like a seaside borough: 65+ ~18%, 75+ ~5.3%.
-_AGE_BANDS = ((0, 18, 21.3), (18, 65, 60.6), (65, 75, 12.8), (75, 85, 3.9), (85, 101, 1.4))
+_AGE_BANDS = ((0, 18, 21.3), (18, 65, 60.6), (65, 75, 13.4), (75, 85, 3.3), (85, 101, 1.1))
 
 
 def age_weights() -> np.ndarray:

@@ -129,7 +129,7 @@ def die(world: World, deaths: dict[int, str]) -> None:
     day = np.maximum(people.terminal_until[dying], world.month_start).astype(np.int32)
     on_register = people.eol_added[dying] != NO_DAY
     in_care = people.care[dying] >= 2
-    p_hospital = np.where(on_register, 0.42, 0.72) * np.where(in_care, 0.5, 1.0)
+    p_hospital = np.where(on_register, 0.5, 0.8) * np.where(in_care, 0.55, 1.0)
     hospital_death = rng.random(len(dying)) < p_hospital
     hospital.die_in_hospital(world, dying[hospital_death], day[hospital_death])
     elsewhere = np.array(["HOME", "HOSPICE", "OTHER"])[rng.choice(3, len(dying), p=[0.62, 0.26, 0.12])]

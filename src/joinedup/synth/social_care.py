@@ -66,10 +66,11 @@ def support_reason(world: World, person: np.ndarray) -> np.ndarray:
 def ensure_council_ids(world: World, person: np.ndarray) -> None:
     people = world.people
     new = np.unique(person[people.council_id[person] == NO_DAY])
-    people.council_id[new] = 1_000_000 + world.rng.permutation(len(new)) + people.council_id.max(initial=0) + 1
+    first = max(int(people.council_id.max(initial=0)), 2_000_000) + 1
+    people.council_id[new] = first + world.rng.permutation(len(new))
     if people.two_council_ids == -1 and len(new):
         people.two_council_ids = int(new[0])
-        people.second_council_id = int(people.council_id.max() + 7)
+        people.second_council_id = first + len(new) + 500
 
 
 def write_events(world: World, person: np.ndarray, day: np.ndarray, event_type: str,
@@ -171,16 +172,16 @@ def finish_planned(world: World) -> None:
 def initial_social_care(world: World, who: np.ndarray, age: np.ndarray) -> None:
     """The services already running when the simulation starts."""
     people, rng, today = world.people, world.rng, world.month_start
-    old = age >= 65
+    old = (age >= 65) & people.resident(who)
     dementia = people.dementia_onset[who] != NO_DAY
     need = people.frailty[who] * (1 + 2.5 * dementia) * np.exp(0.04 * np.clip(age - 65, 0, 40))
-    in_care = old & (rng.random(len(who)) < world.probability("initial_care", need * old, 0.022 * 0.183))
+    in_care = old & (rng.random(len(who)) < world.probability("initial_care", need * old, 0.022))
     since = today - rng.integers(30, 1500, in_care.sum())
     nursing = rng.random(in_care.sum()) < 0.4
     move_to_care_home(world, who[in_care])
     start_services(world, who[in_care][nursing], "nursing", since[nursing])
     start_services(world, who[in_care][~nursing], "residential", since[~nursing])
-    community = ~in_care & (rng.random(len(who)) < world.probability(
+    community = ~in_care & people.resident(who) & (rng.random(len(who)) < world.probability(
         "initial_home_care", need * old + 0.5 * _working_age_need(world, who, age), 0.0118))
     since = today - rng.integers(30, 1500, community.sum())
     kind = rng.choice(3, community.sum(), p=[0.7, 0.22, 0.08])
@@ -221,7 +222,7 @@ def after_discharge(world: World, person: np.ndarray, day: np.ndarray) -> None:
     """Reablement or intermediate care for some older people going home from hospital."""
     people = world.people
     terminal = people.terminal_until[person] != NO_DAY
-    settled = (people.care[person] == 0) | (people.care[person] == 1)
+    settled = ((people.care[person] == 0) | (people.care[person] == 1)) & people.resident(person)
     p = world.rates.reablement_after_discharge_65 * np.where(terminal, 0.25, 1.0) * settled
     chosen = world.chance(p, len(person))
     who, start = person[chosen], (day[chosen] + world.rng.integers(0, 6, chosen.sum())).astype(np.int32)
@@ -238,6 +239,8 @@ def after_discharge(world: World, person: np.ndarray, day: np.ndarray) -> None:
 
 def month_of_social_care(world: World, who: np.ndarray, age: np.ndarray) -> None:
     people, rng, rates = world.people, world.rng, world.rates
+    resident = people.resident(who)  # the council serves its own residents
+    who, age = who[resident], age[resident]
     old = age >= 65
     dementia = people.dementia_onset[who] != NO_DAY
     need = people.frailty[who] * (1 + 2 * dementia) * old + _working_age_need(world, who, age) * 0.2
@@ -254,6 +257,7 @@ def month_of_social_care(world: World, who: np.ndarray, age: np.ndarray) -> None
     low_level = outcome == "ONGOING_LOW_LEVEL"
     start_services(world, requesters[low_level], "telecare", day[low_level] + 21, day[low_level] + 201)
     _community_placements(world, who, age, need)
+    _home_care_endings(world)
     _care_home_moves(world)
     _respite_and_carers(world, who, age, dementia)
     _reviews(world)
@@ -263,9 +267,20 @@ def _community_placements(world: World, who, age, need) -> None:
     people = world.people
     eligible = (age >= 65) & (people.care[who] < 2) & (people.in_hospital_until[who] < world.month_start)
     p = world.probability("placement", need * eligible * (1 + (people.care[who] == 1)),
-                          world.rates.permanent_care_entry_65 * 0.183 / 12)
+                          world.rates.placement_from_community_65 / 12)
     placed = who[world.chance(p, len(who))]
     place_permanently(world, placed, world.days(len(placed)) + 14, from_hospital=False)
+
+
+def _home_care_endings(world: World) -> None:
+    """Some long-term community support ends: needs change, families take over."""
+    book = world.services
+    running = ~book.written & np.isin(book.kind, [KIND_NAMES.index(k) for k in COMMUNITY_LONG_TERM])
+    ending = np.flatnonzero(running & world.chance(world.rates.home_care_ending, len(book.kind)))
+    person = book.person[ending]
+    day = world.days(len(ending))
+    write_services(world, ending, np.maximum(day, book.start[ending]), np.full(len(ending), "NFA_OTHER", object))
+    _refresh_care(world, person)
 
 
 def _care_home_moves(world: World) -> None:

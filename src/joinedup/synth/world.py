@@ -65,15 +65,20 @@ class World:
         The scale is fixed at the first call so that the area's average is `per_year` per resident
         at the start; later changes in the population (ageing, illness) then move the totals."""
         if name not in self._scale:
+            if len(who) == 0:
+                return np.zeros(0, dtype=int)
             residents = self.people.resident(who)
             self._scale[name] = per_year / 12 * residents.sum() / max(risk[residents].sum(), 1e-9)
         return self.rng.poisson(risk * self._scale[name])
 
     def probability(self, name: str, risk: np.ndarray, mean: float) -> np.ndarray:
-        """Per-person probabilities proportional to `risk`, scaled once so that their first
-        mean is `mean`."""
+        """Per-person probabilities proportional to `risk`, scaled once so that the mean among
+        the people at risk (risk > 0) when first asked is `mean`."""
+        at_risk = risk[risk > 0]
         if name not in self._scale:
-            self._scale[name] = mean / max(float(risk.mean()), 1e-9) if len(risk) else 0.0
+            if len(at_risk) == 0:
+                return np.zeros(len(risk))
+            self._scale[name] = mean / float(at_risk.mean())
         return np.clip(risk * self._scale[name], 0, 0.97)
 
     def chance(self, probability: np.ndarray | float, size: int | None = None) -> np.ndarray:
