@@ -38,6 +38,7 @@ FALLS_WEIGHTS = {
 DEMENTIA_EXPECTED_PREVALENCE = 0.071
 DEFAULT_EXPERIENCE_QUESTION = "GPPS_LTC_SUPPORT"
 # Tables whose first date says when activity happened: they set the months the data covers.
+COVERAGE_FRACTION = 10  # a covered month holds at least 1/10 of the busiest month's rows
 ACTIVITY_DATES = (
     ("acute_apc", "admission_date"),
     ("acute_ae", "arrival_datetime"),
@@ -642,14 +643,25 @@ CALCULATIONS: dict[str, Callable[[Engine], list[dict]]] = {
 
 
 def covered_months(con) -> tuple[str, str] | None:
-    """First and last month of activity in the warehouse (ACTIVITY_DATES), or None when empty."""
+    """First and last month the warehouse's activity covers (ACTIVITY_DATES), or None when empty.
+
+    A month counts when it holds at least a tenth of the busiest month's activity rows,
+    so that a few stray rows (a spell admitted the day before the extract starts, an appointment
+    booked years ahead) do not add empty periods."""
     dates = " UNION ALL ".join(
         f"SELECT CAST({column} AS DATE) AS day FROM {table}" for table, column in ACTIVITY_DATES
     )
-    first, last = con.execute(f"SELECT MIN(day), MAX(day) FROM ({dates}) t").fetchone()
-    if first is None:
+    rows = con.execute(
+        "SELECT EXTRACT(YEAR FROM day) AS y, EXTRACT(MONTH FROM day) AS m, COUNT(*)"
+        f" FROM ({dates}) t WHERE day IS NOT NULL GROUP BY y, m"
+    ).fetchall()
+    if not rows:
         return None
-    return f"{first:%Y-%m}", f"{last:%Y-%m}"
+    busiest = max(count for _, _, count in rows)
+    busy = sorted(
+        f"{int(y):04d}-{int(m):02d}" for y, m, n in rows if n * COVERAGE_FRACTION >= busiest
+    )
+    return busy[0], busy[-1]
 
 
 def check_metric_ids(metric_ids: Iterable[str] | None) -> list[str]:

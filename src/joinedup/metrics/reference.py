@@ -597,15 +597,16 @@ CALCULATIONS = {
 
 
 def activity_months(area: Area) -> tuple[str, str] | None:
-    days = [
-        as_day(row[column])
-        for table, column in ACTIVITY.items()
-        for row in area.rows(table)
-        if row[column] is not None
-    ]
-    if not days:
+    """From the first to the last month holding a tenth of the busiest month's activity."""
+    per_month: dict[str, int] = defaultdict(int)
+    for table, column in ACTIVITY.items():
+        for row in area.rows(table):
+            if row[column] is not None:
+                per_month[label(as_day(row[column]), "month")] += 1
+    if not per_month:
         return None
-    return label(min(days), "month"), label(max(days), "month")
+    busy = [month for month, n in per_month.items() if n * 10 >= max(per_month.values())]
+    return min(busy), max(busy)
 
 
 def compute_metrics(path, metric_ids=None, months=None, experience_question="GPPS_LTC_SUPPORT"):

@@ -1,0 +1,61 @@
+"""compute_metrics as an API: coverage of the data, metric selection, empty warehouses."""
+
+from datetime import date, timedelta
+
+import duckdb
+import pytest
+
+from joinedup.errors import UserError
+from joinedup.metrics import engine, reference
+from joinedup.warehouse import schema
+
+
+def warehouse_with_spells(path, admissions: list[date]) -> None:
+    with duckdb.connect(str(path)) as con:
+        schema.create_all(con)
+        for n, day in enumerate(admissions):
+            con.execute(
+                "INSERT INTO acute_apc (pseudo_id, spell_id, provider_code, admission_date,"
+                " admission_method, main_specialty, postcode_in_area)"
+                " VALUES ('p', ?, 'RZA', ?, '21', '300', true)",
+                [f"s{n}", day],
+            )
+
+
+def test_coverage_spans_the_busy_months_and_ignores_stray_rows(tmp_path):
+    path = tmp_path / "w.duckdb"
+    busy = [date(2015, 4, 1) + timedelta(days=d) for d in range(0, 91)]  # April to June
+    warehouse_with_spells(path, busy + [date(2015, 3, 31), date(2021, 5, 5)])
+    records = engine.compute_metrics(path, ["nel_admissions"])
+    assert [r["period"] for r in records] == [
+        "2015-04",
+        "2015-05",
+        "2015-06",
+        "2015/16-Q1",
+        "2015/16",
+    ]
+    assert sum(r["numerator"] for r in records if r["grain"] == "month") == 91
+    assert [r["period"] for r in reference.compute_metrics(path, ["nel_admissions"])] == [
+        r["period"] for r in records
+    ]
+
+
+def test_only_the_requested_metrics_come_back_in_the_order_of_metrics_md(tmp_path):
+    path = tmp_path / "w.duckdb"
+    warehouse_with_spells(path, [date(2015, 5, 5)])
+    records = engine.compute_metrics(path, ["ae_conversion", "nel_admissions_rate"])
+    assert [r["id"] for r in records] == ["nel_admissions_rate"] * 3 + ["ae_conversion"]
+
+
+def test_an_unknown_metric_is_a_user_error_naming_it(tmp_path):
+    path = tmp_path / "w.duckdb"
+    warehouse_with_spells(path, [])
+    with pytest.raises(UserError, match="unknown metric nel_admission;"):
+        engine.compute_metrics(path, ["nel_admission"])
+
+
+def test_a_warehouse_without_activity_has_no_metrics(tmp_path):
+    path = tmp_path / "w.duckdb"
+    warehouse_with_spells(path, [])
+    assert engine.compute_metrics(path) == []
+    assert reference.compute_metrics(path) == []
