@@ -137,10 +137,7 @@ def build_pipeline(features: list[str], seed: int) -> Pipeline:
             ),
         ]
     )
-    # Newton-Cholesky: exact and fast when people far outnumber the ~50 model columns.
-    model = LogisticRegression(
-        C=PENALTY_C, solver="newton-cholesky", max_iter=200, random_state=seed
-    )
+    model = LogisticRegression(C=PENALTY_C, max_iter=5000, random_state=seed)
     return Pipeline([("pre", pre), ("model", model)])
 
 
