@@ -301,6 +301,7 @@ def test_urgent_care_primary_care_and_contacts_are_costed_by_their_activity(con)
 
 def test_a_service_spanning_a_month_boundary_is_split_by_its_active_days(con):
     gp_visit(con, "p1", "2015-01-05")
+    gp_visit(con, "p1", "2015-02-10")
     service(con, "p1", "2015-01-30", "2015-02-02", weekly=70.0)  # 2 days in Jan, 2 in Feb
     build_marts(con)
     services = con.execute(
@@ -444,8 +445,8 @@ def test_long_term_conditions_are_counted_at_the_year_start(con):
 def test_social_care_status_is_the_most_intensive_service_in_the_year(con):
     for pid in ("home", "respite", "care_home", "carer", "nothing"):
         register(con, pid, row_key=pid)
+        gp_visit(con, pid, "2014-06-01")  # the data starts in 2014/15
         gp_visit(con, pid, "2015-05-01")
-    gp_visit(con, "nothing", "2014-06-01")  # the data starts in 2014/15
     service(con, "home", "2015-06-01", None, 100.0, "LTS_COMMUNITY")
     service(con, "respite", "2015-06-01", "2015-06-14", 700.0, "LTS_RESIDENTIAL", "RESPITE")
     service(con, "care_home", "2015-02-01", "2015-04-30", 100.0, "LTS_COMMUNITY")
@@ -590,3 +591,30 @@ def test_people_with_a_national_opt_out_in_force_in_the_year_or_today_are_marked
         ("still_out", "2014/15"),
         ("still_out", "2015/16"),
     }
+
+
+def test_stray_rows_after_the_covered_months_are_left_out_and_counted(con):
+    for pid in ("p1", "p2", "p3", "p4"):
+        for day in ("2015-04-10", "2015-05-10", "2015-06-10"):
+            gp_visit(con, pid, day)
+    insert(
+        con,
+        "acute_ae",
+        pseudo_id="p1",
+        attendance_id="late",
+        provider_code="RZA",
+        arrival_datetime="2015-09-01 10:00",
+        arrival_mode="2",
+        disposal="HOM",
+    )
+    service(con, "p1", "2015-06-20", None, weekly=70.0)  # runs to 30 June: 11 days
+    summary = build_marts(con)
+    assert (summary.window.start, summary.window.end) == (d("2015-04-01"), d("2015-06-30"))
+    assert (summary.events, summary.outside_window) == (13, 1)
+    assert con.execute(
+        "SELECT COUNT(*) FROM person_event WHERE source_table = 'acute_ae'"
+    ).fetchone() == (0,)
+    assert period_costs(con, "person_month_cost", "p1")["2015-06"] == (
+        2,
+        pytest.approx(110.0 + unit_cost("GP_APPOINTMENT", "2015/16")),
+    )

@@ -11,8 +11,8 @@ from pathlib import Path
 import duckdb
 
 from joinedup.errors import BadInput, StoreError
-from joinedup.marts.calendar import Window, window_of, write_calendar
-from joinedup.marts.events import EVENT_TABLE, SOURCE_TABLES, WINDOW_SQL, person_event_sql
+from joinedup.marts.calendar import Window, covered_window, write_calendar
+from joinedup.marts.events import EVENT_TABLE, MONTH_COUNTS_SQL, SOURCE_TABLES, person_event_sql
 from joinedup.marts.periods import person_month_cost_sql, person_year_cost_sql
 from joinedup.marts.segments import SEGMENT_SQL
 from joinedup.progress import Progress
@@ -31,8 +31,9 @@ REQUIRED_TABLES = (
 @dataclass(frozen=True)
 class MartsSummary:
     window: Window
-    events: int
-    unlinked_events: int
+    events: int  # in person_event
+    outside_window: int  # rows dated outside the covered months, left out
+    unlinked_events: int  # rows identity gave no person, left out
     uncosted_events: int
     total_cost: float
     seconds: float
@@ -66,12 +67,20 @@ def _check_tables(con) -> None:
         raise StoreError(f"warehouse has no table {', '.join(missing)}: run `joinedup load` first")
 
 
-def _window_and_unlinked(con) -> tuple[Window, int]:
-    first_point, first_any, last_start, last_end, unlinked = con.execute(WINDOW_SQL).fetchone()
-    if first_any is None:
+@dataclass(frozen=True)
+class _Coverage:
+    window: Window
+    linked_rows: int
+    unlinked_rows: int
+
+
+def _coverage(con) -> _Coverage:
+    rows = con.execute(MONTH_COUNTS_SQL).fetchall()
+    per_month = {(int(y), int(m)): n for y, m, n, _ in rows if y is not None}
+    if not per_month:
         raise BadInput("the warehouse holds no events to build marts from: load feeds first")
-    last = max(d for d in (last_start, last_end) if d is not None)
-    return window_of(first_point or first_any, last), unlinked
+    unlinked = sum(row[3] for row in rows)
+    return _Coverage(covered_window(per_month), sum(row[2] for row in rows) - unlinked, unlinked)
 
 
 def build_marts(con_or_path, show_progress: bool = False) -> MartsSummary:
@@ -80,7 +89,8 @@ def build_marts(con_or_path, show_progress: bool = False) -> MartsSummary:
     started = time.monotonic()
     with connection(con_or_path) as con:
         _check_tables(con)
-        window, unlinked = _window_and_unlinked(con)
+        coverage = _coverage(con)
+        window = coverage.window
         steps = (
             ("calendar_month", lambda: write_calendar(con, window)),
             (EVENT_TABLE, lambda: con.execute(person_event_sql(window))),
@@ -99,8 +109,15 @@ def build_marts(con_or_path, show_progress: bool = False) -> MartsSummary:
             con.execute("ROLLBACK")
             raise
         events, uncosted, total = con.execute(
-            f"SELECT COUNT(*), COUNT(*) - COUNT(cost_gbp), COALESCE(SUM(cost_gbp), 0) FROM {EVENT_TABLE}"
+            f"SELECT COUNT(*), COUNT(*) - COUNT(cost_gbp), COALESCE(SUM(cost_gbp), 0) "
+            f"FROM {EVENT_TABLE}"
         ).fetchone()
     return MartsSummary(
-        window, events, unlinked, uncosted, float(total), time.monotonic() - started
+        window=window,
+        events=events,
+        outside_window=coverage.linked_rows - events,
+        unlinked_events=coverage.unlinked_rows,
+        uncosted_events=uncosted,
+        total_cost=float(total),
+        seconds=time.monotonic() - started,
     )

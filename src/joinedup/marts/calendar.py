@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from statistics import median
 
 CALENDAR_TABLE = "calendar_month"
 
 
 @dataclass(frozen=True)
 class Window:
-    """The days the data covers: whole months from the first event to the last date seen."""
+    """The days the data covers: whole months, from the first to the last covered month."""
 
     start: date
     end: date
@@ -34,8 +35,18 @@ def month_end(day: date) -> date:
     return next_month - timedelta(days=1)
 
 
-def window_of(first_day: date, last_day: date) -> Window:
-    return Window(first_day.replace(day=1), month_end(last_day))
+# A month is covered when it holds at least this share of a typical (median) month's point
+# events: a partial month at the end of an extract, or a few stray rows dated after it, must not
+# open a new month or financial year whose people would all seem to cost nothing.
+COVERED_SHARE = 0.5
+
+
+def covered_window(events_per_month: dict[tuple[int, int], int]) -> Window:
+    """From the first to the last covered (year, month), whole months."""
+    typical = median(events_per_month.values())
+    covered = sorted(m for m, n in events_per_month.items() if n >= COVERED_SHARE * typical)
+    (first_year, first_month), (last_year, last_month) = covered[0], covered[-1]
+    return Window(date(first_year, first_month, 1), month_end(date(last_year, last_month, 1)))
 
 
 def calendar_rows(window: Window) -> list[tuple]:

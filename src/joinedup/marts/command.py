@@ -17,8 +17,8 @@ def run(args: argparse.Namespace) -> int:
     summary = build_marts(args.warehouse, show_progress=not args.quiet)
     print(
         f"marts built for {summary.window.start} to {summary.window.end}: {summary.events} events, "
-        f"{summary.uncosted_events} without a cost, {summary.unlinked_events} without a person "
-        f"(left out), total GBP {summary.total_cost:,.0f}, "
+        f"{summary.uncosted_events} without a cost; left out: {summary.unlinked_events} without a "
+        f"person, {summary.outside_window} outside those months; total GBP {summary.total_cost:,.0f}, "
         f"in {summary.seconds:.1f}s",
         file=sys.stderr,
     )

@@ -112,14 +112,16 @@ SOURCE_EVENTS = "\nUNION ALL".join(
     ]
 )
 
-# The window starts with the first month of point events (a care package that began years
-# earlier is costed only from there) and ends with the month of the last date seen. Rows that
-# identity left without a person are counted here, as person_event cannot hold them.
-WINDOW_SQL = f"""
+# Point events (everything but SERVICE rows, whose start may be years back) per calendar month,
+# to find the months the data covers; and every row without a person, which person_event cannot
+# hold and is counted instead.
+MONTH_COUNTS_SQL = f"""
 WITH source AS ({SOURCE_EVENTS})
-SELECT MIN(CASE WHEN source_table <> 'social_care_events' THEN event_date END),
-  MIN(event_date), MAX(event_date), MAX(end_date), COUNT(*) - COUNT(pseudo_id)
-FROM source"""
+SELECT CASE WHEN source_table <> 'social_care_events' THEN EXTRACT(YEAR FROM event_date) END,
+  CASE WHEN source_table <> 'social_care_events' THEN EXTRACT(MONTH FROM event_date) END,
+  COUNT(*), COUNT(*) - COUNT(pseudo_id)
+FROM source
+GROUP BY 1, 2"""
 
 
 def person_event_sql(window: Window) -> str:
@@ -138,16 +140,20 @@ spans AS (
       AS cost_end,
     CASE WHEN s.activity = 'COMMUNITY_BED_DAY' THEN {bed_days} ELSE 1 END AS units
   FROM source s WHERE s.pseudo_id IS NOT NULL
+),
+in_window AS (
+  SELECT * FROM spans
+  WHERE cost_start >= {start} AND cost_end <= {end} AND cost_start <= cost_end
 )
 SELECT s.pseudo_id, s.event_date, s.end_date, c.month, c.financial_year, s.org_type, s.activity,
   s.source_table, s.detail,
   CASE WHEN s.source_table = 'social_care_events'
-         THEN s.weekly_cost * GREATEST({days_between("s.cost_start", "s.cost_end")} + 1, 0) / 7
+         THEN s.weekly_cost * ({days_between("s.cost_start", "s.cost_end")} + 1) / 7
        ELSE COALESCE(s.own_cost, u.cost_gbp * s.units) END AS cost_gbp,
   CASE WHEN s.source_table = 'social_care_events' AND s.weekly_cost IS NOT NULL THEN 'weekly_cost'
        WHEN s.own_cost IS NOT NULL THEN 'own'
        WHEN u.cost_gbp IS NOT NULL THEN 'unit_cost' END AS cost_source,
   s.cost_start, s.cost_end, s.in_area, s.locality, s.source_row_key
-FROM spans s
-LEFT JOIN {CALENDAR_TABLE} c ON s.cost_start BETWEEN c.month_start AND c.month_end
+FROM in_window s
+JOIN {CALENDAR_TABLE} c ON s.cost_start BETWEEN c.month_start AND c.month_end
 LEFT JOIN unit_costs u ON u.activity = s.activity AND u.financial_year = c.financial_year"""
