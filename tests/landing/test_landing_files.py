@@ -96,7 +96,7 @@ def test_parquet_and_monthly_folders_land_like_csv(tmp_path, stores):
         " CAST(departure_datetime AS VARCHAR) FROM acute_ae",
     ) == [("A1", "2014-05-01 10:00:00", "2014-05-01 11:30:00")]
     assert query(stores["warehouse"], "SELECT file, line, column_name, rule FROM rejections") == [
-        ("acute_ae.parquet", 3, "arrival_mode", "code")
+        ("acute_ae.parquet", 3, "arrival_mode", "invalid_code")
     ]
     assert query(stores["warehouse"], "SELECT _source_file FROM deaths ORDER BY 1") == [
         ("deaths/2014-05.csv",),

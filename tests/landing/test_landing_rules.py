@@ -13,15 +13,15 @@ from joinedup.landing import load_area
 
 # (feed, cells, every (column, rule) the row must be rejected for); one case per line.
 BROKEN = [
-    ("acute_apc", {"admission_method": ""}, {("admission_method", "required")}),
-    ("acute_apc", {"spell_cost": "12,50"}, {("spell_cost", "decimal")}),
+    ("acute_apc", {"admission_method": ""}, {("admission_method", "required_missing")}),
+    ("acute_apc", {"spell_cost": "12,50"}, {("spell_cost", "invalid_type")}),
     (
         "acute_apc",
         {"admission_date": "01/06/2014", "discharge_date": "", "ready_for_discharge_date": ""},
-        {("admission_date", "date")},
+        {("admission_date", "invalid_type")},
     ),
-    ("acute_apc", {"discharge_date": "2014-02-30"}, {("discharge_date", "date")}),
-    ("acute_apc", {"admission_method": "99"}, {("admission_method", "code")}),
+    ("acute_apc", {"discharge_date": "2014-02-30"}, {("discharge_date", "invalid_type")}),
+    ("acute_apc", {"admission_method": "99"}, {("admission_method", "invalid_code")}),
     (
         "acute_apc",
         {
@@ -52,21 +52,25 @@ BROKEN = [
     (
         "acute_apc",
         {"sex": "7", "nhs_number": "abc", "spell_id": ""},
-        {("sex", "code"), ("nhs_number", "nhs_number_format"), ("spell_id", "required")},
+        {
+            ("sex", "invalid_code"),
+            ("nhs_number", "nhs_number_format"),
+            ("spell_id", "required_missing"),
+        },
     ),
     (
         "acute_ae",
         {"arrival_datetime": "2014-05-01 10:00", "departure_datetime": ""},
-        {("arrival_datetime", "datetime")},
+        {("arrival_datetime", "invalid_type")},
     ),
     (
         "acute_ae",
         {"arrival_datetime": "2014-05-01T10:00", "departure_datetime": "2014-05-01T09:59"},
         {("departure_datetime", "end_before_start")},
     ),
-    ("gp_appointments", {"staff_role": "DOCTOR"}, {("staff_role", "code")}),
-    ("experience_survey", {"positive_responses": "12a"}, {("positive_responses", "integer")}),
-    ("experience_survey", {"total_responses": "1.0"}, {("total_responses", "integer")}),
+    ("gp_appointments", {"staff_role": "DOCTOR"}, {("staff_role", "invalid_code")}),
+    ("experience_survey", {"positive_responses": "12a"}, {("positive_responses", "invalid_type")}),
+    ("experience_survey", {"total_responses": "1.0"}, {("total_responses", "invalid_type")}),
     (
         "social_care_events",
         {"event_start_date": "2014-08-01", "event_end_date": "2014-07-31"},

@@ -104,15 +104,17 @@ def _well_formed_sql(column: Column, value: str) -> str | None:
     return None
 
 
+# Rule names, as the generator's truth/broken_rows.csv names them.
+REQUIRED_RULE = "required_missing"
 TYPE_RULES = {
-    "date": "date",
-    "datetime": "datetime",
-    "integer": "integer",
-    "decimal": "decimal",
+    "date": "invalid_type",
+    "datetime": "invalid_type",
+    "integer": "invalid_type",
+    "decimal": "invalid_type",
     "nhs_number": "nhs_number_format",
     "postcode": "postcode_format",
-    "code": "code",
-    "enum": "code",
+    "code": "invalid_code",
+    "enum": "invalid_code",
 }
 
 
@@ -135,7 +137,7 @@ def feed_rules(feed: Feed, as_of: dt.date) -> list[Rule]:
     for column in feed.columns:
         value = quote(column.name)
         if column.required:
-            rules.append(Rule(column.name, "required", f"{value} IS NULL"))
+            rules.append(Rule(column.name, REQUIRED_RULE, f"{value} IS NULL"))
         well_formed = _well_formed_sql(column, value)
         if well_formed is None:
             continue
