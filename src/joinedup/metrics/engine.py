@@ -37,8 +37,8 @@ FALLS_WEIGHTS = {
 }
 DEMENTIA_EXPECTED_PREVALENCE = 0.071
 DEFAULT_EXPERIENCE_QUESTION = "GPPS_LTC_SUPPORT"
-# Tables whose first date says when activity happened: they set the months the data covers.
 COVERAGE_FRACTION = 10  # a covered month holds at least 1/10 of the busiest month's rows
+# Tables whose first date says when activity happened: they set the months the data covers.
 ACTIVITY_DATES = (
     ("acute_apc", "admission_date"),
     ("acute_ae", "arrival_datetime"),
@@ -184,7 +184,8 @@ bands AS (
 
 
 def _population_aged(min_age: int) -> str:
-    """Population aged min_age+ for `b.year`; a band straddling min_age counts pro rata, rounded."""
+    """Population aged min_age+ summed over `bands`; a band straddling min_age counts pro rata
+    (2 of the 5 years of 15-19 are 18+), rounded once on the area's total."""
     return (
         f"SUM(CASE WHEN age_from >= {min_age} THEN population"
         f" WHEN age_to >= {min_age}"
@@ -468,19 +469,18 @@ def readmissions_30d(engine: Engine) -> list[dict]:
 def dementia_dx_rate(engine: Engine) -> list[dict]:
     # Whole years at month end from the birth month, as HES ages people without a day of birth.
     age = (
-        "EXTRACT(YEAR FROM r.month_end) - CAST(SUBSTR(pe.birth_month, 1, 4) AS INTEGER)"
-        " - CASE WHEN EXTRACT(MONTH FROM r.month_end)"
+        "EXTRACT(YEAR FROM p.end_date) - CAST(SUBSTR(pe.birth_month, 1, 4) AS INTEGER)"
+        " - CASE WHEN EXTRACT(MONTH FROM p.end_date)"
         " < CAST(SUBSTR(pe.birth_month, 6, 2) AS INTEGER) THEN 1 ELSE 0 END"
     )
     ctes = [
-        "registered AS (SELECT DISTINCT p.period, p.end_date AS month_end, g.pseudo_id"
+        "registered_65 AS (SELECT DISTINCT p.period, p.end_date AS month_end, g.pseudo_id"
         " FROM periods p JOIN gp_register g ON g.registration_date <= p.end_date"
         " AND (g.deregistration_date IS NULL OR g.deregistration_date > p.end_date)"
-        " JOIN practices pr ON pr.practice_code = g.practice_code WHERE p.grain = 'month')",
-        "registered_65 AS (SELECT r.period, r.month_end, r.pseudo_id FROM registered r"
-        f" JOIN person pe ON pe.pseudo_id = r.pseudo_id WHERE {age} >= 65"
-        " AND NOT EXISTS (SELECT 1 FROM deaths x WHERE x.pseudo_id = r.pseudo_id"
-        " AND x.date_of_death <= r.month_end))",
+        " JOIN practices pr ON pr.practice_code = g.practice_code"
+        f" JOIN person pe ON pe.pseudo_id = g.pseudo_id WHERE p.grain = 'month' AND {age} >= 65"
+        " AND NOT EXISTS (SELECT 1 FROM deaths x WHERE x.pseudo_id = g.pseudo_id"
+        " AND x.date_of_death <= p.end_date))",
         _resident("resident_65", "registered_65", "month_end", own_postcode=False),
         "diagnosed AS (SELECT r.period, CASE WHEN EXISTS (SELECT 1 FROM gp_conditions c"
         " WHERE c.pseudo_id = r.pseudo_id AND c.condition = 'DEM'"
@@ -605,9 +605,9 @@ def eol_home_deaths(engine: Engine) -> list[dict]:
 
 def eol_admissions(engine: Engine) -> list[dict]:
     spells = (
-        "SELECT COUNT(*) FROM acute_apc s WHERE s.pseudo_id = d.pseudo_id AND s."
-        + EMERGENCY
-        + f" AND s.admission_date >= {_plus_days('d.date_of_death', -365)}"
+        "SELECT COUNT(*) FROM acute_apc s WHERE s.pseudo_id = d.pseudo_id"
+        f" AND s.admission_method IN ({_quoted(EMERGENCY_METHODS)})"
+        f" AND s.admission_date >= {_plus_days('d.date_of_death', -365)}"
         " AND s.admission_date <= d.date_of_death"
     )
     counts = engine.by_period(
