@@ -107,3 +107,49 @@ def test_method_without_disclosure_control_is_a_command_line_error(warehouse, ca
     code, _, err = run(capsys, "--warehouse", str(warehouse), "--method", "midpoint6")
     assert code == 2
     assert "--method needs --disclosure-control" in err
+
+
+def test_months_choose_the_periods_reported(warehouse, capsys):
+    code, out, _ = run(
+        capsys,
+        "--warehouse",
+        str(warehouse),
+        "--metric",
+        "nel_admissions",
+        "--months",
+        "2015-06",
+        "2015-07",
+        "--quiet",
+    )
+    assert code == 0
+    periods = [m["period"] for m in json.loads(out)["metrics"]]
+    assert periods == ["2015-06", "2015-07", "2015/16-Q1", "2015/16-Q2", "2015/16"]
+
+
+@pytest.mark.parametrize(
+    "months", [["2015-13", "2016-01"], ["2016-02", "2016-01"], ["2015/16", "2016-01"]]
+)
+def test_bad_months_are_a_command_line_error(warehouse, capsys, months):
+    code, _, err = run(capsys, "--warehouse", str(warehouse), "--months", *months)
+    assert code == 2
+    assert "--months" in err
+
+
+def test_patient_experience_follows_the_named_question(warehouse, capsys):
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(
+            "INSERT INTO experience_survey (question_id, question_text, period, positive_responses,"
+            " total_responses) VALUES ('ASCS_SAFE', 'feel safe', '2015/16', 30, 40),"
+            " ('GPPS_LTC_SUPPORT', 'support', '2015/16', 10, 40)"
+        )
+    code, out, _ = run(
+        capsys,
+        "--warehouse",
+        str(warehouse),
+        "--metric",
+        "patient_experience",
+        "--question",
+        "ASCS_SAFE",
+    )
+    assert code == 0
+    assert [m["value"] for m in json.loads(out)["metrics"]] == [75.0]

@@ -12,7 +12,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from joinedup.errors import UserError
-from joinedup.metrics.engine import METRICS, compute_metrics
+from joinedup.metrics import periods
+from joinedup.metrics.engine import DEFAULT_EXPERIENCE_QUESTION, METRICS, compute_metrics
 from joinedup.progress import stage
 
 CSV_COLUMNS = ["id", "period", "grain", "numerator", "denominator", "value", "unit", "breakdown"]
@@ -42,6 +43,17 @@ def configure(parser: argparse.ArgumentParser) -> None:
         choices=("round5", "midpoint6"),
         help="disclosure control rounding (default round5); needs --disclosure-control",
     )
+    parser.add_argument(
+        "--months",
+        nargs=2,
+        metavar=("FIRST", "LAST"),
+        help="report the periods from month FIRST to LAST (YYYY-MM; default: what the data covers)",
+    )
+    parser.add_argument(
+        "--question",
+        default=DEFAULT_EXPERIENCE_QUESTION,
+        help=f"experience_survey question for patient_experience (default {DEFAULT_EXPERIENCE_QUESTION})",
+    )
     parser.add_argument("--area", help="area name for the output (default: the warehouse's name)")
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
 
@@ -49,8 +61,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.method and not args.disclosure_control:
         raise BadOption("--method needs --disclosure-control")
+    months = checked_months(args.months) if args.months else None
     with stage("computing metrics", enabled=not args.quiet):
-        metrics = compute_metrics(args.warehouse, args.metric)
+        metrics = compute_metrics(args.warehouse, args.metric, months, args.question)
     if args.disclosure_control:
         disclosure = importlib.import_module("joinedup.metrics.disclosure")
         metrics = disclosure.apply_disclosure_control(metrics, args.method or "round5")
@@ -59,6 +72,20 @@ def run(args: argparse.Namespace) -> int:
     else:
         write_csv(metrics, sys.stdout)
     return 0
+
+
+def checked_months(months: list[str]) -> tuple[str, str]:
+    first, last = months
+    for month in months:
+        try:
+            period = periods.parse(month)
+        except ValueError:
+            period = None
+        if period is None or period.grain != "month":
+            raise BadOption(f"--months: {month!r} is not a month (YYYY-MM)")
+    if first > last:
+        raise BadOption(f"--months: {first} comes after {last}")
+    return first, last
 
 
 def write_json(metrics: list[dict], area: str, out) -> None:
