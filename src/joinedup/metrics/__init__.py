@@ -1,1 +1,9 @@
-"""Metrics: the BCF and local metric values, SPC charts and disclosure control."""
+"""Metrics: the BCF and local metric values, SPC charts and disclosure control.
+
+- `engine.compute_metrics(warehouse, metric_ids=None, months=None)`: every metric of
+  `../shared/metrics.md` as engine-neutral SQL, in metrics.md's output shape;
+- `reference.py`: the same figures in plain Python, for the spec tests (`tests/spec/`);
+- `periods.py`: months, quarters (Q1 = April-June) and financial years;
+- `command.py`: `joinedup metrics`; `spc.py`, `charts.py`: XmR charts; `disclosure.py`:
+  small-number suppression and rounding for every aggregate output.
+"""
