@@ -387,9 +387,12 @@ def falls_65(engine: Engine) -> list[dict]:
         f" AND ({secondary} LIKE '%;W0%' OR {secondary} LIKE '%;W1%')"
     )
     band = (
-        "CASE WHEN age_at_admission_date >= 90 THEN '90+' ELSE"
-        " CAST(age_at_admission_date - MOD(age_at_admission_date, 5) AS VARCHAR) || '-' ||"
-        " CAST(age_at_admission_date - MOD(age_at_admission_date, 5) + 4 AS VARCHAR) END"
+        "CASE "
+        + " ".join(
+            f"WHEN age_at_admission_date >= {_band_from(b)} THEN '{b}'"
+            for b in sorted(FALLS_WEIGHTS, key=_band_from, reverse=True)
+        )
+        + " END"
     )
     rows = engine.query(
         [_resident("falls", "acute_apc", "admission_date", injury_by_fall)],
@@ -418,6 +421,11 @@ def falls_65(engine: Engine) -> list[dict]:
             )
         )
     return records
+
+
+def _band_from(band: str) -> int:
+    """The first age of a band such as '65-69' or '90+'."""
+    return int(band.rstrip("+").split("-")[0])
 
 
 def directly_standardised_rate(counts: dict[str, int], pops: dict[str, int | None]):
