@@ -93,11 +93,18 @@ registration_place AS (
   FROM population p
   JOIN gp_register r ON r.pseudo_id = p.pseudo_id AND r.registration_date <= p.year_end
 ),
+unregistered AS (
+  SELECT p.pseudo_id, p.financial_year, p.year_end
+  FROM population p
+  LEFT JOIN registration_place r ON r.pseudo_id = p.pseudo_id
+    AND r.financial_year = p.financial_year AND r.latest = 1
+  WHERE r.pseudo_id IS NULL
+),
 event_place AS (
   SELECT p.pseudo_id, p.financial_year, e.in_area AS resident, e.locality,
     ROW_NUMBER() OVER (PARTITION BY p.pseudo_id, p.financial_year
                        ORDER BY e.event_date DESC, e.source_row_key) AS latest
-  FROM population p
+  FROM unregistered p
   JOIN {EVENT_TABLE} e ON e.pseudo_id = p.pseudo_id AND e.in_area IS NOT NULL
     AND e.event_date <= p.year_end
 ),
