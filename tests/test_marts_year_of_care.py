@@ -530,14 +530,17 @@ def test_spend_per_person_divides_resident_spend_among_every_resident(con):
     assert rows[("age_band_x_ltc_band", "18-64 / 0")][2:] == (2, 300.0, 150.0)
 
 
-def test_build_and_spend_open_a_warehouse_file_by_path(tmp_path, con):
+def test_build_and_spend_open_a_warehouse_file_by_path_and_a_rebuild_changes_nothing(tmp_path, con):
     gp_visit(con, "p1", "2015-05-01")
     register(con, "p1")
     con.close()
     path = tmp_path / "warehouse.duckdb"
-    summary = build_marts(path)
-    assert summary.events == 1
+    first = build_marts(path)
+    again = build_marts(path)
+    assert (first.events, again.events) == (1, 1)
     assert spend_per_person(path, "2015/16")[0].total_cost == unit_cost("GP_APPOINTMENT", "2015/16")
+    with duckdb.connect(str(path)) as reopened:
+        assert reopened.execute("SELECT COUNT(*) FROM person_year_segment").fetchone() == (1,)
 
 
 def test_user_mistakes_get_clear_errors(tmp_path, con):
