@@ -218,11 +218,14 @@ def _nhs_number_counts(con, feed: Feed, seq: int) -> tuple[int | None, int | Non
     if "nhs_number" not in feed.column_names:
         return None, None
     compact = compact_nhs_number_sql(quote("nhs_number"))
+    # Checked once per distinct number, then weighted by its rows: far fewer checks than rows.
     present, valid = con.execute(
-        f"SELECT count(nhs_number), count(CASE WHEN {nhs_number_valid_sql(compact)} THEN 1 END)"
-        f" FROM {write.accepted_table(feed)} WHERE _file_seq = {seq}"
+        f"SELECT coalesce(sum(n), 0), coalesce(sum(CASE WHEN {nhs_number_valid_sql('number')}"
+        f" THEN n ELSE 0 END), 0) FROM (SELECT {compact} AS number, count(*) AS n"
+        f" FROM {write.accepted_table(feed)} WHERE _file_seq = {seq} AND nhs_number IS NOT NULL"
+        " GROUP BY 1) numbers"
     ).fetchall()[0]
-    return present, valid
+    return int(present), int(valid)
 
 
 def _report(steps: Progress, outcome: FileOutcome) -> None:
@@ -269,7 +272,7 @@ def _through_vault(con, vault_path: Path, feeds: list[Feed], progress: bool) -> 
         table = con.sql(records).to_arrow_table()
         if progress:
             print(f"load: linking {table.num_rows} identifier records", file=sys.stderr, flush=True)
-        _keep_resolved(con, vault.resolve(table), table.num_rows)
+        _keep_resolved(con, vault.resolve(table, progress=progress), table.num_rows)
     finally:
         vault.close()
 
