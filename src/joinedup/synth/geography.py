@@ -44,18 +44,15 @@ class Geography:
 
 
 def _postcodes(rng: np.random.Generator, count: int, area: str, districts: range) -> np.ndarray:
-    """`count` distinct postcodes like 'SS1 4AB' spread over the districts given."""
-    per_district = -(-count // len(districts))
-    codes: list[str] = []
-    for district in districts:
-        sector = rng.permutation(10)[: max(1, min(10, per_district // 300 + 1))]
-        pairs = rng.choice(len(INWARD_LETTERS) ** 2, size=min(per_district, 400 * len(sector)),
-                           replace=False)
-        for n, pair in enumerate(pairs):
-            inward = f"{sector[n % len(sector)]}{INWARD_LETTERS[pair // 20]}{INWARD_LETTERS[pair % 20]}"
-            codes.append(f"{area}{district} {inward}")
-    codes = sorted(set(codes))
-    return np.array(codes[:count])
+    """`count` distinct, sorted postcodes like 'SS1 4AB' drawn from the districts given."""
+    letters = len(INWARD_LETTERS)
+    combos = len(districts) * 10 * letters**2
+    chosen = np.sort(rng.choice(combos, size=min(count, combos), replace=False))
+    district, rest = np.divmod(chosen, 10 * letters**2)
+    sector, pair = np.divmod(rest, letters**2)
+    first, second = np.divmod(pair, letters)
+    return np.array([f"{area}{districts[d]} {s}{INWARD_LETTERS[a]}{INWARD_LETTERS[b]}"
+                     for d, s, a, b in zip(district, sector, first, second, strict=True)])
 
 
 def build_geography(spec: AreaSpec, rng: np.random.Generator) -> Geography:

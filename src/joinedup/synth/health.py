@@ -31,7 +31,7 @@ MEDICINES = {
 }
 MEDICINE_CODES = sorted({code for codes in MEDICINES.values() for code in codes})
 # dementia prevalence by age (65-69 ... 90+), roughly the Dementia UK estimates
-DEMENTIA_BY_AGE = np.array([0.015, 0.03, 0.055, 0.10, 0.17, 0.28])
+DEMENTIA_BY_AGE = np.array([0.018, 0.035, 0.063, 0.115, 0.19, 0.30])
 YEAR = 365.25
 
 
@@ -54,7 +54,7 @@ def initial_conditions(world: World, who: np.ndarray, age: np.ndarray, imd: np.n
     dementia = rng.random(len(who)) < dementia_prevalence(age) * susceptibility / 1.13
     onset = today - (rng.uniform(0, 5, dementia.sum()) * YEAR).astype(int)
     people.dementia_onset[who[dementia]] = onset
-    diagnosed = rng.random(dementia.sum()) < 0.56
+    diagnosed = rng.random(dementia.sum()) < 0.68
     people.condition_on[who[dementia][diagnosed], DEM] = onset[diagnosed] + 200
     assign_medicines(world, who)
 
@@ -106,7 +106,7 @@ def progress_health(world: World, who: np.ndarray, age: np.ndarray) -> None:
     onset = (people.dementia_onset[who] == NO_DAY) & (rng.random(len(who)) < dementia_prevalence(age) * 0.02)
     people.dementia_onset[who[onset]] = world.days(onset.sum())
     latent = (people.dementia_onset[who] != NO_DAY) & (people.condition_on[who, DEM] == NO_DAY)
-    diagnosed = latent & (rng.random(len(who)) < 0.016)
+    diagnosed = latent & (rng.random(len(who)) < 0.022)
     people.condition_on[who[diagnosed], DEM] = world.days(diagnosed.sum())
     changed |= diagnosed
     people.frailty[who] += np.where(age > 60, 0.0025 * (age - 60) / 20, 0).astype(np.float32)

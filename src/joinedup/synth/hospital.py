@@ -121,7 +121,7 @@ def attend(world: World, person: np.ndarray, day: np.ndarray, mode: np.ndarray,
     risk = (np.exp(0.028 * np.clip(age - 20, 0, 80)) * (1 + 0.5 * people.frailty[person])
             * np.where(mode == "1", 1.9, 1.0) * np.where(terminal, 1.8, 1.0))
     if dies_on is None:
-        admitted = world.chance(world.probability("ae_admit", risk, 0.365), n)
+        admitted = world.chance(world.probability("ae_admit", risk, 0.395), n)
     else:  # the final admission of someone dying in hospital
         admitted = np.ones(n, dtype=bool)
     other = np.array(["HOM", "LFT", "TRN", "CHM"])[rng.choice(4, n, p=[0.86, 0.08, 0.04, 0.02])]
@@ -149,7 +149,7 @@ def admit(world: World, who: np.ndarray, day: np.ndarray, method: np.ndarray,
         return
     people, rng = world.people, world.rng
     age = people.age_on(who, day)
-    fall = (age >= 65) & world.chance(np.where(age >= 80, 0.028, 0.018), len(who))
+    fall = (age >= 65) & world.chance(np.where(age >= 80, 0.011, 0.008), len(who))
     los = _emergency_los(world, who, age, fall)
     dies = np.zeros(len(who), dtype=bool)
     if dies_on is not None:
@@ -163,7 +163,7 @@ def admit(world: World, who: np.ndarray, day: np.ndarray, method: np.ndarray,
 
 def _emergency_los(world: World, who, age, fall) -> np.ndarray:
     frailty = world.people.frailty[who]
-    mu = np.where(age >= 65, 1.45 + 0.4 * np.minimum(frailty, 2), 0.35) + np.where(fall, 0.7, 0)
+    mu = np.where(age >= 65, 1.62 + 0.4 * np.minimum(frailty, 2), 0.35) + np.where(fall, 0.7, 0)
     los = np.floor(world.rng.lognormal(mu, 0.95)).astype(int)
     return np.minimum(los, 120)
 
@@ -174,12 +174,12 @@ def discharge(world: World, spells: Spells, age: np.ndarray) -> None:
     discharged_on = spells.admitted + spells.los
     old = (age >= 65) & ~spells.dies
     in_care = people.care[spells.who] >= 2
-    step_down = old & spells.emergency & (spells.los >= 7) & ~in_care & world.chance(0.35, n)
+    step_down = old & spells.emergency & (spells.los >= 7) & ~in_care & world.chance(0.17, n)
     eligible = old & spells.emergency & ~in_care & ~step_down & people.resident(spells.who)
     need = (1 + people.frailty[spells.who]) * (1 + 2 * (people.dementia_onset[spells.who] != NO_DAY))
     placed = eligible & world.chance(world.probability("placement_from_hospital", need * eligible,
                                                        world.rates.placement_from_hospital), n)
-    delayed = old & (spells.los >= 5) & world.chance(np.where(placed, 0.1, 0.011), n)
+    delayed = old & (spells.los >= 5) & world.chance(np.where(placed, 0.05, 0.0045), n)
     delay_days = np.where(delayed, rng.integers(3, 22, n), 0)
     spells.los += delay_days
     discharged_on = spells.admitted + spells.los

@@ -89,7 +89,7 @@ class AreaWriter:
         self.rng = rng
         self.as_of = as_of
         self.misspell = Misspeller(rng)
-        self.rotation = count()  # which kind of rule the next broken row breaks
+        self.rotation: dict[str, count] = {}  # per feed: which kind of rule the next broken row breaks
         self.lines: dict[str, int] = {}
         self.files: dict[str, object] = {}
         (out / "truth").mkdir(parents=True, exist_ok=True)
@@ -122,7 +122,7 @@ class AreaWriter:
         if person is not None:
             text.update(self._identifiers(feed, person, on_day, flaws))
         broken = breakage.break_rows(feed, text, n, self.flaws.broken_rows, self.rng, self.as_of,
-                                     self.rotation)
+                                     self.rotation.setdefault(name, count()))
         first_line = self.lines[name] + 1
         table = pa.table([text.get(c, pa.nulls(n, pa.string())) for c in feed.column_names],
                          names=list(feed.column_names))

@@ -20,14 +20,16 @@ DEM = CONDITIONS.index("DEM")
 PC = CONDITIONS.index("PC")
 MED_SLOTS = 8
 # Single-year-of-age weights (ages 0..100) shaped like a seaside borough: 65+ ~18%, 75+ ~5.3%.
-_AGE_BANDS = ((0, 18, 21.3), (18, 65, 60.6), (65, 75, 13.4), (75, 85, 3.3), (85, 101, 1.1))
+_AGE_BANDS = ((0, 18, 21.3), (18, 65, 60.4), (65, 75, 13.0), (75, 85, 3.9), (85, 101, 1.4))
+# within a band, the share of each single year falls from first to last (fewer turn 75 each year)
+_BAND_SLOPE = {18: (1.25, 0.8), 65: (1.5, 0.55), 75: (1.3, 0.7)}
 
 
 def age_weights() -> np.ndarray:
     weights = np.zeros(101)
     for low, high, share in _AGE_BANDS:
         span = np.arange(low, high)
-        shape = np.linspace(1.25, 0.8, len(span)) if low in (18, 75, 85) else np.ones(len(span))
+        shape = np.linspace(*_BAND_SLOPE[low], len(span)) if low in _BAND_SLOPE else np.ones(len(span))
         if low == 85:
             shape = np.exp(-0.18 * (span - 85))
         weights[span] = share * shape / shape.sum()

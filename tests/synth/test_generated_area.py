@@ -1,0 +1,144 @@
+"""The synthetic area: valid identifiers, flaws at their rates, truth that agrees with the feeds,
+determinism. Conformance of every row except the deliberately broken ones is checked by landing
+(tests/landing/test_landing_generated_area.py), which must reject exactly truth/broken_rows.csv."""
+
+import csv
+import hashlib
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from joinedup import contract
+from joinedup.identifiers import is_valid_nhs_number, normalise_nhs_number
+from joinedup.synth.breakage import KINDS
+from joinedup.synth.config import AreaSpec
+from joinedup.synth.simulate import generate
+
+PEOPLE = 3000
+
+
+@pytest.fixture(scope="module")
+def area(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("area")
+    generate(out, AreaSpec(people=PEOPLE, seed=7), progress=False)
+    return out
+
+
+def rows(path: Path) -> list[dict]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def lines_by_flaw(area: Path) -> dict[tuple[str, str], set[int]]:
+    flaws: dict[tuple[str, str], set[int]] = {}
+    for row in rows(area / "truth" / "flaws.csv"):
+        flaws.setdefault((row["feed"], row["flaw"]), set()).add(int(row["line"]))
+    return flaws
+
+
+def broken_lines(area: Path) -> dict[str, set[int]]:
+    broken: dict[str, set[int]] = {}
+    for row in rows(area / "truth" / "broken_rows.csv"):
+        broken.setdefault(row["feed"], set()).add(int(row["line"]))
+    return broken
+
+
+def test_every_feed_and_reference_table_is_written_with_the_contract_header(area):
+    for feed in contract.feeds().values():
+        with (area / f"{feed.name}.csv").open(encoding="utf-8") as handle:
+            assert handle.readline().strip().split(",") == list(feed.column_names), feed.name
+
+
+def test_nhs_numbers_are_valid_except_the_deliberately_mistyped_or_broken(area):
+    flaws, broken = lines_by_flaw(area), broken_lines(area)
+    checked = 0
+    for feed in contract.event_feeds():
+        if "nhs_number" not in feed.column_names:
+            continue
+        mistyped = flaws.get((feed.name, "mistyped_nhs_number"), set())
+        for line, row in enumerate(rows(area / f"{feed.name}.csv"), start=2):
+            value = row["nhs_number"]
+            if not value or line in mistyped or line in broken.get(feed.name, set()):
+                continue
+            assert is_valid_nhs_number(value), (feed.name, line)
+            checked += 1
+    assert checked > 50_000
+    truth_numbers = [r["nhs_number"] for r in rows(area / "truth" / "people.csv")]
+    assert all(is_valid_nhs_number(n) for n in truth_numbers)
+    assert len(set(truth_numbers)) == len(truth_numbers)
+
+
+def near(hits: int, trials: int, rate: float) -> bool:
+    """Within four binomial standard deviations of the expected count."""
+    return abs(hits - rate * trials) <= 4 * (trials * rate * (1 - rate)) ** 0.5
+
+
+def test_flaws_occur_at_their_documented_rates(area):
+    flaws = lines_by_flaw(area)
+    total = {f.name: sum(1 for _ in (area / f"{f.name}.csv").open()) - 1 for f in contract.event_feeds()}
+    count = lambda feed, flaw: len(flaws.get((feed, flaw), ()))  # noqa: E731
+    assert near(count("social_care_events", "missing_nhs_number"), total["social_care_events"], 0.20)
+    assert near(count("acute_ae", "missing_nhs_number"), total["acute_ae"], 0.05)
+    person_feeds = [f.name for f in contract.event_feeds() if f.has_person_identifiers]
+    mistyped = sum(count(f, "mistyped_nhs_number") for f in person_feeds)
+    assert near(mistyped, sum(total[f] for f in person_feeds), 0.01)
+    for flaw in ("misspelt_name", "nickname", "swapped_dob", "old_postcode"):
+        assert sum(len(v) for (_, kind), v in flaws.items() if kind == flaw) > 0, flaw
+    broken = sum(len(v) for v in broken_lines(area).values())
+    assert 0.0005 <= broken / sum(total.values()) <= 0.002
+
+
+def test_every_kind_of_contract_rule_is_broken_at_least_once(area):
+    kinds = Counter(r["rule"] for r in rows(area / "truth" / "broken_rows.csv"))
+    assert set(kinds) == set(KINDS)
+
+
+def test_truth_names_the_person_of_every_person_level_row(area):
+    people = {r["person_id"]: r for r in rows(area / "truth" / "people.csv")}
+    truth = Counter(r["feed"] for r in rows(area / "truth" / "row_person.csv"))
+    person_of = {(r["feed"], int(r["line"])): r["person_id"]
+                 for r in rows(area / "truth" / "row_person.csv")}
+    flaws, broken = lines_by_flaw(area), broken_lines(area)
+    for feed in contract.event_feeds():
+        if not feed.is_person_level:
+            continue
+        data = rows(area / f"{feed.name}.csv")
+        assert truth[feed.name] == len(data), feed.name
+        mistyped = flaws.get((feed.name, "mistyped_nhs_number"), set())
+        for line, row in enumerate(data, start=2):
+            person = people[person_of[(feed.name, line)]]
+            value = normalise_nhs_number(row["nhs_number"])
+            if value and line not in mistyped and line not in broken.get(feed.name, set()):
+                assert value == person["nhs_number"], (feed.name, line)
+
+
+def test_one_person_is_known_to_the_council_by_two_ids(area):
+    people = rows(area / "truth" / "people.csv")
+    twice = [p for p in people if p["second_la_person_id"]]
+    assert len(twice) == 1
+    ids = {r["la_person_id"] for r in rows(area / "social_care_events.csv")}
+    assert twice[0]["second_la_person_id"] in ids or not any(
+        r["la_person_id"] == twice[0]["la_person_id"] for r in rows(area / "social_care_events.csv"))
+
+
+def test_the_feeds_reveal_no_truth(area):
+    truth_columns = {"person_id", "resident_at_start", "second_la_person_id"}
+    for feed in contract.feeds().values():
+        assert not truth_columns & set(feed.column_names)
+    header = (area / "acute_apc.csv").open().readline()
+    assert "person_id" not in header
+
+
+def digest(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*.csv"))}
+
+
+def test_the_same_arguments_give_byte_identical_files(tmp_path):
+    spec = AreaSpec(people=600, seed=3, months=6)
+    generate(tmp_path / "a", spec, progress=False)
+    generate(tmp_path / "b", spec, progress=False)
+    assert digest(tmp_path / "a") == digest(tmp_path / "b")
+    generate(tmp_path / "c", AreaSpec(people=600, seed=4, months=6), progress=False)
+    assert digest(tmp_path / "a") != digest(tmp_path / "c")
