@@ -55,6 +55,7 @@ def linkage_quality(warehouse_path: str | Path, truth_dir: str | Path) -> dict:
     """Precision and recall of linkage for rows without a valid NHS number (see module doc)."""
     con = open_warehouse(warehouse_path)
     try:
+        con.execute("SET enable_progress_bar = false")
         _read_truth(con, Path(truth_dir))
         con.execute(f"CREATE TEMP TABLE landed AS {_landed_rows_sql(con)}")
         result = con.execute(QUALITY_SQL)
