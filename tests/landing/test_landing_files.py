@@ -21,7 +21,7 @@ def test_header_names_match_case_insensitively_in_any_order_with_a_bom_and_extra
     path = write_feed(
         folder / "acute_apc.csv",
         "acute_apc",
-        [row("acute_apc", "ann", spell_id="S1")],
+        [row("acute_apc", "ann", spell_id="S1", notes="seen at home")],
         header=header,
     )
     path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
@@ -31,6 +31,29 @@ def test_header_names_match_case_insensitively_in_any_order_with_a_bom_and_extra
         ("S1", AS_OF.replace(year=2014, month=5, day=1))
     ]
     assert query(stores["warehouse"], "SELECT extra_columns FROM load_files") == [(["notes"],)]
+    kept = query(stores["vault"], "SELECT line, kind, raw_values FROM quarantine")
+    assert kept == [(2, "extra_columns", '{"notes":"seen at home"}')]
+
+
+def test_a_row_with_more_fields_than_the_header_is_rejected_not_misread(tmp_path, stores):
+    folder = tmp_path / "area"
+    path = write_feed(folder / "deaths.csv", "deaths", [row("deaths", "ann"), row("deaths", "bob")])
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join([lines[0], lines[1] + ",HOME,extra", lines[2]]) + "\n")
+    summary = load_area(folder, stores["warehouse"], stores["vault"], AS_OF, progress=False)
+    assert (summary["rows_read"], summary["rows_rejected"]) == (2, 1)
+    assert query(stores["warehouse"], "SELECT line, column_name, rule FROM rejections") == [
+        (2, "_fields", "field_count")
+    ]
+
+
+def test_a_header_naming_a_column_twice_rejects_the_file(tmp_path, stores):
+    folder = tmp_path / "area"
+    header = [*contract.feed("deaths").column_names, "Place_Of_Death"]
+    write_feed(folder / "deaths.csv", "deaths", [row("deaths", "ann")], header=header)
+    summary = load_area(folder, stores["warehouse"], stores["vault"], AS_OF, progress=False)
+    assert summary["files"][0]["status"] == "rejected"
+    assert summary["files"][0]["problem"] == "column place_of_death named twice"
 
 
 def test_a_header_lacking_a_required_column_rejects_the_file_and_the_rest_still_lands(

@@ -109,11 +109,12 @@ def match_header(feed: Feed, names: tuple[str, ...]) -> Header:
 
 def stage_raw(con: duckdb.DuckDBPyConnection, file: FeedFile, header: Header, table: str) -> int:
     """Copy the file's cells, as text, into temp table `table` (c0, c1, ... by position, in file
-    order so that rowid + 2 is the line). Returns the number of data rows."""
+    order so that rowid + 2 is the line, and `_overflow`: the fields a row has beyond its header,
+    if any). Returns the number of data rows."""
     positions = [f"c{i}" for i in range(len(header.names))]
     source = _source_sql(file, header, positions)
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM {source}")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {source}")
     except duckdb.Error:
         # DuckDB's message may quote the offending cells: name the file only.
         raise BadInput(f"{file.name}: not a readable UTF-8 {file.path.suffix[1:]} file") from None
@@ -123,12 +124,17 @@ def stage_raw(con: duckdb.DuckDBPyConnection, file: FeedFile, header: Header, ta
 def _source_sql(file: FeedFile, header: Header, positions: list[str]) -> str:
     path = literal(str(file.path))
     if file.path.suffix == ".parquet":
-        return f"(SELECT {', '.join(_parquet_cell(name, c) for name, c in zip(header.names, positions, strict=True))} FROM read_parquet({path}))"
+        cells = [_parquet_cell(n, c) for n, c in zip(header.names, positions, strict=True)]
+        return f"SELECT {', '.join(cells)}, NULL::VARCHAR AS _overflow FROM read_parquet({path})"
     if not positions:
-        return "(SELECT NULL::VARCHAR AS c0 WHERE false)"
-    columns = ", ".join(f"'{c}': 'VARCHAR'" for c in positions)
+        return "SELECT NULL::VARCHAR AS _overflow WHERE false"
+    # Room for as many fields again as the header has: a longer row is caught, not misread.
+    spare = [f"x{i}" for i in range(len(positions) + 1)]
+    columns = ", ".join(f"'{c}': 'VARCHAR'" for c in positions + spare)
+    overflow = f"NULLIF(concat_ws(',', {', '.join(spare)}), '')"
     return (
-        f"read_csv({path}, header = false, skip = 1, columns = {{{columns}}}, auto_detect = false,"
+        f"SELECT {', '.join(positions)}, {overflow} AS _overflow FROM read_csv({path},"
+        f" header = false, skip = 1, columns = {{{columns}}}, auto_detect = false,"
         " delim = ',', quote = '\"', escape = '\"', null_padding = true)"
     )
 

@@ -29,14 +29,17 @@ from joinedup.landing.records import (
     row_key_sql,
 )
 from joinedup.landing.rules import compact_nhs_number_sql, literal, nhs_number_valid_sql, quote
-from joinedup.landing.validate import find_reasons, raw_values_sql, staged_sql
+from joinedup.landing.validate import extra_values_sql, find_reasons, raw_values_sql, staged_sql
 from joinedup.progress import Progress
 
 RAW, REASONS = "raw_file", "file_reasons"
 MESSAGES_PER_FILE = 3  # rejection messages printed per file; the quality report has them all
 REJECTION_COLUMNS = "feed VARCHAR, file VARCHAR, line BIGINT, column_name VARCHAR, rule VARCHAR"
+# kind: rejected_row (raw_values = the row as sent, reasons = every reason) or extra_columns
+# (raw_values = the cells of columns the contract does not name, of an accepted row).
 QUARANTINE_COLUMNS = (
-    "sha256 VARCHAR, file VARCHAR, feed VARCHAR, line BIGINT, raw_values VARCHAR, reasons VARCHAR"
+    "sha256 VARCHAR, file VARCHAR, feed VARCHAR, line BIGINT, kind VARCHAR, raw_values VARCHAR,"
+    " reasons VARCHAR"
 )
 
 
@@ -176,9 +179,17 @@ def _stage_file(
 
 
 def _quarantine_rows(con, file: FeedFile, sha: str, header: Header) -> None:
-    """Keep each rejected row as sent, with every reason, for the vault's quarantine."""
+    """Keep each rejected row as sent, with every reason, and the extra cells of accepted rows,
+    for the vault's quarantine."""
+    if header.extra and header.acceptable:
+        con.execute(
+            f"INSERT INTO quarantine_rows SELECT ?, ?, ?, rowid + 2, 'extra_columns',"
+            f" {extra_values_sql(header)}, NULL FROM raw_file"
+            " WHERE rowid + 2 NOT IN (SELECT line FROM file_reasons)",
+            [sha, file.name, file.feed.name],
+        )
     con.execute(
-        f"INSERT INTO quarantine_rows SELECT ?, ?, ?, r.rowid + 2, {raw_values_sql(header)},"
+        f"INSERT INTO quarantine_rows SELECT ?, ?, ?, r.rowid + 2, 'rejected_row', {raw_values_sql(header)},"
         " f.reasons FROM raw_file r JOIN (SELECT line, to_json(list(struct_pack(column_name :="
         " column_name, rule := rule) ORDER BY column_name, rule)) AS reasons FROM file_reasons"
         " GROUP BY line) f ON f.line = r.rowid + 2",
@@ -204,7 +215,7 @@ def _accept_rows(con, feed: Feed, header: Header, seq: int, name: str, secret: b
     if "postcode" in feed.column_names:
         derived.append(f"{postcode_key_sql(feed, secret)} AS _postcode_key")
     select = (
-        f"SELECT {seq} AS _file_seq, {literal(name)} AS _source_file, s.*, {', '.join(derived)}"
+        f"SELECT {seq} AS _file_seq, {literal(name)} AS _source_file, s.* EXCLUDE (_overflow), {', '.join(derived)}"
         f" FROM ({staged_sql(feed, header, RAW)}) s"
         f" WHERE s._line NOT IN (SELECT line FROM {REASONS})"
     )

@@ -16,6 +16,9 @@ from joinedup.landing.files import Header
 from joinedup.landing.rules import feed_rules, literal, quote
 
 SEPARATOR = "#"  # between column and rule in a reason; no contract column or rule contains it
+# A row with more fields than its header is rejected under this name (it has no column).
+FIELD_COUNT_REASON = literal(f"_fields{SEPARATOR}field_count")
+OVERFLOW_KEY = "'_fields_beyond_header'"
 
 
 def staged_sql(feed: Feed, header: Header, raw: str) -> str:
@@ -27,13 +30,21 @@ def staged_sql(feed: Feed, header: Header, raw: str) -> str:
         else f"CAST(NULL AS VARCHAR) AS {quote(c)}"
         for c in feed.column_names
     ]
-    return f"SELECT rowid + 2 AS _line, {', '.join(cells)} FROM {raw}"
+    return f"SELECT rowid + 2 AS _line, _overflow, {', '.join(cells)} FROM {raw}"
 
 
 def raw_values_sql(header: Header) -> str:
     """The row as sent, as a JSON object keyed by the file's own column names (for quarantine)."""
-    pairs = ", ".join(f"{literal(name)}, c{i}" for i, name in enumerate(header.names))
-    return f"json_object({pairs})" if pairs else "'{}'"
+    pairs = [f"{literal(name)}, c{i}" for i, name in enumerate(header.names)]
+    return f"json_object({', '.join(pairs + [OVERFLOW_KEY + ', _overflow'])})"
+
+
+def extra_values_sql(header: Header) -> str:
+    """The cells of the columns the contract does not name, as a JSON object (kept aside)."""
+    pairs = [
+        f"{literal(name)}, c{i}" for i, name in enumerate(header.names) if i not in header.columns
+    ]
+    return f"json_object({', '.join(pairs)})"
 
 
 def find_reasons(
@@ -53,11 +64,12 @@ def find_reasons(
 
 def _rule_reasons_sql(feed: Feed, staged: str, as_of: dt.date) -> str:
     rules = feed_rules(feed, as_of)
-    checks = ", ".join(
+    checks = [
         f"CASE WHEN {r.failed_sql} THEN {literal(r.column + SEPARATOR + r.rule)} END AS r{i}"
         for i, r in enumerate(rules)
-    )
-    names = ", ".join(f"r{i}" for i in range(len(rules)))
+    ] + [f"CASE WHEN _overflow IS NOT NULL THEN {FIELD_COUNT_REASON} END AS r{len(rules)}"]
+    names = ", ".join(f"r{i}" for i in range(len(checks)))
+    checks = ", ".join(checks)
     # UNPIVOT leaves out the NULLs: one row per rule a line breaks.
     return (
         f"SELECT line, reason FROM (UNPIVOT (SELECT _line AS line, {checks} FROM ({staged}) s)"
