@@ -96,41 +96,53 @@ def _connect(warehouse_path: Path) -> duckdb.DuckDBPyConnection:
 def _land(
     con, found: list[FeedFile], vault_path: Path, secret: bytes, as_of: dt.date, progress: bool
 ) -> list[FileOutcome]:
-    known = _loaded_files(con)
-    outcomes, new = [], []
-    for file in found:
-        sha = files.sha256_of(file.path)
-        if sha in known:
-            outcomes.append(FileOutcome(file, sha, "already_loaded"))
-        else:
-            known.add(sha)
-            new.append((file, sha))
+    outcomes, new = _split_new_files(con, found)
     if not new:
         return outcomes
-    load_started = dt.datetime.now()
+    started = dt.datetime.now()
     # Staging uses temp tables only, outside any transaction (so rowid + 2 is the line); the
-    # warehouse itself changes only in the one transaction at the end.
+    # warehouse itself changes only in the one transaction of _commit.
     con.execute(f"CREATE OR REPLACE TEMP TABLE quarantine_rows ({QUARANTINE_COLUMNS})")
     con.execute(f"CREATE OR REPLACE TEMP TABLE new_rejections ({REJECTION_COLUMNS})")
     steps = Progress("load", total=len(new), enabled=progress)
+    landed = []
     for seq, (file, sha) in enumerate(new):
-        outcome = _stage_file(con, file, sha, seq, as_of, secret)
-        _report(steps, outcome)
-        outcomes.append(outcome)
-    landed = [o for o in outcomes if o.status != "already_loaded"]
+        landed.append(_stage_file(con, file, sha, seq, as_of, secret))
+        _report(steps, landed[-1])
     feeds = _feeds_with_rows(landed)
     _through_vault(con, vault_path, feeds, progress)
+    _commit(con, feeds, landed, started, as_of)
+    return outcomes + landed
+
+
+def _split_new_files(con, found: list[FeedFile]) -> tuple[list[FileOutcome], list]:
+    """Files already loaded (by SHA-256, also within this folder), and (file, sha) of the rest."""
+    known = _loaded_files(con)
+    already, new = [], []
+    for file in found:
+        sha = files.sha256_of(file.path)
+        if sha in known:
+            already.append(FileOutcome(file, sha, "already_loaded"))
+        else:
+            known.add(sha)
+            new.append((file, sha))
+    return already, new
+
+
+def _commit(
+    con, feeds: list[Feed], landed: list[FileOutcome], started: dt.datetime, as_of: dt.date
+) -> None:
+    """Every warehouse change of the load, in one transaction."""
     con.execute("BEGIN TRANSACTION")
     try:
         write.create_tables(con)
         load_id = con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM loads").fetchall()[0][0]
         _write_warehouse(con, feeds, load_id, as_of)
-        _write_metadata(con, landed, load_id, load_started, as_of)
+        _write_metadata(con, landed, load_id, started, as_of)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    return outcomes
 
 
 def _loaded_files(con) -> set[str]:
@@ -371,6 +383,7 @@ def _write_metadata(
 
 def _summary(outcomes: list[FileOutcome], as_of: dt.date, seconds: float) -> dict:
     landed = [o for o in outcomes if o.status != "already_loaded"]
+    outcomes = sorted(outcomes, key=lambda o: o.file.name)
     return {
         "as_of": as_of.isoformat(),
         "seconds": round(seconds, 2),
