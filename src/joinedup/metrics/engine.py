@@ -153,22 +153,27 @@ def _resident(
     """CTEs ending in `name`: the rows of `source` (a table or CTE) matching `where` whose person
     was resident at `event_date` (metrics.md "Resident"): the row's own postcode_in_area, or when
     it is null the postcode of the person's latest gp_register row registered on or before the
-    event date (rows registered that same latest day count as resident if any of them is)."""
+    event date (rows registered that same latest day count as resident if any of them is).
+
+    Each registration day holds from that day until the person's next registration day, so the
+    fallback is one join on a person's address intervals."""
     own = "t.postcode_in_area" if own_postcode else "CAST(NULL AS BOOLEAN)"
     return f"""{name}_rows AS (
   SELECT t.*, {event_date} AS event_date, {own} AS own_in_area FROM {source} t WHERE {where}),
-{name}_registrations AS (
-  SELECT n.pseudo_id, n.event_date, g.registration_date, g.postcode_in_area,
-         MAX(g.registration_date) OVER (PARTITION BY n.pseudo_id, n.event_date) AS latest
-  FROM (SELECT DISTINCT pseudo_id, event_date FROM {name}_rows WHERE own_in_area IS NULL) n
-  JOIN gp_register g ON g.pseudo_id = n.pseudo_id AND g.registration_date <= n.event_date),
-{name}_fallback AS (
-  SELECT pseudo_id, event_date, MAX(CASE WHEN postcode_in_area THEN 1 ELSE 0 END) AS in_area
-  FROM {name}_registrations WHERE registration_date = latest GROUP BY pseudo_id, event_date),
+{name}_registration_days AS (
+  SELECT pseudo_id, registration_date, MAX(CASE WHEN postcode_in_area THEN 1 ELSE 0 END) AS in_area
+  FROM gp_register
+  WHERE pseudo_id IN (SELECT pseudo_id FROM {name}_rows WHERE own_in_area IS NULL)
+  GROUP BY pseudo_id, registration_date),
+{name}_addresses AS (
+  SELECT pseudo_id, in_area, registration_date AS valid_from,
+         LEAD(registration_date) OVER (PARTITION BY pseudo_id ORDER BY registration_date) AS valid_until
+  FROM {name}_registration_days),
 {name} AS (
   SELECT r.* FROM {name}_rows r
-  LEFT JOIN {name}_fallback f ON f.pseudo_id = r.pseudo_id AND f.event_date = r.event_date
-  WHERE COALESCE(r.own_in_area, f.in_area = 1, FALSE))"""
+  LEFT JOIN {name}_addresses a ON r.own_in_area IS NULL AND a.pseudo_id = r.pseudo_id
+   AND a.valid_from <= r.event_date AND (a.valid_until IS NULL OR r.event_date < a.valid_until)
+  WHERE COALESCE(r.own_in_area, a.in_area = 1, FALSE))"""
 
 
 POPULATION_CTE = """area_population AS (
@@ -475,20 +480,26 @@ def readmissions_30d(engine: Engine) -> list[dict]:
 
 
 def dementia_dx_rate(engine: Engine) -> list[dict]:
-    # Whole years at month end from the birth month, as HES ages people without a day of birth.
-    age = (
-        "EXTRACT(YEAR FROM p.end_date) - CAST(SUBSTR(pe.birth_month, 1, 4) AS INTEGER)"
-        " - CASE WHEN EXTRACT(MONTH FROM p.end_date)"
-        " < CAST(SUBSTR(pe.birth_month, 6, 2) AS INTEGER) THEN 1 ELSE 0 END"
-    )
+    # Age at month end from the birth month, as HES ages people without a day of birth: 65 or
+    # more when at least 65 x 12 months separate the birth month from the month.
     ctes = [
-        "registered_65 AS (SELECT DISTINCT p.period, p.end_date AS month_end, g.pseudo_id"
-        " FROM periods p JOIN gp_register g ON g.registration_date <= p.end_date"
-        " AND (g.deregistration_date IS NULL OR g.deregistration_date > p.end_date)"
-        " JOIN practices pr ON pr.practice_code = g.practice_code"
-        f" JOIN person pe ON pe.pseudo_id = g.pseudo_id WHERE p.grain = 'month' AND {age} >= 65"
-        " AND NOT EXISTS (SELECT 1 FROM deaths x WHERE x.pseudo_id = g.pseudo_id"
-        " AND x.date_of_death <= p.end_date))",
+        "month_ends AS (SELECT period, end_date AS month_end,"
+        " EXTRACT(YEAR FROM end_date) * 12 + EXTRACT(MONTH FROM end_date) AS month_number"
+        " FROM periods WHERE grain = 'month')",
+        "born AS (SELECT pseudo_id, CAST(SUBSTR(birth_month, 1, 4) AS INTEGER) * 12"
+        " + CAST(SUBSTR(birth_month, 6, 2) AS INTEGER) AS month_number FROM person)",
+        # Registrations of people 65 or more by the last month, before the join with months.
+        "older_registrations AS (SELECT g.pseudo_id, g.practice_code, g.registration_date,"
+        " g.deregistration_date, b.month_number AS born FROM gp_register g"
+        " JOIN born b ON b.pseudo_id = g.pseudo_id"
+        " WHERE b.month_number <= (SELECT MAX(month_number) FROM month_ends) - 65 * 12)",
+        "registered_65 AS (SELECT DISTINCT m.period, m.month_end, r.pseudo_id"
+        " FROM month_ends m JOIN older_registrations r ON r.registration_date <= m.month_end"
+        " AND (r.deregistration_date IS NULL OR r.deregistration_date > m.month_end)"
+        " JOIN practices pr ON pr.practice_code = r.practice_code"
+        " WHERE m.month_number - r.born >= 65 * 12"
+        " AND NOT EXISTS (SELECT 1 FROM deaths x WHERE x.pseudo_id = r.pseudo_id"
+        " AND x.date_of_death <= m.month_end))",
         _resident("resident_65", "registered_65", "month_end", own_postcode=False),
         "diagnosed AS (SELECT r.period, CASE WHEN EXISTS (SELECT 1 FROM gp_conditions c"
         " WHERE c.pseudo_id = r.pseudo_id AND c.condition = 'DEM'"

@@ -464,7 +464,7 @@ def dementia_dx_rate(area: Area, months) -> list[dict]:
         older = {
             pid
             for pid in registered
-            if pid in birth_months
+            if birth_months.get(pid)
             and age_at_month_end(birth_months[pid], end) >= 65
             and not area.dead_by(pid, end)
             and area.resident({"pseudo_id": pid}, end)
