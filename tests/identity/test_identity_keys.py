@@ -128,3 +128,19 @@ def test_rotation_without_a_warehouse_keeps_the_old_key(tmp_path):
         rotate_key(vault_path, tmp_path / "missing.duckdb")
     assert key_file_for(vault_path).read_text() == old_key
     assert not (tmp_path / "vault.duckdb.key.new").exists()
+
+
+def test_an_environment_key_that_differs_from_the_key_file_is_refused(tmp_path, monkeypatch):
+    vault_path = tmp_path / "vault.duckdb"
+    Vault.open(vault_path).close()
+    monkeypatch.setenv(KEY_ENV, bytes(range(32)).hex())
+    with pytest.raises(StoreError, match="differs"):
+        Vault.open(vault_path)
+    monkeypatch.setenv(KEY_ENV, key_file_for(vault_path).read_text().strip())
+    Vault.open(vault_path).close()
+
+
+def test_reviewing_a_vault_that_does_not_exist_is_a_store_error(tmp_path, capsys):
+    assert main(["review", "--vault", str(tmp_path / "missing.duckdb")]) == StoreError.exit_code
+    assert "no identity vault" in capsys.readouterr().err
+    assert not (tmp_path / "missing.duckdb").exists()

@@ -249,3 +249,9 @@ def _row_counts(vault: Vault) -> tuple[int, ...]:
         vault.con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0]
         for name in ("people", "identifier_records", "review_queue")
     )
+
+
+def test_an_empty_batch_gives_an_empty_answer(vault):
+    result = vault.resolve(table([]))
+    assert result.num_rows == 0
+    assert result.column_names[:3] == ["record_id", "person_key", "pseudo_id"]

@@ -29,9 +29,13 @@ def key_file_for(vault_path: str | Path) -> Path:
 def load_key(vault_path: str | Path) -> bytes:
     """The key from JOINEDUP_PSEUDO_KEY, else from the vault's key file (created if missing)."""
     from_env = os.environ.get(KEY_ENV)
-    if from_env:
-        return _parse_hex_key(from_env.strip(), KEY_ENV)
     path = key_file_for(vault_path)
+    if from_env:
+        key = _parse_hex_key(from_env.strip(), KEY_ENV)
+        if path.exists() and read_key_file(path) != key:
+            # Two keys would give the same person two pseudo_ids: refuse rather than guess.
+            raise StoreError(f"{KEY_ENV} differs from the key in {path}: keep only one of them")
+        return key
     if not path.exists():
         write_key_file(path, secrets.token_bytes(KEY_BYTES))
     return read_key_file(path)
