@@ -7,6 +7,17 @@ every query as an inline VALUES table, so one join serves months, quarters and y
 Python only fills empty periods with zeros and divides numerators by denominators.
 
 `reference.py` computes the same figures in plain Python; the spec tests hold the two together.
+
+Where metrics.md leaves a choice, the engine (and the reference) read it so:
+- periods: every month from the first to the last month holding a tenth of the busiest month's
+  activity (stray early or late rows add no empty periods), and every quarter and financial year
+  touching those months; each metric at the grains metrics.md gives it;
+- residency of a spell is judged at its admission date, of a death at its date, of a registered
+  person at month end; eol_admissions counts every emergency spell of a resident who died;
+- population aged 18+ takes 2 of the 5 years of the 15-19 band, rounded on the area's total;
+- dementia's denominator is the expected count (7.1% of the registered 65+), not a whole number;
+- eol_admissions' value is a mean (spells per person) with unit `count`; empty denominators give
+  a null value.
 """
 
 from __future__ import annotations
