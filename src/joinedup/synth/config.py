@@ -60,11 +60,11 @@ class Rates:
     terminal_base: float = 0.04
     readmission_30d: float = 0.085
     reablement_after_discharge_65: float = 0.115
-    placement_from_hospital: float = 0.012  # share of older people's emergency discharges
-    placement_from_community_65: float = 80 / 32_000  # placements a year per resident aged 65+
+    placement_from_hospital: float = 0.0135  # share of older people's emergency discharges
+    placement_from_community_65: float = 90 / 32_000  # placements a year per resident aged 65+
     home_care_entry: float = 0.0039
-    care_request_community: float = 0.006
-    home_care_ending: float = 0.015  # a month
+    care_request_community: float = 0.0075
+    home_care_ending: float = 0.012  # a month
     mdt_review_share: float = 0.03
     survey_positive: float = 0.635
     objections: dict[str, float] = field(

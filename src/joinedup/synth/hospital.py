@@ -121,7 +121,7 @@ def attend(world: World, person: np.ndarray, day: np.ndarray, mode: np.ndarray,
     risk = (np.exp(0.028 * np.clip(age - 20, 0, 80)) * (1 + 0.5 * people.frailty[person])
             * np.where(mode == "1", 1.9, 1.0) * np.where(terminal, 1.8, 1.0))
     if dies_on is None:
-        admitted = world.chance(world.probability("ae_admit", risk, 0.395), n)
+        admitted = world.chance(world.probability("ae_admit", risk, 0.43), n)
     else:  # the final admission of someone dying in hospital
         admitted = np.ones(n, dtype=bool)
     other = np.array(["HOM", "LFT", "TRN", "CHM"])[rng.choice(4, n, p=[0.86, 0.08, 0.04, 0.02])]

@@ -223,7 +223,7 @@ def after_discharge(world: World, person: np.ndarray, day: np.ndarray) -> None:
     people = world.people
     terminal = people.terminal_until[person] != NO_DAY
     settled = ((people.care[person] == 0) | (people.care[person] == 1)) & people.resident(person)
-    p = world.rates.reablement_after_discharge_65 * np.where(terminal, 0.8, 1.0) * settled
+    p = world.rates.reablement_after_discharge_65 * np.where(terminal, 1.3, 1.0) * settled
     chosen = world.chance(p, len(person))
     who, start = person[chosen], (day[chosen] + world.rng.integers(0, 6, chosen.sum())).astype(np.int32)
     via_council = world.rng.random(len(who)) < 0.6
