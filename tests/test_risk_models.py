@@ -6,7 +6,8 @@ from sklearn.metrics import roc_auc_score
 from test_risk_area import synthetic_area
 
 from joinedup.risk import evaluation, workflow
-from joinedup.risk.models import describe, is_reason
+from joinedup.risk.features import FeatureTable, feature_names
+from joinedup.risk.models import describe, fit, is_reason
 from joinedup.risk.rules import load_rules
 
 TRAIN, VALIDATE = date(2014, 4, 1), date(2015, 4, 1)
@@ -135,3 +136,26 @@ def test_delong_auroc_equals_the_rank_auroc_and_its_interval_narrows_with_more_p
         widths.append(result["ci_high"] - result["ci_low"])
     assert widths[1] < widths[0] / 5
     assert evaluation.auroc_with_ci(np.ones(4), np.arange(4.0)) is None
+
+
+def test_the_penalty_is_chosen_by_cross_validation_strong_for_rare_noisy_outcomes():
+    rng = np.random.default_rng(4)
+    names = feature_names()
+    people = 3000
+    matrix = rng.poisson(1.0, (people, len(names))).astype(float)
+    matrix[:, names.index("age")] = rng.integers(20, 95, people)
+    table = FeatureTable(
+        date(2014, 4, 1),
+        np.arange(people).astype(str).astype(object),
+        np.full(people, "P1", object),
+        np.full(people, "L", object),
+        names,
+        matrix,
+    )
+    signal = matrix[:, names.index("ae_6m")] - 1
+    common = (rng.random(people) < 1 / (1 + np.exp(-(2 * signal - 1)))).astype(int)
+    rare = np.zeros(people, dtype=int)
+    rare[rng.choice(people, 12, replace=False)] = 1  # unrelated to any feature
+    assert fit(table, "common", common, names).trained["penalty_c"] >= 0.1
+    assert fit(table, "rare", rare, names).trained["penalty_c"] <= 0.01
+    assert fit(table, "rare", rare, names, c=0.5).trained["penalty_c"] == 0.5

@@ -12,6 +12,7 @@ import numpy as np
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, SplineTransformer, StandardScaler
 
@@ -19,7 +20,11 @@ from joinedup.risk.features import FeatureTable
 
 SPLINE_KNOTS = 5
 SPLINE_DEGREE = 3
-PENALTY_C = 1.0
+# Inverse L2 penalties tried by cross-validation: rare outcomes (permanent care: ~0.1% a year)
+# need a strong penalty to stay calibrated, common ones (emergency admission: ~8%) almost none.
+PENALTIES_C = (1.0, 0.1, 0.01, 0.001)
+CV_FOLDS = 3
+CV_MAX_PEOPLE = 40_000  # the penalty is chosen on a sample this size; the model fits on everyone
 EXPLAINED_FACTORS = 3
 
 LABELS = {
@@ -113,7 +118,7 @@ class RiskModel:
         return reasons
 
 
-def build_pipeline(features: list[str], seed: int) -> Pipeline:
+def build_pipeline(features: list[str], seed: int, c: float) -> Pipeline:
     age = [features.index("age")]
     rest = [i for i, name in enumerate(features) if name != "age"]
     pre = ColumnTransformer(
@@ -137,7 +142,7 @@ def build_pipeline(features: list[str], seed: int) -> Pipeline:
             ),
         ]
     )
-    model = LogisticRegression(C=PENALTY_C, max_iter=5000, random_state=seed)
+    model = LogisticRegression(C=c, max_iter=5000, random_state=seed)
     return Pipeline([("pre", pre), ("model", model)])
 
 
@@ -148,10 +153,41 @@ def column_groups(features: list[str]) -> np.ndarray:
     return np.array([features.index("age")] * age_columns + rest)
 
 
-def fit(table: FeatureTable, outcome: str, y: np.ndarray, features: list[str], seed: int = 0):
-    """Fit one outcome's model. `features` may leave some out (the no-social-care comparison)."""
-    pipeline = build_pipeline(features, seed)
+def choose_penalty(inputs: np.ndarray, y: np.ndarray, features: list[str], seed: int) -> float:
+    """The C of PENALTIES_C with the best cross-validated log loss (ties: the weaker penalty),
+    on a random sample of at most CV_MAX_PEOPLE people. With fewer events than folds, the
+    strongest penalty."""
+    rng = np.random.default_rng(seed)
+    sample = np.sort(rng.permutation(len(y))[:CV_MAX_PEOPLE])
+    if min(y[sample].sum(), len(sample) - y[sample].sum()) < CV_FOLDS:
+        return PENALTIES_C[-1]
+    folds = StratifiedKFold(n_splits=CV_FOLDS, shuffle=True, random_state=seed)
+    losses = [
+        -cross_val_score(
+            build_pipeline(features, seed, c),
+            inputs[sample],
+            y[sample],
+            scoring="neg_log_loss",
+            cv=folds,
+        ).mean()
+        for c in PENALTIES_C
+    ]
+    return PENALTIES_C[int(np.argmin(losses))]
+
+
+def fit(
+    table: FeatureTable,
+    outcome: str,
+    y: np.ndarray,
+    features: list[str],
+    seed: int = 0,
+    c: float | None = None,
+) -> RiskModel:
+    """Fit one outcome's model, choosing its penalty unless given. `features` may leave some
+    out (the no-social-care comparison, which reuses its full model's penalty)."""
     inputs = table.matrix[:, [table.names.index(n) for n in features]]
+    c = choose_penalty(inputs, y, features, seed) if c is None else c
+    pipeline = build_pipeline(features, seed, c)
     pipeline.fit(inputs, y)
     transformed = pipeline.named_steps["pre"].transform(inputs)
     return RiskModel(
@@ -164,5 +200,6 @@ def fit(table: FeatureTable, outcome: str, y: np.ndarray, features: list[str], s
             "index_date": table.index.isoformat(),
             "people": int(len(table)),
             "events": int(y.sum()),
+            "penalty_c": c,
         },
     )

@@ -90,7 +90,8 @@ def train(con, train_index: date, seed: int = 0, progress: bool = False) -> Mode
             raise BadInput(f"outcome {outcome} has no variation at {train_index}: cannot train")
         with stage(f"risk: fitting {outcome}", progress):
             models[outcome] = fit(data.features, outcome, y, names, seed)
-            twins[outcome] = fit(data.features, outcome, y, health_only, seed)
+            c = models[outcome].trained["penalty_c"]
+            twins[outcome] = fit(data.features, outcome, y, health_only, seed, c)
     return ModelBundle(models, twins, seed)
 
 
@@ -198,8 +199,9 @@ def model_card(bundle: ModelBundle, validation: dict | None) -> dict:
     first = bundle.models[PRIMARY_OUTCOME]
     return {
         "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "model": "logistic regression (L2, C=1) on standardised log1p counts and flags, "
-        "cubic spline of age; one model per outcome, and a twin without social care features",
+        "model": "logistic regression on standardised log1p counts and flags and a cubic "
+        "spline of age, its L2 penalty chosen by 3-fold cross-validated log loss; one model per "
+        "outcome, and a twin without social care features",
         "intended_use": INTENDED_USE,
         "data": {
             "source": "joinedup warehouse: GP register, QOF registers, prescribing, GP "
