@@ -59,3 +59,19 @@ def test_a_warehouse_without_activity_has_no_metrics(tmp_path):
     warehouse_with_spells(path, [])
     assert engine.compute_metrics(path) == []
     assert reference.compute_metrics(path) == []
+
+
+def test_the_file_is_free_after_a_run_and_a_given_connection_stays_open(tmp_path):
+    path = tmp_path / "w.duckdb"
+    warehouse_with_spells(path, [date(2015, 5, 5)])
+    engine.compute_metrics(path, ["nel_admissions"])
+    with duckdb.connect(str(path)) as writer:  # no read-only handle left holding the file
+        writer.execute("DELETE FROM acute_apc")
+    con = duckdb.connect(str(path))
+    assert (
+        engine.compute_metrics(con, ["nel_admissions"], months=("2015-05", "2015-05"))[0][
+            "numerator"
+        ]
+        == 0
+    )
+    assert con.execute("SELECT COUNT(*) FROM acute_apc").fetchone() == (0,)

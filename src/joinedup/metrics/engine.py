@@ -734,14 +734,18 @@ def compute_metrics(
     of `months` (default: the months the warehouse's activity covers), in metrics.md's shape."""
     wanted = check_metric_ids(metric_ids)
     con = open_warehouse(con_or_path)
-    months = months or covered_months(con)
-    if months is None:
-        return []
-    engine = Engine(con, P.covering(*months))
-    records: list[dict] = []
-    for calculation in dict.fromkeys(CALCULATIONS[m] for m in wanted):
-        if calculation is patient_experience:
-            records += patient_experience(engine, experience_question)
-        else:
-            records += calculation(engine)
-    return [r for r in records if r["id"] in wanted]
+    try:
+        months = months or covered_months(con)
+        if months is None:
+            return []
+        engine = Engine(con, P.covering(*months))
+        records: list[dict] = []
+        for calculation in dict.fromkeys(CALCULATIONS[m] for m in wanted):
+            if calculation is patient_experience:
+                records += patient_experience(engine, experience_question)
+            else:
+                records += calculation(engine)
+        return [r for r in records if r["id"] in wanted]
+    finally:
+        if con is not con_or_path:  # opened here from a path
+            con.close()
