@@ -198,31 +198,41 @@ def test_person_keys_are_stable_when_later_loads_add_people(vault):
             assert answer["person_key"] > max(a["person_key"] for a in first.values())
 
 
-def test_same_inputs_give_the_same_person_keys_in_a_fresh_vault(tmp_path, monkeypatch):
+def test_same_inputs_in_any_order_give_the_same_person_keys(tmp_path, monkeypatch):
     monkeypatch.delenv("JOINEDUP_PSEUDO_KEY", raising=False)
-    rows = known_robert() + [
-        record(
-            "acute_ae",
-            2,
-            given="Bob",
-            family="Hargreeves",
-            dob=ROBERT["dob"],
-            sex="1",
-            postcode="SS9 9XY",
-        )
-    ]
+    stranger = record(
+        "acute_ae",
+        3,
+        given="Zelda",
+        family="Quist",
+        dob=dt.date(1999, 12, 1),
+        sex="2",
+        postcode="SS1 1AA",
+    )
+    bob = record(
+        "acute_ae",
+        2,
+        given="Bob",
+        family="Hargreeves",
+        dob=ROBERT["dob"],
+        sex="1",
+        postcode="SS9 9XY",
+    )
+    other = record(
+        "acute_ae",
+        4,
+        given="Yusuf",
+        family="Okafor",
+        dob=dt.date(1961, 6, 30),
+        sex="1",
+        postcode="SS7 3ZZ",
+    )
+    rows = known_robert() + [bob, stranger, other]
     keys = []
-    for name in ("one", "two"):
+    for name, order in (("one", rows), ("two", list(reversed(rows)))):
         with Vault.open(tmp_path / f"{name}.duckdb") as opened:
-            result = opened.resolve(table(rows))
             keys.append(
-                dict(
-                    zip(
-                        result["record_id"].to_pylist(),
-                        result["person_key"].to_pylist(),
-                        strict=True,
-                    )
-                )
+                {a["record_id"]: a["person_key"] for a in opened.resolve(table(order)).to_pylist()}
             )
     assert keys[0] == keys[1]
 
