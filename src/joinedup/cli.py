@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "review": ("joinedup.identity.review", "list held linkage pairs; accept or reject one"),
     "rotate-key": ("joinedup.identity.rotate", "new pseudonymisation key; re-key every pseudo_id"),
     "risk": ("joinedup.risk.cli", "risk stratification: train, evaluate, score, case-finding lists"),
+    "report": ("joinedup.report.command", "the board report: one self-contained, disclosure-controlled HTML file"),
     "plan": ("joinedup.plan.command", "check a BCF plan file (trajectories, schemes, pooled budget) and print it"),
 }
 
