@@ -139,3 +139,16 @@ def test_load_command_reports_a_missing_folder_in_one_line(tmp_path, stores, cap
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 3
     assert len(err) == 1 and "nowhere" in err[0]
+
+
+def test_an_unreadable_file_is_rejected_whole_and_the_rest_still_lands(tmp_path, stores):
+    folder = base_area(tmp_path / "area")
+    path = write_feed(folder / "deaths.csv", "deaths", [row("deaths", "ann")])
+    path.write_bytes(path.read_bytes() + b'"unterminated,\xff\n')
+    summary = load_area(folder, stores["warehouse"], stores["vault"], AS_OF, progress=False)
+    deaths = next(f for f in summary["files"] if f["feed"] == "deaths")
+    assert (deaths["status"], deaths["problem"]) == ("rejected", "not readable as UTF-8 CSV")
+    assert summary["files_loaded"] == 4
+    assert query(
+        stores["warehouse"], "SELECT status, problem FROM load_files WHERE feed = 'deaths'"
+    ) == [("rejected", "not readable as UTF-8 CSV")]

@@ -23,6 +23,14 @@ from joinedup.landing.rules import literal, quote
 SUFFIXES = (".csv", ".parquet")
 
 
+class UnreadableFile(BadInput):
+    """A file that cannot be read as CSV or Parquet: the load rejects it whole and goes on."""
+
+    def __init__(self, file_name: str, reason: str) -> None:
+        super().__init__(f"{file_name}: {reason}")
+        self.reason = reason
+
+
 @dataclass(frozen=True)
 class FeedFile:
     feed: Feed
@@ -79,14 +87,21 @@ def sha256_of(path: Path) -> str:
 
 
 def read_header(con: duckdb.DuckDBPyConnection, file: FeedFile) -> tuple[str, ...]:
+    """The file's column names as written (a CSV's first line, a UTF-8 BOM tolerated)."""
     if file.path.suffix == ".parquet":
-        described = con.execute(f"DESCRIBE SELECT * FROM read_parquet({literal(str(file.path))})")
-        return tuple(row[0] for row in described.fetchall())
-    with file.path.open(encoding="utf-8-sig", newline="") as handle:
         try:
-            return tuple(next(csv.reader(handle), []))
-        except (UnicodeDecodeError, csv.Error):
-            raise BadInput(f"{file.name} line 1: the header is not UTF-8 CSV") from None
+            described = con.execute(
+                f"DESCRIBE SELECT * FROM read_parquet({literal(str(file.path))})"
+            )
+        except duckdb.Error:
+            raise UnreadableFile(file.name, "not readable as Parquet") from None
+        return tuple(row[0] for row in described.fetchall())
+    with file.path.open("rb") as handle:
+        first_line = handle.readline()
+    try:
+        return tuple(next(csv.reader([first_line.decode("utf-8-sig")]), []))
+    except (UnicodeDecodeError, csv.Error):
+        raise UnreadableFile(file.name, "line 1: the header is not UTF-8 CSV") from None
 
 
 def match_header(feed: Feed, names: tuple[str, ...]) -> Header:
@@ -117,7 +132,8 @@ def stage_raw(con: duckdb.DuckDBPyConnection, file: FeedFile, header: Header, ta
         con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {source}")
     except duckdb.Error:
         # DuckDB's message may quote the offending cells: name the file only.
-        raise BadInput(f"{file.name}: not a readable UTF-8 {file.path.suffix[1:]} file") from None
+        kind = "Parquet" if file.path.suffix == ".parquet" else "UTF-8 CSV"
+        raise UnreadableFile(file.name, f"not readable as {kind}") from None
     return con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
 
 

@@ -160,8 +160,11 @@ def _stage_file(
     con, file: FeedFile, sha: str, seq: int, as_of: dt.date, secret: bytes
 ) -> FileOutcome:
     feed = file.feed
-    header = files.match_header(feed, files.read_header(con, file))
-    rows = files.stage_raw(con, file, header, RAW)
+    try:
+        header = files.match_header(feed, files.read_header(con, file))
+        rows = files.stage_raw(con, file, header, RAW)
+    except files.UnreadableFile as error:
+        return FileOutcome(file, sha, "rejected", problem=error.reason)
     find_reasons(con, feed, header, RAW, as_of, REASONS)
     con.execute(
         "INSERT INTO new_rejections SELECT ?, ?, line, column_name, rule FROM file_reasons",
