@@ -89,3 +89,26 @@ class FlawRates:
     swapped_dob: float = 0.004
     old_postcode_after_move: float = 0.3  # share of a mover's later rows still on the old postcode
     broken_rows: float = 0.001
+
+
+# Mean risk of each hazard in the reference area (175,000 people, seed 1) when the simulation
+# starts. A rate is turned into a per-person hazard by dividing by this mean, so that areas of
+# every size share one calibrated model (their own first month's mix would make small areas drift).
+REFERENCE_MEAN_RISK = {
+    "initial_care": 0.9131936738065105,
+    "initial_home_care": 0.21887806113260888,
+    "ambulance": 1.715783854329112,
+    "ae_walk_in": 1.3496574729491202,
+    "ae_admit": 5.501461935908345,
+    "placement_from_hospital": 2.214266986761657,
+    "direct_emergency": 1.0984970036713613,
+    "nhs111": 1.012043712542477,
+    "ooh": 1.012043712542477,
+    "elective": 1.9008658531081848,
+    "request": 0.11611291820605249,
+    "placement": 0.48844033883977195,
+    "gp": 1.5159797971153357,
+    "acute_medicine": 1.2681154452594778,
+    "mdt": 0.17912211312607706,
+    "mh": 0.07574838326363656,
+}

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from joinedup.synth.config import AreaSpec, Rates
+from joinedup.synth.config import REFERENCE_MEAN_RISK, AreaSpec, Rates
 from joinedup.synth.geography import Geography
 from joinedup.synth.output import AreaWriter
 from joinedup.synth.people import People
@@ -31,7 +31,6 @@ class World:
     month_end: int = 0  # day number of the first day of the next month
     month_index: int = 0
     _ids: dict[str, int] = field(default_factory=dict)
-    _scale: dict[str, float] = field(default_factory=dict)
 
     @property
     def end_day(self) -> int:
@@ -60,26 +59,14 @@ class World:
         return np.flatnonzero(p.alive[: p.size] & p.present[: p.size])
 
     def events(self, name: str, who: np.ndarray, risk: np.ndarray, per_year: float) -> np.ndarray:
-        """Draw this month's event counts for `who` with Poisson rates proportional to `risk`.
-
-        The scale is fixed at the first call so that the area's average is `per_year` per resident
-        at the start; later changes in the population (ageing, illness) then move the totals."""
-        if name not in self._scale:
-            if len(who) == 0:
-                return np.zeros(0, dtype=int)
-            residents = self.people.resident(who)
-            self._scale[name] = per_year / 12 * residents.sum() / max(risk[residents].sum(), 1e-9)
-        return self.rng.poisson(risk * self._scale[name])
+        """This month's event counts for `who`: Poisson with rates proportional to `risk`, the
+        reference area averaging `per_year` events a year per resident."""
+        return self.rng.poisson(risk * (per_year / 12 / REFERENCE_MEAN_RISK[name]))
 
     def probability(self, name: str, risk: np.ndarray, mean: float) -> np.ndarray:
-        """Per-person probabilities proportional to `risk`, scaled once so that the mean among
-        the people at risk (risk > 0) when first asked is `mean`."""
-        at_risk = risk[risk > 0]
-        if name not in self._scale:
-            if len(at_risk) == 0:
-                return np.zeros(len(risk))
-            self._scale[name] = mean / float(at_risk.mean())
-        return np.clip(risk * self._scale[name], 0, 0.97)
+        """Per-person probabilities proportional to `risk`, averaging `mean` among the people at
+        risk in the reference area."""
+        return np.clip(risk * (mean / REFERENCE_MEAN_RISK[name]), 0, 0.97)
 
     def chance(self, probability: np.ndarray | float, size: int | None = None) -> np.ndarray:
         n = size if size is not None else len(np.atleast_1d(probability))
