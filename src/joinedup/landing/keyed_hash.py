@@ -48,9 +48,9 @@ def _from_hex(text: str, source: str) -> bytes:
 
 def hmac_sql(expression: str, secret: bytes) -> str:
     """SQL for the HMAC-SHA256 hex digest of a VARCHAR expression under `secret` (RFC 2104)."""
-    padded = secret.ljust(_BLOCK_SIZE, b"\0") if len(secret) <= _BLOCK_SIZE else None
-    if padded is None:
+    if len(secret) > _BLOCK_SIZE:
         raise ValueError("the landing secret must be at most 64 bytes")
+    padded = secret.ljust(_BLOCK_SIZE, b"\0")
     inner = bytes(b ^ 0x36 for b in padded).hex()
     outer = bytes(b ^ 0x5C for b in padded).hex()
     return f"sha256(unhex('{outer}') || unhex(sha256(unhex('{inner}') || encode({expression}))))"
