@@ -144,3 +144,24 @@ def test_reviewing_a_vault_that_does_not_exist_is_a_store_error(tmp_path, capsys
     assert main(["review", "--vault", str(tmp_path / "missing.duckdb")]) == StoreError.exit_code
     assert "no identity vault" in capsys.readouterr().err
     assert not (tmp_path / "missing.duckdb").exists()
+
+
+def test_a_rotation_that_fails_part_way_changes_nothing(tmp_path):
+    vault_path, warehouse_path = tmp_path / "vault.duckdb", tmp_path / "warehouse.duckdb"
+    with Vault.open(vault_path) as vault:
+        answers = land(vault, warehouse_path)
+    old_key = key_file_for(vault_path).read_text()
+    before = warehouse_pseudo_ids(warehouse_path)
+    # A table (sorted after gp_register) that accepts only the old pseudo_ids: its update fails.
+    allowed = ", ".join(f"'{a['pseudo_id']}'" for a in answers.values())
+    con = duckdb.connect(str(warehouse_path))
+    con.execute(f"CREATE TABLE zz_locked (pseudo_id VARCHAR CHECK (pseudo_id IN ({allowed})))")
+    con.execute("INSERT INTO zz_locked SELECT pseudo_id FROM gp_register")
+    con.close()
+
+    with pytest.raises(duckdb.ConstraintException):
+        rotate_key(vault_path, warehouse_path)
+
+    assert warehouse_pseudo_ids(warehouse_path) == before
+    assert key_file_for(vault_path).read_text() == old_key
+    assert not (tmp_path / "vault.duckdb.key.new").exists()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import duckdb
 import pyarrow as pa
 import pytest
 from identity_fixtures import background, by_id, fresh_vault, nhs, record, table
@@ -265,3 +266,18 @@ def test_an_empty_batch_gives_an_empty_answer(vault):
     result = vault.resolve(table([]))
     assert result.num_rows == 0
     assert result.column_names[:3] == ["record_id", "person_key", "pseudo_id"]
+
+
+def test_a_resolve_that_fails_part_way_leaves_the_vault_as_it_was(vault):
+    vault.resolve(table(background(20)))
+    counts = _row_counts(vault)
+    # A record without a feed passes the early checks but breaks a vault constraint when
+    # stored, after people have been added in the same transaction.
+    broken = {
+        **record("acute_ae", 2, given="Zelda", family="Quist", dob=dt.date(1999, 12, 1)),
+        "feed": None,
+    }
+    with pytest.raises(duckdb.ConstraintException):
+        vault.resolve(table(background(40) + [broken]))
+    assert _row_counts(vault) == counts
+    assert vault.resolve(table(background(40))).num_rows == 40

@@ -37,12 +37,11 @@ def pseudo_id_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def repoint(con: duckdb.DuckDBPyConnection, mapping: pa.Table) -> dict[str, int]:
-    """Replace old_pseudo_id by new_pseudo_id in every pseudo_id table; rows changed per table."""
+    """Replace old_pseudo_id by new_pseudo_id in every pseudo_id table; rows changed per table.
+
+    Leaves `pseudo_id_map` registered: the caller's connection is its own and closed after."""
     con.register("pseudo_id_map", mapping)
-    try:
-        return {table: _repoint_table(con, table) for table in pseudo_id_tables(con)}
-    finally:
-        con.unregister("pseudo_id_map")
+    return {table: _repoint_table(con, table) for table in pseudo_id_tables(con)}
 
 
 def _repoint_table(con: duckdb.DuckDBPyConnection, table: str) -> int:

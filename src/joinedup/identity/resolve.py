@@ -56,9 +56,10 @@ def resolve(vault, records: pa.Table, progress: bool = False) -> pa.Table:
             raise
         return _answers(vault)
     finally:
-        con.unregister("incoming")
-        con.execute("DROP TABLE IF EXISTS batch")
-        con.execute("DROP TABLE IF EXISTS decided")
+        for name in ("incoming", "best_candidates"):
+            con.unregister(name)
+        for table in ("batch", "decided", "grouped", "group_decisions", "new_people"):
+            con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
 def _conform(records: pa.Table) -> pa.Table:
@@ -163,11 +164,8 @@ def _link_probabilistically(con) -> None:
         0
     ][0]
     best = probabilistic.best_candidates(unresolved, known, known_people)
-    con.register("best_candidates", best)
-    try:
-        _decide_groups(con)
-    finally:
-        con.unregister("best_candidates")
+    con.register("best_candidates", best)  # unregistered by resolve(), after any rollback
+    _decide_groups(con)
 
 
 def _decide_groups(con) -> None:
@@ -220,8 +218,6 @@ def _decide_groups(con) -> None:
         CROSS JOIN (SELECT coalesce(max(review_id), 0) AS max_id FROM review_queue) top
         WHERE g.link_method = 'held_for_review'"""
     )
-    for table in ("grouped", "group_decisions", "new_people"):
-        con.execute(f"DROP TABLE {table}")
 
 
 def _store(con) -> None:
