@@ -9,7 +9,9 @@ import duckdb
 import pytest
 from conftest import AS_OF, postcode_rows, query, row, write_feed
 
+from joinedup.identifiers import is_valid_nhs_number
 from joinedup.landing import load_area
+from joinedup.landing.rules import nhs_number_valid_sql
 
 # (feed, cells, every (column, rule) the row must be rejected for); one case per line.
 BROKEN = [
@@ -203,3 +205,24 @@ def test_the_as_of_date_decides_what_is_in_the_future(tmp_path, stores):
     )
     later = load_area(folder, stores["warehouse"], stores["vault"], dt.date(2015, 4, 1), False)
     assert later["rows_rejected"] == 0
+
+
+def test_the_sql_nhs_number_check_agrees_with_the_nhs_number_type():
+    numbers = [
+        "9434765919",
+        "9434765918",
+        "1111111111",
+        "0000000000",
+        "4010232137",
+        "4010232138",
+        "1234567881",
+        "1234567890",
+        "9876543210",
+    ]
+    numbers += [f"{n:010d}" for n in range(400000000, 4000000000, 36028797)]
+    with duckdb.connect() as con:
+        checked = con.execute(
+            f"SELECT n, {nhs_number_valid_sql('n')} FROM unnest(?) AS t(n)", [numbers]
+        ).fetchall()
+    assert {n: bool(v) for n, v in checked} == {n: is_valid_nhs_number(n) for n in numbers}
+    assert any(v for _, v in checked) and not all(v for _, v in checked)
