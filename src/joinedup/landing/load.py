@@ -30,7 +30,7 @@ from joinedup.landing.records import (
 )
 from joinedup.landing.rules import compact_nhs_number_sql, literal, nhs_number_valid_sql, quote
 from joinedup.landing.validate import extra_values_sql, find_reasons, raw_values_sql, staged_sql
-from joinedup.progress import Progress
+from joinedup.progress import Progress, stage
 
 RAW, REASONS = "raw_file", "file_reasons"
 MESSAGES_PER_FILE = 3  # rejection messages printed per file; the quality report has them all
@@ -111,7 +111,8 @@ def _land(
         _report(steps, landed[-1])
     feeds = _feeds_with_rows(landed)
     _through_vault(con, vault_path, feeds, progress)
-    _commit(con, feeds, landed, started, as_of)
+    with stage("load: writing the warehouse", enabled=progress):
+        _commit(con, feeds, landed, started, as_of)
     return outcomes + landed
 
 
