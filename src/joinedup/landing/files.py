@@ -112,7 +112,7 @@ def match_header(feed: Feed, names: tuple[str, ...]) -> Header:
     for position, name in enumerate(names):
         column = wanted.get(name.strip().lower())
         if column is None:
-            extra.append(name.strip())
+            extra.append(name.strip() or f"(unnamed column {position + 1})")
         elif column in columns.values():
             duplicated.append(column)
         else:
