@@ -158,7 +158,7 @@ def _periods_cte(periods: list[P.Period]) -> str:
     )
 
 
-def _resident(
+def resident_ctes(
     name: str, source: str, event_date: str, where: str = "TRUE", own_postcode=True
 ) -> str:
     """CTEs ending in `name`: the rows of `source` (a table or CTE) matching `where` whose person
@@ -255,7 +255,7 @@ def nel_admissions(engine: Engine) -> list[dict]:
         f" ({_quoted(MATERNITY_SPECIALTIES + MENTAL_HEALTH_SPECIALTIES)})"
     )
     counts = engine.by_period(
-        [_resident("nel", "acute_apc", "admission_date", general_and_acute)],
+        [resident_ctes("nel", "acute_apc", "admission_date", general_and_acute)],
         "SELECT p.period, COUNT(*) FROM periods p"
         " JOIN nel n ON n.admission_date BETWEEN p.start_date AND p.end_date GROUP BY p.period",
     )
@@ -275,7 +275,7 @@ def res_admissions_65(engine: Engine) -> list[dict]:
     day_before = _plus_days("a.event_start_date", -1)
     counts = engine.by_period(
         [
-            _resident(
+            resident_ctes(
                 "placements",
                 "social_care_events",
                 "event_start_date",
@@ -302,7 +302,7 @@ def res_admissions_65(engine: Engine) -> list[dict]:
 def reablement_91d(engine: Engine) -> list[dict]:
     day_d = _plus_days("c.discharge_date", 91)
     ctes = [
-        _resident(
+        resident_ctes(
             "discharges",
             "acute_apc",
             "admission_date",
@@ -347,7 +347,7 @@ def dtoc_days(engine: Engine) -> list[dict]:
     after_period = _plus_days("p.end_date", 1)
     rows = engine.query(
         [
-            _resident("delays", "delayed_transfers", "ready_date", "age_at_ready_date >= 18"),
+            resident_ctes("delays", "delayed_transfers", "ready_date", "age_at_ready_date >= 18"),
             "delay_days AS (SELECT p.period, d.agency, d.reason,"
             f" {_days_between('CASE WHEN d.ready_date > p.start_date THEN d.ready_date ELSE p.start_date END', f'CASE WHEN d.transfer_date IS NOT NULL AND d.transfer_date < {after_period} THEN d.transfer_date ELSE {after_period} END')} AS days"
             " FROM periods p JOIN delays d ON d.ready_date <= p.end_date"
@@ -411,7 +411,7 @@ def falls_65(engine: Engine) -> list[dict]:
         + " END"
     )
     rows = engine.query(
-        [_resident("falls", "acute_apc", "admission_date", injury_by_fall)],
+        [resident_ctes("falls", "acute_apc", "admission_date", injury_by_fall)],
         f"SELECT p.period, {band} AS band, COUNT(*) FROM periods p"
         " JOIN falls f ON f.admission_date BETWEEN p.start_date AND p.end_date"
         " WHERE p.grain = 'year' GROUP BY p.period, band",
@@ -455,13 +455,13 @@ def directly_standardised_rate(counts: dict[str, int], pops: dict[str, int | Non
 
 def readmissions_30d(engine: Engine) -> list[dict]:
     ctes = [
-        _resident(
+        resident_ctes(
             "index_spells",
             "acute_apc",
             "admission_date",
             f"{DISCHARGED_ALIVE} AND main_specialty NOT IN ({_quoted(MATERNITY_SPECIALTIES)})",
         ),
-        _resident("emergency_spells", "acute_apc", "admission_date", EMERGENCY),
+        resident_ctes("emergency_spells", "acute_apc", "admission_date", EMERGENCY),
         "followed AS (SELECT i.discharge_date, CASE WHEN EXISTS (SELECT 1 FROM emergency_spells e"
         " WHERE e.pseudo_id = i.pseudo_id"
         " AND NOT (e.provider_code = i.provider_code AND e.spell_id = i.spell_id)"
@@ -511,7 +511,7 @@ def dementia_dx_rate(engine: Engine) -> list[dict]:
         " WHERE m.month_number - r.born >= 65 * 12"
         " AND NOT EXISTS (SELECT 1 FROM deaths x WHERE x.pseudo_id = r.pseudo_id"
         " AND x.date_of_death <= m.month_end))",
-        _resident("resident_65", "registered_65", "month_end", own_postcode=False),
+        resident_ctes("resident_65", "registered_65", "month_end", own_postcode=False),
         "diagnosed AS (SELECT r.period, CASE WHEN EXISTS (SELECT 1 FROM gp_conditions c"
         " WHERE c.pseudo_id = r.pseudo_id AND c.condition = 'DEM'"
         " AND c.diagnosed_date <= r.month_end"
@@ -539,7 +539,7 @@ def dementia_dx_rate(engine: Engine) -> list[dict]:
 
 def ae_attendances(engine: Engine) -> list[dict]:
     rows = engine.query(
-        [_resident("attendances", "acute_ae", "CAST(arrival_datetime AS DATE)")],
+        [resident_ctes("attendances", "acute_ae", "CAST(arrival_datetime AS DATE)")],
         "SELECT p.period, COALESCE(a.from_care_home, 'unknown') AS from_care_home, COUNT(*),"
         " SUM(CASE WHEN a.disposal = 'ADM' THEN 1 ELSE 0 END) FROM periods p"
         " JOIN attendances a ON a.event_date BETWEEN p.start_date AND p.end_date"
@@ -565,8 +565,8 @@ def ae_attendances(engine: Engine) -> list[dict]:
 def care_home_emergencies(engine: Engine) -> list[dict]:
     rows = engine.query(
         [
-            _resident("ae", "acute_ae", "CAST(arrival_datetime AS DATE)", "from_care_home = 'Y'"),
-            _resident(
+            resident_ctes("ae", "acute_ae", "CAST(arrival_datetime AS DATE)", "from_care_home = 'Y'"),
+            resident_ctes(
                 "ambulance",
                 "urgent_care_contacts",
                 "CAST(contact_datetime AS DATE)",
@@ -594,7 +594,7 @@ def care_home_emergencies(engine: Engine) -> list[dict]:
 
 def _resident_deaths() -> list[str]:
     return [
-        _resident("resident_deaths", "deaths", "date_of_death", own_postcode=False),
+        resident_ctes("resident_deaths", "deaths", "date_of_death", own_postcode=False),
         "deaths_in_year AS (SELECT p.period, d.pseudo_id, d.date_of_death, d.place_of_death,"
         " CASE WHEN EXISTS (SELECT 1 FROM eol_register e WHERE e.pseudo_id = d.pseudo_id"
         " AND e.added_date <= d.date_of_death) THEN 1 ELSE 0 END AS on_register"
