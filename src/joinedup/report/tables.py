@@ -8,6 +8,7 @@ people count, and a row whose people count is suppressed shows no money at all.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from joinedup.marts import SpendRow
@@ -36,7 +37,8 @@ def controlled(n: int | None) -> int | None:
 
 
 def rounded_money(gbp: float | None) -> int | None:
-    return None if gbp is None else int(round(gbp / MONEY_ROUNDING) * MONEY_ROUNDING)
+    """To the nearest £1,000, halves up (not Python's round-half-to-even)."""
+    return None if gbp is None else math.floor(gbp / MONEY_ROUNDING + 0.5) * MONEY_ROUNDING
 
 
 def share(part: int | None, whole: int | None) -> float | None:
