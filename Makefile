@@ -18,7 +18,11 @@ $(STAMP): requirements.lock pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/joinedup synth --out $(OUT)/area --people $(PEOPLE) --seed $(SEED)
+	$(BIN)/joinedup load $(OUT)/area --warehouse $(OUT)/warehouse.duckdb
+	$(BIN)/joinedup metrics --warehouse $(OUT)/warehouse.duckdb --format json --disclosure-control > $(OUT)/metrics.json
+	$(BIN)/joinedup report --warehouse $(OUT)/warehouse.duckdb --out $(OUT)/report.html
 	$(BIN)/joinedup calibrate $(OUT)/area
+	@echo "Board report: $(abspath $(OUT))/report.html (disclosure-controlled metrics: $(abspath $(OUT))/metrics.json)"
 
 test: $(STAMP)
 	$(BIN)/ruff check .
