@@ -37,7 +37,8 @@ def test_monthly_chart_of_disclosure_controlled_values_with_the_plan_target():
     raw = count_records("nel_admissions", "month", dict(zip(MONTHS, range(101, 113), strict=True)))
     controlled = apply_disclosure_control(raw)
     panel = build_panel(NEL, controlled, plan("nel_admissions", {"2016-03": 100}), YEAR_MONTHS)
-    assert panel.grain == "month"
+    assert (panel.grain, panel.unit) == ("month", "admissions")
+    assert 'class="y-label"' in panel.svg and ">admissions</text>" in panel.svg
     assert [p.period for p in panel.chart.points] == MONTHS
     assert [p.value for p in panel.chart.points] == [
         100, 100, 105, 105, 105, 105, 105, 110, 110, 110, 110, 110,

@@ -24,7 +24,6 @@ GRAIN_NOUNS = {
     "year": ("year", "years"),
 }
 UNIT_LABELS = {
-    "count": "",
     "percent": "%",
     "per_100k": "per 100,000",
     "dsr_per_100k": "per 100,000 (age-standardised)",
@@ -41,10 +40,18 @@ class Headline:
     improvement: str  # "decrease": lower is better; "increase": higher is better
     national: bool  # one of the five BCF national metrics
     decimals: int = 1
+    counts: str | None = None  # what a plain count counts, for the axis ("admissions")
 
 
 HEADLINES = (
-    Headline("nel_admissions", "Non-elective admissions (G&A), all ages", "decrease", True, 0),
+    Headline(
+        "nel_admissions",
+        "Non-elective admissions (G&A), all ages",
+        "decrease",
+        True,
+        0,
+        "admissions",
+    ),
     Headline(
         "res_admissions_65",
         "Permanent admissions to residential and nursing care, aged 65+",
@@ -72,9 +79,16 @@ HEADLINES = (
     Headline("falls_65", "Emergency admissions for falls injuries, aged 65+", "decrease", False),
     Headline("readmissions_30d", "Emergency readmissions within 30 days", "decrease", False),
     Headline("dementia_dx_rate", "Dementia diagnosis rate, aged 65+", "increase", False),
-    Headline("ae_attendances", "A&E attendances", "decrease", False, 0),
+    Headline("ae_attendances", "A&E attendances", "decrease", False, 0, "attendances"),
     Headline("ae_conversion", "A&E attendances admitted", "decrease", False),
-    Headline("care_home_emergencies", "Emergency activity from care homes", "decrease", False, 0),
+    Headline(
+        "care_home_emergencies",
+        "Emergency activity from care homes",
+        "decrease",
+        False,
+        0,
+        "A&E attendances and ambulance calls",
+    ),
     Headline("eol_home_deaths", "Deaths in the usual place of residence", "increase", False),
     Headline(
         "eol_admissions",
@@ -82,6 +96,7 @@ HEADLINES = (
         "decrease",
         False,
         2,
+        "spells per person",
     ),
 )
 
@@ -118,7 +133,7 @@ class Panel:
 
 
 def format_figure(value: float | None, decimals: int, unit: str = "") -> str:
-    """A figure as the report prints it; a percentage carries its sign."""
+    """A figure as the report prints it; a percentage carries its % sign."""
     if value is None:
         return "suppressed"
     return f"{value:,.{decimals}f}" + ("%" if unit == "%" else "")
@@ -137,7 +152,7 @@ def build_panel(
     measure = trajectory.measure if trajectory else "value"
     first, last = (parse_period(m) for m in months)
     series = _charted_series(records, measure, first, last)
-    unit = _unit_label(records, measure)
+    unit = _unit_label(headline, records, measure)
     plan_rows = _plan_rows(records, plan, headline.id, measure, first, last)
     if series is None:
         return Panel(
@@ -156,7 +171,7 @@ def build_panel(
     grain, periods, values = series
     targets = [plan.target(headline.id, p) if plan else None for p in periods]
     chart = xmr_chart(values, periods, improvement=headline.improvement, target=targets)
-    svg = render_spc_svg(chart, title=headline.title, y_label=unit or "count")
+    svg = render_spc_svg(chart, title=headline.title, y_label=unit)
     return Panel(
         headline=headline,
         measure=measure,
@@ -172,10 +187,6 @@ def build_panel(
     )
 
 
-def _figure(record: dict, measure: str) -> float | None:
-    return record.get(measure)
-
-
 def _complete_records(records: Sequence[dict], grain: str, first: Period, last: Period):
     found = [(parse_period(r["period"]), r) for r in records if r["grain"] == grain]
     return sorted(
@@ -187,16 +198,16 @@ def _charted_series(records, measure, first, last):
     """(grain, periods, values) at the finest grain with no gap, or None."""
     for grain in GRAIN_ORDER:
         chosen = _complete_records(records, grain, first, last)
-        values = [_figure(r, measure) for _, r in chosen]
+        values = [r.get(measure) for _, r in chosen]
         if len(values) >= MIN_POINTS and all(v is not None for v in values):
             return grain, [p.label for p, _ in chosen], [float(v) for v in values]
     return None
 
 
-def _unit_label(records: Sequence[dict], measure: str) -> str:
+def _unit_label(headline: Headline, records: Sequence[dict], measure: str) -> str:
     if measure == "numerator" or not records:
         return "count"
-    return UNIT_LABELS.get(records[0]["unit"], "") or "count"
+    return UNIT_LABELS.get(records[0]["unit"]) or headline.counts or "count"
 
 
 def _plan_rows(records, plan, metric_id, measure, first, last) -> tuple[PlanRow, ...]:
@@ -207,7 +218,7 @@ def _plan_rows(records, plan, metric_id, measure, first, last) -> tuple[PlanRow,
     for period, record in _complete_records(records, "year", first, last):
         target = plan.target(metric_id, period.label)
         if target is not None:
-            rows.append(PlanRow(period.label, _figure(record, measure), target))
+            rows.append(PlanRow(period.label, record.get(measure), target))
     return tuple(rows)
 
 
