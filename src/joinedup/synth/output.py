@@ -173,7 +173,9 @@ class AreaWriter:
             postcode = self._flaw_postcode(feed.name, person, on_day, postcode, flaws)
         out["postcode"] = pa.array(postcode.tolist(), pa.string())
         if "la_person_id" in names:
-            out["la_person_id"] = pa.array(people.council_id_text(person, rng).tolist(), pa.string())
+            ids = people.council_id_text(person, rng)
+            flaws.append((np.flatnonzero(people.is_second_council_id(person, ids)), "second_council_id"))
+            out["la_person_id"] = pa.array(ids.tolist(), pa.string())
         del n
         return out
 
@@ -234,6 +236,9 @@ class AreaWriter:
         return postcode
 
     def close(self) -> dict[str, int]:
+        """Close every file; a feed with no rows in this area is still sent, header only."""
+        for feed in contract.event_feeds():
+            self._feed_file(feed.name)
         for handle in [*self.files.values(), *self.truth.values()]:
             handle.close()
         return {name: lines - 1 for name, lines in self.lines.items()}

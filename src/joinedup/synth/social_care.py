@@ -68,9 +68,6 @@ def ensure_council_ids(world: World, person: np.ndarray) -> None:
     new = np.unique(person[people.council_id[person] == NO_DAY])
     first = max(int(people.council_id.max(initial=0)), 2_000_000) + 1
     people.council_id[new] = first + world.rng.permutation(len(new))
-    if people.two_council_ids == -1 and len(new):
-        people.two_council_ids = int(new[0])
-        people.second_council_id = first + len(new) + 500
 
 
 def write_events(world: World, person: np.ndarray, day: np.ndarray, event_type: str,
@@ -187,6 +184,15 @@ def initial_social_care(world: World, who: np.ndarray, age: np.ndarray) -> None:
     kind = rng.choice(3, community.sum(), p=[0.7, 0.22, 0.08])
     for k, name in enumerate(("home_care", "direct_payment", "supported_living")):
         start_services(world, who[community][kind == k], name, since[kind == k])
+    _one_person_known_twice(world, who[community])
+
+
+def _one_person_known_twice(world: World, clients: np.ndarray) -> None:
+    """The council's one duplicate record: the youngest client, with years of support ahead."""
+    people = world.people
+    if len(clients):
+        people.two_council_ids = int(clients[np.argmax(people.born[clients])])
+        people.second_council_id = int(people.council_id.max()) + 500
 
 
 def _working_age_need(world: World, who, age) -> np.ndarray:
