@@ -152,3 +152,25 @@ def test_the_command_writes_the_report_and_a_missing_warehouse_is_a_store_error(
     missing = tmp_path / "none.duckdb"
     assert main(["report", "--warehouse", str(missing), "--out", str(tmp_path / "x.html")]) == 5
     assert not (tmp_path / "x.html").exists()
+
+
+def test_targets_come_from_the_plan_file_given(area, tmp_path):
+    _, warehouse, _ = area
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(
+        "area: Testshire\nbaseline_year: '2014/15'\npooled_budget: {'2015/16': 2000000}\n"
+        "schemes:\n  - {id: A1, name: Falls service, investment: 123456, metrics: [falls_65]}\n"
+        "trajectories:\n  nel_admissions:\n    targets: {'2016-03': 12345, '2015/16': 99999}\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "board.html"
+    build_report(warehouse, out, plan_path=plan)
+    text = out.read_text(encoding="utf-8")
+    card = text[text.index('<article class="metric" id="nel_admissions">') :]
+    card = card[: card.index("</article>")]
+    assert "<title>Better Care Fund board report: Testshire</title>" in text
+    assert "Plan: <strong>12,345</strong>" in card and "<td>2015/16</td>" in card
+    assert "99,999" in card
+    assert 'A1 Falls service</td><td class="num">£123,000</td>' in text
+    readmissions = text[text.index('id="readmissions_30d"') :]
+    assert "Plan:" not in readmissions[: readmissions.index("</article>")]

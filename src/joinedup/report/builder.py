@@ -31,7 +31,13 @@ from joinedup.metrics.engine import ACTIVITY_DATES, compute_metrics, open_wareho
 from joinedup.plan import Plan, load_plan
 from joinedup.progress import Progress
 from joinedup.report.headlines import HEADLINES, Panel, build_panel, complete
-from joinedup.report.tables import QualitySection, SpendSection, quality_section, spend_section
+from joinedup.report.tables import (
+    QualitySection,
+    SpendSection,
+    quality_section,
+    rounded_money,
+    spend_section,
+)
 
 TEMPLATE = "board_report.html"
 STYLESHEET = "board_report.css"
@@ -201,6 +207,7 @@ def render(
     environment.filters["markup"] = Markup
     environment.filters["count"] = lambda n: "*" if n is None else f"{n:,}"
     environment.filters["gbp"] = lambda n: "*" if n is None else f"£{n:,.0f}"
+    environment.filters["gbp_thousands"] = lambda gbp: f"£{rounded_money(gbp):,.0f}"
     environment.filters["pct"] = lambda x: "*" if x is None else f"{x:.1f}%"
     stylesheet = _package_text(STYLESHEET)
     return environment.from_string(_package_text(TEMPLATE)).render(
