@@ -154,6 +154,17 @@ def test_the_command_writes_the_report_and_a_missing_warehouse_is_a_store_error(
     assert not (tmp_path / "x.html").exists()
 
 
+def test_a_bad_plan_or_an_unwritable_output_is_bad_input(area, tmp_path, capsys):
+    _, warehouse, _ = area
+    plan = tmp_path / "plan.yaml"
+    plan.write_text("area: Testshire\n", encoding="utf-8")
+    args = ["report", "--warehouse", str(warehouse), "--quiet"]
+    assert main([*args, "--out", str(tmp_path / "x.html"), "--plan", str(plan)]) == 3
+    assert "plan.yaml: baseline_year: required key is missing" in capsys.readouterr().err
+    assert main([*args, "--out", str(plan / "x.html")]) == 3
+    assert "x.html: cannot write the report" in capsys.readouterr().err
+
+
 def test_targets_come_from_the_plan_file_given(area, tmp_path):
     _, warehouse, _ = area
     plan = tmp_path / "plan.yaml"

@@ -19,7 +19,7 @@ import duckdb
 import jinja2
 from markupsafe import Markup
 
-from joinedup.errors import StoreError
+from joinedup.errors import BadInput, StoreError
 from joinedup.landing import quality_report
 from joinedup.marts import build_marts, spend_per_person
 from joinedup.marts.calendar import covered_window
@@ -64,12 +64,13 @@ def build_report(
     started = time.monotonic()
     warehouse, out = Path(warehouse), Path(out)
     progress = Progress("report", total=4, enabled=show_progress)
+    given_plan = load_plan(plan_path) if plan_path else None
     _ensure_marts(warehouse)
     progress.step("marts ready")
     con = open_warehouse(warehouse)
     try:
         months = complete_months(con)
-        plan = load_plan(plan_path) if plan_path else load_plan(people=_area_people(con, months))
+        plan = given_plan or load_plan(people=_area_people(con, months))
         records = apply_disclosure_control(
             compute_metrics(con, months=months, experience_question=plan.experience_question)
         )
@@ -90,8 +91,11 @@ def build_report(
         spend=spend,
         quality=quality,
     )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(html, encoding="utf-8")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(html, encoding="utf-8")
+    except OSError as error:
+        raise BadInput(f"{out}: cannot write the report ({error.strerror})") from None
     progress.step(f"written to {out}")
     return ReportSummary(
         path=out,
