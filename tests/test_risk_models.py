@@ -7,7 +7,7 @@ from test_risk_area import synthetic_area
 
 from joinedup.risk import evaluation, workflow
 from joinedup.risk.features import FeatureTable, feature_names
-from joinedup.risk.models import describe, fit, is_reason
+from joinedup.risk.models import Inputs, describe, fit, is_reason
 from joinedup.risk.rules import load_rules
 
 TRAIN, VALIDATE = date(2014, 4, 1), date(2015, 4, 1)
@@ -62,6 +62,9 @@ def test_temporal_validation_discriminates_and_beats_the_rule_at_its_list_size(a
     assert rule["model_same_size"]["ppv"] > rule["rule"]["ppv"]
     assert set(primary["top_lists"]) == {"top_0.5%", "top_1%", "top_5%", "top_10%"}
     assert primary["top_lists"]["top_5%"]["list_size"] == 30  # 5% of 598 people, rounded up
+    twin = bundle.without_social_care["emergency_admission"]
+    assert twin.features and not [n for n in twin.features if n.startswith("sc_")]
+    assert len(twin.columns) == len(bundle.models["emergency_admission"].columns) - 8
     for outcome in ("permanent_care", "high_cost"):
         assert report["outcomes"][outcome]["without_social_care"]["discrimination"] is not None
         assert report["outcomes"][outcome]["social_care_adds"]["auroc"] is not None
@@ -70,13 +73,13 @@ def test_temporal_validation_discriminates_and_beats_the_rule_at_its_list_size(a
 def test_a_persons_factor_pushes_add_up_to_their_logit_against_the_average_person(area, bundle):
     model = bundle.models["emergency_admission"]
     table = workflow.cohort(area, VALIDATE, with_outcomes=False).features
-    p = model.predict(table)
-    pushes = model.contributions(table).sum(axis=1)
-    lr = model.pipeline.named_steps["model"]
-    average = lr.intercept_[0] + model.column_means @ lr.coef_[0]
+    transformed = bundle.inputs.transform(table)
+    p = model.predict(transformed)
+    pushes = model.contributions(transformed).sum(axis=1)
+    average = model.model.intercept_[0] + model.column_means @ model.model.coef_[0]
     np.testing.assert_allclose(pushes, np.log(p / (1 - p)) - average, atol=1e-8)
-    top = int(np.argmax(p))
-    reasons = model.explain(table, np.array([top]))[0]
+    top = np.array([int(np.argmax(p))])
+    reasons = model.explain(transformed[top], table.select(top))[0]
     assert 1 <= len(reasons.split("; ")) <= 3
 
 
@@ -156,6 +159,9 @@ def test_the_penalty_is_chosen_by_cross_validation_strong_for_rare_noisy_outcome
     common = (rng.random(people) < 1 / (1 + np.exp(-(2 * signal - 1)))).astype(int)
     rare = np.zeros(people, dtype=int)
     rare[rng.choice(people, 12, replace=False)] = 1  # unrelated to any feature
-    assert fit(table, "common", common, names).trained["penalty_c"] >= 0.1
-    assert fit(table, "rare", rare, names).trained["penalty_c"] <= 0.01
-    assert fit(table, "rare", rare, names, c=0.5).trained["penalty_c"] == 0.5
+    inputs = Inputs(names).fit(table)
+    transformed = inputs.transform(table)
+    assert fit(inputs, transformed, "common", common, names).trained["penalty_c"] >= 0.1
+    assert fit(inputs, transformed, "rare", rare, names).trained["penalty_c"] <= 0.01
+    given = fit(inputs, transformed, "rare", rare, names, c=0.5)
+    assert given.trained["penalty_c"] == 0.5

@@ -2,6 +2,10 @@
 age. A linear model on the logit scale is calibrated by construction on the data it was fitted to,
 and it explains itself: a person's contribution from a feature is coef x (value - training mean)
 summed over the columns the feature expands to (the age spline's bases), on the logit scale.
+
+The preprocessing (`Inputs`) is fitted once on the training cohort and shared by every outcome's
+model: it works column by column, so a model on fewer features (the no-social-care twin) uses a
+subset of the same transformed columns, and scoring transforms each person once.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_score
-from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, SplineTransformer, StandardScaler
 
 from joinedup.risk.features import FeatureTable
@@ -77,39 +81,69 @@ def is_reason(name: str, value: float, push: float) -> bool:
     return push > 0 and (value != 0 or name in ("female", "age", "imd_decile"))
 
 
+class Inputs:
+    """Median imputation; a cubic spline of age; log1p then standardisation of the rest."""
+
+    def __init__(self, features: list[str]) -> None:
+        self.features = list(features)
+        age = [self.features.index("age")]
+        rest = [i for i, name in enumerate(self.features) if name != "age"]
+        spline = make_pipeline(
+            SimpleImputer(strategy="median"),
+            SplineTransformer(n_knots=SPLINE_KNOTS, degree=SPLINE_DEGREE),
+        )
+        scaled = make_pipeline(
+            SimpleImputer(strategy="median", keep_empty_features=True),
+            FunctionTransformer(np.log1p, feature_names_out="one-to-one"),
+            StandardScaler(),
+        )
+        self.transformer = ColumnTransformer([("age", spline, age), ("rest", scaled, rest)])
+        # transformed column -> index into `features`: the age bases, then the rest in order
+        self.groups = np.array(age * (SPLINE_KNOTS + SPLINE_DEGREE - 1) + rest)
+
+    def fit(self, table: FeatureTable) -> Inputs:
+        self.transformer.fit(self._raw(table))
+        return self
+
+    def transform(self, table: FeatureTable) -> np.ndarray:
+        return self.transformer.transform(self._raw(table))
+
+    def columns_of(self, names: list[str]) -> np.ndarray:
+        wanted = [self.features.index(n) for n in names]
+        return np.flatnonzero(np.isin(self.groups, wanted))
+
+    def _raw(self, table: FeatureTable) -> np.ndarray:
+        return table.matrix[:, [table.names.index(n) for n in self.features]]
+
+
 @dataclass
 class RiskModel:
-    """One fitted model for one outcome, over a named subset of the features."""
+    """One outcome's logistic regression over some features' transformed columns."""
 
     outcome: str
     features: list[str]
-    pipeline: Pipeline
-    column_means: np.ndarray  # of the transformed training matrix, for explanations
-    column_groups: np.ndarray  # transformed column -> index into `features`
-    trained: dict = field(default_factory=dict)  # index date, people, events
+    columns: np.ndarray  # into the shared transformed matrix
+    groups: np.ndarray  # per column, index into `features`
+    model: LogisticRegression
+    column_means: np.ndarray  # of the training columns, for explanations
+    trained: dict = field(default_factory=dict)  # index date, people, events, penalty
 
-    def inputs(self, table: FeatureTable) -> np.ndarray:
-        return table.matrix[:, [table.names.index(n) for n in self.features]]
+    def predict(self, transformed: np.ndarray) -> np.ndarray:
+        return self.model.predict_proba(transformed[:, self.columns])[:, 1]
 
-    def predict(self, table: FeatureTable) -> np.ndarray:
-        return self.pipeline.predict_proba(self.inputs(table))[:, 1]
-
-    def contributions(self, table: FeatureTable) -> np.ndarray:
+    def contributions(self, transformed: np.ndarray) -> np.ndarray:
         """Per person and feature, the feature's push on the logit against the training mean."""
-        transformed = self.pipeline.named_steps["pre"].transform(self.inputs(table))
-        coef = self.pipeline.named_steps["model"].coef_[0]
-        by_column = (transformed - self.column_means) * coef
-        grouped = np.zeros((len(table), len(self.features)))
-        np.add.at(grouped.T, self.column_groups, by_column.T)
+        by_column = (transformed[:, self.columns] - self.column_means) * self.model.coef_[0]
+        grouped = np.zeros((len(transformed), len(self.features)))
+        np.add.at(grouped.T, self.groups, by_column.T)
         return grouped
 
-    def explain(self, table: FeatureTable, rows: np.ndarray) -> list[str]:
-        """For the given rows, the few factors that most raised the score, most first."""
-        subset = table.select(rows)
-        pushes = self.contributions(subset)
-        values = self.inputs(subset)
+    def explain(self, transformed: np.ndarray, values: FeatureTable) -> list[str]:
+        """Per row, the few factors that most raised the score, most first."""
+        pushes = self.contributions(transformed)
+        raw = values.matrix[:, [values.names.index(n) for n in self.features]]
         reasons = []
-        for push, value in zip(pushes, values, strict=True):
+        for push, value in zip(pushes, raw, strict=True):
             ranked = np.argsort(-push, kind="stable")
             top = [i for i in ranked if is_reason(self.features[i], value[i], push[i])]
             reasons.append(
@@ -118,42 +152,11 @@ class RiskModel:
         return reasons
 
 
-def build_pipeline(features: list[str], seed: int, c: float) -> Pipeline:
-    age = [features.index("age")]
-    rest = [i for i, name in enumerate(features) if name != "age"]
-    pre = ColumnTransformer(
-        [
-            (
-                "age",
-                make_pipeline(
-                    SimpleImputer(strategy="median"),
-                    SplineTransformer(n_knots=SPLINE_KNOTS, degree=SPLINE_DEGREE),
-                ),
-                age,
-            ),
-            (
-                "rest",
-                make_pipeline(
-                    SimpleImputer(strategy="median", keep_empty_features=True),
-                    FunctionTransformer(np.log1p, feature_names_out="one-to-one"),
-                    StandardScaler(),
-                ),
-                rest,
-            ),
-        ]
-    )
-    model = LogisticRegression(C=c, max_iter=5000, random_state=seed)
-    return Pipeline([("pre", pre), ("model", model)])
+def logistic(c: float, seed: int) -> LogisticRegression:
+    return LogisticRegression(C=c, max_iter=5000, random_state=seed)
 
 
-def column_groups(features: list[str]) -> np.ndarray:
-    """Which feature each transformed column came from: the age bases, then the rest in order."""
-    age_columns = SPLINE_KNOTS + SPLINE_DEGREE - 1
-    rest = [i for i, name in enumerate(features) if name != "age"]
-    return np.array([features.index("age")] * age_columns + rest)
-
-
-def choose_penalty(inputs: np.ndarray, y: np.ndarray, features: list[str], seed: int) -> float:
+def choose_penalty(transformed: np.ndarray, y: np.ndarray, seed: int) -> float:
     """The C of PENALTIES_C with the best cross-validated log loss (ties: the weaker penalty),
     on a random sample of at most CV_MAX_PEOPLE people. With fewer events than folds, the
     strongest penalty."""
@@ -164,11 +167,7 @@ def choose_penalty(inputs: np.ndarray, y: np.ndarray, features: list[str], seed:
     folds = StratifiedKFold(n_splits=CV_FOLDS, shuffle=True, random_state=seed)
     losses = [
         -cross_val_score(
-            build_pipeline(features, seed, c),
-            inputs[sample],
-            y[sample],
-            scoring="neg_log_loss",
-            cv=folds,
+            logistic(c, seed), transformed[sample], y[sample], scoring="neg_log_loss", cv=folds
         ).mean()
         for c in PENALTIES_C
     ]
@@ -176,30 +175,28 @@ def choose_penalty(inputs: np.ndarray, y: np.ndarray, features: list[str], seed:
 
 
 def fit(
-    table: FeatureTable,
+    inputs: Inputs,
+    transformed: np.ndarray,
     outcome: str,
     y: np.ndarray,
     features: list[str],
     seed: int = 0,
     c: float | None = None,
 ) -> RiskModel:
-    """Fit one outcome's model, choosing its penalty unless given. `features` may leave some
-    out (the no-social-care comparison, which reuses its full model's penalty)."""
-    inputs = table.matrix[:, [table.names.index(n) for n in features]]
-    c = choose_penalty(inputs, y, features, seed) if c is None else c
-    pipeline = build_pipeline(features, seed, c)
-    pipeline.fit(inputs, y)
-    transformed = pipeline.named_steps["pre"].transform(inputs)
+    """Fit one outcome's model on the training cohort's transformed matrix, choosing its penalty
+    unless given. `features` may leave some out (the no-social-care twin, which reuses its full
+    model's penalty)."""
+    columns = inputs.columns_of(features)
+    design = transformed[:, columns]
+    c = choose_penalty(design, y, seed) if c is None else c
+    model = logistic(c, seed).fit(design, y)
+    position = {inputs.features.index(n): i for i, n in enumerate(features)}
     return RiskModel(
         outcome=outcome,
         features=list(features),
-        pipeline=pipeline,
-        column_means=transformed.mean(axis=0),
-        column_groups=column_groups(features),
-        trained={
-            "index_date": table.index.isoformat(),
-            "people": int(len(table)),
-            "events": int(y.sum()),
-            "penalty_c": c,
-        },
+        columns=columns,
+        groups=np.array([position[g] for g in inputs.groups[columns]]),
+        model=model,
+        column_means=design.mean(axis=0),
+        trained={"people": int(len(y)), "events": int(y.sum()), "penalty_c": c},
     )

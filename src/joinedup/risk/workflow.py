@@ -17,7 +17,7 @@ from joinedup.errors import BadInput, StoreError
 from joinedup.progress import stage
 from joinedup.risk import evaluation, optout
 from joinedup.risk.features import FeatureTable, build_features, social_care_features
-from joinedup.risk.models import RiskModel, fit
+from joinedup.risk.models import Inputs, RiskModel, fit
 from joinedup.risk.outcomes import OUTCOMES, build_outcomes, outcomes_observable, window_end
 from joinedup.risk.rules import RuleSet
 from joinedup.risk.tiers import WorklistRow, assign_tiers, on_care_plan
@@ -44,9 +44,16 @@ LIMITS = (
 
 @dataclass
 class ModelBundle:
+    inputs: Inputs
     models: dict[str, RiskModel]
     without_social_care: dict[str, RiskModel]
     seed: int
+    index_date: str  # the training index date
+
+    def predict(self, table: FeatureTable, twins: bool = False) -> dict[str, np.ndarray]:
+        transformed = self.inputs.transform(table)
+        chosen = self.without_social_care if twins else self.models
+        return {outcome: model.predict(transformed) for outcome, model in chosen.items()}
 
 
 @dataclass
@@ -83,16 +90,18 @@ def train(con, train_index: date, seed: int = 0, progress: bool = False) -> Mode
         data = cohort(con, train_index, with_outcomes=True)
     names = data.features.names
     health_only = [n for n in names if n not in social_care_features()]
+    inputs = Inputs(names).fit(data.features)
+    transformed = inputs.transform(data.features)
     models, twins = {}, {}
     for outcome in OUTCOMES:
         y = data.outcomes[outcome]
         if y.min() == y.max():
             raise BadInput(f"outcome {outcome} has no variation at {train_index}: cannot train")
         with stage(f"risk: fitting {outcome}", progress):
-            models[outcome] = fit(data.features, outcome, y, names, seed)
+            models[outcome] = fit(inputs, transformed, outcome, y, names, seed)
             c = models[outcome].trained["penalty_c"]
-            twins[outcome] = fit(data.features, outcome, y, health_only, seed, c)
-    return ModelBundle(models, twins, seed)
+            twins[outcome] = fit(inputs, transformed, outcome, y, health_only, seed, c)
+    return ModelBundle(inputs, models, twins, seed, train_index.isoformat())
 
 
 def evaluate(
@@ -111,11 +120,11 @@ def evaluate(
         "rule": {"name": rules.name, "list_size": int(flags.sum())},
         "outcomes": {},
     }
+    scores = bundle.predict(data.features)
+    health_scores = bundle.predict(data.features, twins=True)
     for outcome in OUTCOMES:
-        y = data.outcomes[outcome]
-        p = bundle.models[outcome].predict(data.features)
-        p_health = bundle.without_social_care[outcome].predict(data.features)
-        result["outcomes"][outcome] = outcome_report(y, p, p_health, flags)
+        y, p = data.outcomes[outcome], scores[outcome]
+        result["outcomes"][outcome] = outcome_report(y, p, health_scores[outcome], flags)
         if plot_dir is not None:
             title = f"{outcome.replace('_', ' ')}, {index.isoformat()}"
             evaluation.write_calibration_plot(plot_dir / f"calibration_{outcome}.svg", y, p, title)
@@ -158,7 +167,7 @@ class Scores:
 def score(con, bundle: ModelBundle, index: date) -> Scores:
     """Score everyone registered at `index` who has no national data opt-out then."""
     data = cohort(con, index, with_outcomes=False)
-    scores = {o: m.predict(data.features) for o, m in bundle.models.items()}
+    scores = bundle.predict(data.features)
     return Scores(data.features, scores, assign_tiers(scores[PRIMARY_OUTCOME]))
 
 
@@ -178,7 +187,8 @@ def worklists(
     rows = np.flatnonzero(chosen)
     p = scored.scores[PRIMARY_OUTCOME]
     rows = rows[np.lexsort((-p[rows], table.practices[rows].astype(str)))]
-    reasons = bundle.models[PRIMARY_OUTCOME].explain(table, rows)
+    listed = table.select(rows)
+    reasons = bundle.models[PRIMARY_OUTCOME].explain(bundle.inputs.transform(listed), listed)
     planned = on_care_plan(con, table.pseudo_ids[rows], table.index)
     flagged = rules.flag(table)[rows]
     return [
@@ -196,7 +206,6 @@ def worklists(
 
 
 def model_card(bundle: ModelBundle, validation: dict | None) -> dict:
-    first = bundle.models[PRIMARY_OUTCOME]
     return {
         "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "model": "logistic regression on standardised log1p counts and flags and a cubic "
@@ -209,13 +218,13 @@ def model_card(bundle: ModelBundle, validation: dict | None) -> dict:
             "delayed transfers, end-of-life register, adult social care (CLD)",
             "population": "alive and registered with a practice the day before the index date; "
             "national data opt-outs excluded",
-            "features": first.features,
+            "features": bundle.inputs.features,
             "social_care_features": social_care_features(),
         },
         "period": {
-            "train_index_date": first.trained["index_date"],
+            "train_index_date": bundle.index_date,
             "train_outcome_window_end": window_end(
-                date.fromisoformat(first.trained["index_date"])
+                date.fromisoformat(bundle.index_date)
             ).isoformat(),
             "validation_index_date": validation["index_date"] if validation else None,
         },
