@@ -74,12 +74,15 @@ def test_score_writes_one_row_per_person_and_outcome_without_opted_out_people(tr
         "2016-04-01",
     )
     con = duckdb.connect(str(warehouse), read_only=True)
-    people, rows, opted = con.execute(
-        "SELECT COUNT(DISTINCT pseudo_id), COUNT(*), COUNT(*) FILTER (WHERE pseudo_id = 'p0007') "
+    people, rows, opted, very_high, scored = con.execute(
+        "SELECT COUNT(DISTINCT pseudo_id), COUNT(*), COUNT(*) FILTER (WHERE pseudo_id = 'p0007'), "
+        "COUNT(*) FILTER (WHERE tier = 'very_high'), "
+        "COUNT(emergency_admission + permanent_care + high_cost) "
         "FROM risk_scores WHERE index_date = DATE '2016-04-01'"
     ).fetchone()
     con.close()
-    assert (rows, opted) == (out["rows_written"], 0) and rows == 3 * people
+    assert (rows, opted) == (out["rows_written"], 0) and rows == people == scored
+    assert very_high == round(0.005 * people)
     assert set(out["pyramid_by_locality"]) == {"North", "South"}
 
 

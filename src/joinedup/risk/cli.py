@@ -16,8 +16,9 @@ import pyarrow as pa
 from joinedup.errors import StoreError
 from joinedup.progress import stage
 from joinedup.risk import workflow
+from joinedup.risk.outcomes import OUTCOMES
 from joinedup.risk.rules import load_rules
-from joinedup.risk.tiers import TIER_NAMES, assign_tiers, disclosed, pyramid
+from joinedup.risk.tiers import TIER_NAMES, disclosed, pyramid
 
 SCORES_TABLE = "risk_scores"
 REQUIRED_TABLES = ("gp_register", "person", "acute_apc", "social_care_events", "objections")
@@ -197,34 +198,27 @@ def do_score(con, args) -> int:
 
 
 def write_scores(con, scored: workflow.Scores) -> int:
-    """Replace this index date's rows of the scores table: one row per person and outcome."""
+    """Replace this index date's rows of the scores table: one row per person, a score column
+    per outcome, and the tier by the emergency admission score."""
     table = scored.features
-    index = table.index
-    parts = []
-    for outcome, scores in scored.scores.items():
-        parts.append(
-            pa.table(
-                {
-                    "index_date": pa.array([index] * len(table), pa.date32()),
-                    "outcome": pa.array([outcome] * len(table)),
-                    "pseudo_id": pa.array(table.pseudo_ids.tolist(), pa.string()),
-                    "practice_code": pa.array(table.practices.tolist(), pa.string()),
-                    "locality": pa.array(table.localities.tolist(), pa.string()),
-                    "score": pa.array(scores, pa.float64()),
-                    "tier": pa.array(assign_tiers(scores).tolist(), pa.string()),
-                }
-            )
-        )
-    rows = pa.concat_tables(parts)
+    columns = {
+        "index_date": pa.array([table.index] * len(table), pa.date32()),
+        "pseudo_id": pa.array(table.pseudo_ids.tolist(), pa.string()),
+        "practice_code": pa.array(table.practices.tolist(), pa.string()),
+        "locality": pa.array(table.localities.tolist(), pa.string()),
+        **{o: pa.array(scored.scores[o], pa.float64()) for o in OUTCOMES},
+        "tier": pa.array(scored.tiers.tolist(), pa.string()),
+    }
+    outcome_columns = ", ".join(f"{o} DOUBLE" for o in OUTCOMES)
     con.execute(
-        f"CREATE TABLE IF NOT EXISTS {SCORES_TABLE} (index_date DATE, outcome VARCHAR, "
-        "pseudo_id VARCHAR, practice_code VARCHAR, locality VARCHAR, score DOUBLE, tier VARCHAR)"
+        f"CREATE TABLE IF NOT EXISTS {SCORES_TABLE} (index_date DATE, pseudo_id VARCHAR, "
+        f"practice_code VARCHAR, locality VARCHAR, {outcome_columns}, tier VARCHAR)"
     )
-    con.execute(f"DELETE FROM {SCORES_TABLE} WHERE index_date = ?", [index])
-    con.register("new_scores", rows)
+    con.execute(f"DELETE FROM {SCORES_TABLE} WHERE index_date = ?", [table.index])
+    con.register("new_scores", pa.table(columns))
     con.execute(f"INSERT INTO {SCORES_TABLE} SELECT * FROM new_scores")
     con.unregister("new_scores")
-    return rows.num_rows
+    return len(table)
 
 
 def do_list(con, args) -> int:
