@@ -283,3 +283,28 @@ def test_a_type1_objection_arriving_later_removes_the_gp_rows_already_landed(are
         "SELECT feed, rows_not_landed, rows_removed FROM objection_effects WHERE load_id = 2",
     ) == [("gp_register", 0, 1)]
     assert query(stores["warehouse"], "SELECT count(*) FROM gp_register") == [(2,)]
+
+
+def test_earlier_rows_take_the_age_a_later_date_of_birth_gives(tmp_path, stores):
+    first, second = tmp_path / "first", tmp_path / "second"
+    write_feed(
+        first / "acute_apc.csv",
+        "acute_apc",
+        [
+            row(
+                "acute_apc",
+                "ann",
+                spell_id="S1",
+                date_of_birth="1941-06-15",
+                admission_date="2014-06-01",
+                discharge_date="",
+                ready_for_discharge_date="",
+            )
+        ],
+    )
+    land(first, stores)
+    assert query(stores["warehouse"], "SELECT age_at_admission_date FROM acute_apc") == [(72,)]
+    write_feed(second / "gp_register.csv", "gp_register", [row("gp_register", "ann")])
+    land(second, stores)  # the GP register (PDS-traced) says 1940-06-15
+    assert query(stores["warehouse"], "SELECT age_at_admission_date FROM acute_apc") == [(73,)]
+    assert query(stores["warehouse"], "SELECT birth_month FROM person") == [("1940-06",)]

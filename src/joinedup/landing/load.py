@@ -340,8 +340,11 @@ def _write_warehouse(con, feeds: list[Feed], load_id: int, as_of: dt.date) -> No
         write.write_event_feed(con, feed, load_id)
         if feed.is_person_level:
             write.write_linkage_outcomes(con, feed, load_id)
-    # Every GP feed, landed now or before: an objection may arrive after the rows it covers.
+    # Every person-level feed, landed now or before: a date of birth or an objection may arrive
+    # after the rows it concerns.
     for feed in files.landing_order():
+        if feed.is_person_level:
+            write.refresh_ages(con, feed, load_id)
         if write.is_gp_sourced(feed):
             write.apply_type1(con, feed, load_id, as_of, landed_now=feed in feeds)
     write.write_people(con)

@@ -104,6 +104,26 @@ def write_event_feed(con: duckdb.DuckDBPyConnection, feed: Feed, load_id: int) -
     )
 
 
+def refresh_ages(con: duckdb.DuckDBPyConnection, feed: Feed, load_id: int) -> None:
+    """Earlier rows of the people in this load take the ages their canonical date of birth gives
+    now (a gp_register row landing later may have changed it). Only changed rows are written."""
+    ages = {
+        name: _age_sql(f"CAST(t.{quote(name.removeprefix('age_at_'))} AS DATE)", "b.birth")
+        for name, _ in schema.warehouse_columns(feed)
+        if name.startswith("age_at_")
+    }
+    if not ages:
+        return
+    assignments = ", ".join(f"{quote(name)} = {age}" for name, age in ages.items())
+    changed = " OR ".join(f"t.{quote(name)} IS DISTINCT FROM {age}" for name, age in ages.items())
+    con.execute(
+        f"UPDATE {schema.warehouse_table_name(feed)} AS t SET {assignments}"
+        f" FROM (SELECT pseudo_id, max(person_date_of_birth) AS birth FROM resolved"
+        f" GROUP BY pseudo_id) b"
+        f" WHERE t.pseudo_id = b.pseudo_id AND t._load_id <> {load_id} AND ({changed})"
+    )
+
+
 def write_reference(con: duckdb.DuckDBPyConnection, feed: Feed) -> None:
     """Reference rows replace those with the same key; postcode_lookup replaces the geography."""
     if feed.name == "postcode_lookup":
