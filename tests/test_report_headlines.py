@@ -5,7 +5,7 @@ from joinedup.metrics import periods as P
 from joinedup.metrics.disclosure import apply_disclosure_control
 from joinedup.metrics.spc import xmr_chart
 from joinedup.plan import Plan, Trajectory
-from joinedup.report.headlines import HEADLINES, build_panel, reading
+from joinedup.report.headlines import HEADLINES, build_panel, complete, reading
 
 NEL = next(h for h in HEADLINES if h.id == "nel_admissions")
 READMISSIONS = next(h for h in HEADLINES if h.id == "readmissions_30d")
@@ -144,3 +144,32 @@ def test_reading_says_when_the_target_is_met_consistently():
     assert (
         sentences[2] == "2016-03: 12 against a plan of 40, below plan by 70% (better than planned)."
     )
+
+
+def test_periods_whose_follow_up_or_look_back_leaves_the_data_are_dropped():
+    first, last = P.parse("2013-04"), P.parse("2016-03")
+    march, february = P.parse("2016-03"), P.parse("2016-02")
+    assert not complete(march, first, last, "readmissions_30d")  # 29 days after 31 March
+    assert complete(february, first, last, "readmissions_30d")  # 29 Feb + 29 days = 29 March
+    assert complete(march, first, last, "nel_admissions")
+    year_one, year_three = P.parse("2013/14"), P.parse("2015/16")
+    assert not complete(year_one, first, last, "eol_admissions")  # looks back into 2012/13
+    assert complete(year_three, first, last, "eol_admissions")
+    # reablement follows a 31 December discharge to day 91: 31 March in 2016 (a leap year),
+    # 1 April in 2015
+    assert complete(year_three, first, last, "reablement_91d")
+    assert not complete(P.parse("2014/15"), first, P.parse("2015-03"), "reablement_91d")
+
+
+def test_the_readmissions_chart_ends_where_30_days_of_follow_up_end():
+    months = [p.label for p in P.covering("2015-04", "2016-03", grains=("month",))]
+    records = [
+        {"id": "readmissions_30d", "period": m, "grain": g, "numerator": 50,
+         "denominator": 400, "value": 12.5, "unit": "percent", "breakdown": {}}
+        for m, g in [*((m, "month") for m in months), ("2015/16", "year")]
+    ]  # fmt: skip
+    targets = plan("readmissions_30d", {"2015/16": 11.5, "2016-02": 11.0})
+    panel = build_panel(READMISSIONS, records, targets, YEAR_MONTHS)
+    assert [p.period for p in panel.chart.points] == months[:-1]
+    assert (panel.latest_period, panel.latest_target) == ("2016-02", 11.0)
+    assert panel.plan_rows == ()  # 2015/16's March discharges are not yet followed up

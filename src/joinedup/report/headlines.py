@@ -1,6 +1,10 @@
 """The headline metrics of the board report: one SPC chart per metric from disclosure-controlled
 values of complete periods, the plan's targets, and a plain-English reading of the chart.
 
+A period is complete when every day its figure rests on lies within the whole months the data
+covers (`days_needed`): a readmission rate needs 29 days after the period, so the last month of
+data is never charted for it.
+
 A metric is charted at its finest grain (month, then quarter, then financial year) whose complete
 periods all survive disclosure control: a monthly count of 1-7 is suppressed, and an XmR chart
 cannot have gaps, so a small area's metric moves to quarters or years, or is not charted at all.
@@ -10,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 from joinedup.metrics.charts import render_spc_svg
 from joinedup.metrics.periods import Period
@@ -139,9 +144,25 @@ def format_figure(value: float | None, decimals: int, unit: str = "") -> str:
     return f"{value:,.{decimals}f}" + ("%" if unit == "%" else "")
 
 
-def complete(period: Period, first: Period, last: Period) -> bool:
-    """A period every day of which lies within the months first..last the data covers."""
-    return period.start >= first.start and period.end <= last.end
+def days_needed(period: Period, metric_id: str | None = None) -> tuple[date, date]:
+    """The first and last day of data a metric's figure for the period rests on (metrics.md):
+    readmissions follow each discharge for 29 days, reablement follows October to December
+    discharges for 91 days, end-of-life admissions look back 365 days before each death."""
+    if metric_id == "readmissions_30d":
+        return period.start, period.end + timedelta(days=29)
+    if metric_id == "reablement_91d":
+        return period.start, date(period.start.year, 12, 31) + timedelta(days=91)
+    if metric_id == "eol_admissions":
+        return period.start - timedelta(days=365), period.end
+    return period.start, period.end
+
+
+def complete(period: Period, first: Period, last: Period, metric_id: str | None = None) -> bool:
+    """True when every day the period's figure needs lies within the months first..last the
+    data covers: a month after the data ends, a partial year, or a March discharge whose 30 days
+    of follow-up are not yet in the data, is left out."""
+    start, end = days_needed(period, metric_id)
+    return start >= first.start and end <= last.end
 
 
 def build_panel(
@@ -189,9 +210,8 @@ def build_panel(
 
 def _complete_records(records: Sequence[dict], grain: str, first: Period, last: Period):
     found = [(parse_period(r["period"]), r) for r in records if r["grain"] == grain]
-    return sorted(
-        ((p, r) for p, r in found if complete(p, first, last)), key=lambda pair: pair[0].start
-    )
+    kept = [(p, r) for p, r in found if complete(p, first, last, r["id"])]
+    return sorted(kept, key=lambda pair: pair[0].start)
 
 
 def _charted_series(records, measure, first, last):
