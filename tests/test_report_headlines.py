@@ -173,3 +173,12 @@ def test_the_readmissions_chart_ends_where_30_days_of_follow_up_end():
     assert [p.period for p in panel.chart.points] == months[:-1]
     assert (panel.latest_period, panel.latest_target) == ("2016-02", 11.0)
     assert panel.plan_rows == ()  # 2015/16's March discharges are not yet followed up
+
+
+def test_reading_warns_that_limits_from_few_points_are_a_rough_guide():
+    chart = xmr_chart([30.0, 32.0, 31.0], ["2013/14", "2014/15", "2015/16"], improvement="decrease")
+    sentences = reading(chart, "year", NEL)
+    assert sentences[-1] == (
+        "Only 3 years of figures: the process limits are a rough guide until there are at least 12."
+    )
+    assert len(reading(xmr_chart([30.0] * 12, MONTHS), "month", NEL)) == 1

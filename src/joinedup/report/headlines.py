@@ -34,6 +34,7 @@ UNIT_LABELS = {
     "dsr_per_100k": "per 100,000 (age-standardised)",
 }
 MIN_POINTS = 2  # process limits need at least one moving range
+FEW_POINTS = 12  # below this many points the limits are only a rough guide
 
 
 @dataclass(frozen=True)
@@ -271,6 +272,11 @@ def reading(
         )
     if last.target is not None:
         sentences.append(_plan_sentence(last, headline, decimals, unit))
+    if len(chart.points) < FEW_POINTS:
+        sentences.append(
+            f"Only {len(chart.points)} {nouns} of figures: the process limits are a rough guide"
+            f" until there are at least {FEW_POINTS}."
+        )
     return sentences
 
 
