@@ -83,7 +83,7 @@ def quality_report() -> dict:
             "gp_register": feed(500, 0, 500, 500, {"nhs_number": 500}, type1=6),
             "population": feed(96, 0),
         },
-        "objections_recorded": {"TYPE1": 6},
+        "objections_recorded": {"TYPE1": 6, "NDOO": 12},
     }  # fmt: skip
 
 
@@ -118,3 +118,4 @@ def test_linkage_shares_and_rejections_by_rule_over_every_feed():
         ("probabilistic", 20, 20 / linked * 100),
     )
     assert section.rejections == (("future_date", 10), ("invalid_code", None))
+    assert section.objections == (("NDOO", 10), ("TYPE1", None))

@@ -111,6 +111,7 @@ class QualitySection:
     link_methods: tuple[str, ...]
     rejections: tuple[tuple[str, int | None], ...]  # (rule, rows) over every feed
     linkage_shares: tuple[tuple[str, int | None, float | None], ...]  # method, rows, % of linked
+    objections: tuple[tuple[str, int | None], ...]  # (objection type, objections recorded)
 
 
 def quality_section(report: dict) -> QualitySection:
@@ -132,6 +133,9 @@ def quality_section(report: dict) -> QualitySection:
         linkage_shares=tuple(
             (method, totals.linked[method], share(totals.linked[method], linked_rows))
             for method in methods
+        ),
+        objections=tuple(
+            (kind, controlled(n)) for kind, n in sorted(report["objections_recorded"].items())
         ),
     )
 
