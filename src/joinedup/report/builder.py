@@ -175,7 +175,7 @@ def _package_text(name: str) -> str:
 def _csp(stylesheet: str) -> str:
     """No script, no connection, no outside resource; only this page's own stylesheet."""
     digest = base64.b64encode(hashlib.sha256(stylesheet.encode("utf-8")).digest()).decode()
-    return f"default-src 'none'; style-src 'sha256-{digest}'; img-src data:; base-uri 'none'; form-action 'none'"
+    return f"default-src 'none'; style-src 'sha256-{digest}'; base-uri 'none'; form-action 'none'"
 
 
 def icon_svg(kind: str, icon: str | None, size: int = 26) -> str:
