@@ -104,7 +104,7 @@ class People:
         if len(person):
             self.registrations.append((person.copy(), self.practice[person].copy(),
                                        self.registered_on[person].copy(),
-                                       np.broadcast_to(day, person.shape).astype(np.int32).copy(),
+                                       np.maximum(day, self.registered_on[person]).astype(np.int32),
                                        self.postcode[person].copy()))
 
     def resident(self, person: np.ndarray) -> np.ndarray:

@@ -157,7 +157,7 @@ def births(world: World) -> None:
     people.born[baby] = born
     people.postcode[baby] = people.postcode[mother]
     people.practice[baby] = people.practice[mother]
-    people.registered_on[baby] = born + rng.integers(3, 40, count)
+    people.registered_on[baby] = born  # the birth notification registers the baby (PDS)
     people.propensity[baby] = rng.gamma(1.3, 1 / 1.3, count)
     people.frailty[baby] = 0
 
