@@ -177,3 +177,25 @@ def test_user_mistakes_exit_with_their_documented_codes(trained, tmp_path, capsy
             ]
         )
     assert raised.value.code == 2
+
+
+def test_a_model_file_that_is_not_a_risk_model_is_a_store_error(trained, tmp_path, capsys):
+    warehouse, _ = trained
+    (tmp_path / "model.joblib").write_bytes(b"not a pickle")
+    assert (
+        main(
+            [
+                "risk",
+                "score",
+                "--warehouse",
+                str(warehouse),
+                "--model-dir",
+                str(tmp_path),
+                "--index-date",
+                "2016-04-01",
+                "--quiet",
+            ]
+        )
+        == 5
+    )
+    assert "cannot read this model" in capsys.readouterr().err

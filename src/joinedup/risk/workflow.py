@@ -317,7 +317,10 @@ def load(model_dir: Path) -> ModelBundle:
     path = model_dir / MODEL_FILE
     if not path.is_file():
         raise StoreError(f"{path}: no trained model here; run `joinedup risk train` first")
-    bundle = joblib.load(path)
+    try:
+        bundle = joblib.load(path)
+    except Exception as error:  # unpickling fails in many ways; each means "not readable here"
+        raise StoreError(f"{path}: cannot read this model ({type(error).__name__})") from error
     if not isinstance(bundle, ModelBundle):
-        raise StoreError(f"{path}: not a joinedup risk model")
+        raise StoreError(f"{path}: not a joinedup risk model; train it again")
     return bundle
