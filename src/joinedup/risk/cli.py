@@ -43,6 +43,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     train = actions.add_parser("train", help="fit the models, validate them later, write a card")
     _common(train)
+    _rules(train)
     train.add_argument(
         "--train-index",
         type=iso_date,
@@ -58,6 +59,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     train.add_argument("--seed", type=int, default=0, help="random state (default 0)")
     evaluate = actions.add_parser("evaluate", help="evaluate a trained model at an index date")
     _common(evaluate)
+    _rules(evaluate)
     evaluate.add_argument("--index-date", type=iso_date, required=True)
     score = actions.add_parser(
         "score", help=f"score everyone at an index date into the warehouse table {SCORES_TABLE}"
@@ -68,6 +70,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "list", help="case-finding worklists, the rule's list, or the tier pyramid"
     )
     _common(listing)
+    _rules(listing)
     listing.add_argument("--index-date", type=iso_date, required=True)
     listing.add_argument("--practice", help="only this practice's worklist")
     listing.add_argument(
@@ -85,6 +88,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _rules(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--rules", type=Path, help="case-finding rule YAML (default: Southend)")
+
+
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--warehouse", type=Path, required=True, help="warehouse DuckDB file")
     parser.add_argument(
@@ -93,7 +100,6 @@ def _common(parser: argparse.ArgumentParser) -> None:
         default=Path("risk-model"),
         help="directory of the trained model and its card (default risk-model)",
     )
-    parser.add_argument("--rules", type=Path, help="case-finding rule YAML (default: Southend)")
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
 

@@ -165,7 +165,7 @@ class Scores:
 
 
 def score(con, bundle: ModelBundle, index: date) -> Scores:
-    """Score everyone registered at `index` who has no national data opt-out then."""
+    """Score everyone registered at `index` whom no national data opt-out leaves out."""
     data = cohort(con, index, with_outcomes=False)
     scores = bundle.predict(data.features)
     return Scores(data.features, scores, assign_tiers(scores[PRIMARY_OUTCOME]))
