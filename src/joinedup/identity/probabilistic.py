@@ -21,7 +21,7 @@ from importlib import resources
 import duckdb
 import pyarrow as pa
 import splink.comparison_level_library as cll
-from splink import Linker, SettingsCreator
+from splink import DuckDBAPI, Linker, SettingsCreator
 from splink.comparison_library import CustomComparison
 
 UPPER_THRESHOLD = 0.99  # at or above: linked
@@ -61,8 +61,11 @@ def _comparison(name: str, levels: list[Level]) -> CustomComparison:
     return CustomComparison(output_column_name=name, comparison_levels=configured)
 
 
+def _exact_tf(column: str) -> cll.ExactMatchLevel:
+    return cll.ExactMatchLevel(column, term_frequency_adjustments=True)
+
+
 def comparisons() -> list[CustomComparison]:
-    exact_tf = lambda column: cll.ExactMatchLevel(column, term_frequency_adjustments=True)  # noqa: E731
     return [
         _comparison(
             "nhs_number",
@@ -76,7 +79,7 @@ def comparisons() -> list[CustomComparison]:
         _comparison(
             "given_name",
             [
-                Level(exact_tf("given_name"), 0.86, 0.01),
+                Level(_exact_tf("given_name"), 0.86, 0.01),
                 Level(cll.ArrayIntersectLevel("given_name_groups", 1), 0.06, 0.002),
                 Level(cll.JaroWinklerLevel("given_name", 0.9), 0.05, 0.004),
                 Level(cll.ElseLevel(), 0.03, 0.984),
@@ -85,7 +88,7 @@ def comparisons() -> list[CustomComparison]:
         _comparison(
             "family_name",
             [
-                Level(exact_tf("family_name"), 0.88, 0.002),
+                Level(_exact_tf("family_name"), 0.88, 0.002),
                 Level(cll.DamerauLevenshteinLevel("family_name", 1), 0.06, 0.001),
                 Level(cll.JaroWinklerLevel("family_name", 0.88), 0.03, 0.004),
                 Level(cll.ElseLevel(), 0.03, 0.993),
@@ -115,7 +118,7 @@ def comparisons() -> list[CustomComparison]:
         _comparison(
             "postcode",
             [
-                Level(exact_tf("postcode"), 0.8, 1e-4),
+                Level(_exact_tf("postcode"), 0.8, 1e-4),
                 Level(cll.ExactMatchLevel("postcode_sector"), 0.05, 2e-3),
                 Level(cll.ExactMatchLevel("postcode_district"), 0.05, 0.02),
                 Level(cll.ElseLevel(), 0.1, 0.978),
@@ -204,8 +207,6 @@ def best_candidates(new_records: pa.Table, known: pa.Table, known_people: int) -
 
 
 def _score(con, new_records: pa.Table, known: pa.Table, known_people: int) -> pa.Table:
-    from splink import DuckDBAPI
-
     con.execute("SET enable_progress_bar = false")
     con.register("nicknames", _nickname_table())
     con.register(
@@ -220,8 +221,8 @@ def _score(con, new_records: pa.Table, known: pa.Table, known_people: int) -> pa
     db_api = DuckDBAPI(connection=con)
     new_df = db_api.register("new_features", dataset_display_name="new")
     known_df = db_api.register("known_features", dataset_display_name="known")
-    linker = Linker([new_df, known_df], settings(known_people), log_level=None)
     _quiet_splink()
+    linker = Linker([new_df, known_df], settings(known_people), log_level=None)
     predictions = linker.inference.predict(threshold_match_probability=KEEP_ABOVE)
     return con.sql(_best_sql(predictions.physical_name)).to_arrow_table()
 

@@ -21,6 +21,7 @@ import pyarrow as pa
 
 from joinedup.identifiers import is_valid_nhs_number
 from joinedup.identity import probabilistic
+from joinedup.identity.vault import refresh_people
 from joinedup.progress import stage
 
 RECORD_SCHEMA = pa.schema(
@@ -231,30 +232,7 @@ def _store(con) -> None:
 
 
 def _refresh_canonical_identity(con) -> None:
-    """A person's identity: their gp_register record where there is one (PDS-traced), else the
-    record whose date of birth most of their records agree on; ties by record id."""
     refresh_people(con, "SELECT DISTINCT person_key FROM decided")
-
-
-def refresh_people(con, person_keys_sql: str) -> None:
-    con.execute(
-        f"""UPDATE people SET given_name = c.given_name, family_name = c.family_name,
-            date_of_birth = c.date_of_birth, sex = c.sex, postcode = c.postcode,
-            identity_feed = c.feed
-        FROM (
-            SELECT *, row_number() OVER (
-                PARTITION BY person_key ORDER BY
-                    CASE WHEN feed = 'gp_register' THEN 0 ELSE 1 END,
-                    CASE WHEN date_of_birth IS NULL THEN 1 ELSE 0 END,
-                    dob_votes DESC, record_id
-            ) AS rank
-            FROM (
-                SELECT *, count(*) OVER (PARTITION BY person_key, date_of_birth) AS dob_votes
-                FROM identifier_records WHERE person_key IN ({person_keys_sql})
-            )
-        ) c
-        WHERE c.rank = 1 AND people.person_key = c.person_key"""
-    )
 
 
 def _answers(vault) -> pa.Table:

@@ -18,8 +18,7 @@ from pathlib import Path
 
 from joinedup.errors import UserError
 from joinedup.identity import repoint
-from joinedup.identity.resolve import refresh_people
-from joinedup.identity.vault import Vault
+from joinedup.identity.vault import Vault, refresh_people
 
 SHOWN = ("feed", "nhs_number", "given_name", "family_name", "date_of_birth", "sex", "postcode")
 
