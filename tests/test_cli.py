@@ -37,3 +37,14 @@ def test_user_error_is_one_line_with_its_exit_code(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 3
     assert len(err) == 1 and "error" in err[0] and "nowhere" in err[0]
+
+
+def test_a_reader_that_stops_early_is_not_an_error():
+    """`joinedup ... | head`: output to a pipe whose reader has gone ends quietly."""
+    code = ("import os, sys\n"
+            "r, w = os.pipe(); os.close(r); os.dup2(w, 1)\n"
+            "from joinedup.cli import main\n"
+            "sys.exit(main(['plan']))\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert "BrokenPipeError" not in result.stderr
+    assert result.returncode == 0
