@@ -281,3 +281,41 @@ def test_a_resolve_that_fails_part_way_leaves_the_vault_as_it_was(vault):
         vault.resolve(table(background(40) + [broken]))
     assert _row_counts(vault) == counts
     assert vault.resolve(table(background(40))).num_rows == 40
+
+
+def test_an_nhs_number_arriving_later_goes_to_the_person_known_without_one(vault):
+    winifred = dict(
+        given="Winifred", family="Ashdown", dob=dt.date(1931, 2, 14), sex="2", postcode="SS8 7QT"
+    )
+    cousin = dict(winifred, given="Agatha", dob=dt.date(1944, 9, 30))
+    first = by_id(
+        vault.resolve(
+            table(
+                background()
+                + [
+                    record("social_care_events", 2, la="LA9", **winifred),
+                    record("social_care_events", 3, la="LA10", **cousin),
+                ]
+            )
+        )
+    )
+    keys = {a["person_key"] for a in first.values() if a["link_method"] == "new_person"}
+    assert len(keys) == 2
+    registered = record("gp_register", 901, nhs_number=nhs(7001), **winifred)
+    admitted = record("acute_apc", 2, nhs_number=nhs(7001), **winifred)
+    stranger = record(
+        "gp_register",
+        902,
+        nhs_number=nhs(7002),
+        given="Agnes",
+        family="Ashdown",
+        dob=dt.date(1960, 1, 1),
+        sex="2",
+        postcode="SS8 7QT",
+    )
+    later = by_id(vault.resolve(table([registered, admitted, stranger])))
+    winifred_key = first[record("social_care_events", 2, la="LA9", **winifred)["record_id"]]
+    assert later[registered["record_id"]]["person_key"] == winifred_key["person_key"]
+    assert later[admitted["record_id"]]["person_key"] == winifred_key["person_key"]
+    assert later[registered["record_id"]]["link_method"] == "nhs_number"
+    assert later[stranger["record_id"]]["person_key"] not in keys | {winifred_key["person_key"]}

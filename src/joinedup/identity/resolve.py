@@ -1,7 +1,8 @@
 """Resolve identifier records to people: NHS number, then council id, then probabilistic.
 
 1. A record whose NHS number is valid (modulus 11, not all one digit) belongs to the person with
-   that NHS number, created if new.
+   that NHS number. A number not seen before goes to a person an earlier load knew without one
+   when its records match them probabilistically (above the upper threshold); else to a new person.
 2. A record without one whose council person id (la_person_id) has been seen belongs to the
    person that id was linked to.
 3. The rest are scored by Splink against every identity already known (probabilistic.py).
@@ -57,7 +58,7 @@ def resolve(vault, records: pa.Table, progress: bool = False) -> pa.Table:
             raise
         return _answers(vault)
     finally:
-        for name in ("incoming", "best_candidates"):
+        for name in ("incoming", "numbered_candidates", "best_candidates"):
             con.unregister(name)
         for table in ("batch", "decided", "grouped", "group_decisions", "new_people"):
             con.execute(f"DROP TABLE IF EXISTS {table}")
@@ -100,6 +101,7 @@ def _link_new_records(con, progress: bool) -> None:
 
 
 def _link_by_nhs_number(con) -> None:
+    _give_numbers_to_people_without_one(con)
     con.execute(
         """INSERT INTO people (person_key, nhs_number)
         SELECT top.max_key + row_number() OVER (ORDER BY n.nhs_number), n.nhs_number
@@ -113,6 +115,57 @@ def _link_by_nhs_number(con) -> None:
         FROM batch b JOIN people p ON p.nhs_number = b.nhs_number
         WHERE b.nhs_number_valid"""
     )
+
+
+NEW_NUMBER_RECORDS_SQL = f"""
+SELECT record_id AS unique_id, {IDENTIFIERS}
+FROM batch b
+WHERE nhs_number_valid AND date_of_birth IS NOT NULL
+    AND NOT EXISTS (SELECT 1 FROM people p WHERE p.nhs_number = b.nhs_number)
+"""
+
+# People known without an NHS number (a settled decision, not one awaiting review).
+UNNUMBERED_PEOPLE_SQL = """
+SELECT person_key FROM people p
+WHERE p.nhs_number IS NULL AND p.merged_into IS NULL AND NOT EXISTS (
+    SELECT 1 FROM identifier_records h
+    WHERE h.person_key = p.person_key AND h.link_method = 'held_for_review')
+"""
+
+
+def _give_numbers_to_people_without_one(con) -> None:
+    """A new NHS number whose records best match, by probability >= the upper threshold, a person
+    an earlier load knew without one becomes that person's number: the person keeps their key
+    (and pseudo_id) instead of splitting in two. Scored against every known identity, so that
+    term frequencies are the population's and a better match elsewhere wins. Each number and
+    each person is used once."""
+    if not con.execute(f"SELECT 1 FROM ({UNNUMBERED_PEOPLE_SQL}) LIMIT 1").fetchall():
+        return
+    records = con.sql(NEW_NUMBER_RECORDS_SQL).to_arrow_table()
+    known = con.sql(KNOWN_IDENTITIES_SQL).to_arrow_table()
+    best = probabilistic.best_candidates(records, known, _people_count(con))
+    con.register("numbered_candidates", best)
+    con.execute(
+        f"""UPDATE people SET nhs_number = a.nhs_number FROM (
+            SELECT nhs_number, person_key FROM (
+                SELECT *, row_number() OVER (
+                    PARTITION BY person_key ORDER BY match_probability DESC, nhs_number) AS rank
+                FROM (
+                    SELECT b.nhs_number, c.person_key, c.match_probability, row_number() OVER (
+                        PARTITION BY b.nhs_number
+                        ORDER BY c.match_probability DESC, c.person_key) AS rank
+                    FROM numbered_candidates c JOIN batch b ON b.record_id = c.unique_id
+                ) WHERE rank = 1
+                    AND match_probability >= {probabilistic.UPPER_THRESHOLD}
+                    AND person_key IN ({UNNUMBERED_PEOPLE_SQL})
+            ) WHERE rank = 1
+        ) a
+        WHERE people.person_key = a.person_key"""
+    )
+
+
+def _people_count(con) -> int:
+    return con.execute("SELECT count(*) FROM people WHERE merged_into IS NULL").fetchall()[0][0]
 
 
 def _link_by_council_id(con) -> None:
@@ -161,10 +214,7 @@ def _link_probabilistically(con) -> None:
     if unresolved.num_rows == 0:
         return
     known = con.sql(KNOWN_IDENTITIES_SQL).to_arrow_table()
-    known_people = con.execute("SELECT count(*) FROM people WHERE merged_into IS NULL").fetchall()[
-        0
-    ][0]
-    best = probabilistic.best_candidates(unresolved, known, known_people)
+    best = probabilistic.best_candidates(unresolved, known, _people_count(con))
     con.register("best_candidates", best)  # unregistered by resolve(), after any rollback
     _decide_groups(con)
 
