@@ -74,24 +74,23 @@ def break_rows(feed: Feed, text: dict[str, pa.Array], n: int, rate: float,
     """Break about `rate` of the n rows in place; return (rows, column, rule) for the truth."""
     rows = np.flatnonzero(rng.random(n) < rate)
     broken: list[tuple[np.ndarray, str, str]] = []
+    edits: dict[str, list[tuple[int, str | None]]] = {}
     for row in rows:
-        kinds = [k for k in KINDS if _candidates(feed, k)]
-        if "end_before_start" in kinds and not any(text.get(s) is not None and
-                                                   text[s][row].is_valid for s, _ in DATE_PAIRS):
-            kinds.remove("end_before_start")
+        starts = [s for s, _ in DATE_PAIRS if s in text and text[s][row].is_valid]
+        kinds = [k for k in KINDS if _candidates(feed, k)
+                 and (k != "end_before_start" or any(e in _candidates(feed, k) for s, e in DATE_PAIRS if s in starts))]
         kind = kinds[next(rotation) % len(kinds)]
         options = _candidates(feed, kind)
         if kind == "end_before_start":
-            options = [e for s, e in DATE_PAIRS if e in options and text.get(s) is not None
-                       and text[s][row].is_valid]
+            options = [e for s, e in DATE_PAIRS if e in options and s in starts]
         column = options[int(rng.integers(0, len(options)))]
         row_text = {c: (text[c][row].as_py() if c in text else None) for c in feed.column_names}
-        _set(text, column, row, _bad_value(feed, kind, column, row_text, as_of), n)
+        edits.setdefault(column, []).append((row, _bad_value(feed, kind, column, row_text, as_of)))
         broken.append((np.array([row]), column, kind))
+    for column, changes in edits.items():
+        values = text[column].to_numpy(zero_copy_only=False).astype(object) if column in text \
+            else np.full(n, None, dtype=object)
+        for row, value in changes:
+            values[row] = value
+        text[column] = pa.array(values, pa.string())
     return broken
-
-
-def _set(text: dict[str, pa.Array], column: str, row: int, value: str | None, n: int) -> None:
-    values = text[column].to_pylist() if column in text else [None] * n
-    values[row] = value
-    text[column] = pa.array(values, pa.string())

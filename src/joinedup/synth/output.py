@@ -158,9 +158,9 @@ class AreaWriter:
         if not feed.has_person_identifiers and feed.name != "gp_register":
             return out
         messy = feed.has_person_identifiers  # gp_register is PDS-traced: clean
-        given = people.given_name[person].astype(object)
-        family = people.family_name[person].astype(object)
-        dob = people.date_of_birth[person].copy()
+        given = people.given_name(person)
+        family = people.family_name(person)
+        dob = people.date_of_birth(person)
         if messy:
             self._flaw_names(feed.name, given, family, flaws)
             dob = self._flaw_dob(dob, flaws)

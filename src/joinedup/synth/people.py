@@ -69,17 +69,14 @@ class People:
         self.second_council_id: int = 0
 
     # ---- identity ---------------------------------------------------------------------------
-    @property
-    def date_of_birth(self) -> np.ndarray:
-        return self.born.astype("datetime64[D]")
+    def date_of_birth(self, person: np.ndarray) -> np.ndarray:
+        return self.born[person].astype("datetime64[D]")
 
-    @property
-    def given_name(self) -> np.ndarray:
-        return self.given_names[self.given_idx]
+    def given_name(self, person: np.ndarray) -> np.ndarray:
+        return self.given_names[self.given_idx[person]]
 
-    @property
-    def family_name(self) -> np.ndarray:
-        return self.family_names[self.family_idx]
+    def family_name(self, person: np.ndarray) -> np.ndarray:
+        return self.family_names[self.family_idx[person]]
 
     def postcode_text(self, person: np.ndarray) -> np.ndarray:
         return self.postcode_strings[self.postcode[person]].astype(object)

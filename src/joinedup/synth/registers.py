@@ -183,6 +183,7 @@ def write_objections(world: World) -> None:
 def write_people_truth(world: World, out: Path) -> None:
     people = world.people
     n = people.size
+    everyone = np.arange(n)
     ids = np.where(people.council_id[:n] == NO_DAY, "",
                    np.char.add("C", np.char.zfill(people.council_id[:n].astype(str), 7)))
     second = np.full(n, "", dtype=object)
@@ -191,7 +192,7 @@ def write_people_truth(world: World, out: Path) -> None:
     _csv(out / "truth" / "people.csv",
          ("person_id", "nhs_number", "given_name", "family_name", "date_of_birth", "sex",
           "la_person_id", "second_la_person_id", "resident_at_start", "died_on"),
-         zip(people.person_id[:n].tolist(), people.nhs_number[:n].tolist(), people.given_name[:n],
-             people.family_name[:n], np.datetime_as_string(people.date_of_birth[:n]),
+         zip(people.person_id[:n].tolist(), people.nhs_number[:n].tolist(), people.given_name(everyone),
+             people.family_name(everyone), np.datetime_as_string(people.date_of_birth(everyone)),
              people.sex[:n].tolist(), ids, second, people.resident_at_start[:n].astype(int).tolist(),
              [str(np.datetime64(int(d), "D")) if d != NO_DAY else "" for d in people.died_on[:n]], strict=True))
