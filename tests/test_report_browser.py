@@ -32,7 +32,7 @@ CHROMIUM_ARGS = [
 def area(tmp_path_factory):
     root = tmp_path_factory.mktemp("report-area")
     feeds = root / "area"
-    assert main(["synth", "--out", str(feeds), "--people", "1500", "--seed", "3", "--quiet"]) == 0
+    assert main(["synth", "--out", str(feeds), "--people", "3000", "--seed", "3", "--quiet"]) == 0
     warehouse = root / "warehouse.duckdb"
     load_area(feeds, warehouse, root / "vault.duckdb", GENERATED_AS_OF, progress=False)
     summary = build_report(warehouse, root / "report.html")
