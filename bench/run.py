@@ -77,7 +77,26 @@ def bench_size(people: int) -> list[dict]:
                                stdout=handle))
     for row in results:
         row["people"] = people
+    print_quality(folder)
     return results
+
+
+def print_quality(folder: Path) -> None:
+    """The quality figures the stages measured: linkage, risk evaluation, calibration."""
+    linkage = json.loads((folder / "linkage.json").read_text() or "{}")
+    print(f"  linkage of rows without a valid NHS number: precision {linkage.get('precision')}, "
+          f"recall {linkage.get('recall')} ({linkage.get('rows_without_valid_nhs_number')} rows)")
+    evaluation = folder / "models" / "evaluation.json"
+    if evaluation.exists():
+        for outcome, e in json.loads(evaluation.read_text())["outcomes"].items():
+            d, c = e["discrimination"], e["calibration"]
+            rule, model = e["versus_rule"]["rule"], e["versus_rule"]["model_same_size"]
+            print(f"  risk {outcome}: AUROC {d['auroc']:.3f} ({d['ci_low']:.3f}-{d['ci_high']:.3f}), "
+                  f"slope {c['slope']:.2f}; PPV at the rule's list size {model['ppv']:.3f} vs rule "
+                  f"{rule['ppv']:.3f}; without social care AUROC "
+                  f"{e['without_social_care']['discrimination']['auroc']:.3f}")
+    calibration = json.loads((folder / "calibration.json").read_text() or "[]")
+    print(f"  calibration: {sum(r['passed'] for r in calibration)} of {len(calibration)} figures pass")
 
 
 def main() -> int:
