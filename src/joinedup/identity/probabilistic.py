@@ -18,11 +18,12 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-import duckdb
 import pyarrow as pa
 import splink.comparison_level_library as cll
 from splink import DuckDBAPI, Linker, SettingsCreator
 from splink.comparison_library import CustomComparison
+
+from joinedup import duck
 
 UPPER_THRESHOLD = 0.99  # at or above: linked
 LOWER_THRESHOLD = 0.5  # below: a new person; in between: held for review
@@ -199,7 +200,7 @@ def best_candidates(new_records: pa.Table, known: pa.Table, known_people: int) -
     )
     if new_records.num_rows == 0 or known.num_rows == 0:
         return empty
-    con = duckdb.connect()
+    con = duck.connect()
     try:
         return _score(con, new_records, known, known_people)
     finally:

@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from joinedup import duck
 from joinedup.errors import StoreError
 
 
@@ -19,7 +20,7 @@ def open_warehouse(path: str | Path) -> duckdb.DuckDBPyConnection:
     if not path.exists():
         raise StoreError(f"{path}: no warehouse here")
     try:
-        return duckdb.connect(str(path))
+        return duck.connect(str(path))
     except duckdb.Error as error:
         raise StoreError(f"{path}: cannot open the warehouse ({type(error).__name__})") from None
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from joinedup import duck
 from joinedup.errors import StoreError
 from joinedup.identity import keys
 
@@ -104,7 +105,7 @@ class Vault:
             raise StoreError(f"{path}: no identity vault here")
         key = keys.load_key(path)
         try:
-            con = duckdb.connect(str(path))
+            con = duck.connect(str(path))
         except duckdb.Error as error:
             raise StoreError(
                 f"{path}: cannot open the identity vault ({type(error).__name__})"

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import duckdb
 
+from joinedup import duck
 from joinedup.contract import Feed
 from joinedup.errors import StoreError
 from joinedup.landing import files, write
@@ -86,7 +87,7 @@ def load_area(
 def _connect(warehouse_path: Path) -> duckdb.DuckDBPyConnection:
     warehouse_path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        return duckdb.connect(str(warehouse_path))
+        return duck.connect(str(warehouse_path))
     except duckdb.Error:
         raise StoreError(
             f"{warehouse_path}: cannot open the warehouse (in use, or not DuckDB)"

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import duckdb
 
+from joinedup import duck
 from joinedup.errors import StoreError
 
 FEED_TOTALS = """
@@ -47,7 +48,7 @@ def _open(path: Path) -> duckdb.DuckDBPyConnection:
     if not path.exists():
         raise StoreError(f"{path}: no warehouse here (run `joinedup load` first)")
     try:
-        con = duckdb.connect(str(path), read_only=True)
+        con = duck.connect(str(path), read_only=True)
     except duckdb.Error:
         raise StoreError(f"{path}: cannot open the warehouse (in use, or not DuckDB)") from None
     tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}

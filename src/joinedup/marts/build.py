@@ -10,6 +10,7 @@ from pathlib import Path
 
 import duckdb
 
+from joinedup import duck
 from joinedup.errors import BadInput, StoreError
 from joinedup.marts.calendar import Window, covered_window, write_calendar
 from joinedup.marts.events import EVENT_TABLE, MONTH_COUNTS_SQL, SOURCE_TABLES, person_event_sql
@@ -49,7 +50,7 @@ def connection(con_or_path):
     if not path.is_file():
         raise StoreError(f"warehouse {path} does not exist: run `joinedup load` first")
     try:
-        con = duckdb.connect(str(path))
+        con = duck.connect(str(path))
     except duckdb.Error as error:
         raise StoreError(f"cannot open warehouse {path}: {error}") from error
     try:

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import duckdb
 
-from joinedup import contract
+from joinedup import contract, duck
 from joinedup.errors import StoreError, UserError
 from joinedup.metrics import periods as P
 from joinedup.warehouse.schema import warehouse_table_name
@@ -711,7 +711,7 @@ def open_warehouse(con_or_path) -> duckdb.DuckDBPyConnection:
     if not path.is_file():
         raise StoreError(f"{path}: no such warehouse file")
     try:
-        con = duckdb.connect(str(path), read_only=True)
+        con = duck.connect(str(path), read_only=True)
     except duckdb.Error as error:
         raise StoreError(f"{path}: cannot open the warehouse ({error})") from error
     tables = {

@@ -11,8 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 
-import duckdb
-
+from joinedup import duck
 from joinedup.metrics.engine import METRICS, check_metric_ids
 
 EMERGENCY = {"21", "22", "23", "24", "25", "28", "2A", "2B", "2C", "2D"}
@@ -612,7 +611,7 @@ def activity_months(area: Area) -> tuple[str, str] | None:
 def compute_metrics(path, metric_ids=None, months=None, experience_question="GPPS_LTC_SUPPORT"):
     """The same records as engine.compute_metrics, computed row by row."""
     wanted = check_metric_ids(metric_ids)
-    con = duckdb.connect(str(path), read_only=True)
+    con = duck.connect(str(path), read_only=True)
     try:
         area = Area(con)
         months = months or activity_months(area)

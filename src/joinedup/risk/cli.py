@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from joinedup import duck
 from joinedup.errors import StoreError
 from joinedup.progress import stage
 from joinedup.risk import workflow
@@ -116,7 +117,7 @@ def open_warehouse(path: Path, writable: bool):
     if not path.is_file():
         raise StoreError(f"{path}: no warehouse file here; load an area first")
     try:
-        con = duckdb.connect(str(path), read_only=not writable)
+        con = duck.connect(str(path), read_only=not writable)
     except duckdb.Error as error:
         raise StoreError(f"{path}: cannot open the warehouse ({type(error).__name__})") from error
     present = {

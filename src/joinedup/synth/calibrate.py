@@ -15,8 +15,7 @@ import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import duckdb
-
+from joinedup import duck
 from joinedup.errors import BadInput, CheckFailed
 from joinedup.metrics.engine import EMERGENCY_METHODS, compute_metrics, resident_ctes
 from joinedup.synth.config import REFERENCE_PEOPLE
@@ -190,10 +189,10 @@ def _row(figure: str, year: str, value: float, scale: float) -> Row:
 
 
 def calibration_rows(area: Path, warehouse: Path | None = None) -> list[Row]:
-    people = duckdb.connect().execute(f"SELECT count(*) FROM read_csv('{area}/truth/people.csv', header=true, "
+    people = duck.connect().execute(f"SELECT count(*) FROM read_csv('{area}/truth/people.csv', header=true, "
                         "all_varchar=true) WHERE resident_at_start = '1'").fetchone()[0]
     scale = people / REFERENCE_PEOPLE
-    con = duckdb.connect(str(warehouse), read_only=True) if warehouse else build_oracle_warehouse(area)
+    con = duck.connect(str(warehouse), read_only=True) if warehouse else build_oracle_warehouse(area)
     metrics = compute_metrics(con)
     rows = [Row("resident population at the start", "-", people, people, people, people)]
     for year in calibration_years(con):

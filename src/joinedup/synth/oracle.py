@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 
-from joinedup import contract
+from joinedup import contract, duck
 from joinedup.contract import Feed
 from joinedup.warehouse import schema
 
@@ -22,7 +22,7 @@ GEOGRAPHY = {"lsoa_code": "l.lsoa_code", "ward_code": "l.ward_code", "locality":
 
 
 def build_oracle_warehouse(area: Path) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect()
+    con = duck.connect()
     schema.create_all(con)
     con.execute(f"""
         CREATE TEMP TABLE truth_people AS SELECT CAST(person_id AS VARCHAR) AS pseudo_id,
