@@ -84,7 +84,7 @@ def month_of_community_care(world: World, who: np.ndarray, age: np.ndarray) -> N
     contacts.append(_mdt_reviews(world, who, age))
     for person, name, count in contacts:
         write_contacts(world, np.repeat(person, count), name)
-    mental_health(world, who, age)
+    mental_health(world, who)
 
 
 def _mdt_reviews(world: World, who, age) -> tuple[np.ndarray, str, np.ndarray]:
@@ -125,7 +125,7 @@ def write_contacts(world: World, person: np.ndarray, service, day: np.ndarray | 
     }, person, day)
 
 
-def mental_health(world: World, who: np.ndarray, age: np.ndarray) -> None:
+def mental_health(world: World, who: np.ndarray) -> None:
     people, rng, day = world.people, world.rng, world.month_start
     smi = people.has(who, CONDITIONS.index("MH"), day)
     dep = people.has(who, CONDITIONS.index("DEP"), day)
@@ -143,4 +143,3 @@ def mental_health(world: World, who: np.ndarray, age: np.ndarray) -> None:
         "contact_date": day_of.astype("datetime64[D]"),
         "contact_cost": np.where(world.chance(0.1, n), np.nan, cost),
     }, person, day_of)
-    del age

@@ -93,7 +93,7 @@ def assign_medicines(world: World, who: np.ndarray) -> None:
 
 def progress_health(world: World, who: np.ndarray, age: np.ndarray) -> None:
     """A month of new diagnoses, dementia onsets and diagnoses, and rising frailty."""
-    people, rng, today = world.people, world.rng, world.month_start
+    people, rng = world.people, world.rng
     imd = world.geo.postcode_imd[np.minimum(people.postcode[who], len(world.geo.postcodes) - 1)]
     changed = np.zeros(len(who), dtype=bool)
     for condition, (_, growth, _) in CONDITION_SHAPE.items():
@@ -112,7 +112,6 @@ def progress_health(world: World, who: np.ndarray, age: np.ndarray) -> None:
     people.frailty[who] += np.where(age > 60, 0.0025 * (age - 60) / 20, 0).astype(np.float32)
     if changed.any():
         assign_medicines(world, who[changed])
-    del today
 
 
 def terminal_hazard(world: World, who: np.ndarray, age: np.ndarray) -> np.ndarray:

@@ -147,7 +147,7 @@ def admit(world: World, who: np.ndarray, day: np.ndarray, method: np.ndarray,
     """Emergency spells at the acute trust, and everything that follows discharge."""
     if len(who) == 0:
         return
-    people, rng = world.people, world.rng
+    people = world.people
     age = people.age_on(who, day)
     fall = (age >= 65) & world.chance(np.where(age >= 80, 0.011, 0.008), len(who))
     los = _emergency_los(world, who, age, fall)
@@ -158,7 +158,6 @@ def admit(world: World, who: np.ndarray, day: np.ndarray, method: np.ndarray,
     spells = Spells(who, day.astype(np.int32), los.astype(np.int32), method, np.ones(len(who), bool),
                     fall, dies)
     discharge(world, spells, age)
-    del rng
 
 
 def _emergency_los(world: World, who, age, fall) -> np.ndarray:
@@ -274,7 +273,7 @@ def _diagnoses(world: World, spells: Spells) -> tuple[np.ndarray, np.ndarray]:
 
 def write_spells(world: World, spells: Spells, provider: str, destination: np.ndarray,
                  ready: np.ndarray, age: np.ndarray, day_case: np.ndarray | None = None) -> None:
-    rng, n = world.rng, len(spells)
+    n = len(spells)
     if n == 0:
         return
     discharged = spells.admitted + spells.los
@@ -301,7 +300,6 @@ def write_spells(world: World, spells: Spells, provider: str, destination: np.nd
         "hrg_code": np.where(spells.emergency, "WD22Z", "FZ91A"),
         "spell_cost": cost,
     }, spells.who, spells.admitted)
-    del rng
 
 
 def _spell_cost(world: World, spells: Spells, provider: str, day_case) -> np.ndarray:

@@ -150,7 +150,7 @@ class AreaWriter:
         pacsv.write_csv(pa.table(arrays, names=list(values)), self.truth[which], WRITE_OPTIONS)
 
     def _identifiers(self, feed, person, on_day, flaws) -> dict[str, pa.Array]:
-        people, rng, n = self.people, self.rng, len(person)
+        people, rng = self.people, self.rng
         names = set(feed.column_names)
         out: dict[str, pa.Array] = {}
         if "nhs_number" in names:
@@ -176,7 +176,6 @@ class AreaWriter:
             ids = people.council_id_text(person, rng)
             flaws.append((np.flatnonzero(people.is_second_council_id(person, ids)), "second_council_id"))
             out["la_person_id"] = pa.array(ids.tolist(), pa.string())
-        del n
         return out
 
     def _pick(self, n: int, rate: float) -> np.ndarray:

@@ -46,7 +46,7 @@ class People:
         "registered_on": np.int32, "present": np.bool_, "alive": np.bool_, "died_on": np.int32,
         "council_id": np.int32, "frailty": np.float32, "propensity": np.float32,
         "terminal_until": np.int32, "eol_added": np.int32, "dementia_onset": np.int32,
-        "care": np.int8, "care_service": np.int32, "home_care_service": np.int32,
+        "care": np.int8,
         "last_discharge": np.int32, "recent_admissions": np.float32, "in_hospital_until": np.int32,
         "n_meds": np.int8, "med_phase": np.int8, "mdt_month": np.int16, "resident_at_start": np.bool_,
     }
@@ -168,7 +168,7 @@ class People:
         self.alive[new] = True
         self.present[new] = True
         for field in ("died_on", "previous_postcode", "terminal_until", "eol_added",
-                      "dementia_onset", "council_id", "care_service", "home_care_service",
+                      "dementia_onset", "council_id",
                       "last_discharge", "in_hospital_until", "moved_on_day"):
             getattr(self, field)[new] = NO_DAY
         self.mdt_month[new] = -1

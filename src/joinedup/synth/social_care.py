@@ -94,11 +94,7 @@ def start_services(world: World, person: np.ndarray, kind: str, start, end=NO_DA
         return
     ensure_council_ids(world, person)
     cost = np.round(KINDS[kind][4] * world.rng.lognormal(0, 0.25, len(person)), 2)
-    rows = world.services.add(person, kind, start, end, cost)
-    if kind in CARE_LEVEL:
-        world.people.care_service[person] = rows
-    if kind in COMMUNITY_LONG_TERM:
-        world.people.home_care_service[person] = rows
+    world.services.add(person, kind, start, end, cost)
     _refresh_care(world, person)
 
 

@@ -72,6 +72,3 @@ class World:
         n = size if size is not None else len(np.atleast_1d(probability))
         return self.rng.random(n) < probability
 
-
-def repeat_people(who: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    return np.repeat(who, counts)
