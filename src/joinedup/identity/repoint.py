@@ -1,11 +1,13 @@
 """Re-point pseudo_ids in the warehouse: every table that has a `pseudo_id` column.
 
 Used by key rotation (every person gets a new pseudo_id) and by review (a provisional person's
-rows move to the person they were accepted as). The caller owns the transaction.
+rows move to the person they were accepted as). `repoint` runs inside the caller's
+transaction; `repoint_warehouse` opens the warehouse and owns one.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -55,3 +57,23 @@ def _repoint_table(con: duckdb.DuckDBPyConnection, table: str) -> int:
 
 def mapping_table(old: list[str], new: list[str]) -> pa.Table:
     return pa.table({"old_pseudo_id": pa.array(old, pa.string()), "new_pseudo_id": new})
+
+
+def repoint_warehouse(
+    path: str | Path, mapping: pa.Table, before: Callable[[duckdb.DuckDBPyConnection], None] | None = None
+) -> dict[str, int]:
+    """Re-point the warehouse at `path` in one transaction (after `before`, in the same one)."""
+    con = open_warehouse(path)
+    try:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            if before is not None:
+                before(con)
+            changed = repoint(con, mapping)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    finally:
+        con.close()
+    return changed

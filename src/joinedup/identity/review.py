@@ -167,21 +167,16 @@ def _decide(con, provisional: int, status: str) -> None:
 def _move_rows(vault: Vault, warehouse: Path, provisional: int, candidate: int) -> int:
     """Re-point the provisional person's rows; the person table keeps one row per pseudo_id."""
     old, new = vault.pseudo_id(provisional), vault.pseudo_id(candidate)
-    con = repoint.open_warehouse(warehouse)
-    try:
-        con.execute("BEGIN TRANSACTION")
-        try:
-            if "person" in repoint.pseudo_id_tables(con):
-                con.execute(
-                    "DELETE FROM person WHERE pseudo_id = ?"
-                    " AND EXISTS (SELECT 1 FROM person WHERE pseudo_id = ?)",
-                    [old, new],
-                )
-            changed = repoint.repoint(con, repoint.mapping_table([old], [new]))
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-    finally:
-        con.close()
+
+    def drop_duplicate_person(con) -> None:
+        if "person" in repoint.pseudo_id_tables(con):
+            con.execute(
+                "DELETE FROM person WHERE pseudo_id = ?"
+                " AND EXISTS (SELECT 1 FROM person WHERE pseudo_id = ?)",
+                [old, new],
+            )
+
+    changed = repoint.repoint_warehouse(
+        warehouse, repoint.mapping_table([old], [new]), before=drop_duplicate_person
+    )
     return sum(changed.values())

@@ -67,16 +67,6 @@ def rotate_key(vault_path: Path, warehouse_path: Path) -> dict[str, int]:
 
 
 def _rekey_warehouse(warehouse_path: Path, mapping) -> dict[str, int]:
-    con = repoint.open_warehouse(warehouse_path)
-    try:
-        con.execute("BEGIN TRANSACTION")
-        try:
-            changed = repoint.repoint(con, mapping)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-    finally:
-        con.close()
+    changed = repoint.repoint_warehouse(warehouse_path, mapping)
     print(f"rotate-key: re-keyed {len(changed)} tables", file=sys.stderr)
     return changed

@@ -672,12 +672,8 @@ CALCULATIONS: dict[str, Callable[[Engine], list[dict]]] = {
 }
 
 
-def covered_months(con) -> tuple[str, str] | None:
-    """First and last month the warehouse's activity covers (ACTIVITY_DATES), or None when empty.
-
-    A month counts when it holds at least a tenth of the busiest month's activity rows,
-    so that a few stray rows (a spell admitted the day before the extract starts, an appointment
-    booked years ahead) do not add empty periods."""
+def monthly_activity(con) -> dict[tuple[int, int], int]:
+    """Activity rows (ACTIVITY_DATES) per (year, month) of the warehouse."""
     dates = " UNION ALL ".join(
         f"SELECT CAST({column} AS DATE) AS day FROM {table}" for table, column in ACTIVITY_DATES
     )
@@ -685,12 +681,20 @@ def covered_months(con) -> tuple[str, str] | None:
         "SELECT EXTRACT(YEAR FROM day) AS y, EXTRACT(MONTH FROM day) AS m, COUNT(*)"
         f" FROM ({dates}) t WHERE day IS NOT NULL GROUP BY y, m"
     ).fetchall()
-    if not rows:
+    return {(int(y), int(m)): int(n) for y, m, n in rows}
+
+
+def covered_months(con) -> tuple[str, str] | None:
+    """First and last month the warehouse's activity covers (ACTIVITY_DATES), or None when empty.
+
+    A month counts when it holds at least a tenth of the busiest month's activity rows,
+    so that a few stray rows (a spell admitted the day before the extract starts, an appointment
+    booked years ahead) do not add empty periods."""
+    activity = monthly_activity(con)
+    if not activity:
         return None
-    busiest = max(count for _, _, count in rows)
-    busy = sorted(
-        f"{int(y):04d}-{int(m):02d}" for y, m, n in rows if n * COVERAGE_FRACTION >= busiest
-    )
+    busiest = max(activity.values())
+    busy = sorted(f"{y:04d}-{m:02d}" for (y, m), n in activity.items() if n * COVERAGE_FRACTION >= busiest)
     return busy[0], busy[-1]
 
 

@@ -27,7 +27,7 @@ from joinedup.marts.segments import SEGMENT_TABLE
 from joinedup.metrics import periods as P
 from joinedup.metrics.charts import ASSURANCE_BADGES, VARIATION_BADGES
 from joinedup.metrics.disclosure import apply_disclosure_control
-from joinedup.metrics.engine import ACTIVITY_DATES, compute_metrics, open_warehouse
+from joinedup.metrics.engine import compute_metrics, monthly_activity, open_warehouse
 from joinedup.plan import Plan, load_plan
 from joinedup.progress import Progress
 from joinedup.report.headlines import HEADLINES, Panel, build_panel, complete
@@ -123,16 +123,10 @@ def _ensure_marts(warehouse: Path) -> None:
 def complete_months(con) -> tuple[str, str]:
     """The first and last whole month of activity: months holding at least half a typical
     month's activity (marts' rule), so a partial last month or stray late rows are dropped."""
-    dates = " UNION ALL ".join(
-        f"SELECT CAST({column} AS DATE) AS day FROM {table}" for table, column in ACTIVITY_DATES
-    )
-    rows = con.execute(
-        "SELECT EXTRACT(YEAR FROM day), EXTRACT(MONTH FROM day), COUNT(*)"
-        f" FROM ({dates}) t WHERE day IS NOT NULL GROUP BY 1, 2"
-    ).fetchall()
-    if not rows:
+    activity = monthly_activity(con)
+    if not activity:
         raise StoreError("the warehouse holds no activity to report on: load feeds first")
-    window = covered_window({(int(y), int(m)): n for y, m, n in rows})
+    window = covered_window(activity)
     return f"{window.start:%Y-%m}", f"{window.end:%Y-%m}"
 
 
