@@ -49,6 +49,7 @@ class Feed:
     sender: str
     is_reference: bool
     has_person_identifiers: bool
+    order: tuple[tuple[str, str], ...] = ()  # (start, end) pairs: an end before its start is rejected
 
     def column(self, name: str) -> Column:
         for col in self.columns:
@@ -116,6 +117,7 @@ def feeds() -> dict[str, Feed]:
                 sender=spec.get("sender", ""),
                 is_reference=is_reference,
                 has_person_identifiers=with_ids,
+                order=tuple((str(s), str(e)) for s, e in spec.get("order", ())),
             )
     return result
 

@@ -12,18 +12,6 @@ from dataclasses import dataclass
 
 from joinedup.contract import POSTCODE_PATTERN, Column, Feed
 
-# (start, end) column pairs: a row whose end precedes its start is rejected on the end column.
-DATE_ORDER = (
-    ("registration_date", "deregistration_date"),
-    ("diagnosed_date", "resolved_date"),
-    ("admission_date", "discharge_date"),
-    ("admission_date", "ready_for_discharge_date"),
-    ("arrival_datetime", "departure_datetime"),
-    ("event_start_date", "event_end_date"),
-    ("ready_date", "transfer_date"),
-    ("recorded_date", "withdrawn_date"),
-)
-
 DATE_PATTERN = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 DATETIME_PATTERN = "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2})?$"
 INTEGER_PATTERN = "^[+-]?[0-9]+$"
@@ -152,10 +140,7 @@ def feed_rules(feed: Feed, as_of: dt.date) -> list[Rule]:
 
 def _order_rules(feed: Feed) -> list[Rule]:
     rules = []
-    names = set(feed.column_names)
-    for start_name, end_name in DATE_ORDER:
-        if not {start_name, end_name} <= names:
-            continue
+    for start_name, end_name in feed.order:
         start, end = feed.column(start_name), feed.column(end_name)
         end_value = _try_temporal_sql(end, quote(end_name))
         start_value = _try_temporal_sql(start, quote(start_name))

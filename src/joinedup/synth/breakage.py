@@ -13,16 +13,6 @@ import pyarrow as pa
 
 from joinedup.contract import Feed
 
-# (start, end) date pairs whose order the contract requires ("an end before its start").
-DATE_PAIRS = (
-    ("registration_date", "deregistration_date"),
-    ("admission_date", "discharge_date"),
-    ("arrival_datetime", "departure_datetime"),
-    ("event_start_date", "event_end_date"),
-    ("ready_date", "transfer_date"),
-    ("diagnosed_date", "resolved_date"),
-    ("recorded_date", "withdrawn_date"),
-)
 BAD_TYPES = {"integer": "12x", "decimal": "1O5.20", "date": "31/02/2014", "datetime": "2014-13-01 25:00"}
 # Kinds that only some feeds can break come first, so that each occurs even in a small area.
 KINDS = ("end_before_start", "postcode_format", "nhs_number_format", "future_date", "invalid_code",
@@ -38,7 +28,7 @@ def _candidates(feed: Feed, kind: str) -> list[str]:
     if kind == "invalid_type":
         return [c.name for c in cols if c.base_type in BAD_TYPES]
     if kind == "end_before_start":
-        return [end for start, end in DATE_PAIRS if {start, end} <= set(feed.column_names)]
+        return [end for _, end in feed.order]
     if kind == "future_date":
         return [c.name for c in cols if c.base_type == "date" and c.name != "date_of_birth"]
     if kind == "nhs_number_format":
@@ -57,7 +47,7 @@ def _bad_value(feed: Feed, kind: str, column: str, row_text: dict[str, str | Non
     if kind == "invalid_type":
         return BAD_TYPES[feed.column(column).base_type]
     if kind == "end_before_start":
-        start = next(s for s, e in DATE_PAIRS if e == column)
+        start = next(s for s, e in feed.order if e == column)
         start_text = row_text[start]
         day = np.datetime64(start_text[:10]) - np.timedelta64(5, "D")
         return str(day) + (start_text[10:] if feed.column(start).base_type == "datetime" else "")
@@ -76,13 +66,13 @@ def break_rows(feed: Feed, text: dict[str, pa.Array], n: int, rate: float,
     broken: list[tuple[np.ndarray, str, str]] = []
     edits: dict[str, list[tuple[int, str | None]]] = {}
     for row in rows:
-        starts = [s for s, _ in DATE_PAIRS if s in text and text[s][row].is_valid]
+        starts = [s for s, _ in feed.order if s in text and text[s][row].is_valid]
         kinds = [k for k in KINDS if _candidates(feed, k)
-                 and (k != "end_before_start" or any(e in _candidates(feed, k) for s, e in DATE_PAIRS if s in starts))]
+                 and (k != "end_before_start" or any(s in starts for s, _ in feed.order))]
         kind = kinds[next(rotation) % len(kinds)]
         options = _candidates(feed, kind)
         if kind == "end_before_start":
-            options = [e for s, e in DATE_PAIRS if e in options and s in starts]
+            options = [e for s, e in feed.order if s in starts]
         column = options[int(rng.integers(0, len(options)))]
         row_text = {c: (text[c][row].as_py() if c in text else None) for c in feed.column_names}
         edits.setdefault(column, []).append((row, _bad_value(feed, kind, column, row_text, as_of)))
