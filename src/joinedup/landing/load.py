@@ -68,20 +68,33 @@ def load_area(
     vault_path: str | Path | None = None,
     as_of: dt.date | None = None,
     progress: bool = True,
+    register_path: str | Path | None = None,
 ) -> dict:
-    """Land every contract file in `directory`; returns a summary (counts only, no values)."""
+    """Land every contract file in `directory`; returns a summary (counts only, no values).
+    With a governance register, only feeds with an agreement active on `as_of` are landed."""
     directory, warehouse_path = Path(directory), Path(warehouse_path)
     vault_path = Path(vault_path) if vault_path else warehouse_path.parent / "vault.duckdb"
     as_of = as_of or dt.date.today()
     started = time.monotonic()
-    found = files.discover(directory)
+    found, skipped = _agreed(files.discover(directory), register_path, as_of)
     secret = landing_secret(vault_path)
     con = _connect(warehouse_path)
     try:
         outcomes = _land(con, found, vault_path, secret, as_of, progress)
     finally:
         con.close()
-    return _summary(outcomes, as_of, time.monotonic() - started)
+    return {**_summary(outcomes, as_of, time.monotonic() - started), "skipped_feeds": skipped}
+
+
+def _agreed(found: list[FeedFile], register_path, as_of: dt.date) -> tuple[list[FeedFile], list]:
+    """The files whose feed an active agreement covers, and the feeds skipped for want of one."""
+    if register_path is None:
+        return found, []
+    from joinedup.governance.register import load_register, person_level_feeds
+
+    agreed = load_register(register_path).active_feeds(as_of)
+    keep = [f for f in found if f.feed.name in agreed or f.feed.name not in person_level_feeds()]
+    return keep, sorted({f.feed.name for f in found} - {f.feed.name for f in keep})
 
 
 def _connect(warehouse_path: Path) -> duckdb.DuckDBPyConnection:
@@ -444,11 +457,20 @@ def configure(parser: argparse.ArgumentParser) -> None:
         type=_iso_date,
         help="dates after this day are rejected as future (default: today)",
     )
+    parser.add_argument(
+        "--register",
+        type=Path,
+        help="governance register: land only feeds with an agreement active on --as-of",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
 
 
 def run(args: argparse.Namespace) -> int:
-    summary = load_area(args.directory, args.warehouse, args.vault, args.as_of, not args.quiet)
+    summary = load_area(
+        args.directory, args.warehouse, args.vault, args.as_of, not args.quiet, args.register
+    )
+    if summary["skipped_feeds"]:
+        print(f"skipped (no active agreement): {', '.join(summary['skipped_feeds'])}")
     print(
         f"{summary['files_loaded']} files loaded, {summary['files_rejected']} rejected whole,"
         f" {summary['files_already_loaded']} already loaded; rows read {summary['rows_read']},"

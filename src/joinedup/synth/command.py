@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 
 from joinedup.errors import UserError
+from joinedup.governance.synthetic import write_register
 from joinedup.synth.config import AreaSpec
 from joinedup.synth.simulate import generate
 
@@ -40,6 +41,7 @@ def run(args: argparse.Namespace) -> int:
     started = time.monotonic()
     spec = AreaSpec(people=args.people, seed=args.seed, start=args.start, months=args.months)
     rows = generate(args.out, spec, progress=not args.quiet)
+    write_register(args.out)
     print(f"wrote {sum(rows.values()):,} rows in {len(rows)} feeds to {args.out} "
           f"in {time.monotonic() - started:.1f}s", file=sys.stderr)
     return 0
