@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "rotate-key": ("joinedup.identity.rotate", "new pseudonymisation key; re-key every pseudo_id"),
     "risk": ("joinedup.risk.cli", "risk stratification: train, evaluate, score, case-finding lists"),
     "report": ("joinedup.report.command", "the board report: one self-contained, disclosure-controlled HTML file"),
+    "incidents": ("joinedup.governance.incidents_command", "the incident log: record a suspected breach, its 10-working-day deadline, actions, closure"),
     "plan": ("joinedup.plan.command", "check a BCF plan file (trajectories, schemes, pooled budget) and print it"),
 }
 
