@@ -28,6 +28,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "report": ("joinedup.report.command", "the board report: one self-contained, disclosure-controlled HTML file"),
     "incidents": ("joinedup.governance.incidents_command", "the incident log: record a suspected breach, its 10-working-day deadline, actions, closure"),
     "plan": ("joinedup.plan.command", "check a BCF plan file (trajectories, schemes, pooled budget) and print it"),
+    "accounts": ("joinedup.service.accounts", "the service's accounts: set a password, disable, list"),
+    "audit": ("joinedup.governance.audit", "the audit log: verify its hash chain"),
 }
 
 EPILOG = """exit codes: 0 success; 1 internal error; 2 bad command line; 3 bad input;
