@@ -3,7 +3,7 @@ warehouses dense with edge cases: blank postcodes, open spells and services, sam
 nested placements, deaths, deregistrations and ages around 65."""
 
 import random
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 import duckdb
 import pyarrow
@@ -31,7 +31,7 @@ def later(rng: random.Random, day: date, most: int):
 
 def person_rows(rng: random.Random, pid: str) -> dict[str, list[dict]]:
     in_area = [True, True, True, False, None]
-    age = rng.randrange(60, 96)
+    age = rng.randrange(14, 96) if rng.random() < 0.2 else rng.randrange(60, 96)
     rows: dict[str, list[dict]] = {
         "person": [
             {
@@ -64,6 +64,9 @@ def person_rows(rng: random.Random, pid: str) -> dict[str, list[dict]]:
                 "provider_code": rng.choice(["RZA", "RZC"]),
                 "admission_date": admitted,
                 "discharge_date": later(rng, admitted, 15),
+                "ready_for_discharge_date": maybe(
+                    rng, admitted + timedelta(rng.randrange(15)), 0.5
+                ),
                 "admission_method": rng.choice(["21", "22", "2A", "28", "11", "12", "31"]),
                 "patient_classification": "1",
                 "main_specialty": rng.choice(["300", "430", "501", "560", "700", "715", "716"]),
@@ -78,17 +81,26 @@ def person_rows(rng: random.Random, pid: str) -> dict[str, list[dict]]:
         )
     for n in range(rng.randrange(4)):
         started = some_day(rng, date(2014, 1, 1), 850)
+        discharges = [s["discharge_date"] for s in rows["acute_apc"] if s["discharge_date"]]
+        if discharges and rng.random() < 0.4:  # straight from hospital, or a day or two later
+            started = rng.choice(discharges) + timedelta(rng.randrange(3))
         service = rng.choice(["LTS_RESIDENTIAL", "LTS_NURSING", "STS_REABLEMENT", "LTS_COMMUNITY"])
         rows["social_care_events"].append(
             {
                 "pseudo_id": pid,
                 "event_id": f"{pid}-e{n}",
-                "client_type": "SERVICE_USER",
-                "event_type": rng.choice(["SERVICE", "SERVICE", "SERVICE", "REVIEW"]),
+                "client_type": rng.choice(["SERVICE_USER", "SERVICE_USER", "CARER"]),
+                "event_type": rng.choice(["SERVICE", "SERVICE", "SERVICE", "REVIEW", "ASSESSMENT"]),
                 "event_start_date": started,
                 "event_end_date": later(rng, started, 200),
                 "service_type": service,
                 "placement_type": rng.choice(["PERMANENT", "PERMANENT", "RESPITE", None]),
+                "delivery_mechanism": rng.choice(
+                    [None, "DIRECT_PAYMENT", "MANAGED_PERSONAL_BUDGET", "COUNCIL_COMMISSIONED"]
+                ),
+                "event_outcome": rng.choice(
+                    [None, "NO_SERVICES", "ONGOING_LOW_LEVEL", "LONG_TERM_SUPPORT", "DECEASED"]
+                ),
                 "age_at_event_start_date": age + rng.choice([-1, 0]),
                 "postcode_in_area": rng.choice(in_area),
             }
@@ -109,13 +121,17 @@ def person_rows(rng: random.Random, pid: str) -> dict[str, list[dict]]:
             "pseudo_id": pid,
             "attendance_id": f"{pid}-a{n}",
             "provider_code": "RZA",
-            "arrival_datetime": f"{some_day(rng)} {rng.randrange(24):02d}:30:00",
+            "arrival_datetime": arrival,
+            "departure_datetime": maybe(rng, arrival + timedelta(minutes=rng.randrange(200, 280))),
             "arrival_mode": "1",
             "from_care_home": rng.choice(["Y", "N", None]),
             "disposal": rng.choice(["ADM", "HOM", "CHM"]),
             "postcode_in_area": rng.choice(in_area),
         }
-        for n in range(rng.randrange(3))
+        for n, arrival in enumerate(
+            datetime.combine(some_day(rng), time(rng.randrange(24), 30))
+            for _ in range(rng.randrange(3))
+        )
     ]
     rows["urgent_care_contacts"] = [
         {
@@ -124,7 +140,7 @@ def person_rows(rng: random.Random, pid: str) -> dict[str, list[dict]]:
             "service": rng.choice(["AMBULANCE", "NHS111"]),
             "contact_datetime": f"{some_day(rng)} 08:00:00",
             "from_care_home": rng.choice(["Y", "N", None]),
-            "outcome": "CONVEYED",
+            "outcome": rng.choice(["CONVEYED", "CONVEYED", "SEE_AND_TREAT"]),
             "postcode_in_area": rng.choice(in_area),
         }
         for n in range(rng.randrange(3))
@@ -157,8 +173,14 @@ def person_rows(rng: random.Random, pid: str) -> dict[str, list[dict]]:
         else []
     )
     rows["eol_register"] = (
-        [{"pseudo_id": pid, "added_date": some_day(rng, date(2014, 1, 1), 900)}]
-        if rng.random() < 0.3
+        [
+            {
+                "pseudo_id": pid,
+                "added_date": some_day(rng, date(2013, 6, 1), 700),
+                "preferred_place_of_death": rng.choice([None, "HOME", "HOSPITAL", "HOSPICE"]),
+            }
+        ]
+        if rng.random() < 0.4
         else []
     )
     rows["gp_conditions"] = (
@@ -214,5 +236,7 @@ def test_engine_and_reference_agree_on_random_areas(tmp_path, seed):
     build_random_area(path, seed)
     computed = engine.compute_metrics(path)
     assert {r["id"] for r in computed} == set(engine.METRICS)
-    assert sum(r["numerator"] or 0 for r in computed if r["id"] == "readmissions_30d") > 0
+    for counted in ("readmissions_30d", "care_direct_from_hospital"):
+        assert sum(r["numerator"] or 0 for r in computed if r["id"] == counted) > 0
+    assert sum(r["denominator"] for r in computed if r["id"] == "preferred_place_of_death") > 0
     assert_same_records(computed, reference.compute_metrics(path))

@@ -17,7 +17,12 @@ Where metrics.md leaves a choice, the engine (and the reference) read it so:
 - population aged 18+ takes 2 of the 5 years of the 15-19 band, rounded on the area's total;
 - dementia's denominator is the expected count (7.1% of the registered 65+), not a whole number;
 - eol_admissions' value is a mean (spells per person) with unit `count`; empty denominators give
-  a null value.
+  a null value;
+- flow metrics: a spell's residency is judged at its admission date (long_stays, fit_days,
+  weekend_discharges, and the discharge care_direct_from_hospital looks for), a reablement
+  outcome's at its end date, a personal budget's and its holder's age at 31 March (age from the
+  birth month, exact at a month end); fit_days counts deaths too (metrics.md asks only for a
+  discharge); a person with several eol_register rows preferred each place listed before death.
 """
 
 from __future__ import annotations
@@ -38,6 +43,12 @@ EMERGENCY_METHODS = ("21", "22", "23", "24", "25", "28", "2A", "2B", "2C", "2D")
 MATERNITY_SPECIALTIES = ("501", "560")
 MENTAL_HEALTH_SPECIALTIES = tuple(str(code) for code in range(700, 716))
 PERMANENT_CARE_TYPES = ("LTS_RESIDENTIAL", "LTS_NURSING")
+GENERAL_AND_ACUTE_EXCLUDED = MATERNITY_SPECIALTIES + MENTAL_HEALTH_SPECIALTIES
+FOUR_HOURS = 240  # minutes from arrival to departure
+LONG_STAY_DAYS = (7, 14, 21)
+REABLEMENT_SUCCESS = ("NO_SERVICES", "UNIVERSAL_SIGNPOSTING", "ONGOING_LOW_LEVEL")
+PERSONAL_BUDGET_MECHANISMS = ("DIRECT_PAYMENT", "MANAGED_PERSONAL_BUDGET")
+CARER_EVENTS = ("ASSESSMENT", "REVIEW", "SERVICE")
 FALLS_WEIGHTS = {
     "65-69": 5500,
     "70-74": 5000,
@@ -86,6 +97,16 @@ METRICS = {
         Metric("care_home_emergencies", ("month",), "count"),
         Metric("eol_home_deaths", ("year",), "percent"),
         Metric("eol_admissions", ("year",), "count"),
+        Metric("ae_4h", ("month",), "percent"),
+        Metric("long_stays", ("month",), "count"),
+        Metric("fit_days", ("month",), "count"),
+        Metric("weekend_discharges", ("month",), "percent"),
+        Metric("care_direct_from_hospital", ("year",), "percent"),
+        Metric("preferred_place_of_death", ("year",), "percent"),
+        Metric("reablement_outcome", ("year",), "percent"),
+        Metric("conveyance", ("month",), "percent"),
+        Metric("personal_budgets", ("year",), "percent"),
+        Metric("carers_supported", ("year",), "count"),
     )
 }
 
@@ -125,6 +146,7 @@ def _days_between(first: str, last: str) -> str:
 
 
 EMERGENCY = f"admission_method IN ({_quoted(EMERGENCY_METHODS)})"
+GENERAL_AND_ACUTE = f"main_specialty NOT IN ({_quoted(GENERAL_AND_ACUTE_EXCLUDED)})"
 DISCHARGED_ALIVE = (
     "discharge_date IS NOT NULL AND COALESCE(discharge_method, '') <> '4'"
     " AND COALESCE(discharge_destination, '') <> '79'"
@@ -250,12 +272,12 @@ class Engine:
 
 
 def nel_admissions(engine: Engine) -> list[dict]:
-    general_and_acute = (
-        f"{EMERGENCY} AND main_specialty NOT IN"
-        f" ({_quoted(MATERNITY_SPECIALTIES + MENTAL_HEALTH_SPECIALTIES)})"
-    )
     counts = engine.by_period(
-        [resident_ctes("nel", "acute_apc", "admission_date", general_and_acute)],
+        [
+            resident_ctes(
+                "nel", "acute_apc", "admission_date", f"{EMERGENCY} AND {GENERAL_AND_ACUTE}"
+            )
+        ],
         "SELECT p.period, COUNT(*) FROM periods p"
         " JOIN nel n ON n.admission_date BETWEEN p.start_date AND p.end_date GROUP BY p.period",
     )
@@ -271,19 +293,24 @@ def nel_admissions(engine: Engine) -> list[dict]:
     return records
 
 
-def res_admissions_65(engine: Engine) -> list[dict]:
+def _care_admissions() -> list[str]:
+    """CTEs ending in `admissions`: the qualifying admissions of res_admissions_65, one row each."""
     day_before = _plus_days("a.event_start_date", -1)
+    return [
+        resident_ctes(
+            "placements",
+            "social_care_events",
+            "event_start_date",
+            f"{_is_permanent_care('t')} AND t.age_at_event_start_date >= 65",
+        ),
+        "admissions AS (SELECT a.pseudo_id, a.event_start_date FROM placements a"
+        f" WHERE NOT {_in_permanent_care('a', day_before)})",
+    ]
+
+
+def res_admissions_65(engine: Engine) -> list[dict]:
     counts = engine.by_period(
-        [
-            resident_ctes(
-                "placements",
-                "social_care_events",
-                "event_start_date",
-                f"{_is_permanent_care('t')} AND t.age_at_event_start_date >= 65",
-            ),
-            "admissions AS (SELECT a.pseudo_id, a.event_start_date FROM placements a"
-            f" WHERE NOT {_in_permanent_care('a', day_before)})",
-        ],
+        _care_admissions(),
         "SELECT p.period, COUNT(DISTINCT a.pseudo_id) FROM periods p"
         " JOIN admissions a ON a.event_start_date BETWEEN p.start_date AND p.end_date"
         " GROUP BY p.period",
@@ -565,7 +592,9 @@ def ae_attendances(engine: Engine) -> list[dict]:
 def care_home_emergencies(engine: Engine) -> list[dict]:
     rows = engine.query(
         [
-            resident_ctes("ae", "acute_ae", "CAST(arrival_datetime AS DATE)", "from_care_home = 'Y'"),
+            resident_ctes(
+                "ae", "acute_ae", "CAST(arrival_datetime AS DATE)", "from_care_home = 'Y'"
+            ),
             resident_ctes(
                 "ambulance",
                 "urgent_care_contacts",
@@ -654,6 +683,236 @@ def eol_admissions(engine: Engine) -> list[dict]:
     return records
 
 
+# --- hospital flow, seven-day services and outcomes (metrics.md) -------------------------------
+
+
+def _share(engine: Engine, metric_id: str, ctes: list[str], scale: float) -> list[dict]:
+    """Records of a metric whose CTEs end in `counted` (one row per denominator event: its `day`
+    and its `hit`, what it adds to the numerator): per period of the metric's grains, the hits
+    over the events."""
+    grains = _quoted(METRICS[metric_id].grains)
+    counts = engine.by_period(
+        ctes,
+        "SELECT p.period, COUNT(*), SUM(c.hit) FROM periods p"
+        " JOIN counted c ON c.day BETWEEN p.start_date AND p.end_date"
+        f" WHERE p.grain IN ({grains}) GROUP BY p.period",
+    )
+    records = []
+    for period in engine.of_grains(METRICS[metric_id].grains):
+        events, hits = counts.get(period.label, (0, 0))
+        records.append(record(metric_id, period, int(hits), events, ratio(hits, events, scale)))
+    return records
+
+
+def _flag(condition: str) -> str:
+    return f"CASE WHEN {condition} THEN 1 ELSE 0 END"
+
+
+def _weekend(day: str) -> str:
+    """Saturday or Sunday (DuckDB's ISO day of week; Spark SQL: dayofweek() in (1, 7))."""
+    return f"EXTRACT(ISODOW FROM {day}) >= 6"
+
+
+def ae_4h(engine: Engine) -> list[dict]:
+    within = f"a.departure_datetime <= a.arrival_datetime + INTERVAL '{FOUR_HOURS}' MINUTE"
+    ctes = [
+        resident_ctes(
+            "timed_attendances",
+            "acute_ae",
+            "CAST(arrival_datetime AS DATE)",
+            "departure_datetime IS NOT NULL",
+        ),
+        f"counted AS (SELECT a.event_date AS day, {_flag(within)} AS hit FROM timed_attendances a)",
+    ]
+    return _share(engine, "ae_4h", ctes, 100)
+
+
+def long_stays(engine: Engine) -> list[dict]:
+    # Day D is the month end; a stay's length on D is D - admission date.
+    stay = _days_between("s.admission_date", "p.end_date")
+    rows = engine.query(
+        [resident_ctes("inpatients", "acute_apc", "admission_date", GENERAL_AND_ACUTE)],
+        "SELECT p.period, "
+        + ", ".join(f"SUM({_flag(f'{stay} >= {days}')})" for days in LONG_STAY_DAYS)
+        + " FROM periods p JOIN inpatients s"
+        f" ON s.admission_date <= {_plus_days('p.end_date', -LONG_STAY_DAYS[0])}"
+        " AND (s.discharge_date IS NULL OR s.discharge_date > p.end_date)"
+        " WHERE p.grain = 'month' GROUP BY p.period",
+    )
+    stays = {row[0]: [int(n) for n in row[1:]] for row in rows}
+    records = []
+    for period in engine.of_grains(("month",)):
+        counts = stays.get(period.label, [0] * len(LONG_STAY_DAYS))
+        breakdown = {f"{days}+": n for days, n in zip(LONG_STAY_DAYS, counts, strict=True)}
+        records.append(record("long_stays", period, counts[0], None, counts[0], breakdown))
+    return records
+
+
+def fit_days(engine: Engine) -> list[dict]:
+    ctes = [
+        resident_ctes(
+            "fit_spells",
+            "acute_apc",
+            "admission_date",
+            "discharge_date IS NOT NULL AND ready_for_discharge_date <= discharge_date",
+        ),
+        "counted AS (SELECT discharge_date AS day,"
+        f" {_days_between('ready_for_discharge_date', 'discharge_date')} AS hit FROM fit_spells)",
+    ]
+    return _share(engine, "fit_days", ctes, 1)
+
+
+def weekend_discharges(engine: Engine) -> list[dict]:
+    ctes = [
+        resident_ctes("alive_discharges", "acute_apc", "admission_date", DISCHARGED_ALIVE),
+        "counted AS (SELECT discharge_date AS day,"
+        f" {_flag(_weekend('discharge_date'))} AS hit FROM alive_discharges)",
+    ]
+    return _share(engine, "weekend_discharges", ctes, 100)
+
+
+def care_direct_from_hospital(engine: Engine) -> list[dict]:
+    from_hospital = (
+        "EXISTS (SELECT 1 FROM hospital_stays h WHERE h.pseudo_id = a.pseudo_id"
+        f" AND h.discharge_date >= {_plus_days('a.event_start_date', -1)}"
+        " AND h.discharge_date <= a.event_start_date)"
+    )
+    ctes = [
+        *_care_admissions(),
+        resident_ctes(
+            "hospital_stays", "acute_apc", "admission_date", "discharge_date IS NOT NULL"
+        ),
+        f"counted AS (SELECT a.event_start_date AS day, {_flag(from_hospital)} AS hit"
+        " FROM admissions a)",
+    ]
+    return _share(engine, "care_direct_from_hospital", ctes, 100)
+
+
+def preferred_place_of_death(engine: Engine) -> list[dict]:
+    def preference(match: str) -> str:
+        return (
+            "EXISTS (SELECT 1 FROM eol_register e WHERE e.pseudo_id = d.pseudo_id"
+            " AND e.added_date <= d.date_of_death AND e.preferred_place_of_death IS NOT NULL"
+            f"{match})"
+        )
+
+    ctes = [
+        resident_ctes("dying_residents", "deaths", "date_of_death", own_postcode=False),
+        "counted AS (SELECT d.date_of_death AS day,"
+        f" {_flag(preference(' AND e.preferred_place_of_death = d.place_of_death'))} AS hit"
+        f" FROM dying_residents d WHERE {preference('')})",
+    ]
+    return _share(engine, "preferred_place_of_death", ctes, 100)
+
+
+def reablement_outcome(engine: Engine) -> list[dict]:
+    ctes = [
+        resident_ctes(
+            "reablement_ends",
+            "social_care_events",
+            "event_end_date",
+            "event_type = 'SERVICE' AND service_type = 'STS_REABLEMENT'"
+            " AND event_end_date IS NOT NULL AND event_outcome IS NOT NULL",
+        ),
+        "counted AS (SELECT event_end_date AS day,"
+        f" {_flag(f'event_outcome IN ({_quoted(REABLEMENT_SUCCESS)})')} AS hit"
+        " FROM reablement_ends)",
+    ]
+    return _share(engine, "reablement_outcome", ctes, 100)
+
+
+def conveyance(engine: Engine) -> list[dict]:
+    conveyed = _flag("i.outcome = 'CONVEYED'")
+    rows = engine.query(
+        [
+            resident_ctes(
+                "incidents",
+                "urgent_care_contacts",
+                "CAST(contact_datetime AS DATE)",
+                "service = 'AMBULANCE'",
+            ),
+        ],
+        "SELECT p.period, COALESCE(i.from_care_home, 'unknown'), COUNT(*),"
+        f" SUM({conveyed}) FROM periods p"
+        " JOIN incidents i ON i.event_date BETWEEN p.start_date AND p.end_date"
+        " WHERE p.grain = 'month' GROUP BY p.period, COALESCE(i.from_care_home, 'unknown')",
+    )
+    by_origin: dict[str, dict[str, tuple[int, int]]] = defaultdict(dict)
+    for period, origin, incidents, conveyed in rows:
+        by_origin[period][origin] = (int(conveyed), incidents)
+    records = []
+    for period in engine.of_grains(("month",)):
+        origins = dict(sorted(by_origin[period.label].items()))
+        conveyed = sum(n for n, _ in origins.values())
+        incidents = sum(d for _, d in origins.values())
+        breakdown = {
+            "from_care_home": {
+                origin: {"numerator": n, "denominator": d, "value": ratio(n, d, 100)}
+                for origin, (n, d) in origins.items()
+            }
+        }
+        records.append(
+            record(
+                "conveyance",
+                period,
+                conveyed,
+                incidents,
+                ratio(conveyed, incidents, 100),
+                breakdown,
+            )
+        )
+    return records
+
+
+def personal_budgets(engine: Engine) -> list[dict]:
+    # People on 31 March (the year's last day), aged 18+ that day from their birth month.
+    month_number = "EXTRACT(YEAR FROM {0}) * 12 + EXTRACT(MONTH FROM {0})"
+    born = "CAST(SUBSTR(b.birth_month, 1, 4) AS INTEGER) * 12 + CAST(SUBSTR(b.birth_month, 6, 2) AS INTEGER)"
+    ctes = [
+        "community_on_day AS (SELECT p.period, p.end_date AS snapshot, t.pseudo_id,"
+        " t.postcode_in_area, t.delivery_mechanism FROM periods p JOIN social_care_events t"
+        " ON t.event_start_date <= p.end_date"
+        " AND (t.event_end_date IS NULL OR t.event_end_date >= p.end_date)"
+        " WHERE p.grain = 'year' AND t.event_type = 'SERVICE' AND t.service_type = 'LTS_COMMUNITY')",
+        resident_ctes("community_residents", "community_on_day", "snapshot"),
+        "adults AS (SELECT c.* FROM community_residents c JOIN person b ON b.pseudo_id = c.pseudo_id"
+        f" WHERE {month_number.format('c.snapshot')} - ({born}) >= 18 * 12)",
+    ]
+    counts = engine.by_period(
+        ctes,
+        "SELECT period, COUNT(DISTINCT pseudo_id), COUNT(DISTINCT CASE WHEN delivery_mechanism"
+        f" IN ({_quoted(PERSONAL_BUDGET_MECHANISMS)}) THEN pseudo_id END) FROM adults GROUP BY period",
+    )
+    records = []
+    for period in engine.of_grains(("year",)):
+        people, budgets = counts.get(period.label, (0, 0))
+        records.append(
+            record("personal_budgets", period, budgets, people, ratio(budgets, people, 100))
+        )
+    return records
+
+
+def carers_supported(engine: Engine) -> list[dict]:
+    counts = engine.by_period(
+        [
+            resident_ctes(
+                "carer_events",
+                "social_care_events",
+                "event_start_date",
+                f"client_type = 'CARER' AND event_type IN ({_quoted(CARER_EVENTS)})",
+            )
+        ],
+        "SELECT p.period, COUNT(DISTINCT c.pseudo_id) FROM periods p"
+        " JOIN carer_events c ON c.event_start_date BETWEEN p.start_date AND p.end_date"
+        " WHERE p.grain = 'year' GROUP BY p.period",
+    )
+    records = []
+    for period in engine.of_grains(("year",)):
+        carers = counts.get(period.label, (0,))[0]
+        records.append(record("carers_supported", period, carers, None, carers))
+    return records
+
+
 CALCULATIONS: dict[str, Callable[[Engine], list[dict]]] = {
     "nel_admissions": nel_admissions,
     "nel_admissions_rate": nel_admissions,
@@ -669,6 +928,16 @@ CALCULATIONS: dict[str, Callable[[Engine], list[dict]]] = {
     "care_home_emergencies": care_home_emergencies,
     "eol_home_deaths": eol_home_deaths,
     "eol_admissions": eol_admissions,
+    "ae_4h": ae_4h,
+    "long_stays": long_stays,
+    "fit_days": fit_days,
+    "weekend_discharges": weekend_discharges,
+    "care_direct_from_hospital": care_direct_from_hospital,
+    "preferred_place_of_death": preferred_place_of_death,
+    "reablement_outcome": reablement_outcome,
+    "conveyance": conveyance,
+    "personal_budgets": personal_budgets,
+    "carers_supported": carers_supported,
 }
 
 
@@ -694,7 +963,9 @@ def covered_months(con) -> tuple[str, str] | None:
     if not activity:
         return None
     busiest = max(activity.values())
-    busy = sorted(f"{y:04d}-{m:02d}" for (y, m), n in activity.items() if n * COVERAGE_FRACTION >= busiest)
+    busy = sorted(
+        f"{y:04d}-{m:02d}" for (y, m), n in activity.items() if n * COVERAGE_FRACTION >= busiest
+    )
     return busy[0], busy[-1]
 
 

@@ -577,6 +577,220 @@ def eol_admissions(area: Area, months) -> list[dict]:
     return result
 
 
+# --- hospital flow, seven-day services and outcomes ------------------------------------------
+
+
+def shares(metric_id, grain, months, events) -> list[dict]:
+    """events: (day, what it adds to the numerator) for each denominator event."""
+    result = []
+    for period in periods(*months, grain):
+        here = [hit for day, hit in events if period.holds(day)]
+        result.append(
+            out(
+                metric_id, period, sum(here), len(here), per(sum(here), len(here), SCALE[metric_id])
+            )
+        )
+    return result
+
+
+SCALE = {
+    "ae_4h": 100,
+    "fit_days": 1,
+    "weekend_discharges": 100,
+    "care_direct_from_hospital": 100,
+    "preferred_place_of_death": 100,
+    "reablement_outcome": 100,
+}
+
+
+def ae_4h(area: Area, months) -> list[dict]:
+    events = [
+        (
+            a["arrival_datetime"],
+            int(a["departure_datetime"] - a["arrival_datetime"] <= timedelta(minutes=240)),
+        )
+        for a in area.rows("acute_ae")
+        if a["departure_datetime"] is not None and area.resident(a, a["arrival_datetime"])
+    ]
+    return shares("ae_4h", "month", months, events)
+
+
+def general_and_acute(spell: dict) -> bool:
+    return spell["main_specialty"] not in MATERNITY | MENTAL_ILLNESS
+
+
+def long_stays(area: Area, months) -> list[dict]:
+    spells = [
+        s
+        for s in area.rows("acute_apc")
+        if general_and_acute(s) and area.resident(s, s["admission_date"])
+    ]
+    result = []
+    for period in periods(*months, "month"):
+        day = period.last
+        stays = [
+            (day - s["admission_date"]).days
+            for s in spells
+            if s["admission_date"] <= day
+            and (s["discharge_date"] is None or s["discharge_date"] > day)
+        ]
+        counts = {f"{n}+": sum(1 for stay in stays if stay >= n) for n in (7, 14, 21)}
+        result.append(out("long_stays", period, counts["7+"], None, counts["7+"], counts))
+    return result
+
+
+def fit_days(area: Area, months) -> list[dict]:
+    events = [
+        (s["discharge_date"], (s["discharge_date"] - s["ready_for_discharge_date"]).days)
+        for s in area.rows("acute_apc")
+        if s["discharge_date"] is not None
+        and s["ready_for_discharge_date"] is not None
+        and s["ready_for_discharge_date"] <= s["discharge_date"]
+        and area.resident(s, s["admission_date"])
+    ]
+    return shares("fit_days", "month", months, events)
+
+
+def weekend_discharges(area: Area, months) -> list[dict]:
+    events = [
+        (s["discharge_date"], int(s["discharge_date"].weekday() >= 5))  # Saturday 5, Sunday 6
+        for s in area.rows("acute_apc")
+        if discharged_alive(s) and area.resident(s, s["admission_date"])
+    ]
+    return shares("weekend_discharges", "month", months, events)
+
+
+def care_admissions(area: Area) -> list[dict]:
+    """The qualifying admissions of res_admissions_65 (each event)."""
+    return [
+        e
+        for e in area.rows("social_care_events")
+        if is_permanent_care(e)
+        and e["age_at_event_start_date"] >= 65
+        and area.resident(e, e["event_start_date"])
+        and not area.in_permanent_care(e["pseudo_id"], e["event_start_date"] - timedelta(days=1))
+    ]
+
+
+def care_direct_from_hospital(area: Area, months) -> list[dict]:
+    def from_hospital(e):
+        return any(
+            s["discharge_date"] is not None
+            and 0 <= (e["event_start_date"] - s["discharge_date"]).days <= 1
+            and area.resident(s, s["admission_date"])
+            for s in area.of_person("acute_apc", e["pseudo_id"])
+        )
+
+    events = [(e["event_start_date"], int(from_hospital(e))) for e in care_admissions(area)]
+    return shares("care_direct_from_hospital", "year", months, events)
+
+
+def preferred_place_of_death(area: Area, months) -> list[dict]:
+    events = []
+    for d in area.rows("deaths"):
+        preferences = {
+            e["preferred_place_of_death"]
+            for e in area.of_person("eol_register", d["pseudo_id"])
+            if e["added_date"] <= d["date_of_death"] and e["preferred_place_of_death"] is not None
+        }
+        if preferences and area.resident(d, d["date_of_death"]):
+            events.append((d["date_of_death"], int(d["place_of_death"] in preferences)))
+    return shares("preferred_place_of_death", "year", months, events)
+
+
+def reablement_outcome(area: Area, months) -> list[dict]:
+    events = [
+        (
+            e["event_end_date"],
+            int(
+                e["event_outcome"] in ("NO_SERVICES", "UNIVERSAL_SIGNPOSTING", "ONGOING_LOW_LEVEL")
+            ),
+        )
+        for e in area.rows("social_care_events")
+        if e["event_type"] == "SERVICE"
+        and e["service_type"] == "STS_REABLEMENT"
+        and e["event_end_date"] is not None
+        and e["event_outcome"] is not None
+        and area.resident(e, e["event_end_date"])
+    ]
+    return shares("reablement_outcome", "year", months, events)
+
+
+def conveyance(area: Area, months) -> list[dict]:
+    incidents = [
+        u
+        for u in area.rows("urgent_care_contacts")
+        if u["service"] == "AMBULANCE" and area.resident(u, u["contact_datetime"])
+    ]
+    result = []
+    for period in periods(*months, "month"):
+        origins: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        for u in incidents:
+            if period.holds(u["contact_datetime"]):
+                counts = origins[u["from_care_home"] or "unknown"]
+                counts[0] += u["outcome"] == "CONVEYED"
+                counts[1] += 1
+        conveyed = sum(n for n, _ in origins.values())
+        total = sum(d for _, d in origins.values())
+        breakdown = {
+            "from_care_home": {
+                origin: {"numerator": n, "denominator": d, "value": per(n, d, 100)}
+                for origin, (n, d) in sorted(origins.items())
+            }
+        }
+        result.append(
+            out("conveyance", period, conveyed, total, per(conveyed, total, 100), breakdown)
+        )
+    return result
+
+
+def personal_budgets(area: Area, months) -> list[dict]:
+    birth_months = {p["pseudo_id"]: p["birth_month"] for p in area.rows("person")}
+    result = []
+    for period in periods(*months, "year"):
+        day = period.last  # 31 March
+        people, budgets = set(), set()
+        for e in area.rows("social_care_events"):
+            born = birth_months.get(e["pseudo_id"])
+            if (
+                e["event_type"] == "SERVICE"
+                and e["service_type"] == "LTS_COMMUNITY"
+                and e["event_start_date"] <= day
+                and (e["event_end_date"] is None or e["event_end_date"] >= day)
+                and born
+                and age_at_month_end(born, day) >= 18
+                and area.resident(e, day)
+            ):
+                people.add(e["pseudo_id"])
+                if e["delivery_mechanism"] in ("DIRECT_PAYMENT", "MANAGED_PERSONAL_BUDGET"):
+                    budgets.add(e["pseudo_id"])
+        result.append(
+            out(
+                "personal_budgets",
+                period,
+                len(budgets),
+                len(people),
+                per(len(budgets), len(people), 100),
+            )
+        )
+    return result
+
+
+def carers_supported(area: Area, months) -> list[dict]:
+    events = [
+        e
+        for e in area.rows("social_care_events")
+        if e["client_type"] == "CARER"
+        and e["event_type"] in ("ASSESSMENT", "REVIEW", "SERVICE")
+        and area.resident(e, e["event_start_date"])
+    ]
+    result = []
+    for period in periods(*months, "year"):
+        carers = len({e["pseudo_id"] for e in events if period.holds(e["event_start_date"])})
+        result.append(out("carers_supported", period, carers, None, carers))
+    return result
+
+
 CALCULATIONS = {
     "nel_admissions": nel_admissions,
     "nel_admissions_rate": nel_admissions,
@@ -592,6 +806,16 @@ CALCULATIONS = {
     "care_home_emergencies": care_home_emergencies,
     "eol_home_deaths": eol_home_deaths,
     "eol_admissions": eol_admissions,
+    "ae_4h": ae_4h,
+    "long_stays": long_stays,
+    "fit_days": fit_days,
+    "weekend_discharges": weekend_discharges,
+    "care_direct_from_hospital": care_direct_from_hospital,
+    "preferred_place_of_death": preferred_place_of_death,
+    "reablement_outcome": reablement_outcome,
+    "conveyance": conveyance,
+    "personal_budgets": personal_budgets,
+    "carers_supported": carers_supported,
 }
 
 

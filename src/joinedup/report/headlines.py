@@ -104,6 +104,47 @@ HEADLINES = (
         2,
         "spells per person",
     ),
+    Headline("ae_4h", "A&E attendances completed within 4 hours", "increase", False),
+    Headline(
+        "long_stays",
+        "G&A inpatients staying 7 days or more, at month end",
+        "decrease",
+        False,
+        0,
+        "inpatients",
+    ),
+    Headline(
+        "fit_days",
+        "Days in hospital after being medically fit, per discharge",
+        "decrease",
+        False,
+        2,
+        "days per discharge",
+    ),
+    Headline("weekend_discharges", "Discharges at the weekend", "increase", False),
+    Headline(
+        "care_direct_from_hospital",
+        "Permanent care entered straight from hospital, aged 65+",
+        "decrease",
+        False,
+    ),
+    Headline(
+        "preferred_place_of_death", "Deaths in the place the person preferred", "increase", False
+    ),
+    Headline(
+        "reablement_outcome",
+        "Short-term support ending with no or lower support",
+        "increase",
+        False,
+    ),
+    Headline("conveyance", "Ambulance incidents conveyed to hospital", "decrease", False),
+    Headline(
+        "personal_budgets",
+        "Community support taken as a personal budget, on 31 March",
+        "increase",
+        False,
+    ),
+    Headline("carers_supported", "Carers assessed or supported", "increase", False, 0, "carers"),
 )
 
 
@@ -148,13 +189,16 @@ def format_figure(value: float | None, decimals: int, unit: str = "") -> str:
 def days_needed(period: Period, metric_id: str | None = None) -> tuple[date, date]:
     """The first and last day of data a metric's figure for the period rests on (metrics.md):
     readmissions follow each discharge for 29 days, reablement follows October to December
-    discharges for 91 days, end-of-life admissions look back 365 days before each death."""
+    discharges for 91 days, end-of-life admissions look back 365 days before each death, and an
+    admission to care looks back a day for the discharge it came straight from."""
     if metric_id == "readmissions_30d":
         return period.start, period.end + timedelta(days=29)
     if metric_id == "reablement_91d":
         return period.start, date(period.start.year, 12, 31) + timedelta(days=91)
     if metric_id == "eol_admissions":
         return period.start - timedelta(days=365), period.end
+    if metric_id == "care_direct_from_hospital":
+        return period.start - timedelta(days=1), period.end
     return period.start, period.end
 
 
