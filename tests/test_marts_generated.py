@@ -13,6 +13,7 @@ from joinedup.marts import build_marts, spend_per_person
 from joinedup.marts.calendar import financial_year_label, financial_year_start
 from joinedup.synth.config import AreaSpec
 from joinedup.synth.simulate import generate
+from joinedup.warehouse import store
 
 pytestmark = pytest.mark.slow
 YEARS = ("2013/14", "2014/15", "2015/16")
@@ -25,7 +26,8 @@ def warehouse(tmp_path_factory):
     generate(folder / "feeds", AreaSpec(people=400, seed=5), progress=False)
     path = folder / "warehouse.duckdb"
     load_area(folder / "feeds", path, progress=False)
-    summary = build_marts(path)
+    with store.writing(path) as con:
+        summary = build_marts(con)
     con = duckdb.connect(str(path), read_only=True)
     yield con, summary
     con.close()

@@ -8,7 +8,7 @@ import pytest
 from joinedup.cli import main
 from joinedup.errors import BadInput, StoreError
 from joinedup.marts import build_marts, spend_per_person
-from joinedup.warehouse import schema
+from joinedup.warehouse import schema, store
 
 ACTIVITIES = (
     "NEL_SPELL",
@@ -530,22 +530,26 @@ def test_spend_per_person_divides_resident_spend_among_every_resident(con):
     assert rows[("age_band_x_ltc_band", "18-64 / 0")][2:] == (2, 300.0, 150.0)
 
 
-def test_build_and_spend_open_a_warehouse_file_by_path_and_a_rebuild_changes_nothing(tmp_path, con):
+def test_build_and_spend_on_a_store_opened_from_its_file_and_a_rebuild_changes_nothing(tmp_path, con):
     gp_visit(con, "p1", "2015-05-01")
     register(con, "p1")
     con.close()
     path = tmp_path / "warehouse.duckdb"
-    first = build_marts(path)
-    again = build_marts(path)
+    with store.writing(path) as opened:
+        first = build_marts(opened)
+    with store.writing(path) as opened:
+        again = build_marts(opened)
     assert (first.events, again.events) == (1, 1)
-    assert spend_per_person(path, "2015/16")[0].total_cost == unit_cost("GP_APPOINTMENT", "2015/16")
+    with store.reading(path) as opened:
+        total = spend_per_person(opened, "2015/16")[0].total_cost
+    assert total == unit_cost("GP_APPOINTMENT", "2015/16")
     with duckdb.connect(str(path)) as reopened:
         assert reopened.execute("SELECT COUNT(*) FROM person_year_segment").fetchone() == (1,)
 
 
 def test_user_mistakes_get_clear_errors(tmp_path, con):
-    with pytest.raises(StoreError, match="does not exist"):
-        build_marts(tmp_path / "missing.duckdb")
+    with pytest.raises(StoreError, match="no warehouse here"):
+        store.writing(tmp_path / "missing.duckdb").__enter__()
     with pytest.raises(BadInput, match="no events"):
         build_marts(con)
     with pytest.raises(BadInput, match="2015/16"):
@@ -561,7 +565,7 @@ def test_the_marts_command_builds_the_warehouse_and_reports_a_missing_one(tmp_pa
     assert main(["marts", "--warehouse", str(tmp_path / "warehouse.duckdb"), "--quiet"]) == 0
     assert "1 events" in capsys.readouterr().err
     assert main(["marts", "--warehouse", str(tmp_path / "nowhere.duckdb")]) == 5
-    assert "does not exist" in capsys.readouterr().err
+    assert "no warehouse here" in capsys.readouterr().err
 
 
 def test_people_with_a_national_opt_out_in_force_in_the_year_or_today_are_marked(con):

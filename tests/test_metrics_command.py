@@ -92,7 +92,7 @@ def test_disclosure_control_suppresses_small_counts_and_rounds_others(warehouse,
 def test_a_missing_warehouse_is_a_warehouse_error(tmp_path, capsys):
     code, _, err = run(capsys, "--warehouse", str(tmp_path / "none.duckdb"))
     assert code == 5
-    assert "no such warehouse file" in err
+    assert "none.duckdb: no warehouse here" in err
 
 
 def test_a_file_that_is_not_a_warehouse_is_a_warehouse_error(tmp_path, capsys):

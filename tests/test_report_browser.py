@@ -12,8 +12,10 @@ from playwright.sync_api import sync_playwright
 
 from joinedup.cli import main
 from joinedup.landing import load_area
+from joinedup.marts import build_marts
 from joinedup.report.builder import build_report
 from joinedup.report.headlines import HEADLINES
+from joinedup.warehouse import store
 
 pytestmark = pytest.mark.slow
 GENERATED_AS_OF = dt.date(2016, 5, 1)
@@ -35,7 +37,10 @@ def area(tmp_path_factory):
     assert main(["synth", "--out", str(feeds), "--people", "3000", "--seed", "3", "--quiet"]) == 0
     warehouse = root / "warehouse.duckdb"
     load_area(feeds, warehouse, root / "vault.duckdb", GENERATED_AS_OF, progress=False)
-    summary = build_report(warehouse, root / "report.html")
+    with store.writing(warehouse) as con:
+        build_marts(con)
+    with store.reading(warehouse) as con:
+        summary = build_report(con, root / "report.html")
     return root, warehouse, summary
 
 
@@ -175,7 +180,8 @@ def test_targets_come_from_the_plan_file_given(area, tmp_path):
         encoding="utf-8",
     )
     out = tmp_path / "board.html"
-    build_report(warehouse, out, plan_path=plan)
+    with store.reading(warehouse) as con:
+        build_report(con, out, plan_path=plan)
     text = out.read_text(encoding="utf-8")
     card = text[text.index('<article class="metric" id="nel_admissions">') :]
     card = card[: card.index("</article>")]

@@ -12,6 +12,7 @@ from test_landing_load import _text_values
 
 from joinedup.cli import main
 from joinedup.landing import load_area, quality_report
+from joinedup.warehouse import store
 
 # The generator's default window is 36 months from 2013-04; its as-of day is the first day of
 # the month after the window's last, and it breaks future dates relative to that day.
@@ -57,7 +58,8 @@ def test_landing_rejects_exactly_the_rows_the_generator_broke(generated):
 @pytest.mark.slow
 def test_the_quality_report_accounts_for_every_row(generated):
     area, warehouse, _ = generated
-    report = quality_report(warehouse)
+    with store.reading(warehouse) as con:
+        report = quality_report(con)
     for name, feed in report["feeds"].items():
         with (area / f"{name}.csv").open(encoding="utf-8") as handle:
             data_lines = sum(1 for _ in handle) - 1

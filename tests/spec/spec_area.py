@@ -14,7 +14,7 @@ import duckdb
 import pytest
 
 from joinedup.metrics import engine, reference
-from joinedup.warehouse import schema
+from joinedup.warehouse import schema, store
 
 FY_2015 = ("2015-04", "2016-03")
 BANDS = [f"{low}-{low + 4}" for low in range(0, 90, 5)] + ["90+"]
@@ -131,8 +131,9 @@ class SpecArea:
     def metric(self, metric_id: str, months=FY_2015) -> dict[str, dict]:
         """The engine's records of one metric by period label, after checking that the
         reference computes the very same records."""
-        computed = engine.compute_metrics(self.path, [metric_id], months=months)
-        expected = reference.compute_metrics(self.path, [metric_id], months=months)
+        with store.reading(self.path) as con:
+            computed = engine.compute_metrics(con, [metric_id], months=months)
+            expected = reference.compute_metrics(con, [metric_id], months=months)
         assert_same_records(computed, expected)
         return {r["period"]: r for r in computed}
 

@@ -19,7 +19,7 @@ import duckdb
 
 from joinedup import contract
 from joinedup.errors import BadInput
-from joinedup.identity.repoint import open_warehouse
+from joinedup.warehouse import store
 
 NHS_FLAWS = ("missing_nhs_number", "mistyped_nhs_number")
 
@@ -53,16 +53,13 @@ FROM judged
 
 def linkage_quality(warehouse_path: str | Path, truth_dir: str | Path) -> dict:
     """Precision and recall of linkage for rows without a valid NHS number (see module doc)."""
-    con = open_warehouse(warehouse_path)
-    try:
+    with store.reading(warehouse_path) as con:
         con.execute("SET enable_progress_bar = false")
         _read_truth(con, Path(truth_dir))
         con.execute(f"CREATE TEMP TABLE landed AS {_landed_rows_sql(con)}")
         result = con.execute(QUALITY_SQL)
         values = result.fetchall()[0]
         counts = dict(zip([d[0] for d in result.description], values, strict=True))
-    finally:
-        con.close()
     counts["precision"] = _share(counts["right_links"], counts["links_made"])
     counts["recall"] = _share(counts["linked_to_their_person"], counts["person_otherwise_known"])
     return counts

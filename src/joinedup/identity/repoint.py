@@ -2,7 +2,7 @@
 
 Used by key rotation (every person gets a new pseudo_id) and by review (a provisional person's
 rows move to the person they were accepted as). `repoint` runs inside the caller's
-transaction; `repoint_warehouse` opens the warehouse and owns one.
+transaction; `repoint_warehouse` opens the warehouse (`warehouse.store.writing`: all or nothing).
 """
 
 from __future__ import annotations
@@ -13,18 +13,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from joinedup import duck
-from joinedup.errors import StoreError
-
-
-def open_warehouse(path: str | Path) -> duckdb.DuckDBPyConnection:
-    path = Path(path)
-    if not path.exists():
-        raise StoreError(f"{path}: no warehouse here")
-    try:
-        return duck.connect(str(path))
-    except duckdb.Error as error:
-        raise StoreError(f"{path}: cannot open the warehouse ({type(error).__name__})") from None
+from joinedup.warehouse import store
 
 
 def pseudo_id_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -62,18 +51,8 @@ def mapping_table(old: list[str], new: list[str]) -> pa.Table:
 def repoint_warehouse(
     path: str | Path, mapping: pa.Table, before: Callable[[duckdb.DuckDBPyConnection], None] | None = None
 ) -> dict[str, int]:
-    """Re-point the warehouse at `path` in one transaction (after `before`, in the same one)."""
-    con = open_warehouse(path)
-    try:
-        con.execute("BEGIN TRANSACTION")
-        try:
-            if before is not None:
-                before(con)
-            changed = repoint(con, mapping)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-    finally:
-        con.close()
-    return changed
+    """Re-point the warehouse at `path` in one commit (after `before`, in the same one)."""
+    with store.writing(path) as con:
+        if before is not None:
+            before(con)
+        return repoint(con, mapping)

@@ -2,7 +2,7 @@
 identifiers to identity, and write pseudonymised rows to the warehouse (docs/architecture.md).
 
 `load_area(directory, warehouse_path, vault_path, as_of, progress)` is the entry point;
-`quality_report(warehouse_path)` says what happened to every row.
+`quality_report(con)` (an open warehouse) says what happened to every row.
 This package reads identifiable values: it never logs, prints or raises one.
 """
 

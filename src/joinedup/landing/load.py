@@ -15,11 +15,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import duckdb
-
-from joinedup import duck
 from joinedup.contract import Feed
-from joinedup.errors import StoreError
 from joinedup.landing import files, write
 from joinedup.landing.files import FeedFile, Header
 from joinedup.landing.keyed_hash import landing_secret
@@ -32,6 +28,7 @@ from joinedup.landing.records import (
 from joinedup.landing.rules import compact_nhs_number_sql, literal, nhs_number_valid_sql, quote
 from joinedup.landing.validate import extra_values_sql, find_reasons, raw_values_sql, staged_sql
 from joinedup.progress import Progress, stage
+from joinedup.warehouse import store
 
 RAW, REASONS = "raw_file", "file_reasons"
 MESSAGES_PER_FILE = 3  # rejection messages printed per file; the quality report has them all
@@ -78,11 +75,8 @@ def load_area(
     started = time.monotonic()
     found, skipped = _agreed(files.discover(directory), register_path, as_of)
     secret = landing_secret(vault_path)
-    con = _connect(warehouse_path)
-    try:
+    with store.writing(warehouse_path, create=True) as con:
         outcomes = _land(con, found, vault_path, secret, as_of, progress)
-    finally:
-        con.close()
     return {**_summary(outcomes, as_of, time.monotonic() - started), "skipped_feeds": skipped}
 
 
@@ -95,16 +89,6 @@ def _agreed(found: list[FeedFile], register_path, as_of: dt.date) -> tuple[list[
     agreed = load_register(register_path).active_feeds(as_of)
     keep = [f for f in found if f.feed.name in agreed or f.feed.name not in person_level_feeds()]
     return keep, sorted({f.feed.name for f in found} - {f.feed.name for f in keep})
-
-
-def _connect(warehouse_path: Path) -> duckdb.DuckDBPyConnection:
-    warehouse_path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        return duck.connect(str(warehouse_path))
-    except duckdb.Error:
-        raise StoreError(
-            f"{warehouse_path}: cannot open the warehouse (in use, or not DuckDB)"
-        ) from None
 
 
 def _land(

@@ -13,8 +13,7 @@ from pathlib import Path
 
 import duckdb
 
-from joinedup import duck
-from joinedup.errors import StoreError
+from joinedup.warehouse import store
 
 FEED_TOTALS = """
 SELECT feed, count(*), sum(rows_read),
@@ -23,39 +22,27 @@ FROM load_files GROUP BY feed ORDER BY feed
 """
 
 
-def quality_report(warehouse_path: str | Path) -> dict:
-    """The quality report of a warehouse as a dict (see module docstring)."""
-    with _open(Path(warehouse_path)) as con:
-        feeds = {row[0]: _feed_totals(row) for row in con.execute(FEED_TOTALS).fetchall()}
-        for feed, problem, file in con.execute(
-            "SELECT feed, problem, file FROM load_files WHERE status = 'rejected' ORDER BY file"
-        ).fetchall():
-            feeds[feed]["files_rejected_whole"].append({"file": file, "problem": problem})
-        for feed, name in con.execute(
-            "SELECT DISTINCT feed, unnest(extra_columns) FROM load_files ORDER BY 1, 2"
-        ).fetchall():
-            feeds[feed]["extra_columns"].append(name)
-        _add_breakdowns(con, feeds)
-        objections = dict(
-            con.execute(
-                "SELECT objection_type, count(*) FROM objections GROUP BY 1 ORDER BY 1"
-            ).fetchall()
-        )
+REQUIRED_TABLES = ("load_files",)
+
+
+def quality_report(con: duckdb.DuckDBPyConnection) -> dict:
+    """The quality report of an open warehouse as a dict (see module docstring)."""
+    feeds = {row[0]: _feed_totals(row) for row in con.execute(FEED_TOTALS).fetchall()}
+    for feed, problem, file in con.execute(
+        "SELECT feed, problem, file FROM load_files WHERE status = 'rejected' ORDER BY file"
+    ).fetchall():
+        feeds[feed]["files_rejected_whole"].append({"file": file, "problem": problem})
+    for feed, name in con.execute(
+        "SELECT DISTINCT feed, unnest(extra_columns) FROM load_files ORDER BY 1, 2"
+    ).fetchall():
+        feeds[feed]["extra_columns"].append(name)
+    _add_breakdowns(con, feeds)
+    objections = dict(
+        con.execute(
+            "SELECT objection_type, count(*) FROM objections GROUP BY 1 ORDER BY 1"
+        ).fetchall()
+    )
     return {"feeds": feeds, "objections_recorded": objections}
-
-
-def _open(path: Path) -> duckdb.DuckDBPyConnection:
-    if not path.exists():
-        raise StoreError(f"{path}: no warehouse here (run `joinedup load` first)")
-    try:
-        con = duck.connect(str(path), read_only=True)
-    except duckdb.Error:
-        raise StoreError(f"{path}: cannot open the warehouse (in use, or not DuckDB)") from None
-    tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
-    if "load_files" not in tables:
-        con.close()
-        raise StoreError(f"{path}: not a joinedup warehouse (no load_files table)")
-    return con
 
 
 def _feed_totals(row: tuple) -> dict:
@@ -154,6 +141,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    report = quality_report(args.warehouse)
+    with store.reading(args.warehouse, needed=REQUIRED_TABLES) as con:
+        report = quality_report(con)
     print(json.dumps(report, indent=2) if args.format == "json" else as_text(report))
     return 0

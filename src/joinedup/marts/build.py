@@ -4,19 +4,15 @@ that were there before."""
 from __future__ import annotations
 
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
-import duckdb
-
-from joinedup import duck
-from joinedup.errors import BadInput, StoreError
+from joinedup.errors import BadInput
 from joinedup.marts.calendar import Window, covered_window, write_calendar
 from joinedup.marts.events import EVENT_TABLE, MONTH_COUNTS_SQL, SOURCE_TABLES, person_event_sql
 from joinedup.marts.periods import person_month_cost_sql, person_year_cost_sql
 from joinedup.marts.segments import SEGMENT_SQL
 from joinedup.progress import Progress
+from joinedup.warehouse.store import check_tables
 
 REQUIRED_TABLES = (
     *SOURCE_TABLES,
@@ -40,34 +36,6 @@ class MartsSummary:
     seconds: float
 
 
-@contextmanager
-def connection(con_or_path):
-    """Use an open DuckDB connection as is, or open (and close) the warehouse file at a path."""
-    if not isinstance(con_or_path, str | Path):
-        yield con_or_path
-        return
-    path = Path(con_or_path)
-    if not path.is_file():
-        raise StoreError(f"warehouse {path} does not exist: run `joinedup load` first")
-    try:
-        con = duck.connect(str(path))
-    except duckdb.Error as error:
-        raise StoreError(f"cannot open warehouse {path}: {error}") from error
-    try:
-        yield con
-    finally:
-        con.close()
-
-
-def _check_tables(con) -> None:
-    present = {
-        row[0] for row in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
-    }
-    missing = [t for t in REQUIRED_TABLES if t not in present]
-    if missing:
-        raise StoreError(f"warehouse has no table {', '.join(missing)}: run `joinedup load` first")
-
-
 @dataclass(frozen=True)
 class _Coverage:
     window: Window
@@ -84,35 +52,34 @@ def _coverage(con) -> _Coverage:
     return _Coverage(covered_window(per_month), sum(row[2] for row in rows) - unlinked, unlinked)
 
 
-def build_marts(con_or_path, show_progress: bool = False) -> MartsSummary:
+def build_marts(con, show_progress: bool = False) -> MartsSummary:
     """Materialise calendar_month, person_event, person_month_cost, person_year_cost and
-    person_year_segment in the warehouse (a DuckDB connection or the path of its file)."""
+    person_year_segment in the warehouse (an open store, `warehouse.store.writing`)."""
     started = time.monotonic()
-    with connection(con_or_path) as con:
-        _check_tables(con)
-        coverage = _coverage(con)
-        window = coverage.window
-        steps = (
-            ("calendar_month", lambda: write_calendar(con, window)),
-            (EVENT_TABLE, lambda: con.execute(person_event_sql(window))),
-            ("person_month_cost", lambda: con.execute(person_month_cost_sql())),
-            ("person_year_cost", lambda: con.execute(person_year_cost_sql())),
-            ("person_year_segment", lambda: con.execute(SEGMENT_SQL)),
-        )
-        progress = Progress("marts", total=len(steps), enabled=show_progress)
-        con.execute("BEGIN TRANSACTION")
-        try:
-            for name, run in steps:
-                run()
-                progress.step(name)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        events, uncosted, total = con.execute(
-            f"SELECT COUNT(*), COUNT(*) - COUNT(cost_gbp), COALESCE(SUM(cost_gbp), 0) "
-            f"FROM {EVENT_TABLE}"
-        ).fetchone()
+    check_tables(con, REQUIRED_TABLES)
+    coverage = _coverage(con)
+    window = coverage.window
+    steps = (
+        ("calendar_month", lambda: write_calendar(con, window)),
+        (EVENT_TABLE, lambda: con.execute(person_event_sql(window))),
+        ("person_month_cost", lambda: con.execute(person_month_cost_sql())),
+        ("person_year_cost", lambda: con.execute(person_year_cost_sql())),
+        ("person_year_segment", lambda: con.execute(SEGMENT_SQL)),
+    )
+    progress = Progress("marts", total=len(steps), enabled=show_progress)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for name, run in steps:
+            run()
+            progress.step(name)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    events, uncosted, total = con.execute(
+        f"SELECT COUNT(*), COUNT(*) - COUNT(cost_gbp), COALESCE(SUM(cost_gbp), 0) "
+        f"FROM {EVENT_TABLE}"
+    ).fetchone()
     return MartsSummary(
         window=window,
         events=events,

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from joinedup.marts.build import build_marts
+from joinedup.marts.build import REQUIRED_TABLES, build_marts
+from joinedup.warehouse import store
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -14,7 +15,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    summary = build_marts(args.warehouse, show_progress=not args.quiet)
+    with store.writing(args.warehouse, needed=REQUIRED_TABLES) as con:
+        summary = build_marts(con, show_progress=not args.quiet)
     print(
         f"marts built for {summary.window.start} to {summary.window.end}: {summary.events} events, "
         f"{summary.uncosted_events} without a cost; left out: {summary.unlinked_events} without a "

@@ -10,7 +10,6 @@ import re
 from typing import NamedTuple
 
 from joinedup.errors import BadInput
-from joinedup.marts.build import connection
 from joinedup.marts.events import ORG_TYPES
 from joinedup.marts.periods import YEAR_TABLE
 from joinedup.marts.segments import SEGMENT_TABLE
@@ -64,21 +63,20 @@ def _by_org_type(con, year: str, residents: int) -> list[SpendRow]:
     return [_row("org_type", org, residents, costs.get(org, 0)) for org in ORG_TYPES]
 
 
-def spend_per_person(con_or_path, year: str) -> list[SpendRow]:
+def spend_per_person(con, year: str) -> list[SpendRow]:
     """Rows (dimension, value, people, total_cost, cost_per_person) for financial year `year`
     ('2015/16'): 'all', then each org type (cost over all residents), then each segment."""
     if not FINANCIAL_YEAR.match(year):
         raise BadInput(f"financial year must look like 2015/16, not {year!r}")
-    with connection(con_or_path) as con:
-        residents, total = con.execute(
-            f"SELECT COUNT(*), SUM(total_cost) FROM {SEGMENT_TABLE} "
-            "WHERE financial_year = ? AND resident",
-            [year],
-        ).fetchone()
-        if not residents:
-            raise BadInput(f"no residents in the marts for financial year {year}")
-        return [
-            _row("all", "all", residents, total),
-            *_by_org_type(con, year, residents),
-            *_by_segment(con, year),
-        ]
+    residents, total = con.execute(
+        f"SELECT COUNT(*), SUM(total_cost) FROM {SEGMENT_TABLE} "
+        "WHERE financial_year = ? AND resident",
+        [year],
+    ).fetchone()
+    if not residents:
+        raise BadInput(f"no residents in the marts for financial year {year}")
+    return [
+        _row("all", "all", residents, total),
+        *_by_org_type(con, year, residents),
+        *_by_segment(con, year),
+    ]

@@ -1,6 +1,6 @@
 """Metrics: the BCF and local metric values, SPC charts and disclosure control.
 
-- `engine.compute_metrics(warehouse, metric_ids=None, months=None)`: every metric of
+- `engine.compute_metrics(con, metric_ids=None, months=None)` (an open warehouse): every metric of
   `../shared/metrics.md` as engine-neutral SQL, in metrics.md's output shape;
 - `reference.py`: the same figures in plain Python, for the spec tests (`tests/spec/`);
 - `periods.py`: months, quarters (Q1 = April-June) and financial years;

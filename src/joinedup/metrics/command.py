@@ -13,8 +13,14 @@ from pathlib import Path
 
 from joinedup.errors import UserError
 from joinedup.metrics import periods
-from joinedup.metrics.engine import DEFAULT_EXPERIENCE_QUESTION, METRICS, compute_metrics
+from joinedup.metrics.engine import (
+    DEFAULT_EXPERIENCE_QUESTION,
+    METRICS,
+    compute_metrics,
+    required_tables,
+)
 from joinedup.progress import stage
+from joinedup.warehouse import store
 
 CSV_COLUMNS = ["id", "period", "grain", "numerator", "denominator", "value", "unit", "breakdown"]
 
@@ -62,8 +68,11 @@ def run(args: argparse.Namespace) -> int:
     if args.method and not args.disclosure_control:
         raise BadOption("--method needs --disclosure-control")
     months = checked_months(args.months) if args.months else None
-    with stage("computing metrics", enabled=not args.quiet):
-        metrics = compute_metrics(args.warehouse, args.metric, months, args.question)
+    with (
+        stage("computing metrics", enabled=not args.quiet),
+        store.reading(args.warehouse, needed=required_tables()) as con,
+    ):
+        metrics = compute_metrics(con, args.metric, months, args.question)
     if args.disclosure_control:
         disclosure = importlib.import_module("joinedup.metrics.disclosure")
         metrics = disclosure.apply_disclosure_control(metrics, args.method or "round5")

@@ -30,11 +30,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from pathlib import Path
 
 import duckdb
 
-from joinedup import contract, duck
+from joinedup import contract
 from joinedup.errors import StoreError, UserError
 from joinedup.metrics import periods as P
 from joinedup.warehouse.schema import warehouse_table_name
@@ -978,29 +977,13 @@ def check_metric_ids(metric_ids: Iterable[str] | None) -> list[str]:
     return [m for m in METRICS if m in set(metric_ids)]
 
 
-def open_warehouse(con_or_path) -> duckdb.DuckDBPyConnection:
-    """A read-only connection to a warehouse file with every contract table, or the given one."""
-    if not isinstance(con_or_path, str | Path):
-        return con_or_path
-    path = Path(con_or_path)
-    if not path.is_file():
-        raise StoreError(f"{path}: no such warehouse file")
-    try:
-        con = duck.connect(str(path), read_only=True)
-    except duckdb.Error as error:
-        raise StoreError(f"{path}: cannot open the warehouse ({error})") from error
-    tables = {
-        row[0] for row in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
-    }
-    needed = {warehouse_table_name(feed) for feed in contract.feeds().values()} | {"person"}
-    if missing := sorted(needed - tables):
-        con.close()
-        raise StoreError(f"{path}: not a joinedup warehouse (no table {', '.join(missing)})")
-    return con
+def required_tables() -> list[str]:
+    """The tables a warehouse needs for the metrics: every contract feed and `person`."""
+    return [warehouse_table_name(feed) for feed in contract.feeds().values()] + ["person"]
 
 
 def compute_metrics(
-    con_or_path,
+    con: duckdb.DuckDBPyConnection,
     metric_ids: Iterable[str] | None = None,
     months: tuple[str, str] | None = None,
     experience_question: str = DEFAULT_EXPERIENCE_QUESTION,
@@ -1008,19 +991,14 @@ def compute_metrics(
     """Every requested metric (default all) for every period from the first to the last month
     of `months` (default: the months the warehouse's activity covers), in metrics.md's shape."""
     wanted = check_metric_ids(metric_ids)
-    con = open_warehouse(con_or_path)
-    try:
-        months = months or covered_months(con)
-        if months is None:
-            return []
-        engine = Engine(con, P.covering(*months))
-        records: list[dict] = []
-        for calculation in dict.fromkeys(CALCULATIONS[m] for m in wanted):
-            if calculation is patient_experience:
-                records += patient_experience(engine, experience_question)
-            else:
-                records += calculation(engine)
-        return [r for r in records if r["id"] in wanted]
-    finally:
-        if con is not con_or_path:  # opened here from a path
-            con.close()
+    months = months or covered_months(con)
+    if months is None:
+        return []
+    engine = Engine(con, P.covering(*months))
+    records: list[dict] = []
+    for calculation in dict.fromkeys(CALCULATIONS[m] for m in wanted):
+        if calculation is patient_experience:
+            records += patient_experience(engine, experience_question)
+        else:
+            records += calculation(engine)
+    return [r for r in records if r["id"] in wanted]

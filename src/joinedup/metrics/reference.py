@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 
-from joinedup import duck
 from joinedup.metrics.engine import METRICS, check_metric_ids
 
 EMERGENCY = {"21", "22", "23", "24", "25", "28", "2A", "2B", "2C", "2D"}
@@ -832,21 +831,17 @@ def activity_months(area: Area) -> tuple[str, str] | None:
     return min(busy), max(busy)
 
 
-def compute_metrics(path, metric_ids=None, months=None, experience_question="GPPS_LTC_SUPPORT"):
-    """The same records as engine.compute_metrics, computed row by row."""
+def compute_metrics(con, metric_ids=None, months=None, experience_question="GPPS_LTC_SUPPORT"):
+    """The same records as engine.compute_metrics (of an open warehouse), computed row by row."""
     wanted = check_metric_ids(metric_ids)
-    con = duck.connect(str(path), read_only=True)
-    try:
-        area = Area(con)
-        months = months or activity_months(area)
-        if months is None:
-            return []
-        records = []
-        for calculation in dict.fromkeys(CALCULATIONS[m] for m in wanted):
-            if calculation is patient_experience:
-                records += patient_experience(area, months, experience_question)
-            else:
-                records += calculation(area, months)
-        return [r for r in records if r["id"] in wanted]
-    finally:
-        con.close()
+    area = Area(con)
+    months = months or activity_months(area)
+    if months is None:
+        return []
+    records = []
+    for calculation in dict.fromkeys(CALCULATIONS[m] for m in wanted):
+        if calculation is patient_experience:
+            records += patient_experience(area, months, experience_question)
+        else:
+            records += calculation(area, months)
+    return [r for r in records if r["id"] in wanted]

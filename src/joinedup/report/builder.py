@@ -21,13 +21,15 @@ from markupsafe import Markup
 
 from joinedup.errors import BadInput, StoreError
 from joinedup.landing import quality_report
-from joinedup.marts import build_marts, spend_per_person
+from joinedup.landing.quality import REQUIRED_TABLES as QUALITY_TABLES
+from joinedup.marts import spend_per_person
 from joinedup.marts.calendar import covered_window
 from joinedup.marts.segments import SEGMENT_TABLE
 from joinedup.metrics import periods as P
 from joinedup.metrics.charts import ASSURANCE_BADGES, VARIATION_BADGES
 from joinedup.metrics.disclosure import apply_disclosure_control
-from joinedup.metrics.engine import compute_metrics, monthly_activity, open_warehouse
+from joinedup.metrics.engine import compute_metrics, monthly_activity
+from joinedup.metrics.engine import required_tables as engine_tables
 from joinedup.plan import Plan, load_plan
 from joinedup.progress import Progress
 from joinedup.report.headlines import HEADLINES, Panel, build_panel, complete
@@ -54,35 +56,30 @@ class ReportSummary:
 
 
 def build_report(
-    warehouse: str | Path,
+    con,
     out: str | Path,
     plan_path: str | Path | None = None,
     title: str | None = None,
     show_progress: bool = False,
 ) -> ReportSummary:
-    """Write the board report of `warehouse` to `out`; the default plan is scaled to the area."""
+    """Write the board report of an open warehouse (with its marts built) to `out`; the default
+    plan is scaled to the area."""
     started = time.monotonic()
-    warehouse, out = Path(warehouse), Path(out)
-    progress = Progress("report", total=4, enabled=show_progress)
+    out = Path(out)
+    progress = Progress("report", total=3, enabled=show_progress)
     given_plan = load_plan(plan_path) if plan_path else None
-    _ensure_marts(warehouse)
-    progress.step("marts ready")
-    con = open_warehouse(warehouse)
-    try:
-        months = complete_months(con)
-        plan = given_plan or load_plan(people=_area_people(con, months))
-        records = apply_disclosure_control(
-            compute_metrics(con, months=months, experience_question=plan.experience_question)
-        )
-        progress.step("metrics computed")
-        panels = [
-            build_panel(h, [r for r in records if r["id"] == h.id], plan, months) for h in HEADLINES
-        ]
-        spend = _spend(con, months)
-        progress.step("spend")
-    finally:
-        con.close()
-    quality = quality_section(quality_report(warehouse))
+    months = complete_months(con)
+    plan = given_plan or load_plan(people=_area_people(con, months))
+    records = apply_disclosure_control(
+        compute_metrics(con, months=months, experience_question=plan.experience_question)
+    )
+    progress.step("metrics computed")
+    panels = [
+        build_panel(h, [r for r in records if r["id"] == h.id], plan, months) for h in HEADLINES
+    ]
+    spend = _spend(con, months)
+    progress.step("spend")
+    quality = quality_section(quality_report(con))
     html = render(
         title=title or f"Better Care Fund board report: {plan.area}",
         plan=plan,
@@ -107,17 +104,9 @@ def build_report(
     )
 
 
-def _ensure_marts(warehouse: Path) -> None:
-    """Build the Year of Care marts when the warehouse has none yet (it needs write access)."""
-    con = open_warehouse(warehouse)
-    try:
-        present = con.execute(
-            "SELECT COUNT(*) FROM information_schema.tables WHERE table_name = ?", [SEGMENT_TABLE]
-        ).fetchone()[0]
-    finally:
-        con.close()
-    if not present:
-        build_marts(warehouse)
+def required_tables() -> list[str]:
+    """What the report reads: the metrics' tables, landing's metadata and the marts."""
+    return [*engine_tables(), *QUALITY_TABLES, SEGMENT_TABLE]
 
 
 def complete_months(con) -> tuple[str, str]:

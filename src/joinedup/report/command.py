@@ -6,7 +6,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from joinedup.report.builder import build_report
+from joinedup.marts import build_marts
+from joinedup.marts.build import REQUIRED_TABLES as MARTS_INPUTS
+from joinedup.marts.segments import SEGMENT_TABLE
+from joinedup.report.builder import build_report, required_tables
+from joinedup.warehouse import store
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -22,9 +26,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    summary = build_report(
-        args.warehouse, args.out, args.plan, args.title, show_progress=not args.quiet
-    )
+    with store.reading(args.warehouse) as con:
+        has_marts = store.has_table(con, SEGMENT_TABLE)
+    if not has_marts:  # a first report builds the marts (the one write a report makes)
+        with store.writing(args.warehouse, needed=MARTS_INPUTS) as con:
+            build_marts(con)
+    with store.reading(args.warehouse, needed=required_tables()) as con:
+        summary = build_report(con, args.out, args.plan, args.title, show_progress=not args.quiet)
     not_charted = ", ".join(summary.not_charted) or "none"
     print(
         f"report written to {summary.path}: {summary.charts} SPC charts for"

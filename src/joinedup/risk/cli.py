@@ -10,16 +10,14 @@ import json
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 
-from joinedup import duck
-from joinedup.errors import StoreError
 from joinedup.progress import stage
 from joinedup.risk import workflow
 from joinedup.risk.outcomes import OUTCOMES
 from joinedup.risk.rules import load_rules
 from joinedup.risk.tiers import TIER_NAMES, disclosed, pyramid
+from joinedup.warehouse import store
 
 SCORES_TABLE = "risk_scores"
 REQUIRED_TABLES = ("gp_register", "person", "acute_apc", "social_care_events", "objections")
@@ -106,28 +104,9 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    con = open_warehouse(args.warehouse, writable=args.action == "score")
-    try:
+    opened = store.writing if args.action == "score" else store.reading
+    with opened(args.warehouse, needed=REQUIRED_TABLES) as con:
         return ACTIONS[args.action](con, args)
-    finally:
-        con.close()
-
-
-def open_warehouse(path: Path, writable: bool):
-    if not path.is_file():
-        raise StoreError(f"{path}: no warehouse file here; load an area first")
-    try:
-        con = duck.connect(str(path), read_only=not writable)
-    except duckdb.Error as error:
-        raise StoreError(f"{path}: cannot open the warehouse ({type(error).__name__})") from error
-    present = {
-        r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
-    }
-    missing = [t for t in REQUIRED_TABLES if t not in present]
-    if missing:
-        con.close()
-        raise StoreError(f"{path}: not a joinedup warehouse (no table {missing[0]})")
-    return con
 
 
 def do_train(con, args) -> int:

@@ -20,6 +20,7 @@ from joinedup.errors import BadInput, CheckFailed
 from joinedup.metrics.engine import EMERGENCY_METHODS, compute_metrics, resident_ctes
 from joinedup.synth.config import REFERENCE_PEOPLE
 from joinedup.synth.oracle import build_oracle_warehouse
+from joinedup.warehouse import store
 
 
 @dataclass(frozen=True)
@@ -192,7 +193,7 @@ def calibration_rows(area: Path, warehouse: Path | None = None) -> list[Row]:
     people = duck.connect().execute(f"SELECT count(*) FROM read_csv('{area}/truth/people.csv', header=true, "
                         "all_varchar=true) WHERE resident_at_start = '1'").fetchone()[0]
     scale = people / REFERENCE_PEOPLE
-    con = duck.connect(str(warehouse), read_only=True) if warehouse else build_oracle_warehouse(area)
+    con = store.open_snapshot(warehouse) if warehouse else build_oracle_warehouse(area)
     metrics = compute_metrics(con)
     rows = [Row("resident population at the start", "-", people, people, people, people)]
     for year in calibration_years(con):

@@ -1,0 +1,246 @@
+"""The one way to open a store file (the warehouse; later the vault): readers beside one writer.
+
+- `reading(path)`: a read-only snapshot for one command. `Reader(path)`: for a long-running
+  process (the web service); each `connection()` checks whether the file was replaced and, if so,
+  opens the new one, closing the old once no request still uses it.
+- `writing(path)`: a writer never changes the live file. It takes an exclusive lock (`W.lock`,
+  fcntl; a second writer fails at once with one line, exit 5), copies W to `W.next` (a stale
+  `W.next` left by a killed writer is discarded), changes `W.next`, checkpoints and closes it,
+  fsyncs it and `os.replace`s it over W. A reader therefore sees the old file or the new one,
+  never a half-written one, and a writer killed part way leaves W as it was.
+
+Readers attach the file to their own in-memory DuckDB instance: DuckDB caches one instance per
+path within a process, which would hand back the replaced file or refuse a second configuration.
+Every instance gets the memory cap and spill folder of `joinedup.duck`. Every failure to open is a
+`StoreError` (exit 5) worded as "<path>: cannot open the <what> (<DuckDB's message>)".
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from joinedup import duck
+from joinedup.errors import StoreError
+
+Connection = duckdb.DuckDBPyConnection
+
+
+def _missing(path: Path, what: str) -> StoreError:
+    return StoreError(f"{path}: no {what} here (run `joinedup load` first)")
+
+
+def _cannot_open(path: Path, what: str, error: Exception) -> StoreError:
+    message = " ".join(str(error).split())
+    return StoreError(f"{path}: cannot open the {what} ({message})")
+
+
+def check_tables(
+    con: Connection, needed: Iterable[str], path: Path | None = None, what: str = "warehouse"
+) -> None:
+    """A StoreError naming the missing tables unless the store holds all of `needed`."""
+    present = {row[0] for row in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    if missing := [table for table in needed if table not in present]:
+        where = f"{path}: " if path else ""
+        raise StoreError(
+            f"{where}not a joinedup {what} (no table {', '.join(missing)}; run `joinedup load` first)"
+        )
+
+
+def has_table(con: Connection, table: str) -> bool:
+    return bool(
+        con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [table]).fetchone()[0]
+    )
+
+
+def _signature(path: Path) -> tuple[int, int, int]:
+    stat = path.stat()
+    return stat.st_ino, stat.st_mtime_ns, stat.st_size
+
+
+def open_snapshot(path: str | Path, what: str = "warehouse", needed: Iterable[str] = ()) -> Connection:
+    """A read-only connection to the file now at `path` (its own DuckDB instance)."""
+    path = Path(path)
+    if not path.is_file():
+        raise _missing(path, what)
+    con = duck.connect()
+    try:
+        con.execute(f"ATTACH '{_quoted(path)}' AS store (READ_ONLY)")
+        con.execute("USE store")
+        check_tables(con, needed, path, what)
+    except duckdb.Error as error:
+        con.close()
+        raise _cannot_open(path, what, error) from None
+    except StoreError:
+        con.close()
+        raise
+    return con
+
+
+def _quoted(path: Path) -> str:
+    return str(path.resolve()).replace("'", "''")
+
+
+@contextmanager
+def reading(path: str | Path, what: str = "warehouse", needed: Iterable[str] = ()) -> Iterator[Connection]:
+    """A read-only snapshot of the store for the length of the block."""
+    con = open_snapshot(path, what, needed)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+@contextmanager
+def writing(
+    path: str | Path, what: str = "warehouse", create: bool = False, needed: Iterable[str] = ()
+) -> Iterator[Connection]:
+    """A read-write connection to a copy of the store, put in place when the block ends cleanly.
+
+    `create`: start from an empty store when none exists yet (a first load)."""
+    path = Path(path)
+    if not create and not path.is_file():
+        raise _missing(path, what)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with _exclusive(path, what):
+        staged = _next(path)
+        _discard(staged)
+        if path.is_file():
+            shutil.copyfile(path, staged)
+        try:
+            con = duck.connect(str(staged))
+        except duckdb.Error as error:
+            _discard(staged)
+            raise _cannot_open(path, what, error) from None
+        try:
+            check_tables(con, needed, path, what)
+            yield con
+            con.execute("CHECKPOINT")
+        except BaseException:
+            con.close()
+            _discard(staged)
+            raise
+        con.close()
+        _commit(staged, path)
+
+
+def _next(path: Path) -> Path:
+    return path.with_name(path.name + ".next")
+
+
+def _discard(staged: Path) -> None:
+    for stale in (staged, staged.with_name(staged.name + ".wal")):
+        stale.unlink(missing_ok=True)
+
+
+def _commit(staged: Path, path: Path) -> None:
+    """Make the staged file durable, then swap it in atomically."""
+    if staged.with_name(staged.name + ".wal").exists():  # CHECKPOINT + close leaves none
+        raise StoreError(f"{path}: the new {path.name} was not fully written; nothing changed")
+    fd = os.open(staged, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(staged, path)
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+
+
+@contextmanager
+def _exclusive(path: Path, what: str) -> Iterator[None]:
+    lock_path = path.with_name(path.name + ".lock")
+    with open(lock_path, "a+") as handle:  # closing it releases the lock
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise StoreError(
+                f"{path}: another process is changing the {what}; try again when it has finished"
+            ) from None
+        yield
+
+
+@dataclass
+class _Snapshot:
+    con: Connection
+    signature: tuple[int, int, int]
+    users: int = 0
+    retired: bool = False
+
+
+@dataclass
+class Reader:
+    """Read-only access for a long-running process: always the latest committed file.
+
+    `with reader.connection() as con:` gives a cursor of the current snapshot; when the file at
+    `path` was replaced since, a new snapshot is opened first and the old one is closed as soon
+    as no block still uses it. Safe to share between threads (one cursor per block)."""
+
+    path: Path
+    what: str = "warehouse"
+    needed: tuple[str, ...] = ()
+    _current: _Snapshot | None = field(default=None, init=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.path = Path(self.path)
+
+    @contextmanager
+    def connection(self) -> Iterator[Connection]:
+        snapshot = self._acquire()
+        cursor = snapshot.con.cursor()
+        cursor.execute("USE store")  # a cursor does not inherit its parent's USE
+        try:
+            yield cursor
+        finally:
+            cursor.close()
+            self._release(snapshot)
+
+    def _acquire(self) -> _Snapshot:
+        with self._lock:
+            current = self._current
+            if current is None or self._replaced(current):
+                # The signature is taken before attaching: a replace in between makes the next
+                # use reopen again, never keeps an old file under a new signature.
+                signature = _signature(self.path) if self.path.is_file() else (0, 0, 0)
+                fresh = _Snapshot(open_snapshot(self.path, self.what, self.needed), signature)
+                if current is not None:
+                    current.retired = True
+                    self._close_if_idle(current)
+                self._current = current = fresh
+            current.users += 1
+            return current
+
+    def _replaced(self, snapshot: _Snapshot) -> bool:
+        try:
+            return _signature(self.path) != snapshot.signature
+        except FileNotFoundError:  # deleted by hand: keep serving the file already open
+            return False
+
+    def _release(self, snapshot: _Snapshot) -> None:
+        with self._lock:
+            snapshot.users -= 1
+            self._close_if_idle(snapshot)
+
+    @staticmethod
+    def _close_if_idle(snapshot: _Snapshot) -> None:
+        if snapshot.retired and snapshot.users == 0:
+            snapshot.con.close()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._current is not None:
+                self._current.retired = True
+                self._close_if_idle(self._current)
+                self._current = None
