@@ -30,6 +30,7 @@ def land(vault: Vault, warehouse_path) -> dict[str, dict]:
     con.execute("CREATE TABLE gp_register (pseudo_id VARCHAR, _row_key VARCHAR)")
     con.execute("CREATE TABLE person (pseudo_id VARCHAR, sex VARCHAR)")
     con.execute("CREATE TABLE practices (practice_code VARCHAR)")
+    vault.bind_warehouse(con)
     for record_id, answer in answers.items():
         con.execute("INSERT INTO gp_register VALUES (?, ?)", [answer["pseudo_id"], record_id])
         con.execute("INSERT INTO person VALUES (?, ?)", [answer["pseudo_id"], answer["person_sex"]])

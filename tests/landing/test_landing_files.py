@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import duckdb
 import pytest
 from conftest import AS_OF, base_area, query, row, write_feed
@@ -30,7 +32,8 @@ def test_header_names_match_case_insensitively_in_any_order_with_a_bom_and_extra
     assert query(stores["warehouse"], "SELECT spell_id, admission_date FROM acute_apc") == [
         ("S1", AS_OF.replace(year=2014, month=5, day=1))
     ]
-    assert query(stores["warehouse"], "SELECT extra_columns FROM load_files") == [(["notes"],)]
+    ((extra,),) = query(stores["warehouse"], "SELECT extra_columns FROM load_files")
+    assert len(extra) == 1 and re.fullmatch(r"column 21 #[0-9a-f]{8}", extra[0])  # not "notes"
     kept = query(stores["vault"], "SELECT line, kind, raw_values FROM quarantine")
     assert kept == [(2, "extra_columns", '{"notes":"seen at home"}')]
 

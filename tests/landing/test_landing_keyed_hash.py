@@ -10,7 +10,9 @@ import duckdb
 import pytest
 
 from joinedup.errors import StoreError
-from joinedup.landing.keyed_hash import hmac_sql, landing_secret, secret_path
+from joinedup.identity import Vault
+from joinedup.identity.keys import ROW_KEY, secret_file
+from joinedup.landing.keyed_hash import hmac_sql
 
 
 @pytest.mark.parametrize("text", ["", "9434765919", "SS1 2AB", "Zoë\x1fO'Brien"])
@@ -24,16 +26,19 @@ def test_the_sql_keyed_hash_is_hmac_sha256(text):
 def test_the_secret_file_is_created_owner_only_and_reused(tmp_path, monkeypatch):
     monkeypatch.delenv("JOINEDUP_ROW_KEY", raising=False)
     vault = tmp_path / "v.duckdb"
-    first = landing_secret(vault)
+    with Vault.open(vault) as opened:
+        first = opened.row_secret
     assert len(first) == 32
-    assert stat.S_IMODE(secret_path(vault).stat().st_mode) == 0o600
-    assert landing_secret(vault) == first
+    assert stat.S_IMODE(secret_file(ROW_KEY, vault).stat().st_mode) == 0o600
+    with Vault.open(vault) as opened:
+        assert opened.row_secret == first
 
 
 def test_the_environment_variable_overrides_the_file(tmp_path, monkeypatch):
     monkeypatch.setenv("JOINEDUP_ROW_KEY", "ab" * 20)
-    assert landing_secret(tmp_path / "v.duckdb") == bytes.fromhex("ab" * 20)
-    assert not secret_path(tmp_path / "v.duckdb").exists()
+    with Vault.open(tmp_path / "v.duckdb") as opened:
+        assert opened.row_secret == bytes.fromhex("ab" * 20)
+    assert not secret_file(ROW_KEY, tmp_path / "v.duckdb").exists()
     monkeypatch.setenv("JOINEDUP_ROW_KEY", "not hex")
     with pytest.raises(StoreError, match="JOINEDUP_ROW_KEY"):
-        landing_secret(tmp_path / "v.duckdb")
+        Vault.open(tmp_path / "w.duckdb")

@@ -1,8 +1,16 @@
-"""The pseudonymisation key and pseudo_ids.
+"""The vault's two secrets, and pseudo_ids.
 
-The key never enters the warehouse or the vault: it comes from the environment variable
-JOINEDUP_PSEUDO_KEY (hex) or from a key file beside the vault (`<vault>.key`, owner-only),
-created on first use. pseudo_id = HMAC-SHA256(key, person key) as hex.
+- The pseudonymisation key: JOINEDUP_PSEUDO_KEY (hex) or `<vault>.key`.
+  pseudo_id = HMAC-SHA256(key, person key) as hex.
+- Landing's row secret (row keys and postcode keys, see landing/keyed_hash.py):
+  JOINEDUP_ROW_KEY (hex) or `<vault>.rowkey`; its own, so that a key rotation leaves row
+  replacement intact.
+
+Neither ever enters the warehouse or the vault: both record only a fingerprint, and every command
+refuses a secret whose fingerprint is not the one recorded (a different key would split every
+person, a different row secret would duplicate every resent row). A file is created owner-only,
+complete before it appears (two first loads racing read the same secret), and only for a vault
+that has no fingerprint yet; a file readable by group or others is refused.
 """
 
 from __future__ import annotations
@@ -12,61 +20,123 @@ import hmac
 import os
 import secrets
 import stat
+import tempfile
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from joinedup.errors import StoreError
 
-KEY_ENV = "JOINEDUP_PSEUDO_KEY"
 KEY_BYTES = 32
 MIN_KEY_BYTES = 16
 
 
+@dataclass(frozen=True)
+class SecretKind:
+    env: str
+    suffix: str
+    what: str
+    if_replaced: str  # what a different secret would do, for the refusal
+
+
+PSEUDO_KEY = SecretKind(
+    "JOINEDUP_PSEUDO_KEY", ".key", "pseudonymisation key", "split every person in two"
+)
+ROW_KEY = SecretKind(
+    "JOINEDUP_ROW_KEY", ".rowkey", "landing secret", "duplicate every row sent again"
+)
+KEY_ENV = PSEUDO_KEY.env
+
+
+def secret_file(kind: SecretKind, vault_path: str | Path) -> Path:
+    return Path(f"{vault_path}{kind.suffix}")
+
+
 def key_file_for(vault_path: str | Path) -> Path:
-    return Path(f"{vault_path}.key")
+    return secret_file(PSEUDO_KEY, vault_path)
 
 
-def load_key(vault_path: str | Path) -> bytes:
-    """The key from JOINEDUP_PSEUDO_KEY, else from the vault's key file (created if missing)."""
-    from_env = os.environ.get(KEY_ENV)
-    path = key_file_for(vault_path)
+def fingerprint(secret: bytes) -> str:
+    """A public name for a secret: equal secrets, equal names; the secret cannot be had back."""
+    return hashlib.sha256(b"joinedup fingerprint\0" + secret).hexdigest()[:16]
+
+
+def load_secret(
+    kind: SecretKind, vault_path: str | Path, recorded: str | None, may_create: bool
+) -> bytes:
+    """The secret from the environment, else from its file beside the vault (created when
+    `may_create`: a new vault). `recorded`: the fingerprint the vault holds, if any."""
+    path = secret_file(kind, vault_path)
+    from_env = os.environ.get(kind.env, "").strip()
     if from_env:
-        key = _parse_hex_key(from_env.strip(), KEY_ENV)
-        if path.exists() and read_key_file(path) != key:
-            # Two keys would give the same person two pseudo_ids: refuse rather than guess.
-            raise StoreError(f"{KEY_ENV} differs from the key in {path}: keep only one of them")
-        return key
-    if not path.exists():
-        write_key_file(path, secrets.token_bytes(KEY_BYTES))
-    return read_key_file(path)
+        secret = _parse_hex(from_env, kind.env, kind)
+        if path.exists() and read_secret_file(path, kind) != secret:
+            raise StoreError(f"{kind.env} differs from the {kind.what} in {path}: keep only one")
+    elif path.exists():
+        secret = read_secret_file(path, kind)
+    elif may_create:
+        secret = create_secret_file(path, kind)
+    else:
+        raise StoreError(
+            f"{path}: missing and {kind.env} is not set, but {vault_path} was keyed with a"
+            f" {kind.what} ({recorded or 'before fingerprints'}): restore it (a new one would"
+            f" {kind.if_replaced})"
+        )
+    if recorded is not None and fingerprint(secret) != recorded:
+        source = kind.env if from_env else str(path)
+        raise StoreError(
+            f"{source}: {kind.what} {fingerprint(secret)} is not the one {vault_path} was keyed"
+            f" with ({recorded}): it would {kind.if_replaced}"
+        )
+    return secret
 
 
-def read_key_file(path: Path) -> bytes:
+def read_secret_file(path: Path, kind: SecretKind = PSEUDO_KEY) -> bytes:
     mode = path.stat().st_mode
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise StoreError(
-            f"{path}: key file is readable by group or others (mode {stat.S_IMODE(mode):o}); "
-            f"restrict it with: chmod 600 {path}"
+            f"{path}: {kind.what} file is readable by group or others (mode"
+            f" {stat.S_IMODE(mode):o}); restrict it with: chmod 600 {path}"
         )
-    return _parse_hex_key(path.read_text().strip(), str(path))
+    return _parse_hex(path.read_text().strip(), str(path), kind)
+
+
+def read_key_file(path: Path) -> bytes:
+    return read_secret_file(path, PSEUDO_KEY)
 
 
 def write_key_file(path: Path, key: bytes) -> None:
-    """Write a key file with mode 0600 from the start (never briefly world-readable)."""
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w") as handle:
-        handle.write(key.hex() + "\n")
+    """Write a secret file owner-only and whole before it appears; refuse to replace one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, staged = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(descriptor, "w") as handle:  # mkstemp creates it 0600
+            handle.write(key.hex() + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.link(staged, path)  # atomic, and fails if another process got there first
+    finally:
+        os.unlink(staged)
 
 
-def _parse_hex_key(text: str, source: str) -> bytes:
+def create_secret_file(path: Path, kind: SecretKind) -> bytes:
+    """A new secret in `path`, or the one a concurrent first load has just written there."""
+    try:
+        write_key_file(path, secrets.token_bytes(KEY_BYTES))
+    except FileExistsError:
+        pass
+    except OSError as error:
+        raise StoreError(f"{path}: cannot write the {kind.what} ({error.strerror})") from None
+    return read_secret_file(path, kind)
+
+
+def _parse_hex(text: str, source: str, kind: SecretKind) -> bytes:
     try:
         key = bytes.fromhex(text)
     except ValueError:
-        raise StoreError(f"{source}: the pseudonymisation key is not hexadecimal") from None
+        raise StoreError(f"{source}: the {kind.what} is not hexadecimal") from None
     if len(key) < MIN_KEY_BYTES:
-        raise StoreError(
-            f"{source}: the pseudonymisation key is shorter than {MIN_KEY_BYTES} bytes"
-        )
+        raise StoreError(f"{source}: the {kind.what} is shorter than {MIN_KEY_BYTES} bytes")
     return key
 
 

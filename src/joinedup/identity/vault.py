@@ -8,6 +8,9 @@ This module handles identifiable values: never log or print them.
 
 from __future__ import annotations
 
+import os
+import stat
+import uuid
 from pathlib import Path
 
 import duckdb
@@ -60,7 +63,25 @@ SCHEMA = [
         status VARCHAR NOT NULL,
         decided_at TIMESTAMP
     )""",
+    # Which vault this is and which secrets it was keyed with (fingerprints only, keys.py).
+    """CREATE TABLE IF NOT EXISTS vault_meta (
+        vault_id VARCHAR NOT NULL,
+        key_fingerprint VARCHAR NOT NULL,
+        row_key_fingerprint VARCHAR NOT NULL
+    )""",
 ]
+# Landing's quarantine. kind: rejected_row (raw_values = the row as sent, reasons = every reason)
+# or extra_columns (raw_values = the cells of columns the contract does not name, of an accepted
+# row).
+QUARANTINE_COLUMNS = (
+    "sha256 VARCHAR, file VARCHAR, feed VARCHAR, line BIGINT, kind VARCHAR, raw_values VARCHAR,"
+    " reasons VARCHAR"
+)
+SCHEMA.append(f"CREATE TABLE IF NOT EXISTS quarantine ({QUARANTINE_COLUMNS})")
+# In the warehouse: the vault and secrets its pseudo_ids and row keys were made with.
+BINDING_TABLE = "store_binding"
+BINDING_COLUMNS = "vault_id VARCHAR, key_fingerprint VARCHAR, row_key_fingerprint VARCHAR"
+OWNER_ONLY = 0o077  # umask while the vault is open: its file and WAL are created 0600
 
 LINK_METHODS = ("nhs_number", "council_id", "probabilistic", "new_person", "held_for_review")
 
@@ -92,30 +113,44 @@ def refresh_people(con, person_keys_sql: str) -> None:
 class Vault:
     """The identity vault. Open with Vault.open(path); resolve identifier records with resolve()."""
 
-    def __init__(self, path: Path, con: duckdb.DuckDBPyConnection, key: bytes) -> None:
+    def __init__(
+        self, path: Path, con: duckdb.DuckDBPyConnection, meta: tuple, secrets: tuple, umask: int
+    ) -> None:
         self.path = path
         self.con = con
-        self._key = key
+        self.vault_id, self.key_fingerprint, self.row_key_fingerprint = meta
+        self._key, self.row_secret = secrets
+        self._umask = umask
 
     @classmethod
-    def open(cls, path: str | Path, must_exist: bool = False) -> Vault:
-        """Open (creating if missing, unless must_exist) the vault and load its key."""
+    def open(cls, path: str | Path, must_exist: bool = False, rotating: bool = False) -> Vault:
+        """Open (creating if missing, unless must_exist) the vault and load its secrets.
+        `rotating`: rotate-key decides itself what an interrupted rotation left."""
         path = Path(path)
         if must_exist and not path.exists():
             raise StoreError(f"{path}: no identity vault here")
-        key = keys.load_key(path)
-        try:
-            con = duck.connect(str(path))
-        except duckdb.Error as error:
+        pending = Path(f"{keys.key_file_for(path)}.new")
+        if pending.exists() and not rotating:
             raise StoreError(
-                f"{path}: cannot open the identity vault ({type(error).__name__})"
-            ) from None
-        for statement in SCHEMA:
-            con.execute(statement)
-        return cls(path, con, key)
+                f"{pending}: a key rotation was interrupted; run `joinedup rotate-key` again to"
+                " finish it"
+            )
+        umask = os.umask(OWNER_ONLY)
+        try:
+            con = _connect(path)
+            try:
+                meta, secrets = _secrets(con, path, check_key=not rotating)
+            except BaseException:
+                con.close()
+                raise
+        except BaseException:
+            os.umask(umask)
+            raise
+        return cls(path, con, meta, secrets, umask)
 
     def close(self) -> None:
         self.con.close()
+        os.umask(self._umask)
 
     def __enter__(self) -> Vault:
         return self
@@ -137,3 +172,95 @@ class Vault:
         return pa.table(
             {"person_key": pa.array(list(ids), pa.int64()), "pseudo_id": list(ids.values())}
         )
+
+    def replace_quarantine(self, rows: pa.Table) -> None:
+        """Quarantine `rows` in place of any earlier rows of the same files (by SHA-256), so
+        that a re-run after a failure is exact."""
+        self.con.register("quarantine_batch", rows)
+        try:
+            self.con.execute("BEGIN TRANSACTION")
+            self.con.execute(
+                "DELETE FROM quarantine WHERE sha256 IN (SELECT sha256 FROM quarantine_batch)"
+            )
+            self.con.execute("INSERT INTO quarantine SELECT * FROM quarantine_batch")
+            self.con.execute("COMMIT")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        finally:
+            self.con.unregister("quarantine_batch")
+
+    def use_key(self, key: bytes) -> None:
+        """Record a rotated key: from now on pseudo_ids are made with it."""
+        self.con.execute("UPDATE vault_meta SET key_fingerprint = ?", [keys.fingerprint(key)])
+        self._key, self.key_fingerprint = key, keys.fingerprint(key)
+
+    # The warehouse side: which vault and secrets a warehouse was made with.
+    def binding(self) -> tuple[str, str, str]:
+        return (self.vault_id, self.key_fingerprint, self.row_key_fingerprint)
+
+    def check_warehouse(self, con: duckdb.DuckDBPyConnection, warehouse: Path) -> bool:
+        """Refuse a warehouse made with another vault or other secrets; False if it names none."""
+        bound = warehouse_binding(con)
+        if bound is None:
+            return False
+        names = ("vault", "pseudonymisation key", "landing secret")
+        for name, theirs, ours in zip(names, bound, self.binding(), strict=True):
+            if theirs != ours:
+                raise StoreError(
+                    f"{warehouse}: made with another {name} ({theirs}) than {self.path} has"
+                    f" ({ours}); use the vault and secrets it was made with"
+                )
+        return True
+
+    def bind_warehouse(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Record this vault and its secrets in the warehouse (inside the caller's transaction)."""
+        con.execute(f"CREATE TABLE IF NOT EXISTS {BINDING_TABLE} ({BINDING_COLUMNS})")
+        con.execute(f"DELETE FROM {BINDING_TABLE}")
+        con.execute(f"INSERT INTO {BINDING_TABLE} VALUES (?, ?, ?)", list(self.binding()))
+
+
+def warehouse_binding(con: duckdb.DuckDBPyConnection) -> tuple[str, str, str] | None:
+    exists = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE NOT temporary AND table_name = ?"
+        " AND database_name = current_database()",
+        [BINDING_TABLE],
+    ).fetchall()[0][0]
+    if not exists:
+        return None
+    rows = con.execute(f"SELECT * FROM {BINDING_TABLE}").fetchall()
+    return tuple(rows[0]) if rows else None
+
+
+def _connect(path: Path) -> duckdb.DuckDBPyConnection:
+    """The vault's connection, its schema made; owner-only files; never a warehouse."""
+    for existing in (path, Path(f"{path}.wal")):
+        if existing.exists() and stat.S_IMODE(existing.stat().st_mode) & OWNER_ONLY:
+            os.chmod(existing, 0o600)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        con = duck.connect(str(path))
+    except (duckdb.Error, OSError) as error:
+        reason = " ".join(str(error).split())
+        raise StoreError(f"{path}: cannot open the identity vault ({reason})") from None
+    tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    if "load_files" in tables:
+        con.close()
+        raise StoreError(f"{path}: this is a warehouse, not an identity vault: keep them apart")
+    for statement in SCHEMA:
+        con.execute(statement)
+    return con
+
+
+def _secrets(con, path: Path, check_key: bool) -> tuple[tuple, tuple[bytes, bytes]]:
+    """The vault's (id, fingerprints) and its (key, row secret); a new vault records them."""
+    rows = con.execute("SELECT * FROM vault_meta").fetchall()
+    recorded = rows[0] if rows else (None, None, None)
+    # A vault older than fingerprints may already hold people: then its files must exist.
+    new = not rows and not con.execute("SELECT 1 FROM people LIMIT 1").fetchall()
+    key = keys.load_secret(keys.PSEUDO_KEY, path, recorded[1] if check_key else None, new)
+    row_secret = keys.load_secret(keys.ROW_KEY, path, recorded[2], new)
+    if not rows:
+        recorded = (uuid.uuid4().hex, keys.fingerprint(key), keys.fingerprint(row_secret))
+        con.execute("INSERT INTO vault_meta VALUES (?, ?, ?)", list(recorded))
+    return tuple(recorded), (key, row_secret)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import hmac
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,17 +41,35 @@ class FeedFile:
 
 @dataclass(frozen=True)
 class Header:
-    """How a file's columns (by position) meet its feed's contract columns."""
+    """How a file's columns (by position) meet its feed's contract columns. A name that is not a
+    contract column may be a cell (a file sent without its header): it is only ever named by
+    position and keyed hash (`extra`), never as written."""
 
-    names: tuple[str, ...]  # as in the file
+    names: tuple[str, ...]  # as in the file: identifiable, for the vault only
     columns: dict[int, str]  # position -> contract column name
-    extra: tuple[str, ...]
+    extra: tuple[str, ...]  # "column 7 #1a2b3c4d" for each other column
     missing_required: tuple[str, ...]
     duplicated: tuple[str, ...]
+    misspelt: tuple[str, ...] = ()  # contract columns an extra name is one or two edits from
+
+    @property
+    def absent(self) -> bool:
+        """No name is a contract column: line 1 is not a header."""
+        return not self.columns
 
     @property
     def acceptable(self) -> bool:
-        return not self.missing_required and not self.duplicated
+        return not (self.absent or self.missing_required or self.duplicated or self.misspelt)
+
+    def problems(self) -> list[tuple[str, str, str]]:
+        """(column, rule, description) of each reason to reject the whole file."""
+        if self.absent:
+            return [("_header", "no_header", "no header row: line 1 names no contract column")]
+        return (
+            [(c, "missing_column", f"missing required column {c}") for c in self.missing_required]
+            + [(c, "duplicate_column", f"column {c} named twice") for c in self.duplicated]
+            + [(c, "misspelt_column", f"a column looks like {c} misspelt") for c in self.misspelt]
+        )
 
 
 def landing_order() -> list[Feed]:
@@ -104,22 +123,44 @@ def read_header(con: duckdb.DuckDBPyConnection, file: FeedFile) -> tuple[str, ..
         raise UnreadableFile(file.name, "line 1: the header is not UTF-8 CSV") from None
 
 
-def match_header(feed: Feed, names: tuple[str, ...]) -> Header:
+def match_header(feed: Feed, names: tuple[str, ...], secret: bytes) -> Header:
     """Contract names match case-insensitively, surrounding spaces ignored, in any order."""
     wanted = {c.lower(): c for c in feed.column_names}
     columns: dict[int, str] = {}
-    extra, duplicated = [], []
+    extra, duplicated, others = [], [], []
     for position, name in enumerate(names):
         column = wanted.get(name.strip().lower())
         if column is None:
-            extra.append(name.strip() or f"(unnamed column {position + 1})")
+            digest = hmac.new(secret, name.strip().lower().encode(), hashlib.sha256).hexdigest()
+            extra.append(f"column {position + 1} #{digest[:8]}")
+            others.append(name.strip().lower())
         elif column in columns.values():
             duplicated.append(column)
         else:
             columns[position] = column
     present = set(columns.values())
     missing = tuple(c for c in feed.required_columns if c not in present)
-    return Header(tuple(names), columns, tuple(extra), missing, tuple(duplicated))
+    misspelt = tuple(
+        c
+        for c in feed.column_names
+        if c not in present and c not in missing and any(_looks_like(o, c) for o in others)
+    )
+    return Header(tuple(names), columns, tuple(extra), missing, tuple(duplicated), misspelt)
+
+
+def _looks_like(name: str, column: str) -> bool:
+    """One or two edits from a contract column (one for short names, where two is a new word)."""
+    return 0 < _edit_distance(name, column) <= (1 if len(column) < 6 else 2)
+
+
+def _edit_distance(a: str, b: str) -> int:
+    previous = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        current = [i]
+        for j, y in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y)))
+        previous = current
+    return previous[-1]
 
 
 def stage_raw(con: duckdb.DuckDBPyConnection, file: FeedFile, header: Header, table: str) -> int:

@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from joinedup.contract import Feed
+from joinedup.errors import StoreError
+from joinedup.identity.vault import QUARANTINE_COLUMNS, Vault, warehouse_binding
 from joinedup.landing import files, write
 from joinedup.landing.files import FeedFile, Header
-from joinedup.landing.keyed_hash import landing_secret
 from joinedup.landing.records import (
     postcode_key_sql,
     record_id_sql,
@@ -33,12 +34,6 @@ from joinedup.warehouse import store
 RAW, REASONS = "raw_file", "file_reasons"
 MESSAGES_PER_FILE = 3  # rejection messages printed per file; the quality report has them all
 REJECTION_COLUMNS = "feed VARCHAR, file VARCHAR, line BIGINT, column_name VARCHAR, rule VARCHAR"
-# kind: rejected_row (raw_values = the row as sent, reasons = every reason) or extra_columns
-# (raw_values = the cells of columns the contract does not name, of an accepted row).
-QUARANTINE_COLUMNS = (
-    "sha256 VARCHAR, file VARCHAR, feed VARCHAR, line BIGINT, kind VARCHAR, raw_values VARCHAR,"
-    " reasons VARCHAR"
-)
 
 
 @dataclass
@@ -71,12 +66,17 @@ def load_area(
     With a governance register, only feeds with an agreement active on `as_of` are landed."""
     directory, warehouse_path = Path(directory), Path(warehouse_path)
     vault_path = Path(vault_path) if vault_path else warehouse_path.parent / "vault.duckdb"
+    _keep_apart(warehouse_path, vault_path)
     as_of = as_of or dt.date.today()
     started = time.monotonic()
     found, skipped = _agreed(files.discover(directory), register_path, as_of)
-    secret = landing_secret(vault_path)
     with store.writing(warehouse_path, create=True) as con:
-        outcomes = _land(con, found, vault_path, secret, as_of, progress)
+        _not_a_vault(con, warehouse_path)
+        if warehouse_binding(con) is not None and not vault_path.exists():
+            raise StoreError(f"{vault_path}: no identity vault here, and {warehouse_path} has one")
+        with Vault.open(vault_path) as vault:
+            vault.check_warehouse(con, warehouse_path)
+            outcomes = _land(con, found, vault, as_of, progress)
     return {**_summary(outcomes, as_of, time.monotonic() - started), "skipped_feeds": skipped}
 
 
@@ -91,9 +91,24 @@ def _agreed(found: list[FeedFile], register_path, as_of: dt.date) -> tuple[list[
     return keep, sorted({f.feed.name for f in found} - {f.feed.name for f in keep})
 
 
+def _keep_apart(warehouse_path: Path, vault_path: Path) -> None:
+    """Identities never beside the pseudonymised tables: the vault is another file."""
+    same = warehouse_path.resolve() == vault_path.resolve() or (
+        warehouse_path.exists() and vault_path.exists() and warehouse_path.samefile(vault_path)
+    )
+    if same:
+        raise StoreError(f"{vault_path}: the vault must be another file than the warehouse")
+
+
+def _not_a_vault(con, warehouse_path: Path) -> None:
+    if store.has_table(con, "vault_meta") or store.has_table(con, "identifier_records"):
+        raise StoreError(f"{warehouse_path}: this is an identity vault, not a warehouse")
+
+
 def _land(
-    con, found: list[FeedFile], vault_path: Path, secret: bytes, as_of: dt.date, progress: bool
+    con, found: list[FeedFile], vault: Vault, as_of: dt.date, progress: bool
 ) -> list[FileOutcome]:
+    secret = vault.row_secret
     outcomes, new = _split_new_files(con, found)
     if not new:
         return outcomes
@@ -108,9 +123,9 @@ def _land(
         landed.append(_stage_file(con, file, sha, seq, as_of, secret))
         _report(steps, landed[-1])
     feeds = _feeds_with_rows(landed)
-    _through_vault(con, vault_path, feeds, progress)
+    _through_vault(con, vault, feeds, progress)
     with stage("load: writing the warehouse", enabled=progress):
-        _commit(con, feeds, landed, started, as_of)
+        _commit(con, vault, feeds, landed, started, as_of)
     return outcomes + landed
 
 
@@ -129,12 +144,18 @@ def _split_new_files(con, found: list[FeedFile]) -> tuple[list[FileOutcome], lis
 
 
 def _commit(
-    con, feeds: list[Feed], landed: list[FileOutcome], started: dt.datetime, as_of: dt.date
+    con,
+    vault: Vault,
+    feeds: list[Feed],
+    landed: list[FileOutcome],
+    started: dt.datetime,
+    as_of: dt.date,
 ) -> None:
     """Every warehouse change of the load, in one transaction."""
     con.execute("BEGIN TRANSACTION")
     try:
         write.create_tables(con)
+        vault.bind_warehouse(con)
         load_id = con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM loads").fetchall()[0][0]
         _write_warehouse(con, feeds, load_id, as_of)
         _write_metadata(con, landed, load_id, started, as_of)
@@ -160,7 +181,7 @@ def _stage_file(
 ) -> FileOutcome:
     feed = file.feed
     try:
-        header = files.match_header(feed, files.read_header(con, file))
+        header = files.match_header(feed, files.read_header(con, file), secret)
         rows = files.stage_raw(con, file, header, RAW)
     except files.UnreadableFile as error:
         return FileOutcome(file, sha, "rejected", problem=error.reason)
@@ -185,10 +206,7 @@ def _stage_file(
         outcome.nhs_number_present, outcome.nhs_number_valid = _nhs_number_counts(con, feed, seq)
     else:
         outcome.status = "rejected"
-        outcome.problem = "; ".join(
-            [f"missing required column {c}" for c in header.missing_required]
-            + [f"column {c} named twice" for c in header.duplicated]
-        )
+        outcome.problem = "; ".join(text for _, _, text in header.problems())
     return outcome
 
 
@@ -279,46 +297,21 @@ def _feeds_with_rows(landed: list[FileOutcome]) -> list[Feed]:
     return [f for f in files.landing_order() if f.name in names]
 
 
-def _through_vault(con, vault_path: Path, feeds: list[Feed], progress: bool) -> None:
+def _through_vault(con, vault: Vault, feeds: list[Feed], progress: bool) -> None:
     """Quarantine the rejected rows and resolve every identifier record to its person."""
-    from joinedup.identity import Vault  # identity loads Splink: only when a load needs it
-
-    vault = Vault.open(vault_path)
-    try:
-        _write_quarantine(con, vault.con)
-        person_feeds = [f for f in feeds if f.is_person_level]
-        records = " UNION ALL ".join(records_sql(f, write.accepted_table(f)) for f in person_feeds)
-        if not records:
-            con.execute(
-                "CREATE OR REPLACE TEMP TABLE resolved (record_id VARCHAR, pseudo_id VARCHAR,"
-                " link_method VARCHAR, person_date_of_birth DATE, person_sex VARCHAR)"
-            )
-            return
-        table = con.sql(records).to_arrow_table()
-        if progress:
-            print(f"load: linking {table.num_rows} identifier records", file=sys.stderr, flush=True)
-        _keep_resolved(con, vault.resolve(table, progress=progress), table.num_rows)
-    finally:
-        vault.close()
-
-
-def _write_quarantine(con, vault_con) -> None:
-    """Replace the quarantine of this load's files (so that a re-run after a failure is exact)."""
-    rows = con.sql("SELECT * FROM quarantine_rows").to_arrow_table()
-    vault_con.execute(f"CREATE TABLE IF NOT EXISTS quarantine ({QUARANTINE_COLUMNS})")
-    vault_con.register("quarantine_batch", rows)
-    try:
-        vault_con.execute("BEGIN TRANSACTION")
-        vault_con.execute(
-            "DELETE FROM quarantine WHERE sha256 IN (SELECT sha256 FROM quarantine_batch)"
+    vault.replace_quarantine(con.sql("SELECT * FROM quarantine_rows").to_arrow_table())
+    person_feeds = [f for f in feeds if f.is_person_level]
+    records = " UNION ALL ".join(records_sql(f, write.accepted_table(f)) for f in person_feeds)
+    if not records:
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE resolved (record_id VARCHAR, pseudo_id VARCHAR,"
+            " link_method VARCHAR, person_date_of_birth DATE, person_sex VARCHAR)"
         )
-        vault_con.execute("INSERT INTO quarantine SELECT * FROM quarantine_batch")
-        vault_con.execute("COMMIT")
-    except BaseException:
-        vault_con.execute("ROLLBACK")
-        raise
-    finally:
-        vault_con.unregister("quarantine_batch")
+        return
+    table = con.sql(records).to_arrow_table()
+    if progress:
+        print(f"load: linking {table.num_rows} identifier records", file=sys.stderr, flush=True)
+    _keep_resolved(con, vault.resolve(table, progress=progress), table.num_rows)
 
 
 def _keep_resolved(con, resolved, expected: int) -> None:

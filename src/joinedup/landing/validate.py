@@ -1,8 +1,8 @@
 """Applying the contract's rules to one staged file: which lines fail, and why.
 
 Produces, for a raw file table (c0, c1, ... in file order), a table of reasons (line, column_name,
-rule), one row per rule a line breaks. A file whose header lacks a required column (or names a
-column twice) is rejected whole: every line carries that reason and no other.
+rule), one row per rule a line breaks. A file whose header is not acceptable (none, a required
+column missing, one named twice or misspelt) is rejected whole: every line carries that reason.
 """
 
 from __future__ import annotations
@@ -78,8 +78,7 @@ def _rule_reasons_sql(feed: Feed, staged: str, as_of: dt.date) -> str:
 
 
 def _whole_file_reasons_sql(header: Header, raw: str) -> str:
-    problems = [(c, "missing_column") for c in header.missing_required]
-    problems += [(c, "duplicate_column") for c in header.duplicated]
+    problems = [(c, rule) for c, rule, _ in header.problems()]
     values = ", ".join(f"({literal(c + SEPARATOR + rule)})" for c, rule in problems)
     return (
         f"SELECT r.rowid + 2 AS line, p.reason FROM {raw} r"
