@@ -18,6 +18,7 @@ from pathlib import Path
 from joinedup.errors import StoreError, UserError
 from joinedup.identity import keys, repoint
 from joinedup.identity.vault import Vault, warehouse_binding
+from joinedup.warehouse import store
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -83,11 +84,8 @@ def rotate_key(vault_path: Path, warehouse_path: Path) -> dict[str, int]:
 
 def _bound_key(vault: Vault, warehouse_path: Path) -> str:
     """The key fingerprint the warehouse records, once it is known to be this vault's."""
-    con = repoint.open_warehouse(warehouse_path)
-    try:
+    with store.reading(warehouse_path) as con:
         bound = warehouse_binding(con)
-    finally:
-        con.close()
     if bound is None:
         raise StoreError(
             f"{warehouse_path}: names no vault; load into it once with {vault.path} first"
