@@ -12,7 +12,7 @@ import pytest
 from joinedup import contract
 from joinedup.identifiers import is_valid_nhs_number, normalise_nhs_number
 from joinedup.synth.breakage import KINDS
-from joinedup.synth.config import AreaSpec
+from joinedup.synth.config import AreaSpec, FlawRates
 from joinedup.synth.simulate import generate
 
 PEOPLE = 3000
@@ -78,12 +78,17 @@ def test_flaws_occur_at_their_documented_rates(area):
     flaws = lines_by_flaw(area)
     total = {f.name: sum(1 for _ in (area / f"{f.name}.csv").open()) - 1 for f in contract.event_feeds()}
     count = lambda feed, flaw: len(flaws.get((feed, flaw), ()))  # noqa: E731
-    assert near(count("social_care_events", "missing_nhs_number"), total["social_care_events"], 0.20)
-    assert near(count("acute_ae", "missing_nhs_number"), total["acute_ae"], 0.05)
+    rates = FlawRates()
+    for feed in ("social_care_events", "acute_ae"):
+        assert near(count(feed, "missing_nhs_number"), total[feed], rates.missing_nhs[feed])
     person_feeds = [f.name for f in contract.event_feeds() if f.has_person_identifiers]
+    person_rows = sum(total[f] for f in person_feeds)
     mistyped = sum(count(f, "mistyped_nhs_number") for f in person_feeds)
-    assert near(mistyped, sum(total[f] for f in person_feeds), 0.01)
-    for flaw in ("misspelt_name", "nickname", "swapped_dob", "old_postcode"):
+    assert near(mistyped, person_rows, rates.mistyped_nhs)
+    swapped = sum(count(f, "swapped_names") for f in person_feeds)
+    assert near(swapped, person_rows, rates.swapped_names)
+    for flaw in ("misspelt_name", "nickname", "swapped_dob", "old_postcode", "initial",
+                 "placeholder_dob", "former_family_name", "wrong_valid_nhs_number"):
         assert sum(len(v) for (_, kind), v in flaws.items() if kind == flaw) > 0, flaw
     broken = sum(len(v) for v in broken_lines(area).values())
     assert 0.0005 <= broken / sum(total.values()) <= 0.002
@@ -106,6 +111,7 @@ def test_truth_names_the_person_of_every_person_level_row(area):
         data = rows(area / f"{feed.name}.csv")
         assert truth[feed.name] == len(data), feed.name
         mistyped = flaws.get((feed.name, "mistyped_nhs_number"), set())
+        mistyped |= flaws.get((feed.name, "wrong_valid_nhs_number"), set())
         for line, row in enumerate(data, start=2):
             person = people[person_of[(feed.name, line)]]
             value = normalise_nhs_number(row["nhs_number"])
@@ -142,3 +148,54 @@ def test_the_same_arguments_give_byte_identical_files(tmp_path):
     assert digest(tmp_path / "a") == digest(tmp_path / "b")
     generate(tmp_path / "c", AreaSpec(people=600, seed=4, months=6), progress=False)
     assert digest(tmp_path / "a") != digest(tmp_path / "c")
+
+
+def test_a_wrong_valid_nhs_number_is_someone_elses_most_often_a_household_members(area):
+    people = {r["person_id"]: r for r in rows(area / "truth" / "people.csv")}
+    owner = {p["nhs_number"]: p for p in people.values()}
+    person_of = {(r["feed"], int(r["line"])): r["person_id"]
+                 for r in rows(area / "truth" / "row_person.csv")}
+    wrong = [(feed, line) for (feed, flaw), lines in lines_by_flaw(area).items()
+             if flaw == "wrong_valid_nhs_number" for line in lines]
+    assert len(wrong) > 20
+    same_family, broken = 0, broken_lines(area)
+    for feed, line in wrong:
+        if line in broken.get(feed, set()):
+            continue
+        value = normalise_nhs_number(rows(area / f"{feed}.csv")[line - 2]["nhs_number"])
+        assert is_valid_nhs_number(value)
+        true_person, holder = people[person_of[(feed, line)]], owner[value]
+        assert holder["person_id"] != true_person["person_id"]
+        same_family += holder["family_name"] == true_person["family_name"]
+    assert same_family > len(wrong) / 4  # households: twins, parents and children
+
+
+def test_identifier_flaws_change_what_they_say(area):
+    people = {r["person_id"]: r for r in rows(area / "truth" / "people.csv")}
+    person_of = {(r["feed"], int(r["line"])): r["person_id"]
+                 for r in rows(area / "truth" / "row_person.csv")}
+    flaws, broken = lines_by_flaw(area), broken_lines(area)
+    flaws_of_row = Counter((feed, line) for (feed, _), lines in flaws.items() for line in lines)
+    for (feed, flaw), lines in flaws.items():
+        if flaw not in ("swapped_names", "initial", "placeholder_dob", "former_family_name"):
+            continue
+        data = rows(area / f"{feed}.csv")
+        alone = {line for line in lines if flaws_of_row[(feed, line)] == 1}
+        for line in sorted(alone - broken.get(feed, set()))[:50]:
+            row, person = data[line - 2], people[person_of[(feed, line)]]
+            if flaw == "placeholder_dob":
+                assert row["date_of_birth"][5:] == "01-01", (feed, line)
+            elif flaw == "initial":
+                assert len(row["given_name"]) == 1, (feed, line)
+            elif flaw == "former_family_name":
+                assert row["family_name"] != person["family_name"], (feed, line)
+            elif person["given_name"] != person["family_name"]:  # swapped names
+                assert row["given_name"] == person["family_name"], (feed, line)
+
+
+def test_the_population_has_twins_and_same_name_same_birthday_strangers(area):
+    people = rows(area / "truth" / "people.csv")
+    by_family_dob = Counter((p["family_name"], p["date_of_birth"]) for p in people)
+    by_name_dob = Counter((p["given_name"], p["family_name"], p["date_of_birth"]) for p in people)
+    assert sum(1 for n in by_family_dob.values() if n > 1) >= 10
+    assert sum(1 for n in by_name_dob.values() if n > 1) >= 2

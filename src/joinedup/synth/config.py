@@ -78,15 +78,23 @@ class FlawRates:
 
     missing_nhs: dict[str, float] = field(
         default_factory=lambda: {
-            "social_care_events": 0.20, "acute_ae": 0.05, "urgent_care_contacts": 0.06,
+            "social_care_events": 0.33, "acute_ae": 0.25, "urgent_care_contacts": 0.06,
             "delayed_transfers": 0.02, "acute_apc": 0.01, "community_contacts": 0.02,
             "mental_health_contacts": 0.02,
         }
     )
-    mistyped_nhs: float = 0.01
+    mistyped_nhs: float = 0.02
+    # someone else's valid NHS number, most often a household member's (share of rows with one)
+    wrong_valid_nhs: float = 0.002
+    household_share_of_wrong_nhs: float = 0.7
     misspelt_name: float = 0.015
     nickname: float = 0.03  # in social care, A&E and urgent care rows
+    swapped_names: float = 0.004  # given and family name the wrong way round
+    initial: float = 0.01  # given name as an initial, in social care, A&E and urgent care rows
+    former_family_name: float = 0.3  # share of a married woman's rows with her former name
     swapped_dob: float = 0.004
+    # 1 January of the right year, and 1900-01-01 (in social care, A&E and urgent care rows)
+    placeholder_dob: dict[str, float] = field(default_factory=lambda: {"0101": 0.006, "1900": 0.003})
     old_postcode_after_move: float = 0.3  # share of a mover's later rows still on the old postcode
     broken_rows: float = 0.001
 

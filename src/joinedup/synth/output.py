@@ -1,8 +1,10 @@
 """Writes the feeds as their organisations would send them, and the truth beside them.
 
 Each person-level row gets its identifiers from the person's true identity as at the event, then
-the flaws real feeds have (missing or mistyped NHS numbers, nicknames, misspellings, swapped day
-and month, an old postcode after a move); about 0.1% of rows are broken against the contract.
+the flaws real feeds have (missing or mistyped NHS numbers, someone else's valid NHS number,
+nicknames, initials, misspellings, given and family name swapped, a former family name, swapped
+day and month, placeholder dates of birth, an old postcode after a move); about 0.1% of rows are
+broken against the contract.
 Every flaw and every broken row is recorded under truth/, never in the feeds.
 This module handles identifiable (synthetic) values: it logs none of them.
 """
@@ -162,8 +164,9 @@ class AreaWriter:
         family = people.family_name(person)
         dob = people.date_of_birth(person)
         if messy:
+            self._former_family_name(person, family, flaws)
             self._flaw_names(feed.name, given, family, flaws)
-            dob = self._flaw_dob(dob, flaws)
+            dob = self._flaw_dob(feed.name, dob, flaws)
         out["given_name"] = pa.array(given.tolist(), pa.string())
         out["family_name"] = pa.array(family.tolist(), pa.string())
         out["date_of_birth"] = to_text(dob)
@@ -190,10 +193,38 @@ class AreaWriter:
         numbers[missing] = None
         mistyped = np.setdiff1d(self._pick(n, self.flaws.mistyped_nhs), missing)
         numbers[mistyped] = [mistype_nhs_number(v, self.rng) for v in numbers[mistyped]]
+        wrong = np.setdiff1d(self._pick(n, self.flaws.wrong_valid_nhs), np.union1d(missing, mistyped))
+        numbers[wrong] = self.people.nhs_number[self._someone_else(person[wrong])].astype(str)
         spaced = np.setdiff1d(self._pick(n, SPACED_NHS_NUMBER), missing)
         numbers[spaced] = [f"{v[:3]} {v[3:6]} {v[6:]}" for v in numbers[spaced]]
-        flaws += [(missing, "missing_nhs_number"), (mistyped, "mistyped_nhs_number")]
+        flaws += [(missing, "missing_nhs_number"), (mistyped, "mistyped_nhs_number"),
+                  (wrong, "wrong_valid_nhs_number")]
         return numbers
+
+    def _someone_else(self, person: np.ndarray) -> np.ndarray:
+        """Whose valid NHS number a record carries by mistake: most often a household member's
+        (the same address and family name, else the same address), otherwise anyone's."""
+        people, size = self.people, self.people.size
+        others = np.empty(len(person), dtype=np.int64)
+        for i, p in enumerate(person.tolist()):
+            chosen = -1
+            if self.rng.random() < self.flaws.household_share_of_wrong_nhs:
+                here = people.postcode[:size] == people.postcode[p]
+                here[p] = False
+                family = here & (people.family_idx[:size] == people.family_idx[p])
+                pool = np.flatnonzero(family if family.any() else here)
+                chosen = int(pool[self.rng.integers(0, len(pool))]) if len(pool) else -1
+            while chosen in (-1, p):
+                chosen = int(self.rng.integers(0, size))
+            others[i] = chosen
+        return others
+
+    def _former_family_name(self, person, family, flaws) -> None:
+        former = self.people.former_family_name(person)
+        rows = np.flatnonzero((former != None) & (self.rng.random(len(person))  # noqa: E711
+                                                  < self.flaws.former_family_name))
+        family[rows] = former[rows]
+        flaws.append((rows, "former_family_name"))
 
     def _flaw_names(self, feed_name, given, family, flaws) -> None:
         n = len(given)
@@ -203,6 +234,12 @@ class AreaWriter:
                 forms = NICKNAMES[given[i]]
                 given[i] = forms[int(self.rng.integers(0, len(forms)))]
             flaws.append((np.array(rows, dtype=int), "nickname"))
+            initial = np.setdiff1d(self._pick(n, self.flaws.initial), rows)
+            given[initial] = [name[0] for name in given[initial]]
+            flaws.append((initial, "initial"))
+        swapped = self._pick(n, self.flaws.swapped_names)
+        given[swapped], family[swapped] = family[swapped], given[swapped].copy()
+        flaws.append((swapped, "swapped_names"))
         rows = self._pick(n, self.flaws.misspelt_name)
         for i in rows:
             if self.rng.random() < 0.5:
@@ -211,7 +248,18 @@ class AreaWriter:
                 family[i] = self.misspell(family[i])
         flaws.append((rows, "misspelt_name"))
 
-    def _flaw_dob(self, dob: np.ndarray, flaws) -> np.ndarray:
+    def _flaw_dob(self, feed_name, dob: np.ndarray, flaws) -> np.ndarray:
+        dob = self._swap_day_and_month(dob, flaws)
+        if feed_name in NICKNAMED_FEEDS:
+            rates = self.flaws.placeholder_dob
+            first_of_january = self._pick(len(dob), rates["0101"])
+            dob[first_of_january] = dob[first_of_january].astype("datetime64[Y]").astype(dob.dtype)
+            unknown = np.setdiff1d(self._pick(len(dob), rates["1900"]), first_of_january)
+            dob[unknown] = np.datetime64("1900-01-01")
+            flaws.append((np.union1d(first_of_january, unknown), "placeholder_dob"))
+        return dob
+
+    def _swap_day_and_month(self, dob: np.ndarray, flaws) -> np.ndarray:
         months = dob.astype("datetime64[M]")
         day = (dob - months).astype(int) + 1
         month = months.astype(int) % 12 + 1

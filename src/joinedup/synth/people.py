@@ -19,6 +19,9 @@ CONDITIONS = ("AF", "AST", "CAN", "CHD", "CKD", "COPD", "DEM", "DEP", "DM", "EP"
 DEM = CONDITIONS.index("DEM")
 PC = CONDITIONS.index("PC")
 MED_SLOTS = 8
+TWIN_SHARE = 0.015  # of people under 60, in pairs
+NAMESAKE_SHARE = 0.002  # in pairs: same given and family name, sex and date of birth
+MARRIED_NAME_SHARE = 0.25  # of women 25 and over: a former family name some feeds still send
 # Single-year-of-age weights (ages 0..100) shaped like a seaside borough: 65+ ~18%, 75+ ~5.3%.
 _AGE_BANDS = ((0, 18, 21.3), (18, 65, 60.4), (65, 75, 13.0), (75, 85, 3.9), (85, 101, 1.4))
 # within a band, the share of each single year falls from first to last (fewer turn 75 each year)
@@ -49,6 +52,7 @@ class People:
         "care": np.int8,
         "last_discharge": np.int32, "recent_admissions": np.float32, "in_hospital_until": np.int32,
         "n_meds": np.int8, "med_phase": np.int8, "mdt_month": np.int16, "resident_at_start": np.bool_,
+        "former_family_idx": np.int16,
     }
 
     def __init__(self, capacity: int, geography: Geography) -> None:
@@ -77,6 +81,33 @@ class People:
 
     def family_name(self, person: np.ndarray) -> np.ndarray:
         return self.family_names[self.family_idx[person]]
+
+    def former_family_name(self, person: np.ndarray) -> np.ndarray:
+        """The family name before marriage (None for people without one)."""
+        former = self.former_family_idx[person]
+        return np.where(former >= 0, self.family_names[np.maximum(former, 0)], None)
+
+    def add_lookalikes(self, who: np.ndarray, rng: np.random.Generator, on_day: int,
+                       postcode_ward: np.ndarray) -> None:
+        """People whose identifiers are easily confused, as in any real population: twins (same
+        family name, date of birth and address), same-name same-birthday strangers, and married
+        women still known to some services by their former family name. Pairs are people already
+        born on the same day (twins: in the same ward, neither in care), so only names and
+        addresses within a ward change: nothing the simulation's hazards read."""
+        who = who[self.resident(who)]
+        age = self.age_on(who, on_day)
+        young = who[(age < 60) & (self.care[who] == 0)]
+        first, second = _same_key_pairs(rng, young, postcode_ward[self.postcode[young]],
+                                        self.born[young], TWIN_SHARE)
+        self.family_idx[second] = self.family_idx[first]
+        self.postcode[second] = self.postcode[first]
+        first, second = _same_key_pairs(rng, who, self.sex[who], self.born[who], NAMESAKE_SHARE)
+        self.given_idx[second] = self.given_idx[first]
+        self.family_idx[second] = self.family_idx[first]
+        women = who[(self.sex[who] == 2) & (age >= 25)]
+        married = women[rng.random(len(women)) < MARRIED_NAME_SHARE]
+        former = _zipf_pick(rng, len(self.family_names), len(married), skew=0.9)
+        self.former_family_idx[married] = np.where(former == self.family_idx[married], -1, former)
 
     def postcode_text(self, person: np.ndarray) -> np.ndarray:
         return self.postcode_strings[self.postcode[person]].astype(object)
@@ -169,7 +200,7 @@ class People:
         self.present[new] = True
         for field in ("died_on", "previous_postcode", "terminal_until", "eol_added",
                       "dementia_onset", "council_id",
-                      "last_discharge", "in_hospital_until", "moved_on_day"):
+                      "last_discharge", "in_hospital_until", "moved_on_day", "former_family_idx"):
             getattr(self, field)[new] = NO_DAY
         self.mdt_month[new] = -1
 
@@ -182,6 +213,17 @@ def whole_years(born_day: np.ndarray, on_day: np.ndarray) -> np.ndarray:
     months = on_month.astype(int) - born_month.astype(int)
     day_before = (on - on_month).astype(int) < (born - born_month).astype(int)
     return (months - day_before) // 12
+
+
+def _same_key_pairs(rng: np.random.Generator, who: np.ndarray, key: np.ndarray, born: np.ndarray,
+                    share: float) -> tuple[np.ndarray, np.ndarray]:
+    """About share * len(who) / 2 disjoint pairs of people with the same key and birth day."""
+    order = np.lexsort((born, key))
+    same = (key[order][1:] == key[order][:-1]) & (born[order][1:] == born[order][:-1])
+    starts = np.flatnonzero(same)
+    starts = starts[np.concatenate([[True], np.diff(starts) > 1])] if len(starts) else starts
+    chosen = rng.choice(starts, size=min(len(starts), int(len(who) * share / 2)), replace=False)
+    return who[order[chosen]], who[order[chosen + 1]]
 
 
 def _zipf_pick(rng: np.random.Generator, n: int, size: int, skew: float = 0.7) -> np.ndarray:

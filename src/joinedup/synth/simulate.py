@@ -33,6 +33,9 @@ def generate(out: Path, spec: AreaSpec, rates: Rates | None = None, flaws: FlawR
     world = World(spec, rates or Rates(), rng, geo, people, writer, ServiceBook())
     _set_month(world, 0)
     populate(world)
+    # Lookalikes are drawn from a stream of their own: the simulation's events stay as they were.
+    people.add_lookalikes(world.active(), np.random.default_rng([spec.seed, 2]), world.month_start,
+                          geo.postcode_ward)
     snapshots: dict[int, list[tuple]] = {}
     deaths: dict[int, str] = {}
     steps = Progress("synth: month", spec.months, enabled=progress)
