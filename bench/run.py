@@ -86,6 +86,9 @@ def print_quality(folder: Path) -> None:
     linkage = json.loads((folder / "linkage.json").read_text() or "{}")
     print(f"  linkage of rows without a valid NHS number: precision {linkage.get('precision')}, "
           f"recall {linkage.get('recall')} ({linkage.get('rows_without_valid_nhs_number')} rows)")
+    overall = linkage.get("overall") or {}
+    print(f"  linkage of all rows: precision {overall.get('precision')}, "
+          f"recall {overall.get('recall')} ({overall.get('rows')} rows)")
     evaluation = folder / "models" / "evaluation.json"
     if evaluation.exists():
         for outcome, e in json.loads(evaluation.read_text())["outcomes"].items():

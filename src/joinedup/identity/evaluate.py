@@ -1,12 +1,22 @@
-"""Linkage quality against a generated area's truth, for the rows that lack a valid NHS number.
+"""Linkage quality against a generated area's truth: for the rows that lack a valid NHS number,
+and overall.
 
-For each landed row the generator flagged `missing_nhs_number` or `mistyped_nhs_number`
-(truth/flaws.csv), its true person is known (truth/row_person.csv). A true person's pseudo_id is
-the one holding most of their rows that had a valid NHS number. A flawed row is linked when its
-pseudo_id is one that rows with valid NHS numbers carry.
+The true person of every landed row is known (truth/row_person.csv). For the rows the generator
+left without a valid NHS number (`missing_nhs_number` or `mistyped_nhs_number` in
+truth/flaws.csv), a true person's pseudo_id is the one holding most of their rows that had a valid
+NHS number, and a flawed row is linked when its pseudo_id is one such rows carry:
 
 - precision: of the flawed rows linked, the share linked to their own true person;
 - recall: of the flawed rows whose true person is otherwise known, the share linked to them.
+
+Overall, every row counts: a pseudo_id belongs to the true person with most rows on it, and a
+true person's pseudo_id is the one holding most of their rows.
+
+- precision: the share of rows on a pseudo_id that belongs to their own person (the others are
+  false merges);
+- recall: the share of rows on their own person's pseudo_id (the others are missed links).
+
+`errors` lists every false merge and missed link (feed, line and the row's flaws as its cause).
 
 Reads only pseudo_ids and lineage from the warehouse and person ids from the truth folder.
 """
@@ -19,16 +29,13 @@ import duckdb
 
 from joinedup import contract
 from joinedup.errors import BadInput
+from joinedup.identity import probabilistic
 from joinedup.warehouse import store
 
 NHS_FLAWS = ("missing_nhs_number", "mistyped_nhs_number")
 
 QUALITY_SQL = """
-WITH labelled AS (
-    SELECT r.feed, r.line, r.pseudo_id, r.has_nhs_column, t.person_id,
-        EXISTS (SELECT 1 FROM nhs_flaws f WHERE f.feed = r.feed AND f.line = r.line) AS flawed
-    FROM landed r JOIN row_person t ON t.feed = r.feed AND t.line = r.line
-), anchored AS (
+WITH anchored AS (
     SELECT person_id, pseudo_id, row_number() OVER (
         PARTITION BY person_id ORDER BY count(*) DESC, pseudo_id) AS rank
     FROM labelled WHERE has_nhs_column AND NOT flawed
@@ -36,18 +43,54 @@ WITH labelled AS (
 ), known_ids AS (
     SELECT DISTINCT pseudo_id FROM labelled WHERE has_nhs_column AND NOT flawed
 ), judged AS (
-    SELECT l.pseudo_id = a.pseudo_id AS right_person,
+    SELECT l.feed, l.line, l.pseudo_id = a.pseudo_id AS right_person,
         a.pseudo_id IS NOT NULL AS otherwise_known,
         EXISTS (SELECT 1 FROM known_ids k WHERE k.pseudo_id = l.pseudo_id) AS linked
     FROM labelled l LEFT JOIN anchored a ON a.person_id = l.person_id AND a.rank = 1
     WHERE l.flawed
 )
+SELECT * FROM judged
+"""
+
+SUBSET_COUNTS_SQL = """
 SELECT count(*) AS rows_without_valid_nhs_number,
     count(*) FILTER (WHERE linked) AS links_made,
     count(*) FILTER (WHERE linked AND right_person) AS right_links,
     count(*) FILTER (WHERE otherwise_known) AS person_otherwise_known,
     count(*) FILTER (WHERE otherwise_known AND right_person) AS linked_to_their_person
 FROM judged
+"""
+
+OVERALL_SQL = """
+WITH counted AS (
+    SELECT pseudo_id, person_id, count(*) AS n FROM labelled GROUP BY pseudo_id, person_id
+), owners AS (
+    SELECT pseudo_id, person_id AS owner FROM counted
+    QUALIFY row_number() OVER (PARTITION BY pseudo_id ORDER BY n DESC, person_id) = 1
+), anchors AS (
+    SELECT person_id, pseudo_id AS anchor FROM counted
+    QUALIFY row_number() OVER (PARTITION BY person_id ORDER BY n DESC, pseudo_id) = 1
+)
+SELECT l.feed, l.line, o.owner = l.person_id AS own_pseudo_id, a.anchor = l.pseudo_id AS on_anchor
+FROM labelled l JOIN owners o USING (pseudo_id) JOIN anchors a USING (person_id)
+"""
+
+ERRORS_SQL = """
+WITH errors AS (
+    SELECT 'rows without a valid NHS number' AS scope, 'false merge' AS error, feed, line
+    FROM judged WHERE linked AND NOT right_person
+    UNION ALL
+    SELECT 'rows without a valid NHS number', 'missed link', feed, line
+    FROM judged WHERE otherwise_known AND NOT coalesce(right_person, false)
+    UNION ALL
+    SELECT 'overall', 'false merge', feed, line FROM overall WHERE NOT own_pseudo_id
+    UNION ALL
+    SELECT 'overall', 'missed link', feed, line FROM overall WHERE NOT on_anchor
+)
+SELECT e.scope, e.error, e.feed, e.line,
+    coalesce(string_agg(f.flaw, '+' ORDER BY f.flaw), 'no flaw') AS cause
+FROM errors e LEFT JOIN flaws f ON f.feed = e.feed AND f.line = e.line
+GROUP BY ALL ORDER BY ALL
 """
 
 
@@ -57,12 +100,90 @@ def linkage_quality(warehouse_path: str | Path, truth_dir: str | Path) -> dict:
         con.execute("SET enable_progress_bar = false")
         _read_truth(con, Path(truth_dir))
         con.execute(f"CREATE TEMP TABLE landed AS {_landed_rows_sql(con)}")
-        result = con.execute(QUALITY_SQL)
-        values = result.fetchall()[0]
-        counts = dict(zip([d[0] for d in result.description], values, strict=True))
+        con.execute(f"CREATE TEMP TABLE labelled AS {LABELLED_SQL}")
+        con.execute(f"CREATE TEMP TABLE judged AS {QUALITY_SQL}")
+        con.execute(f"CREATE TEMP TABLE overall AS {OVERALL_SQL}")
+        counts = _first_row(con, SUBSET_COUNTS_SQL)
+        overall = _first_row(
+            con,
+            "SELECT count(*) AS rows, count(*) FILTER (WHERE own_pseudo_id) AS own,"
+            " count(*) FILTER (WHERE on_anchor) AS anchored FROM overall",
+        )
+        errors = _rows(con, ERRORS_SQL)
     counts["precision"] = _share(counts["right_links"], counts["links_made"])
     counts["recall"] = _share(counts["linked_to_their_person"], counts["person_otherwise_known"])
+    counts["overall"] = {
+        "rows": overall["rows"],
+        "precision": _share(overall["own"], overall["rows"]),
+        "recall": _share(overall["anchored"], overall["rows"]),
+    }
+    counts["errors"] = errors
     return counts
+
+
+LABELLED_SQL = """
+SELECT r.feed, r.line, r.pseudo_id, r.has_nhs_column, t.person_id,
+    EXISTS (SELECT 1 FROM nhs_flaws f WHERE f.feed = r.feed AND f.line = r.line) AS flawed
+FROM landed r JOIN row_person t ON t.feed = r.feed AND t.line = r.line
+"""
+
+
+def _first_row(con: duckdb.DuckDBPyConnection, sql: str) -> dict:
+    return _rows(con, sql)[0]
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict]:
+    result = con.execute(sql)
+    names = [d[0] for d in result.description]
+    return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+
+
+def errors_by_cause(errors: list[dict]) -> dict[tuple[str, str, str], int]:
+    """(scope, error, cause) -> rows, from linkage_quality's errors."""
+    counts: dict[tuple[str, str, str], int] = {}
+    for e in errors:
+        key = (e["scope"], e["error"], e["cause"])
+        counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+# Match-weight histogram bins (bits): 5 wide from -20 to 40, open at both ends.
+WEIGHT_BIN_WIDTH, WEIGHT_BIN_LOW, WEIGHT_BIN_HIGH = 5, -20, 40
+
+
+def vault_linkage_counts(vault_con: duckdb.DuckDBPyConnection) -> dict:
+    """Counts from the identity vault (never a value):
+    - nhs_number_conflicts: per feed, identifier records whose valid NHS number their other
+      identifiers contradicted (so it was not trusted; see resolve.py);
+    - ties_held: records held for review only because two people scored within the tie margin
+      (their best score was above the upper threshold);
+    - match_weight_histogram: records scored probabilistically, by match weight bin."""
+    conflicts = vault_con.execute(
+        "SELECT feed, count(*) FROM identifier_records"
+        " WHERE nhs_number_valid AND link_method <> 'nhs_number' GROUP BY feed ORDER BY feed"
+    ).fetchall()
+    ties = vault_con.execute(
+        "SELECT count(*) FROM review_queue WHERE match_probability >= ?",
+        [probabilistic.UPPER_THRESHOLD],
+    ).fetchall()[0][0]
+    width, low, high = WEIGHT_BIN_WIDTH, WEIGHT_BIN_LOW, WEIGHT_BIN_HIGH
+    bins = vault_con.execute(
+        f"""SELECT least(greatest(floor(match_weight / {width}) * {width}, {low - width}), {high})
+            AS bin, count(*) FROM identifier_records WHERE match_weight IS NOT NULL
+        GROUP BY bin ORDER BY bin"""
+    ).fetchall()
+    return {
+        "nhs_number_conflicts": {feed: n for feed, n in conflicts},
+        "ties_held": ties,
+        "match_weight_histogram": [
+            {
+                "from": None if b < low else int(b),
+                "to": None if b >= high else int(b + width),
+                "records": n,
+            }
+            for b, n in bins
+        ],
+    }
 
 
 def _share(part: int, whole: int) -> float | None:

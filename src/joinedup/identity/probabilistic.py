@@ -27,6 +27,13 @@ from joinedup import duck
 
 UPPER_THRESHOLD = 0.99  # at or above: linked
 LOWER_THRESHOLD = 0.5  # below: a new person; in between: held for review
+# A record whose best two candidate people score within this many bits of match weight (a
+# likelihood ratio under 2.8) is held for review, never given to either (nor to the lower key).
+TIE_MARGIN = 1.5
+# Dates of birth that systems write when the real one is unknown. They, and 1 January of any
+# year, count as missing for the date-of-birth comparison (a 1 January keeps its year).
+PLACEHOLDER_DATES_OF_BIRTH = ("1900-01-01",)
+PARAMETERS = ("fixed", "estimated")
 # Prior: a record is one given known person with probability 1/people, floored so that a small
 # area is not given a generous prior.
 MIN_PEOPLE_FOR_PRIOR = 10_000
@@ -66,6 +73,19 @@ def _exact_tf(column: str) -> cll.ExactMatchLevel:
     return cll.ExactMatchLevel(column, term_frequency_adjustments=True)
 
 
+# Given and family name written the wrong way round: counted in both name comparisons.
+_NAMES_SWAPPED = cll.CustomLevel(
+    "given_name_l = family_name_r AND family_name_l = given_name_r",
+    label_for_charts="given and family name swapped",
+)
+# An initial against a full name that starts with it ('J' and 'JOHN').
+_INITIAL = cll.CustomLevel(
+    "(length(given_name_l) = 1 OR length(given_name_r) = 1) "
+    "AND left(given_name_l, 1) = left(given_name_r, 1)",
+    label_for_charts="initial against full name",
+)
+
+
 def comparisons() -> list[CustomComparison]:
     return [
         _comparison(
@@ -80,19 +100,22 @@ def comparisons() -> list[CustomComparison]:
         _comparison(
             "given_name",
             [
-                Level(_exact_tf("given_name"), 0.86, 0.01),
+                Level(_exact_tf("given_name"), 0.845, 0.01),
+                Level(_NAMES_SWAPPED, 0.005, 1e-4),
                 Level(cll.ArrayIntersectLevel("given_name_groups", 1), 0.06, 0.002),
                 Level(cll.JaroWinklerLevel("given_name", 0.9), 0.05, 0.004),
-                Level(cll.ElseLevel(), 0.03, 0.984),
+                Level(_INITIAL, 0.015, 0.0015),
+                Level(cll.ElseLevel(), 0.025, 0.9824),
             ],
         ),
         _comparison(
             "family_name",
             [
-                Level(_exact_tf("family_name"), 0.88, 0.002),
+                Level(_exact_tf("family_name"), 0.87, 0.002),
+                Level(_NAMES_SWAPPED, 0.005, 1e-4),
                 Level(cll.DamerauLevenshteinLevel("family_name", 1), 0.06, 0.001),
                 Level(cll.JaroWinklerLevel("family_name", 0.88), 0.03, 0.004),
-                Level(cll.ElseLevel(), 0.03, 0.993),
+                Level(cll.ElseLevel(), 0.035, 0.9929),
             ],
         ),
         _comparison(
@@ -154,23 +177,40 @@ def nickname_groups() -> dict[str, list[str]]:
     return groups
 
 
-def _nickname_table() -> pa.Table:
+def nickname_table() -> pa.Table:
     groups = nickname_groups()
     return pa.table({"name": list(groups), "groups": list(groups.values())})
 
 
+def is_placeholder_dob_sql(column: str) -> str:
+    """SQL: the date of birth is a configured placeholder (its year means nothing either)."""
+    dates = ", ".join(f"DATE '{d}'" for d in PLACEHOLDER_DATES_OF_BIRTH)
+    return f"{column} IN ({dates})"
+
+
+def usable_dob_sql(column: str) -> str:
+    """SQL: the date of birth, or NULL when it is a placeholder or 1 January (see above)."""
+    return (
+        f"CASE WHEN {is_placeholder_dob_sql(column)} OR strftime({column}, '%m-%d') = '01-01' "
+        f"THEN NULL ELSE {column} END"
+    )
+
+
 # Names compare as upper-case letters only; postcodes are already normalised ('SS1 2AB').
-FEATURES_SQL = """
+FEATURES_SQL = f"""
 WITH cleaned AS (
-    SELECT unique_id, person_key, nhs_number, date_of_birth, sex, postcode,
+    SELECT unique_id, person_key, nhs_number, sex, postcode,
+        {usable_dob_sql("date_of_birth")} AS date_of_birth,
+        CASE WHEN NOT {is_placeholder_dob_sql("date_of_birth")} THEN year(date_of_birth) END
+            AS birth_year,
         nullif(regexp_replace(upper(given_name), '[^A-Z]', '', 'g'), '') AS given_name,
         nullif(regexp_replace(upper(family_name), '[^A-Z]', '', 'g'), '') AS family_name
-    FROM {source}
+    FROM {{source}}
 )
 SELECT c.unique_id, c.person_key, c.nhs_number, c.given_name, c.family_name,
     n.groups AS given_name_groups,
     c.date_of_birth, CAST(c.date_of_birth AS VARCHAR) AS dob_text,
-    year(c.date_of_birth) AS birth_year, month(c.date_of_birth) AS birth_month,
+    c.birth_year, month(c.date_of_birth) AS birth_month,
     day(c.date_of_birth) AS birth_day,
     CAST(year(c.date_of_birth) AS VARCHAR) || '-'
         || CAST(least(month(c.date_of_birth), day(c.date_of_birth)) AS VARCHAR) || '-'
@@ -183,33 +223,40 @@ FROM cleaned c LEFT JOIN nicknames n ON n.name = c.given_name
 """
 
 
-def best_candidates(new_records: pa.Table, known: pa.Table, known_people: int) -> pa.Table:
-    """For each new record, its most probable known person (if any pair scored above KEEP_ABOVE).
+def best_candidates(
+    new_records: pa.Table, known: pa.Table, known_people: int, parameters: str = "fixed"
+) -> pa.Table:
+    """For each new record, its most probable known person (if any pair scored above KEEP_ABOVE)
+    and the match weight of the runner-up person, if any (see TIE_MARGIN).
 
     new_records: unique_id, nhs_number, given_name, family_name, date_of_birth, sex, postcode.
     known: the same plus person_key (one row per distinct identity seen for a person).
-    Returns unique_id, person_key, match_weight, match_probability; ties go to the lower key.
+    parameters: "fixed" (the documented m and u) or "estimated" (see _estimate).
+    Returns unique_id, person_key, match_weight, match_probability, runner_up_weight.
     """
+    if parameters not in PARAMETERS:
+        raise ValueError(f"linkage parameters must be one of {', '.join(PARAMETERS)}")
     empty = pa.table(
         {
             "unique_id": pa.array([], pa.string()),
             "person_key": pa.array([], pa.int64()),
             "match_weight": pa.array([], pa.float64()),
             "match_probability": pa.array([], pa.float64()),
+            "runner_up_weight": pa.array([], pa.float64()),
         }
     )
     if new_records.num_rows == 0 or known.num_rows == 0:
         return empty
     con = duck.connect()
     try:
-        return _score(con, new_records, known, known_people)
+        return _score(con, new_records, known, known_people, parameters)
     finally:
         con.close()
 
 
-def _score(con, new_records: pa.Table, known: pa.Table, known_people: int) -> pa.Table:
+def _score(con, new_records: pa.Table, known: pa.Table, known_people: int, parameters) -> pa.Table:
     con.execute("SET enable_progress_bar = false")
-    con.register("nicknames", _nickname_table())
+    con.register("nicknames", nickname_table())
     con.register(
         "new_input",
         new_records.append_column("person_key", pa.nulls(new_records.num_rows, pa.int64())),
@@ -224,12 +271,34 @@ def _score(con, new_records: pa.Table, known: pa.Table, known_people: int) -> pa
     known_df = db_api.register("known_features", dataset_display_name="known")
     _quiet_splink()
     linker = Linker([new_df, known_df], settings(known_people), log_level=None)
+    if parameters == "estimated":
+        _estimate(linker)
     predictions = linker.inference.predict(threshold_match_probability=KEEP_ABOVE)
     return con.sql(_best_sql(predictions.physical_name)).to_arrow_table()
 
 
+# EM rounds for the estimated model: each blocks on some comparisons, so that the others' m
+# probabilities can be learnt from the pairs it makes.
+EM_BLOCKING_RULES = [
+    "l.date_of_birth = r.date_of_birth",
+    "l.family_name = r.family_name AND l.postcode = r.postcode",
+]
+
+
+def _estimate(linker) -> None:
+    """Splink's own training on the records at hand: u by random sampling (seeded, so that the
+    same inputs give the same model), then m by expectation maximisation. The fixed prior is
+    kept; a level the data cannot inform keeps its fixed value."""
+    linker.training.estimate_u_using_random_sampling(max_pairs=1e6, seed=1)
+    for rule in EM_BLOCKING_RULES:
+        linker.training.estimate_parameters_using_expectation_maximisation(
+            rule, fix_probability_two_random_records_match=True
+        )
+
+
 def _best_sql(predictions: str) -> str:
-    """One row per new record: the best known person, whichever side Splink put it on."""
+    """One row per new record: the best known person, whichever side Splink put it on, and the
+    runner-up person's weight."""
     return f"""
     WITH pairs AS (
         SELECT
@@ -237,14 +306,20 @@ def _best_sql(predictions: str) -> str:
             CASE WHEN source_dataset_l = 'new' THEN person_key_r ELSE person_key_l END AS person_key,
             match_weight, match_probability
         FROM {predictions}
+    ), per_person AS (
+        SELECT unique_id, person_key, max(match_weight) AS match_weight,
+            max(match_probability) AS match_probability
+        FROM pairs GROUP BY unique_id, person_key
     ), ranked AS (
         SELECT *, row_number() OVER (
-            PARTITION BY unique_id ORDER BY match_probability DESC, person_key
+            PARTITION BY unique_id ORDER BY match_weight DESC, person_key
         ) AS rank
-        FROM pairs
+        FROM per_person
     )
-    SELECT unique_id, CAST(person_key AS BIGINT) AS person_key, match_weight, match_probability
-    FROM ranked WHERE rank = 1 ORDER BY unique_id
+    SELECT b.unique_id, CAST(b.person_key AS BIGINT) AS person_key, b.match_weight,
+        b.match_probability, r.match_weight AS runner_up_weight
+    FROM ranked b LEFT JOIN ranked r ON r.unique_id = b.unique_id AND r.rank = 2
+    WHERE b.rank = 1 ORDER BY b.unique_id
     """
 
 

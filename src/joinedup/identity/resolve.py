@@ -18,6 +18,8 @@ This module handles identifiable values: never log or print them.
 
 from __future__ import annotations
 
+import os
+
 import pyarrow as pa
 
 from joinedup.identifiers import is_valid_nhs_number
@@ -41,26 +43,35 @@ RECORD_SCHEMA = pa.schema(
 IDENTIFIERS = "nhs_number, given_name, family_name, date_of_birth, sex, postcode"
 
 
-def resolve(vault, records: pa.Table, progress: bool = False) -> pa.Table:
-    """Link every record (see module docstring) and return one answer row per record."""
+def resolve(
+    vault, records: pa.Table, progress: bool = False, parameters: str | None = None
+) -> pa.Table:
+    """Link every record (see module docstring) and return one answer row per record.
+    `parameters`: the probabilistic model's, "fixed" or "estimated" from the records; by default
+    $JOINEDUP_LINKAGE_PARAMETERS, else "fixed"."""
+    parameters = parameters or os.environ.get("JOINEDUP_LINKAGE_PARAMETERS") or "fixed"
+    if parameters not in probabilistic.PARAMETERS:
+        raise ValueError(f"linkage parameters must be one of {', '.join(probabilistic.PARAMETERS)}")
     incoming = _conform(records)
     con = vault.con
     con.register("incoming", incoming)
+    con.register("nicknames", probabilistic.nickname_table())
     try:
         con.execute("BEGIN TRANSACTION")
         try:
             _stage_new_records(con)
             if con.execute("SELECT count(*) FROM batch").fetchall()[0][0]:
-                _link_new_records(con, progress)
+                _link_new_records(con, progress, parameters)
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
             raise
         return _answers(vault)
     finally:
-        for name in ("incoming", "numbered_candidates", "best_candidates"):
+        for name in ("incoming", "nicknames", "numbered_candidates", "best_candidates"):
             con.unregister(name)
-        for table in ("batch", "decided", "grouped", "group_decisions", "new_people"):
+        tables = ("batch", "decided", "grouped", "group_decisions", "new_people", "nhs_conflicts")
+        for table in tables:
             con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
@@ -89,40 +100,114 @@ def _stage_new_records(con) -> None:
     )
 
 
-def _link_new_records(con, progress: bool) -> None:
+def _link_new_records(con, progress: bool, parameters: str) -> None:
     with stage("identity: NHS numbers and council ids", progress):
-        _link_by_nhs_number(con)
+        _find_nhs_number_conflicts(con)
+        _link_by_nhs_number(con, parameters)
         _link_by_council_id(con)
     with stage("identity: probabilistic matching", progress):
-        _link_probabilistically(con)
+        _link_probabilistically(con, parameters)
     with stage("identity: storing", progress):
         _store(con)
         _refresh_canonical_identity(con)
 
 
-def _link_by_nhs_number(con) -> None:
-    _give_numbers_to_people_without_one(con)
+# A valid NHS number trusted on its own: not one whose other identifiers contradict it.
+TRUSTED_NUMBER = "b.nhs_number_valid AND NOT EXISTS (SELECT 1 FROM nhs_conflicts c WHERE c.record_id = b.record_id)"
+
+
+def _name_sql(column: str) -> str:
+    return f"nullif(regexp_replace(upper({column}), '[^A-Z]', '', 'g'), '')"
+
+
+# The identity an NHS number stands for: its PDS-traced (gp_register) record, else the identity
+# most of its records carry (records already trusted in the vault and this batch's).
+NUMBER_REFERENCE_SQL = f"""
+WITH seen AS (
+    SELECT record_id, feed, nhs_number, given_name, family_name, date_of_birth, sex
+    FROM identifier_records WHERE nhs_number_valid AND link_method = 'nhs_number'
+    UNION ALL
+    SELECT record_id, feed, nhs_number, given_name, family_name, date_of_birth, sex
+    FROM batch WHERE nhs_number_valid
+), voted AS (
+    SELECT *, count(*) OVER (
+        PARTITION BY nhs_number, given_name, family_name, date_of_birth) AS votes
+    FROM seen WHERE given_name IS NOT NULL OR date_of_birth IS NOT NULL
+), ranked AS (
+    SELECT *, row_number() OVER (PARTITION BY nhs_number ORDER BY
+        CASE WHEN feed = 'gp_register' THEN 0 ELSE 1 END, votes DESC, record_id) AS rank
+    FROM voted
+)
+SELECT nhs_number, feed = 'gp_register' AS traced, {_name_sql("given_name")} AS given_name,
+    {_name_sql("family_name")} AS family_name,
+    {probabilistic.usable_dob_sql("date_of_birth")} AS date_of_birth, sex
+FROM ranked WHERE rank = 1
+"""
+
+# Given names that do not match by any level of the probabilistic model above 'else'.
+GIVEN_DIFFERS = """(b.given_name IS NOT NULL AND r.given_name IS NOT NULL
+    AND b.given_name <> r.given_name AND b.given_name <> r.family_name
+    AND jaro_winkler_similarity(b.given_name, r.given_name) < 0.9
+    AND damerau_levenshtein(b.given_name, r.given_name) > 1
+    AND NOT ((length(b.given_name) = 1 OR length(r.given_name) = 1)
+        AND left(b.given_name, 1) = left(r.given_name, 1))
+    AND NOT EXISTS (SELECT 1 FROM nicknames x, nicknames y
+        WHERE x.name = b.given_name AND y.name = r.given_name
+            AND list_has_any(x.groups, y.groups)))"""
+# Dates of birth that differ by more than a typing slip (one edit, or day and month swapped).
+DOB_DIFFERS = """(b.date_of_birth IS NOT NULL AND r.date_of_birth IS NOT NULL
+    AND damerau_levenshtein(CAST(b.date_of_birth AS VARCHAR), CAST(r.date_of_birth AS VARCHAR)) > 1
+    AND NOT (year(b.date_of_birth) = year(r.date_of_birth)
+        AND month(b.date_of_birth) = day(r.date_of_birth)
+        AND day(b.date_of_birth) = month(r.date_of_birth)))"""
+SEX_DIFFERS = "(b.sex IN ('1', '2') AND r.sex IN ('1', '2') AND b.sex <> r.sex)"
+
+
+def _find_nhs_number_conflicts(con) -> None:
+    """Records whose valid NHS number their other identifiers contradict: the given name differs
+    and so does the date of birth or sex, or the date of birth and sex both differ from the
+    number's PDS-traced identity. They are matched probabilistically, without the number."""
     con.execute(
-        """INSERT INTO people (person_key, nhs_number)
+        f"""CREATE OR REPLACE TEMP TABLE nhs_conflicts AS
+        WITH reference AS ({NUMBER_REFERENCE_SQL}), records AS (
+            SELECT record_id, nhs_number, {_name_sql("given_name")} AS given_name,
+                {probabilistic.usable_dob_sql("date_of_birth")} AS date_of_birth, sex
+            FROM batch WHERE nhs_number_valid
+        )
+        SELECT b.record_id FROM records b JOIN reference r USING (nhs_number)
+        WHERE ({GIVEN_DIFFERS} AND ({DOB_DIFFERS} OR {SEX_DIFFERS}))
+            OR (r.traced AND {DOB_DIFFERS} AND {SEX_DIFFERS})"""
+    )
+
+
+def _link_by_nhs_number(con, parameters: str) -> None:
+    _give_numbers_to_people_without_one(con, parameters)
+    con.execute(
+        f"""INSERT INTO people (person_key, nhs_number)
         SELECT top.max_key + row_number() OVER (ORDER BY n.nhs_number), n.nhs_number
-        FROM (SELECT DISTINCT nhs_number FROM batch WHERE nhs_number_valid) n
+        FROM (SELECT DISTINCT nhs_number FROM batch b WHERE {TRUSTED_NUMBER}) n
         CROSS JOIN (SELECT coalesce(max(person_key), 0) AS max_key FROM people) top
         WHERE NOT EXISTS (SELECT 1 FROM people p WHERE p.nhs_number = n.nhs_number)"""
     )
     con.execute(
-        """INSERT INTO decided
+        f"""INSERT INTO decided
         SELECT b.record_id, p.person_key, 'nhs_number', NULL
         FROM batch b JOIN people p ON p.nhs_number = b.nhs_number
-        WHERE b.nhs_number_valid"""
+        WHERE {TRUSTED_NUMBER}"""
     )
 
 
 NEW_NUMBER_RECORDS_SQL = f"""
 SELECT record_id AS unique_id, {IDENTIFIERS}
 FROM batch b
-WHERE nhs_number_valid AND date_of_birth IS NOT NULL
+WHERE {TRUSTED_NUMBER} AND date_of_birth IS NOT NULL
     AND NOT EXISTS (SELECT 1 FROM people p WHERE p.nhs_number = b.nhs_number)
 """
+# Not within TIE_MARGIN of the runner-up person (c: a best_candidates row).
+CLEAR_WINNER = (
+    f"(c.runner_up_weight IS NULL"
+    f" OR c.match_weight - c.runner_up_weight >= {probabilistic.TIE_MARGIN})"
+)
 
 # People known without an NHS number (a settled decision, not one awaiting review).
 UNNUMBERED_PEOPLE_SQL = """
@@ -133,7 +218,7 @@ WHERE p.nhs_number IS NULL AND p.merged_into IS NULL AND NOT EXISTS (
 """
 
 
-def _give_numbers_to_people_without_one(con) -> None:
+def _give_numbers_to_people_without_one(con, parameters: str) -> None:
     """A new NHS number whose records best match, by probability >= the upper threshold, a person
     an earlier load knew without one becomes that person's number: the person keeps their key
     (and pseudo_id) instead of splitting in two. Scored against every known identity, so that
@@ -143,7 +228,7 @@ def _give_numbers_to_people_without_one(con) -> None:
         return
     records = con.sql(NEW_NUMBER_RECORDS_SQL).to_arrow_table()
     known = con.sql(KNOWN_IDENTITIES_SQL).to_arrow_table()
-    best = probabilistic.best_candidates(records, known, _people_count(con))
+    best = probabilistic.best_candidates(records, known, _people_count(con), parameters)
     con.register("numbered_candidates", best)
     con.execute(
         f"""UPDATE people SET nhs_number = a.nhs_number FROM (
@@ -151,11 +236,12 @@ def _give_numbers_to_people_without_one(con) -> None:
                 SELECT *, row_number() OVER (
                     PARTITION BY person_key ORDER BY match_probability DESC, nhs_number) AS rank
                 FROM (
-                    SELECT b.nhs_number, c.person_key, c.match_probability, row_number() OVER (
-                        PARTITION BY b.nhs_number
-                        ORDER BY c.match_probability DESC, c.person_key) AS rank
+                    SELECT b.nhs_number, c.person_key, c.match_probability,
+                        {CLEAR_WINNER} AS clear, row_number() OVER (
+                            PARTITION BY b.nhs_number
+                            ORDER BY c.match_probability DESC, c.person_key) AS rank
                     FROM numbered_candidates c JOIN batch b ON b.record_id = c.unique_id
-                ) WHERE rank = 1
+                ) WHERE rank = 1 AND clear
                     AND match_probability >= {probabilistic.UPPER_THRESHOLD}
                     AND person_key IN ({UNNUMBERED_PEOPLE_SQL})
             ) WHERE rank = 1
@@ -169,6 +255,8 @@ def _people_count(con) -> int:
 
 
 def _link_by_council_id(con) -> None:
+    """A council id goes to the person most of its records belong to (ties: the lower key), so
+    that one record under someone else's NHS number does not take the whole history along."""
     con.execute(
         """INSERT INTO decided
         WITH seen AS (
@@ -178,7 +266,10 @@ def _link_by_council_id(con) -> None:
             SELECT b.la_person_id, d.person_key FROM batch b JOIN decided d USING (record_id)
             WHERE b.la_person_id IS NOT NULL
         ), council AS (
-            SELECT la_person_id, min(person_key) AS person_key FROM seen GROUP BY la_person_id
+            SELECT la_person_id, arg_max(person_key, votes) AS person_key FROM (
+                SELECT la_person_id, person_key, count(*) - person_key * 1e-12 AS votes
+                FROM seen GROUP BY la_person_id, person_key
+            ) GROUP BY la_person_id
         )
         SELECT b.record_id, c.person_key, 'council_id', NULL
         FROM batch b JOIN council c USING (la_person_id)
@@ -202,32 +293,38 @@ FROM linked l JOIN people p USING (person_key)
 WHERE l.date_of_birth IS NOT NULL OR l.family_name IS NOT NULL
 """
 
+# A contradicted NHS number is left out: it is someone else's.
 UNRESOLVED_SQL = f"""
-SELECT record_id AS unique_id, {IDENTIFIERS}
+SELECT record_id AS unique_id,
+    CASE WHEN record_id IN (SELECT record_id FROM nhs_conflicts) THEN NULL ELSE nhs_number END
+        AS nhs_number,
+    {IDENTIFIERS.removeprefix("nhs_number, ")}
 FROM batch b
 WHERE NOT EXISTS (SELECT 1 FROM decided d WHERE d.record_id = b.record_id)
 """
 
 
-def _link_probabilistically(con) -> None:
+def _link_probabilistically(con, parameters: str) -> None:
     unresolved = con.sql(UNRESOLVED_SQL).to_arrow_table()
     if unresolved.num_rows == 0:
         return
     known = con.sql(KNOWN_IDENTITIES_SQL).to_arrow_table()
-    best = probabilistic.best_candidates(unresolved, known, _people_count(con))
+    best = probabilistic.best_candidates(unresolved, known, _people_count(con), parameters)
     con.register("best_candidates", best)  # unregistered by resolve(), after any rollback
     _decide_groups(con)
 
 
 def _decide_groups(con) -> None:
-    """Records sharing a council person id are decided together, on the group's best score."""
+    """Records sharing a council person id are decided together, on the group's best score.
+    A best score within TIE_MARGIN of the runner-up person's is held, however high."""
     upper, lower = probabilistic.UPPER_THRESHOLD, probabilistic.LOWER_THRESHOLD
     con.execute(
-        """CREATE OR REPLACE TEMP TABLE grouped AS
+        f"""CREATE OR REPLACE TEMP TABLE grouped AS
         SELECT b.record_id,
             CASE WHEN b.la_person_id IS NULL THEN 'R' || b.record_id
                  ELSE 'L' || b.la_person_id END AS group_key,
-            c.person_key AS candidate, c.match_weight, c.match_probability
+            c.person_key AS candidate, c.match_weight, c.match_probability,
+            {CLEAR_WINNER} AS clear
         FROM batch b LEFT JOIN best_candidates c ON c.unique_id = b.record_id
         WHERE NOT EXISTS (SELECT 1 FROM decided d WHERE d.record_id = b.record_id)"""
     )
@@ -241,7 +338,7 @@ def _decide_groups(con) -> None:
             FROM grouped
         )
         SELECT group_key, record_id AS best_record, candidate, match_weight, match_probability,
-            CASE WHEN match_probability >= {upper} THEN 'probabilistic'
+            CASE WHEN match_probability >= {upper} AND clear THEN 'probabilistic'
                  WHEN match_probability >= {lower} THEN 'held_for_review'
                  ELSE 'new_person' END AS link_method
         FROM ranked WHERE rank = 1"""

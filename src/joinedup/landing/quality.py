@@ -1,8 +1,10 @@
-"""`joinedup quality --warehouse W`: what landing did with every row it was sent.
+"""`joinedup quality --warehouse W [--vault V] [--truth DIR]`: what landing did with every row.
 
 Per feed: files and whole-file rejections, rows read, accepted and rejected (by column and rule),
-NHS number completeness and validity, linkage outcomes and Type 1 objections applied. Everything
-comes from the warehouse's metadata tables (counts only, never a value).
+NHS number completeness and validity, linkage outcomes and Type 1 objections applied, from the
+warehouse's metadata tables; NHS number conflicts per feed, ties held and the match-weight
+histogram from the identity vault; with a generated area's truth, linkage precision and recall.
+Counts only, never a value.
 """
 
 from __future__ import annotations
@@ -45,6 +47,34 @@ def quality_report(con: duckdb.DuckDBPyConnection) -> dict:
     return {"feeds": feeds, "objections_recorded": objections}
 
 
+def add_linkage(
+    report: dict, warehouse: Path, vault: Path | None = None, truth_dir: Path | None = None
+) -> dict:
+    """Add the identity vault's counts to a quality report (the vault defaults to vault.duckdb
+    beside the warehouse, as `joinedup load`; without one, none) and, given a generated area's
+    truth folder, linkage precision and recall with every error counted by cause."""
+    from joinedup.identity.evaluate import errors_by_cause, linkage_quality, vault_linkage_counts
+
+    vault = vault or warehouse.parent / "vault.duckdb"
+    report["linkage"] = None
+    if vault.exists():
+        needed = ("identifier_records", "review_queue")
+        with store.reading(vault, what="identity vault", needed=needed) as con:
+            report["linkage"] = vault_linkage_counts(con)
+        for feed, n in report["linkage"].pop("nhs_number_conflicts").items():
+            if feed in report["feeds"]:
+                report["feeds"][feed]["nhs_number_conflicts"] = n
+    if truth_dir is not None:
+        quality = linkage_quality(warehouse, truth_dir)
+        causes = errors_by_cause(quality.pop("errors"))
+        quality["errors_by_cause"] = [
+            {"scope": scope, "error": error, "cause": cause, "rows": rows}
+            for (scope, error, cause), rows in sorted(causes.items())
+        ]
+        report["linkage"] = {**(report["linkage"] or {}), "against_truth": quality}
+    return report
+
+
 def _feed_totals(row: tuple) -> dict:
     _, files, read, accepted, rejected, present, valid = row
     return {
@@ -64,6 +94,7 @@ def _feed_totals(row: tuple) -> dict:
             "validity": _share(valid, present),
         },
         "linkage": {},
+        "nhs_number_conflicts": 0,
         "type1_rows_not_landed": 0,
         "type1_rows_removed": 0,
     }
@@ -116,6 +147,11 @@ def as_text(report: dict) -> str:
         if feed["linkage"]:
             methods = ", ".join(f"{m} {n}" for m, n in feed["linkage"].items())
             lines.append(f"  linkage (rows): {methods}")
+        if feed["nhs_number_conflicts"]:
+            lines.append(
+                f"  NHS number conflicts: {feed['nhs_number_conflicts']} identifier records whose"
+                " valid NHS number the other identifiers contradicted (matched without it)"
+            )
         if feed["type1_rows_not_landed"] or feed["type1_rows_removed"]:
             lines.append(
                 f"  Type 1 objections: {feed['type1_rows_not_landed']} rows not landed,"
@@ -123,7 +159,40 @@ def as_text(report: dict) -> str:
             )
     recorded = ", ".join(f"{k} {v}" for k, v in report["objections_recorded"].items()) or "none"
     lines.append(f"objections recorded: {recorded}")
+    if report.get("linkage"):
+        lines += _linkage_text(report["linkage"])
     return "\n".join(lines)
+
+
+def _linkage_text(linkage: dict) -> list[str]:
+    lines = []
+    if "ties_held" in linkage:
+        lines.append(
+            f"ties held for review (two people within the tie margin): {linkage['ties_held']}"
+        )
+        lines.append("match weight of probabilistically scored records:")
+    for b in linkage.get("match_weight_histogram", []):
+        low = "" if b["from"] is None else b["from"]
+        high = "" if b["to"] is None else b["to"]
+        lines.append(f"  {low:>4} .. {high:<4} {b['records']}")
+    truth = linkage.get("against_truth")
+    if truth:
+        lines.append(
+            f"linkage against the truth: rows without a valid NHS number"
+            f" ({truth['rows_without_valid_nhs_number']}): precision {_ratio(truth['precision'])},"
+            f" recall {_ratio(truth['recall'])}; all rows ({truth['overall']['rows']}):"
+            f" precision {_ratio(truth['overall']['precision'])},"
+            f" recall {_ratio(truth['overall']['recall'])}"
+        )
+        lines += [
+            f"  {e['scope']}: {e['error']} ({e['cause']}): {e['rows']} rows"
+            for e in truth["errors_by_cause"]
+        ]
+    return lines
+
+
+def _ratio(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.5f}"
 
 
 def _percent(share: float | None) -> str:
@@ -132,6 +201,12 @@ def _percent(share: float | None) -> str:
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--warehouse", required=True, type=Path, help="warehouse DuckDB file")
+    parser.add_argument(
+        "--vault", type=Path, help="identity vault (default: vault.duckdb beside the warehouse)"
+    )
+    parser.add_argument(
+        "--truth", type=Path, help="a generated area's truth folder: linkage precision and recall"
+    )
     parser.add_argument(
         "--format",
         choices=("text", "json"),
@@ -143,5 +218,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     with store.reading(args.warehouse, needed=REQUIRED_TABLES) as con:
         report = quality_report(con)
+    add_linkage(report, args.warehouse, args.vault, args.truth)
     print(json.dumps(report, indent=2) if args.format == "json" else as_text(report))
     return 0
