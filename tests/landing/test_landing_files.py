@@ -144,14 +144,13 @@ def test_load_command_reports_a_missing_folder_in_one_line(tmp_path, stores, cap
     assert len(err) == 1 and "nowhere" in err[0]
 
 
-def test_an_unreadable_file_is_rejected_whole_and_the_rest_still_lands(tmp_path, stores):
+def test_an_unreadable_record_is_rejected_and_the_rest_of_the_file_lands(tmp_path, stores):
     folder = base_area(tmp_path / "area")
     path = write_feed(folder / "deaths.csv", "deaths", [row("deaths", "ann")])
     path.write_bytes(path.read_bytes() + b'"unterminated,\xff\n')
     summary = load_area(folder, stores["warehouse"], stores["vault"], AS_OF, progress=False)
     deaths = next(f for f in summary["files"] if f["feed"] == "deaths")
-    assert (deaths["status"], deaths["problem"]) == ("rejected", "not readable as UTF-8 CSV")
-    assert summary["files_loaded"] == 4
+    assert (deaths["status"], deaths["rows_read"], deaths["rows_accepted"]) == ("loaded", 2, 1)
     assert query(
-        stores["warehouse"], "SELECT status, problem FROM load_files WHERE feed = 'deaths'"
-    ) == [("rejected", "not readable as UTF-8 CSV")]
+        stores["warehouse"], "SELECT line, column_name, rule FROM rejections WHERE feed = 'deaths'"
+    ) == [(3, "_record", "unbalanced_quote")]

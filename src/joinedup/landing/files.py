@@ -19,6 +19,7 @@ import duckdb
 from joinedup import contract
 from joinedup.contract import Feed
 from joinedup.errors import BadInput
+from joinedup.landing import rowwise
 from joinedup.landing.rules import literal, quote
 
 SUFFIXES = (".csv", ".parquet")
@@ -164,42 +165,73 @@ def _edit_distance(a: str, b: str) -> int:
 
 
 def stage_raw(con: duckdb.DuckDBPyConnection, file: FeedFile, header: Header, table: str) -> int:
-    """Copy the file's cells, as text, into temp table `table` (c0, c1, ... by position, in file
-    order so that rowid + 2 is the line, and `_overflow`: the fields a row has beyond its header,
-    if any). Returns the number of data rows."""
+    """Copy the file's records, as text, into temp table `table` in file order (so that rowid + 2
+    is the line): c0, c1, ... by position, `_overflow` (the fields beyond the header, or a record
+    that could not be read, as sent) and `_problem` ("column#rule" of a record that cannot be a
+    row: too few or too many fields, unreadable). DuckDB's reader first; where it gives up, the
+    file is read record by record. Returns the number of records."""
     positions = [f"c{i}" for i in range(len(header.names))]
-    source = _source_sql(file, header, positions)
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {source}")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {_source_sql(file, header, positions)}")
     except duckdb.Error:
-        # DuckDB's message may quote the offending cells: name the file only.
-        kind = "Parquet" if file.path.suffix == ".parquet" else "UTF-8 CSV"
-        raise UnreadableFile(file.name, f"not readable as {kind}") from None
+        # DuckDB's message may quote the offending cells: never pass it on.
+        if file.path.suffix == ".parquet":
+            raise UnreadableFile(file.name, "not readable as Parquet") from None
+        _stage_record_by_record(con, file, len(positions), table)
     return con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+
+
+def _stage_record_by_record(con, file: FeedFile, width: int, table: str) -> None:
+    try:
+        records = rowwise.read_table(file.path, width)
+    except (OSError, EOFError):
+        raise UnreadableFile(file.name, "not readable (a damaged compressed file?)") from None
+    con.register("records_read", records)
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM records_read")
+    finally:
+        con.unregister("records_read")
 
 
 def _source_sql(file: FeedFile, header: Header, positions: list[str]) -> str:
     path = literal(str(file.path))
     if file.path.suffix == ".parquet":
-        cells = [_parquet_cell(n, c) for n, c in zip(header.names, positions, strict=True)]
-        return f"SELECT {', '.join(cells)}, NULL::VARCHAR AS _overflow FROM read_parquet({path})"
+        cells = [
+            _parquet_cell(name, f"c{i}", header.columns.get(i), file.feed)
+            for i, name in enumerate(header.names)
+        ]
+        return (
+            f"SELECT {', '.join(cells)}, NULL::VARCHAR AS _overflow, NULL::VARCHAR AS _problem"
+            f" FROM read_parquet({path})"
+        )
     if not positions:
-        return "SELECT NULL::VARCHAR AS _overflow WHERE false"
-    # Room for as many fields again as the header has: a longer row is caught, not misread.
+        return "SELECT NULL::VARCHAR AS _overflow, NULL::VARCHAR AS _problem WHERE false"
+    # Room for as many fields again as the header has: a longer row is caught, not misread. An
+    # empty field reads as '' (nullstr is a byte no file holds), so NULL is a field not sent.
     spare = [f"x{i}" for i in range(len(positions) + 1)]
     columns = ", ".join(f"'{c}': 'VARCHAR'" for c in positions + spare)
-    overflow = f"NULLIF(concat_ws(',', {', '.join(spare)}), '')"
+    overflow = f"concat_ws(',', {', '.join(spare)})"
+    problem = (
+        f"CASE WHEN {positions[-1]} IS NULL OR x0 IS NOT NULL"
+        f" THEN {literal(rowwise.FIELD_COUNT)} END"
+    )
     return (
-        f"SELECT {', '.join(positions)}, {overflow} AS _overflow FROM read_csv({path},"
-        f" header = false, skip = 1, columns = {{{columns}}}, auto_detect = false,"
-        " delim = ',', quote = '\"', escape = '\"', null_padding = true)"
+        f"SELECT {', '.join(positions)}, CASE WHEN x0 IS NOT NULL THEN {overflow} END AS _overflow,"
+        f" {problem} AS _problem FROM read_csv({path}, header = false, skip = 1,"
+        f" columns = {{{columns}}}, auto_detect = false, delim = ',', quote = '\"',"
+        " escape = '\"', null_padding = true, nullstr = '\x01')"
     )
 
 
-def _parquet_cell(name: str, position: str) -> str:
-    """A Parquet value as the text a CSV would hold (ISO date-times with a 'T')."""
+def _parquet_cell(name: str, position: str, column: str | None, feed: Feed) -> str:
+    """A Parquet value as the text a CSV would hold: ISO date-times with a 'T', and a date column
+    written as midnight time stamps (pandas' default) as its dates."""
     cell = quote(name)
+    stamp = f"TRY_CAST({cell} AS TIMESTAMP)"
+    text = f"strftime({stamp}, '%Y-%m-%dT%H:%M:%S')"
+    if column is not None and feed.column(column).base_type == "date":
+        text = f"CASE WHEN CAST({stamp} AS TIME) = TIME '00:00:00' THEN strftime({stamp}, '%Y-%m-%d') ELSE {text} END"
     return (
-        f"CASE WHEN typeof({cell}) LIKE 'TIMESTAMP%' THEN strftime(TRY_CAST({cell} AS TIMESTAMP), '%Y-%m-%dT%H:%M:%S')"
+        f"CASE WHEN typeof({cell}) LIKE 'TIMESTAMP%' THEN {text}"
         f" ELSE CAST({cell} AS VARCHAR) END AS {position}"
     )

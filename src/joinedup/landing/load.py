@@ -247,7 +247,7 @@ def _accept_rows(con, feed: Feed, header: Header, seq: int, name: str, secret: b
     if "postcode" in feed.column_names:
         derived.append(f"{postcode_key_sql(feed, secret)} AS _postcode_key")
     select = (
-        f"SELECT {seq} AS _file_seq, {literal(name)} AS _source_file, s.* EXCLUDE (_overflow), {', '.join(derived)}"
+        f"SELECT {seq} AS _file_seq, {literal(name)} AS _source_file, s.* EXCLUDE (_overflow, _problem), {', '.join(derived)}"
         f" FROM ({staged_sql(feed, header, RAW)}) s"
         f" WHERE s._line NOT IN (SELECT line FROM {REASONS})"
     )

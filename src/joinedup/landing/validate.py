@@ -16,8 +16,7 @@ from joinedup.landing.files import Header
 from joinedup.landing.rules import feed_rules, literal, quote
 
 SEPARATOR = "#"  # between column and rule in a reason; no contract column or rule contains it
-# A row with more fields than its header is rejected under this name (it has no column).
-FIELD_COUNT_REASON = literal(f"_fields{SEPARATOR}field_count")
+BLANKS = "' ' || chr(9) || chr(13) || chr(10)"  # trimmed around every value: senders pad with tabs as well as spaces
 OVERFLOW_KEY = "'_fields_beyond_header'"
 
 
@@ -25,12 +24,12 @@ def staged_sql(feed: Feed, header: Header, raw: str) -> str:
     """The raw rows with their line, each contract column trimmed, an empty cell as NULL."""
     by_name = {name: position for position, name in header.columns.items()}
     cells = [
-        f"NULLIF(trim(c{by_name[c]}), '') AS {quote(c)}"
+        f"NULLIF(trim(c{by_name[c]}, {BLANKS}), '') AS {quote(c)}"
         if c in by_name
         else f"CAST(NULL AS VARCHAR) AS {quote(c)}"
         for c in feed.column_names
     ]
-    return f"SELECT rowid + 2 AS _line, _overflow, {', '.join(cells)} FROM {raw}"
+    return f"SELECT rowid + 2 AS _line, _overflow, _problem, {', '.join(cells)} FROM {raw}"
 
 
 def raw_values_sql(header: Header) -> str:
@@ -67,13 +66,15 @@ def _rule_reasons_sql(feed: Feed, staged: str, as_of: dt.date) -> str:
     checks = [
         f"CASE WHEN {r.failed_sql} THEN {literal(r.column + SEPARATOR + r.rule)} END AS r{i}"
         for i, r in enumerate(rules)
-    ] + [f"CASE WHEN _overflow IS NOT NULL THEN {FIELD_COUNT_REASON} END AS r{len(rules)}"]
+    ]
     names = ", ".join(f"r{i}" for i in range(len(checks)))
     checks = ", ".join(checks)
-    # UNPIVOT leaves out the NULLs: one row per rule a line breaks.
+    # UNPIVOT leaves out the NULLs: one row per rule a line breaks. A record that is not a row
+    # (too few or too many fields, unreadable) has that one reason.
     return (
-        f"SELECT line, reason FROM (UNPIVOT (SELECT _line AS line, {checks} FROM ({staged}) s)"
-        f" ON {names} INTO NAME check_name VALUE reason) unpivoted"
+        f"SELECT line, reason FROM (UNPIVOT (SELECT _line AS line, {checks} FROM ({staged}) s"
+        f" WHERE _problem IS NULL) ON {names} INTO NAME check_name VALUE reason) unpivoted"
+        f" UNION ALL SELECT _line, _problem FROM ({staged}) s WHERE _problem IS NOT NULL"
     )
 
 
