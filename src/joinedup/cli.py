@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "plan": ("joinedup.plan.command", "check a BCF plan file (trajectories, schemes, pooled budget) and print it"),
     "accounts": ("joinedup.service.accounts", "the service's accounts: set a password, disable, list"),
     "audit": ("joinedup.governance.audit", "the audit log: verify its hash chain"),
+    "serve": ("joinedup.service.serve", "the web service for tiers A and P, under the governance register"),
 }
 
 EPILOG = """exit codes: 0 success; 1 internal error; 2 bad command line; 3 bad input;

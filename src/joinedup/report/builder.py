@@ -69,7 +69,7 @@ def build_report(
     progress = Progress("report", total=3, enabled=show_progress)
     given_plan = load_plan(plan_path) if plan_path else None
     months = complete_months(con)
-    plan = given_plan or load_plan(people=_area_people(con, months))
+    plan = given_plan or load_plan(people=area_people(con, months))
     records = apply_disclosure_control(
         compute_metrics(con, months=months, experience_question=plan.experience_question)
     )
@@ -119,7 +119,7 @@ def complete_months(con) -> tuple[str, str]:
     return f"{window.start:%Y-%m}", f"{window.end:%Y-%m}"
 
 
-def _area_people(con, months: tuple[str, str]) -> int:
+def area_people(con, months: tuple[str, str]) -> int:
     """The area's all-age population in the last reported year, to scale the default plan."""
     year = P.parse(months[1]).population_year
     found = con.execute(

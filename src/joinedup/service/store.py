@@ -31,6 +31,7 @@ CREATE TABLE IF NOT EXISTS accounts (user_id TEXT PRIMARY KEY, password_hash TEX
 CREATE TABLE IF NOT EXISTS failures (user_id TEXT NOT NULL, at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS sessions (token_sha256 TEXT PRIMARY KEY, user_id TEXT NOT NULL,
     purpose TEXT NOT NULL, csrf_token TEXT NOT NULL, created TEXT NOT NULL, last_seen TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS views (id INTEGER PRIMARY KEY, owner TEXT NOT NULL, name TEXT NOT NULL,
     query TEXT NOT NULL, published INTEGER NOT NULL DEFAULT 0, created TEXT NOT NULL);
 """
@@ -186,6 +187,11 @@ class ServiceStore:
             "UPDATE sessions SET last_seen = ? WHERE token_sha256 = ?",
             ((now() - idle).isoformat(), _sha256(token)),
         )
+
+    def secret(self, name: str) -> bytes:
+        """A random key kept in S (e.g. for export pseudonyms), made on first use."""
+        self._run("INSERT OR IGNORE INTO secrets VALUES (?, ?)", (name, secrets.token_bytes(32)))
+        return bytes(self._run("SELECT value FROM secrets WHERE name = ?", (name,))[0][0])
 
     # saved views -------------------------------------------------------------------------------
 

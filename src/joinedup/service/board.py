@@ -1,0 +1,147 @@
+"""Tier A content of the service: the board's metrics, plan, spend and data quality, computed once
+per warehouse version from the same functions as the board report, every figure through the tier
+A gate (`tier_a`)."""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from joinedup.landing import quality_report
+from joinedup.marts import spend_per_person
+from joinedup.metrics.engine import compute_metrics
+from joinedup.plan import Plan, load_plan
+from joinedup.report.builder import area_people, build_report, complete_months, latest_complete_year
+from joinedup.report.headlines import HEADLINES, Panel, build_panel
+from joinedup.report.tables import QualitySection, SpendSection, quality_section, spend_section
+from joinedup.service import tier_a
+from joinedup.service.warehouse import WarehouseReader
+
+
+@dataclass(frozen=True)
+class Board:
+    months: tuple[str, str]
+    plan: Plan
+    records: list[dict]  # metrics.md records after the tier A gate
+    panels: tuple[Panel, ...]
+    spend: SpendSection | None
+    quality: QualitySection
+
+    def panel(self, metric_id: str) -> Panel | None:
+        return next((p for p in self.panels if p.headline.id == metric_id), None)
+
+
+def board(reader: WarehouseReader) -> Board:
+    return reader.cached("board", lambda con: _build(con, reader.path))
+
+
+def _build(con, path: Path) -> Board:
+    months = complete_months(con)
+    plan = load_plan(people=area_people(con, months))
+    records = tier_a.metric_records(
+        compute_metrics(con, months=months, experience_question=plan.experience_question)
+    )
+    panels = tuple(
+        build_panel(h, [r for r in records if r["id"] == h.id], plan, months) for h in HEADLINES
+    )
+    year = latest_complete_year(months)
+    spend = spend_section(year, spend_per_person(con, year)) if year else None
+    return Board(months, plan, records, panels, spend, quality_section(quality_report(path)))
+
+
+def report_file(reader: WarehouseReader) -> Path:
+    """The board report of the current warehouse (built once per version)."""
+
+    def build(_con) -> Path:
+        out = Path(tempfile.mkdtemp(prefix="joinedup-report-")) / "board-report.html"
+        build_report(reader.path, out)
+        return out
+
+    return reader.cached("report", build)
+
+
+# --- JSON twins (every count and sum already through the gate) ---------------------------------
+
+
+def panel_json(panel: Panel, with_chart: bool = False) -> dict:
+    chart = panel.chart
+    out = {
+        "id": panel.headline.id,
+        "title": panel.headline.title,
+        "national": panel.headline.national,
+        "improvement": panel.headline.improvement,
+        "measure": panel.measure,
+        "unit": panel.unit,
+        "grain": panel.grain,
+        "latest_period": panel.latest_period,
+        "latest_value": panel.latest_value,
+        "latest_target": panel.latest_target,
+        "variation": chart.variation if chart else None,
+        "assurance": chart.assurance if chart else None,
+        "reading": list(panel.reading),
+        "plan": [
+            {"period": r.period, "actual": r.actual, "target": r.target} for r in panel.plan_rows
+        ],
+    }
+    if with_chart:
+        out["points"] = (
+            [{"period": p.period, "value": p.value} for p in chart.points] if chart else []
+        )
+    return out
+
+
+def plan_json(plan: Plan) -> dict:
+    return {
+        "area": plan.area,
+        "baseline_year": plan.baseline_year,
+        "pooled_budget_gbp": {year: tier_a.money(v) for year, v in plan.pooled_budget.items()},
+        "schemes": [
+            {
+                "id": s.id,
+                "name": s.name,
+                "investment_gbp": tier_a.money(s.investment),
+                "expected_return_gbp": tier_a.money(s.expected_return),
+                "other_savings_gbp": tier_a.money(s.other_savings),
+                "metrics": list(s.metrics),
+            }
+            for s in plan.schemes
+        ],
+        "total_investment_gbp": tier_a.money(plan.total_investment),
+    }
+
+
+def _line(line) -> dict:
+    return {"label": line.label, "people": line.people, "total_gbp": line.total_gbp}
+
+
+def spend_json(spend: SpendSection | None) -> dict:
+    if spend is None:
+        return {"year": None}
+    return {
+        "year": spend.year,
+        "all_residents": _line(spend.all_residents),
+        "by_org_type": [_line(x) for x in spend.by_org_type],
+        "by_segment": {name: [_line(x) for x in lines] for name, lines in spend.by_segment},
+    }
+
+
+def quality_json(quality: QualitySection) -> dict:
+    def feed(f) -> dict:
+        return {
+            "feed": f.feed,
+            "rows_read": f.rows_read,
+            "rows_accepted": f.rows_accepted,
+            "rows_rejected": f.rows_rejected,
+            "nhs_number_completeness_percent": f.nhs_number_completeness,
+            "nhs_number_validity_percent": f.nhs_number_validity,
+            "linked": f.linked,
+            "type1_not_landed": f.type1_not_landed,
+        }
+
+    return {
+        "feeds": [feed(f) for f in quality.feeds],
+        "totals": feed(quality.totals),
+        "rejections": [{"rule": r, "rows": n} for r, n in quality.rejections],
+        "objections": [{"kind": k, "count": n} for k, n in quality.objections],
+    }

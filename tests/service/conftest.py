@@ -1,0 +1,67 @@
+"""One small generated area (2,500 people) landed under its register, with marts and risk scores,
+and one `joinedup serve` on 127.0.0.1 over it, shared by every service test of the session."""
+
+import datetime as dt
+import os
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+import yaml
+from web_helpers import FORMER, PASSWORD, ROLE_USERS, Server, free_port
+
+from joinedup.cli import main
+from joinedup.service.store import ServiceStore
+
+
+@pytest.fixture(scope="session")
+def web_area(tmp_path_factory):
+    root = tmp_path_factory.mktemp("web")
+    area = root / "area"
+    assert main(["synth", "--out", str(area), "--people", "2500", "--seed", "3", "--quiet"]) == 0
+    register = yaml.safe_load((area / "register.yaml").read_text())
+    register["users"].append({"id": FORMER, "name": "Former analyst", "organisation": "0DE", "teams": [],
+                              "role": "analyst", "start": dt.date(2013, 1, 1)})  # fmt: skip
+    (root / "register.yaml").write_text(yaml.safe_dump(register, sort_keys=False))
+    warehouse, vault = root / "warehouse.duckdb", root / "vault.duckdb"
+    args = ["load", str(area), "--warehouse", str(warehouse), "--vault", str(vault), "--as-of", "2016-05-01",
+            "--register", str(root / "register.yaml"), "--quiet"]  # fmt: skip
+    assert main(args) == 0
+    assert main(["marts", "--warehouse", str(warehouse)]) == 0
+    models = ["--warehouse", str(warehouse), "--model-dir", str(root / "models"), "--quiet"]
+    assert main(["risk", "train", *models]) == 0
+    assert main(["risk", "score", *models, "--index-date", "2016-04-01"]) == 0
+    return root, area, warehouse, vault
+
+
+@pytest.fixture(scope="session")
+def server(web_area):
+    root, area, warehouse, vault = web_area
+    service, audit, log = root / "service.sqlite", root / "audit.jsonl", root / "serve.log"
+    store = ServiceStore(service)
+    for user in [*ROLE_USERS.values(), FORMER]:
+        store.set_password(user, PASSWORD)
+    store.close()
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    command = [sys.executable, "-m", "joinedup.cli", "serve", "--warehouse", str(warehouse), "--vault", str(vault),
+               "--register", str(root / "register.yaml"), "--service", str(service), "--audit", str(audit),
+               "--port", str(port)]  # fmt: skip
+    with log.open("w") as out:
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url + "/login", timeout=2).status_code == 200:
+                break
+        except httpx.TransportError:
+            time.sleep(0.2)
+    else:
+        process.kill()
+        raise AssertionError(f"the service did not start: {log.read_text()}")
+    yield Server(url, root, area, warehouse, service, audit, root / "register.yaml", log, process)
+    process.terminate()
+    process.wait(timeout=20)

@@ -1,0 +1,66 @@
+"""Helpers of the service tests (the fixtures are in conftest.py)."""
+
+import re
+import socket
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from joinedup.governance.synthetic import DEMO_USERS
+
+PASSWORD = "a demo password for tests"
+# the synthetic register's nine users plus one whose account the tests disable
+FORMER = "former.analyst"
+PURPOSE = {"board": "commissioning", "analyst": "jsna", "super_user": "commissioning", "gp": "direct_care",
+           "clinician": "direct_care", "social_worker": "case_finding", "ig_lead": "oversight",
+           "linkage_officer": "linkage_review", "admin": "administration"}  # fmt: skip
+ROLE_USERS = {role: user for user, _, _, _, role in DEMO_USERS}
+
+
+@dataclass
+class Server:
+    url: str
+    root: Path
+    area: Path
+    warehouse: Path
+    service: Path
+    audit: Path
+    register: Path
+    log: Path
+    process: subprocess.Popen
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def login_token(client: httpx.Client) -> str:
+    page = client.get("/login")
+    return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+
+
+def sign_in(
+    server: Server, user: str, purpose: str | None = None, expect: int = 303
+) -> httpx.Client:
+    client = httpx.Client(base_url=server.url, timeout=60)
+    form = {
+        "username": user,
+        "password": PASSWORD,
+        "purpose": purpose or "",
+        "csrf_token": login_token(client),
+    }
+    response = client.post("/login", data=form)
+    assert response.status_code == expect, response.text[:300]
+    return client
+
+
+def as_role(server: Server, role: str) -> httpx.Client:
+    return sign_in(server, ROLE_USERS[role], PURPOSE[role])
+
+
+def csrf(client: httpx.Client) -> str:
+    return client.get("/api/v1/session").json()["csrf_token"]
