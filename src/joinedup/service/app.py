@@ -13,6 +13,7 @@ import datetime as dt
 import hmac
 import secrets
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
@@ -28,7 +29,7 @@ from joinedup.governance.access import PURPOSES, ROLES, RULES, Principal, decide
 from joinedup.governance.audit import AuditLog
 from joinedup.governance.register import Register
 from joinedup.service.store import ServiceStore
-from joinedup.service.warehouse import WarehouseReader
+from joinedup.service.warehouse import Snapshot, WarehouseReader
 
 SESSION_COOKIE = "joinedup_session"
 LOGIN_COOKIE = "joinedup_login"
@@ -101,6 +102,19 @@ class Context:
     count: int | None = None  # rows shown or exported, for the audit record
     audit_resource: str | None = None
     extra_cookies: list[tuple] = field(default_factory=list)
+    _stack: ExitStack = field(default_factory=ExitStack)
+    _snap: Snapshot | None = None
+
+    @property
+    def snap(self) -> Snapshot:
+        """The warehouse snapshot this request reads (opened on first use, one per request)."""
+        if self._snap is None:
+            self._snap = self._stack.enter_context(self.service.reader.connection())
+        return self._snap
+
+    def run(self, handler: Callable) -> Response:
+        with self._stack:
+            return handler(self)
 
     @property
     def query(self) -> dict[str, str]:
@@ -252,7 +266,7 @@ def endpoint(service: Service, r: Route) -> Callable:
                     ctx, 403, "csrf", "The form has expired or did not come from this service."
                 )
         try:
-            response = await run_in_threadpool(r.handler, ctx)
+            response = await run_in_threadpool(ctx.run, r.handler)
         except Refused as refused:
             if refused.status in (401, 403):
                 _audit(ctx, "deny", r.rule, refused.status)

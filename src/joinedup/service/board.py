@@ -16,7 +16,7 @@ from joinedup.report.builder import area_people, build_report, complete_months, 
 from joinedup.report.headlines import HEADLINES, Panel, build_panel
 from joinedup.report.tables import QualitySection, SpendSection, quality_section, spend_section
 from joinedup.service import tier_a
-from joinedup.service.warehouse import WarehouseReader
+from joinedup.service.warehouse import Snapshot
 
 
 @dataclass(frozen=True)
@@ -32,11 +32,11 @@ class Board:
         return next((p for p in self.panels if p.headline.id == metric_id), None)
 
 
-def board(reader: WarehouseReader) -> Board:
-    return reader.cached("board", lambda con: _build(con, reader.path))
+def board(snap: Snapshot) -> Board:
+    return snap.cached("board", _build)
 
 
-def _build(con, path: Path) -> Board:
+def _build(con) -> Board:
     months = complete_months(con)
     plan = load_plan(people=area_people(con, months))
     records = tier_a.metric_records(
@@ -47,18 +47,18 @@ def _build(con, path: Path) -> Board:
     )
     year = latest_complete_year(months)
     spend = spend_section(year, spend_per_person(con, year)) if year else None
-    return Board(months, plan, records, panels, spend, quality_section(quality_report(path)))
+    return Board(months, plan, records, panels, spend, quality_section(quality_report(con)))
 
 
-def report_file(reader: WarehouseReader) -> Path:
-    """The board report of the current warehouse (built once per version)."""
+def report_file(snap: Snapshot) -> Path:
+    """The board report of the current warehouse (built once per snapshot)."""
 
-    def build(_con) -> Path:
+    def build(con) -> Path:
         out = Path(tempfile.mkdtemp(prefix="joinedup-report-")) / "board-report.html"
-        build_report(reader.path, out)
+        build_report(con, out)
         return out
 
-    return reader.cached("report", build)
+    return snap.cached("report", build)
 
 
 # --- JSON twins (every count and sum already through the gate) ---------------------------------

@@ -183,14 +183,14 @@ def session_api(ctx: Context) -> Response:
 
 def _tiles(ctx: Context) -> list[dict]:
     return [
-        {"id": v["id"], "name": v["name"], **P.tile(ctx.service.reader, v["query"])}
+        {"id": v["id"], "name": v["name"], **P.tile(ctx.snap, v["query"])}
         for v in ctx.service.store.views(published_only=True)
     ]
 
 
 @twin("/board", "The board at a glance", "tier_a", nav="Board")
 def board_page(ctx: Context):
-    board = B.board(ctx.service.reader)
+    board = B.board(ctx.snap)
     tiles = _tiles(ctx)
     payload = {
         "months": list(board.months),
@@ -202,7 +202,7 @@ def board_page(ctx: Context):
 
 @twin("/board/metrics/{metric_id}", "Metric", "tier_a")
 def metric_page(ctx: Context):
-    board = B.board(ctx.service.reader)
+    board = B.board(ctx.snap)
     panel = board.panel(ctx.request.path_params["metric_id"])
     if panel is None:
         raise Refused(404, "not_found", "No such metric.")
@@ -215,31 +215,31 @@ def metric_page(ctx: Context):
 
 @route("GET", API + "/metrics", "Metrics (metrics.md shape, tier A gate)", "tier_a", kind="api")
 def metrics_api(ctx: Context) -> Response:
-    board = B.board(ctx.service.reader)
+    board = B.board(ctx.snap)
     return ctx.json({"area": board.plan.area, "generated_at": None, "metrics": board.records})
 
 
 @twin("/board/plan", "The plan: schemes and pooled budget", "tier_a")
 def plan_page(ctx: Context):
-    plan = B.plan_json(B.board(ctx.service.reader).plan)
+    plan = B.plan_json(B.board(ctx.snap).plan)
     return plan, "plan.html", {"plan": plan}
 
 
 @twin("/board/spend", "Year of Care spend", "tier_a")
 def spend_page(ctx: Context):
-    spend = B.spend_json(B.board(ctx.service.reader).spend)
+    spend = B.spend_json(B.board(ctx.snap).spend)
     return spend, "spend.html", {"spend": spend}
 
 
 @twin("/board/quality", "Data quality and linkage", "tier_a")
 def quality_page(ctx: Context):
-    quality = B.quality_json(B.board(ctx.service.reader).quality)
+    quality = B.quality_json(B.board(ctx.snap).quality)
     return quality, "quality.html", {"quality": quality}
 
 
 @route("GET", "/board/report", "The board report", "tier_a", kind="asset")
 def report_download(ctx: Context) -> Response:
-    path = B.report_file(ctx.service.reader)
+    path = B.report_file(ctx.snap)
     return FileResponse(path, media_type="text/html", filename="board-report.html")
 
 
@@ -247,7 +247,7 @@ def report_download(ctx: Context) -> Response:
 
 
 def _filters(ctx: Context, values: dict[str, str]) -> dict[str, str]:
-    return P.parse_filters(values, P.options(ctx.service.reader))
+    return P.parse_filters(values, P.options(ctx.snap))
 
 
 def _page_number(ctx: Context) -> int:
@@ -260,12 +260,12 @@ def _page_number(ctx: Context) -> int:
 @twin("/cohort", "Cohort builder", "tier_p", params=COHORT_PARAMS, nav="Cohorts")
 def cohort_page(ctx: Context):
     filters = _filters(ctx, ctx.query)
-    result = P.cohort(ctx.service.reader, filters, _page_number(ctx))
+    result = P.cohort(ctx.snap, filters, _page_number(ctx))
     ctx.count = len(result["people"])
     by_month: dict[str, dict] = defaultdict(dict)
     for a in result["activity"]:
         by_month[a["month"]][a["org_type"]] = a
-    opts = P.options(ctx.service.reader)
+    opts = P.options(ctx.snap)
     values = {
         "result": result,
         "options": opts.values,
@@ -282,7 +282,7 @@ def cohort_page(ctx: Context):
 @twin("/people/{pseudonym}", "A person's timeline", "tier_p")
 def person_page(ctx: Context):
     pseudonym = ctx.request.path_params["pseudonym"]
-    found = P.person(ctx.service.reader, pseudonym) if len(pseudonym) <= 128 else None
+    found = P.person(ctx.snap, pseudonym) if len(pseudonym) <= 128 else None
     if found is None:
         raise Refused(404, "not_found", "No such person in tier P.")
     ctx.people = [pseudonym]
@@ -292,7 +292,7 @@ def person_page(ctx: Context):
 
 @twin("/risk", "Risk pyramid", "tier_p", nav="Risk")
 def risk_page(ctx: Context):
-    pyramid = P.pyramid(ctx.service.reader)
+    pyramid = P.pyramid(ctx.snap)
     return pyramid, "risk.html", {"pyramid": pyramid}
 
 
@@ -304,7 +304,7 @@ def _export(ctx: Context) -> Response:
             "an export needs a recipient (up to 100 characters) and a format, csv or parquet"
         )
     filters = _filters(ctx, ctx.form)
-    data, rows = P.export(ctx.service.reader, filters, ctx.service.export_secret, recipient,
+    data, rows = P.export(ctx.snap, filters, ctx.service.export_secret, recipient,
                           ctx.principal.purpose, fmt)  # fmt: skip
     ctx.count = rows
     ctx.audit_resource = (f"export {fmt} for {recipient}: {urlencode(filters)};"
@@ -477,7 +477,7 @@ def register_page(ctx: Context):
 
 @twin("/admin/loads", "Loads", "admin", nav="Loads")
 def loads_page(ctx: Context):
-    con = ctx.service.reader.cursor()
+    con = ctx.snap.con
     columns = (
         "load_id",
         "finished_at",

@@ -17,7 +17,7 @@ from joinedup.errors import BadInput
 from joinedup.risk.optout import still_opted_out_sql
 from joinedup.risk.tiers import TIER_NAMES
 from joinedup.service import tier_a
-from joinedup.service.warehouse import WarehouseReader
+from joinedup.service.warehouse import Snapshot
 
 PAGE_SIZE = 50
 BASE = "memory.cohort_base"
@@ -86,7 +86,7 @@ def _tables(con) -> set[str]:
     return {
         r[0]
         for r in con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE database_name = 'w'"
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = 'store'"
         ).fetchall()
     }
 
@@ -100,7 +100,7 @@ class Options:
     has_risk: bool
 
 
-def options(reader: WarehouseReader) -> Options:
+def options(snap: Snapshot) -> Options:
     def build(con) -> Options:
         has_risk = "risk_scores" in _tables(con)
         con.execute(_base_sql(has_risk))
@@ -120,7 +120,7 @@ def options(reader: WarehouseReader) -> Options:
         )
         return Options(values, values["year"][-1] if values["year"] else "", has_risk)
 
-    return reader.cached("cohort_options", build)
+    return snap.cached("cohort_options", build)
 
 
 def parse_filters(query: dict[str, str], opts: Options) -> dict[str, str]:
@@ -151,10 +151,10 @@ def _where(filters: dict[str, str]) -> tuple[str, list]:
     return " AND ".join(clauses) or "TRUE", params
 
 
-def cohort(reader: WarehouseReader, filters: dict[str, str], page: int = 1) -> dict:
+def cohort(snap: Snapshot, filters: dict[str, str], page: int = 1) -> dict:
     """The cohort's size, its activity and spend by organisation type and month, one page of people."""
-    options(reader)
-    con = reader.cursor()
+    options(snap)
+    con = snap.con
     where, params = _where(filters)
     (count,) = con.execute(f"SELECT count(*) FROM {BASE} b WHERE {where}", params).fetchone()
     pages = max(1, -(-count // PAGE_SIZE))
@@ -187,11 +187,11 @@ def cohort(reader: WarehouseReader, filters: dict[str, str], page: int = 1) -> d
     }
 
 
-def person(reader: WarehouseReader, pseudonym: str) -> dict | None:
+def person(snap: Snapshot, pseudonym: str) -> dict | None:
     """One person's pseudonymised timeline across organisations by month, with cost; None for an
     unknown or opted-out person."""
-    options(reader)
-    con = reader.cursor()
+    options(snap)
+    con = snap.con
     columns = ", ".join(c for c in PERSON_COLUMNS if c not in ("pseudonym",))
     years = con.execute(
         f"SELECT financial_year, {columns} FROM {BASE} WHERE pseudo_id = ? ORDER BY financial_year",
@@ -215,11 +215,11 @@ def person(reader: WarehouseReader, pseudonym: str) -> dict | None:
     }
 
 
-def pyramid(reader: WarehouseReader) -> dict:
+def pyramid(snap: Snapshot) -> dict:
     """People per risk tier by locality (latest scores, opted-out people left out), tier A gated."""
 
     def build(con) -> dict:
-        if not options(reader).has_risk:
+        if not options(snap).has_risk:
             return {"index_date": None, "tiers": list(TIER_NAMES), "localities": []}
         (index,) = con.execute("SELECT max(index_date) FROM risk_scores").fetchone()
         rows = con.execute(
@@ -244,12 +244,12 @@ def pyramid(reader: WarehouseReader) -> dict:
             "localities": localities,
         }
 
-    return reader.cached("pyramid", build)
+    return snap.cached("pyramid", build)
 
 
-def tile(reader: WarehouseReader, filters: dict[str, str]) -> dict:
+def tile(snap: Snapshot, filters: dict[str, str]) -> dict:
     """A saved cohort published to the board: its size and spend through the tier A gate."""
-    result = cohort(reader, filters, page=1)
+    result = cohort(snap, filters, page=1)
     spend = sum(a["cost_gbp"] for a in result["activity"])
     people = tier_a.count(result["count"])
     return {
@@ -268,11 +268,11 @@ def export_pseudonym(secret: bytes, recipient: str, purpose: str, pseudo_id: str
     return hmac.new(secret, message, hashlib.sha256).hexdigest()[:32]
 
 
-def export(reader: WarehouseReader, filters: dict[str, str], secret: bytes, recipient: str,
+def export(snap: Snapshot, filters: dict[str, str], secret: bytes, recipient: str,
            purpose: str, fmt: str) -> tuple[bytes, int]:  # fmt: skip
     """Every person of the cohort (tier P columns, export pseudonyms) as CSV or Parquet bytes."""
-    options(reader)
-    con = reader.cursor()
+    options(snap)
+    con = snap.con
     where, params = _where(filters)
     columns = ", ".join("b.pseudo_id" if c == "pseudonym" else f"b.{c}" for c in PERSON_COLUMNS)
     rows = con.execute(

@@ -1,86 +1,79 @@
-"""The warehouse as the service reads it: read-only, and reopened when a load replaces the file.
+"""The warehouse as the service reads it: `joinedup.warehouse.store.Reader` (a load replaces the
+file; the next request opens the new one), plus caches per snapshot.
 
-A load that writes a new copy and renames it over W gives W a new inode; the next request sees
-it, opens the new file and drops the caches of the old one, so new data shows within a request of
-the load's commit. Until `joinedup.warehouse.store` offers a reader, this is the one place the
-service opens the warehouse.
+Each request works in one `Snapshot`: one cursor of one opened file, so the derived tables it
+builds (in the instance's in-memory catalogue `memory`) and the queries that use them always see
+the same data. Aggregates are cached per snapshot, so a load's new data shows on the next request
+after its commit.
 """
 
 from __future__ import annotations
 
-import os
 import threading
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
-from joinedup import duck
-from joinedup.errors import StoreError
+from joinedup.warehouse.store import Reader
+
+MARKER = "memory.main.joinedup_snapshot"
+
+
+@dataclass
+class Snapshot:
+    con: duckdb.DuckDBPyConnection
+    version: str
+    reader: WarehouseReader
+
+    def cached(self, name: str, build: Callable[[duckdb.DuckDBPyConnection], object]) -> object:
+        """`build(con)` once per snapshot (aggregates, derived tables)."""
+        return self.reader._cached(self, name, build)
 
 
 class WarehouseReader:
-    """One in-memory DuckDB instance with W attached read-only (as `w`, the default catalogue),
-    so that caches the service builds (tables in `memory`) sit beside it."""
-
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
+        self._reader = Reader(self.path)
         self._lock = threading.Lock()
-        self._con: duckdb.DuckDBPyConnection | None = None
-        self._version: tuple[int, int] | None = None
-        self._caches: dict[str, object] = {}
-        self._retired: list[duckdb.DuckDBPyConnection] = []
-        self._building: dict[str, threading.Lock] = {}
+        self._caches: dict[tuple[str, str], object] = {}
+        self._building: dict[tuple[str, str], threading.Lock] = {}
 
-    def _stat(self) -> tuple[int, int]:
-        try:
-            stat = os.stat(self.path)
-        except OSError:
-            raise StoreError(f"{self.path}: no such warehouse file") from None
-        return stat.st_ino, stat.st_mtime_ns
+    @contextmanager
+    def connection(self) -> Iterator[Snapshot]:
+        with self._reader.connection() as con:
+            yield Snapshot(con, self._version(con), self)
 
-    def _current(self) -> duckdb.DuckDBPyConnection:
-        version = self._stat()
+    def _version(self, con) -> str:
+        """An id of the opened file's instance, made by the first request that sees it."""
         with self._lock:
-            if self._con is None or version != self._version:
-                con = duck.connect(None)
-                try:
-                    con.execute(f"ATTACH '{self.path}' AS w (READ_ONLY)")
-                except duckdb.Error as error:
-                    con.close()
-                    if self._con is not None:  # mid-replace: keep serving the copy we have
-                        return self._con
-                    raise StoreError(f"{self.path}: cannot open the warehouse ({error})") from None
-                con.execute("USE w")
-                if self._con is not None:
-                    self._retired = [*self._retired[-1:], self._con]  # cursors may still use it
-                self._con, self._version, self._caches = con, version, {}
-            return self._con
+            found = con.execute(
+                "SELECT count(*) FROM duckdb_tables() WHERE database_name = 'memory' AND table_name = 'joinedup_snapshot'"
+            ).fetchone()[0]
+            if not found:
+                con.execute(f"CREATE TABLE {MARKER} AS SELECT '{uuid.uuid4()}' AS id")
+            return con.execute(f"SELECT id FROM {MARKER}").fetchone()[0]
 
-    def cursor(self) -> duckdb.DuckDBPyConnection:
-        """A cursor for one request (DuckDB cursors are per thread), on the current file."""
-        cursor = self._current().cursor()
-        cursor.execute("USE w")
-        return cursor
-
-    @property
-    def version(self) -> tuple[int, int] | None:
-        self._current()
-        return self._version
-
-    def cached(self, name: str, build: Callable[[duckdb.DuckDBPyConnection], object]) -> object:
-        """`build(cursor)` once per warehouse version (aggregates, derived tables)."""
-        con = self._current()
+    def _cached(self, snap: Snapshot, name: str, build: Callable) -> object:
+        key = (snap.version, name)
         with self._lock:
-            building = self._building.setdefault(name, threading.Lock())
+            if key in self._caches:
+                return self._caches[key]
+            building = self._building.setdefault(key, threading.Lock())
         with building:
             with self._lock:
-                if name in self._caches and self._con is con:
-                    return self._caches[name]
-            cursor = con.cursor()
-            cursor.execute("USE w")
-            value = build(cursor)
+                if key in self._caches:
+                    return self._caches[key]
+            value = build(snap.con)
             with self._lock:
-                if self._con is con:
-                    self._caches[name] = value
+                stale = [k for k in self._caches if k[0] != snap.version]
+                for k in stale:  # an older snapshot's caches are never read again
+                    del self._caches[k]
+                self._caches[key] = value
             return value
+
+    def close(self) -> None:
+        self._reader.close()
