@@ -5,8 +5,10 @@ from datetime import date, timedelta
 import duckdb
 import pytest
 
+from joinedup import contract
 from joinedup.errors import UserError
 from joinedup.metrics import engine, reference
+from joinedup.metrics.catalogue import catalogue
 from joinedup.warehouse import schema, store
 
 
@@ -80,3 +82,20 @@ def test_the_file_is_free_after_a_run_and_a_given_connection_stays_open(tmp_path
         == 0
     )
     assert con.execute("SELECT COUNT(*) FROM acute_apc").fetchone() == (0,)
+
+
+def test_the_catalogue_lists_every_computed_metric_once_with_a_definition():
+    metrics = catalogue()
+    assert list(metrics) == list(engine.METRICS) and set(metrics) == set(engine.CALCULATIONS)
+    feeds = set(contract.feeds())
+    for metric in metrics.values():
+        assert metric.title and len(metric.definition) > 20 and "metrics.md" not in metric.definition
+        assert set(metric.feeds) <= feeds, metric.id
+    readmissions, reablement = metrics["readmissions_30d"], metrics["reablement_91d"]
+    assert readmissions.days_needed(date(2015, 4, 1), date(2015, 4, 30)) == (
+        date(2015, 4, 1),
+        date(2015, 5, 29),
+    )
+    assert reablement.days_needed(date(2014, 4, 1), date(2015, 3, 31))[1] == date(2015, 4, 1)
+    eol = metrics["eol_admissions"]
+    assert eol.days_needed(date(2015, 4, 1), date(2016, 3, 31))[0] == date(2014, 4, 1)

@@ -29,13 +29,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 
 import duckdb
 
 from joinedup import contract
 from joinedup.errors import StoreError, UserError
 from joinedup.metrics import periods as P
+from joinedup.metrics.catalogue import catalogue
 from joinedup.warehouse.schema import warehouse_table_name
 
 EMERGENCY_METHODS = ("21", "22", "23", "24", "25", "28", "2A", "2B", "2C", "2D")
@@ -72,42 +72,7 @@ ACTIVITY_DATES = (
 )
 
 
-@dataclass(frozen=True)
-class Metric:
-    id: str
-    grains: tuple[str, ...]
-    unit: str
-
-
-METRICS = {
-    m.id: m
-    for m in (
-        Metric("nel_admissions", ("month", "quarter", "year"), "count"),
-        Metric("nel_admissions_rate", ("month", "quarter", "year"), "per_100k"),
-        Metric("res_admissions_65", ("month", "year"), "per_100k"),
-        Metric("reablement_91d", ("year",), "percent"),
-        Metric("dtoc_days", ("month",), "per_100k"),
-        Metric("patient_experience", ("month", "quarter", "year"), "percent"),
-        Metric("falls_65", ("year",), "dsr_per_100k"),
-        Metric("readmissions_30d", ("month", "year"), "percent"),
-        Metric("dementia_dx_rate", ("month",), "percent"),
-        Metric("ae_attendances", ("month",), "count"),
-        Metric("ae_conversion", ("month",), "percent"),
-        Metric("care_home_emergencies", ("month",), "count"),
-        Metric("eol_home_deaths", ("year",), "percent"),
-        Metric("eol_admissions", ("year",), "count"),
-        Metric("ae_4h", ("month",), "percent"),
-        Metric("long_stays", ("month",), "count"),
-        Metric("fit_days", ("month",), "count"),
-        Metric("weekend_discharges", ("month",), "percent"),
-        Metric("care_direct_from_hospital", ("year",), "percent"),
-        Metric("preferred_place_of_death", ("year",), "percent"),
-        Metric("reablement_outcome", ("year",), "percent"),
-        Metric("conveyance", ("month",), "percent"),
-        Metric("personal_budgets", ("year",), "percent"),
-        Metric("carers_supported", ("year",), "count"),
-    )
-}
+METRICS = catalogue()  # id -> catalogue entry (grains, unit, ...), in output order
 
 
 def record(metric_id, period: P.Period, numerator, denominator, value, breakdown=None) -> dict:
@@ -405,7 +370,7 @@ def dtoc_days(engine: Engine) -> list[dict]:
 def patient_experience(engine: Engine, question: str = DEFAULT_EXPERIENCE_QUESTION) -> list[dict]:
     rows = engine.con.execute(
         "SELECT period, positive_responses, total_responses FROM experience_survey"
-        " WHERE question_id = ?",
+        " WHERE question_id = ? ORDER BY period",  # a stable order, run to run
         [question],
     ).fetchall()
     records = []

@@ -18,13 +18,13 @@ from typing import Any
 import yaml
 
 from joinedup.errors import BadInput
+from joinedup.metrics.catalogue import catalogue
 from joinedup.metrics.engine import DEFAULT_EXPERIENCE_QUESTION
-from joinedup.metrics.engine import METRICS as ENGINE_METRICS
 
 DEFAULT_PLAN = "default_plan.yaml"
 
-# The metric ids of metrics.md a plan may set trajectories for: the engine's, and spend (marts).
-METRICS = frozenset({*ENGINE_METRICS, "spend_per_person"})
+# The metric ids a plan may set trajectories for: the catalogue's, and spend (marts).
+METRICS = frozenset({*catalogue(), "spend_per_person"})
 MEASURES = ("value", "numerator")
 
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")

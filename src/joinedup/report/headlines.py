@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
+from joinedup.metrics.catalogue import Metric, catalogue
 from joinedup.metrics.charts import render_spc_svg
 from joinedup.metrics.periods import Period
 from joinedup.metrics.periods import parse as parse_period
@@ -37,115 +38,9 @@ MIN_POINTS = 2  # process limits need at least one moving range
 FEW_POINTS = 12  # below this many points the limits are only a rough guide
 
 
-@dataclass(frozen=True)
-class Headline:
-    """A metric the board sees: its metrics.md id, a title, the better direction, decimals."""
-
-    id: str
-    title: str
-    improvement: str  # "decrease": lower is better; "increase": higher is better
-    national: bool  # one of the five BCF national metrics
-    decimals: int = 1
-    counts: str | None = None  # what a plain count counts, for the axis ("admissions")
-
-
-HEADLINES = (
-    Headline(
-        "nel_admissions",
-        "Non-elective admissions (G&A), all ages",
-        "decrease",
-        True,
-        0,
-        "admissions",
-    ),
-    Headline(
-        "res_admissions_65",
-        "Permanent admissions to residential and nursing care, aged 65+",
-        "decrease",
-        True,
-    ),
-    Headline(
-        "reablement_91d",
-        "Still at home 91 days after discharge into reablement, aged 65+",
-        "increase",
-        True,
-    ),
-    Headline(
-        "dtoc_days",
-        "Delayed transfers of care: delayed days per 100,000 aged 18+",
-        "decrease",
-        True,
-    ),
-    Headline(
-        "patient_experience",
-        "Patient experience: support to manage a long-term condition",
-        "increase",
-        True,
-    ),
-    Headline("falls_65", "Emergency admissions for falls injuries, aged 65+", "decrease", False),
-    Headline("readmissions_30d", "Emergency readmissions within 30 days", "decrease", False),
-    Headline("dementia_dx_rate", "Dementia diagnosis rate, aged 65+", "increase", False),
-    Headline("ae_attendances", "A&E attendances", "decrease", False, 0, "attendances"),
-    Headline("ae_conversion", "A&E attendances admitted", "decrease", False),
-    Headline(
-        "care_home_emergencies",
-        "Emergency activity from care homes",
-        "decrease",
-        False,
-        0,
-        "A&E attendances and ambulance calls",
-    ),
-    Headline("eol_home_deaths", "Deaths in the usual place of residence", "increase", False),
-    Headline(
-        "eol_admissions",
-        "Emergency admissions in the last year of life, per person",
-        "decrease",
-        False,
-        2,
-        "spells per person",
-    ),
-    Headline("ae_4h", "A&E attendances completed within 4 hours", "increase", False),
-    Headline(
-        "long_stays",
-        "G&A inpatients staying 7 days or more, at month end",
-        "decrease",
-        False,
-        0,
-        "inpatients",
-    ),
-    Headline(
-        "fit_days",
-        "Days in hospital after being medically fit, per discharge",
-        "decrease",
-        False,
-        2,
-        "days per discharge",
-    ),
-    Headline("weekend_discharges", "Discharges at the weekend", "increase", False),
-    Headline(
-        "care_direct_from_hospital",
-        "Permanent care entered straight from hospital, aged 65+",
-        "decrease",
-        False,
-    ),
-    Headline(
-        "preferred_place_of_death", "Deaths in the place the person preferred", "increase", False
-    ),
-    Headline(
-        "reablement_outcome",
-        "Short-term support ending with no or lower support",
-        "increase",
-        False,
-    ),
-    Headline("conveyance", "Ambulance incidents conveyed to hospital", "decrease", False),
-    Headline(
-        "personal_budgets",
-        "Community support taken as a personal budget, on 31 March",
-        "increase",
-        False,
-    ),
-    Headline("carers_supported", "Carers assessed or supported", "increase", False, 0, "carers"),
-)
+# A metric the board sees: its catalogue entry (title, definition, better direction, decimals).
+Headline = Metric
+HEADLINES = tuple(metric for metric in catalogue().values() if metric.headline)
 
 
 @dataclass(frozen=True)
@@ -187,19 +82,12 @@ def format_figure(value: float | None, decimals: int, unit: str = "") -> str:
 
 
 def days_needed(period: Period, metric_id: str | None = None) -> tuple[date, date]:
-    """The first and last day of data a metric's figure for the period rests on (metrics.md):
-    readmissions follow each discharge for 29 days, reablement follows October to December
-    discharges for 91 days, end-of-life admissions look back 365 days before each death, and an
-    admission to care looks back a day for the discharge it came straight from."""
-    if metric_id == "readmissions_30d":
-        return period.start, period.end + timedelta(days=29)
-    if metric_id == "reablement_91d":
-        return period.start, date(period.start.year, 12, 31) + timedelta(days=91)
-    if metric_id == "eol_admissions":
-        return period.start - timedelta(days=365), period.end
-    if metric_id == "care_direct_from_hospital":
-        return period.start - timedelta(days=1), period.end
-    return period.start, period.end
+    """The first and last day of data a metric's figure for the period rests on (the
+    catalogue's look-back and follow-up days: readmissions follow each discharge for 29 days,
+    reablement follows October to December discharges for 91 days, ...)."""
+    if metric_id is None:
+        return period.start, period.end
+    return catalogue()[metric_id].days_needed(period.start, period.end)
 
 
 def complete(period: Period, first: Period, last: Period, metric_id: str | None = None) -> bool:
@@ -236,7 +124,7 @@ def build_panel(
         )
     grain, periods, values = series
     targets = [plan.target(headline.id, p) if plan else None for p in periods]
-    chart = xmr_chart(values, periods, improvement=headline.improvement, target=targets)
+    chart = xmr_chart(values, periods, improvement=headline.direction, target=targets)
     svg = render_spc_svg(chart, title=headline.title, y_label=unit)
     return Panel(
         headline=headline,
@@ -366,7 +254,7 @@ def _plan_sentence(last: SpcPoint, headline: Headline, decimals: int, unit: str)
     difference = last.value - last.target
     if difference == 0:
         return f"{last.period}: {actual}, exactly as planned."
-    better = (difference < 0) == (headline.improvement == "decrease")
+    better = (difference < 0) == (headline.direction == "decrease")
     relative = f" by {abs(difference) / last.target:.0%}" if last.target else ""
     direction = "above" if difference > 0 else "below"
     return (
