@@ -70,7 +70,7 @@ def panel_json(panel: Panel, with_chart: bool = False) -> dict:
         "id": panel.headline.id,
         "title": panel.headline.title,
         "national": panel.headline.national,
-        "improvement": panel.headline.improvement,
+        "improvement": panel.headline.direction,
         "measure": panel.measure,
         "unit": panel.unit,
         "grain": panel.grain,
