@@ -144,7 +144,12 @@ def _weight(dob: dt.date | None) -> float:
     return best["match_weight"]
 
 
-@pytest.mark.parametrize("placeholder", [dt.date(1900, 1, 1), dt.date(1990, 1, 1)])
-def test_a_placeholder_date_of_birth_weighs_as_a_missing_one(placeholder):
-    assert _weight(placeholder) == pytest.approx(_weight(None))
-    assert _weight(dt.date(1990, 9, 2)) > _weight(None) + 10
+def test_a_configured_placeholder_date_of_birth_weighs_as_a_missing_one():
+    assert _weight(dt.date(1900, 1, 1)) == pytest.approx(_weight(None))
+    assert _weight(SON["dob"]) > _weight(None) + 10
+
+
+def test_the_first_of_january_counts_for_its_year_alone():
+    right_year, other_year = _weight(dt.date(1990, 1, 1)), _weight(dt.date(1975, 1, 1))
+    assert _weight(None) + 3 < right_year < _weight(SON["dob"]) - 5
+    assert other_year < _weight(None) - 3

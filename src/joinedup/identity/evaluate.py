@@ -23,6 +23,9 @@ Reads only pseudo_ids and lineage from the warehouse and person ids from the tru
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -30,6 +33,7 @@ import duckdb
 from joinedup import contract
 from joinedup.errors import BadInput
 from joinedup.identity import probabilistic
+from joinedup.identity.resolve import PARAMETERS_VARIABLE
 from joinedup.warehouse import store
 
 NHS_FLAWS = ("missing_nhs_number", "mistyped_nhs_number")
@@ -126,6 +130,41 @@ SELECT r.feed, r.line, r.pseudo_id, r.has_nhs_column, t.person_id,
     EXISTS (SELECT 1 FROM nhs_flaws f WHERE f.feed = r.feed AND f.line = r.line) AS flawed
 FROM landed r JOIN row_person t ON t.feed = r.feed AND t.line = r.line
 """
+
+
+def compare_models(area: Path, work: Path) -> dict[str, dict]:
+    """Land the generated area in `area` once per parameter set of the probabilistic model
+    (fixed, estimated), into scratch stores under `work`, and measure each against the truth."""
+    from joinedup.landing import load_area
+
+    results = {}
+    for parameters in probabilistic.PARAMETERS:
+        folder = work / parameters
+        folder.mkdir(parents=True, exist_ok=True)
+        with _linkage_parameters(parameters):
+            load_area(area, folder / "warehouse.duckdb", folder / "vault.duckdb", progress=False)
+        quality = linkage_quality(folder / "warehouse.duckdb", area / "truth")
+        results[parameters] = {
+            "rows_without_valid_nhs_number": quality["rows_without_valid_nhs_number"],
+            "precision": quality["precision"],
+            "recall": quality["recall"],
+            "overall": quality["overall"],
+        }
+    return results
+
+
+@contextmanager
+def _linkage_parameters(parameters: str) -> Iterator[None]:
+    """Landing resolves with the parameters $JOINEDUP_LINKAGE_PARAMETERS names (see resolve)."""
+    before = os.environ.get(PARAMETERS_VARIABLE)
+    os.environ[PARAMETERS_VARIABLE] = parameters
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ[PARAMETERS_VARIABLE]
+        else:
+            os.environ[PARAMETERS_VARIABLE] = before
 
 
 def _first_row(con: duckdb.DuckDBPyConnection, sql: str) -> dict:

@@ -30,8 +30,9 @@ LOWER_THRESHOLD = 0.5  # below: a new person; in between: held for review
 # A record whose best two candidate people score within this many bits of match weight (a
 # likelihood ratio under 2.8) is held for review, never given to either (nor to the lower key).
 TIE_MARGIN = 1.5
-# Dates of birth that systems write when the real one is unknown. They, and 1 January of any
-# year, count as missing for the date-of-birth comparison (a 1 January keeps its year).
+# Dates of birth that systems write when the real one is unknown: missing for the date-of-birth
+# comparison. 1 January of any year (often written when only the age is known) counts as missing
+# too, except for its year, which is compared on its own (levels below).
 PLACEHOLDER_DATES_OF_BIRTH = ("1900-01-01",)
 PARAMETERS = ("fixed", "estimated")
 # Prior: a record is one given known person with probability 1/people, floored so that a small
@@ -52,6 +53,7 @@ BLOCKING_RULES = [
     "l.family_name = r.family_name AND l.postcode = r.postcode",
     "l.given_name = r.given_name AND l.postcode = r.postcode",
     "l.given_name = r.given_name AND l.family_name = r.family_name AND l.birth_year = r.birth_year",
+    "l.given_name = r.family_name AND l.family_name = r.given_name",
 ]
 
 
@@ -62,8 +64,11 @@ class Level:
     u: float
 
 
-def _comparison(name: str, levels: list[Level]) -> CustomComparison:
-    configured = [cll.NullLevel(name)] + [
+def _comparison(
+    name: str, levels: list[Level], null_level: cll.ComparisonLevelCreator | None = None
+) -> CustomComparison:
+    null = null_level.configure(is_null_level=True) if null_level else cll.NullLevel(name)
+    configured = [null] + [
         level.condition.configure(m_probability=level.m, u_probability=level.u) for level in levels
     ]
     return CustomComparison(output_column_name=name, comparison_levels=configured)
@@ -83,6 +88,17 @@ _INITIAL = cll.CustomLevel(
     "(length(given_name_l) = 1 OR length(given_name_r) = 1) "
     "AND left(given_name_l, 1) = left(given_name_r, 1)",
     label_for_charts="initial against full name",
+)
+
+
+# 1 January on either side (date_of_birth NULL, birth_year kept): only the year is compared.
+_FIRST_OF_JANUARY_SAME_YEAR = cll.CustomLevel(
+    "(date_of_birth_l IS NULL OR date_of_birth_r IS NULL) AND birth_year_l = birth_year_r",
+    label_for_charts="1 January (a placeholder), same year",
+)
+_FIRST_OF_JANUARY = cll.CustomLevel(
+    "date_of_birth_l IS NULL OR date_of_birth_r IS NULL",
+    label_for_charts="1 January (a placeholder), other year",
 )
 
 
@@ -121,7 +137,9 @@ def comparisons() -> list[CustomComparison]:
         _comparison(
             "date_of_birth",
             [
-                Level(cll.ExactMatchLevel("date_of_birth"), 0.94, 5e-5),
+                Level(_FIRST_OF_JANUARY_SAME_YEAR, 0.005, 1.2e-4),
+                Level(_FIRST_OF_JANUARY, 0.0005, 0.0099),
+                Level(cll.ExactMatchLevel("date_of_birth"), 0.9345, 5e-5),
                 Level(
                     cll.CustomLevel(
                         "birth_year_l = birth_year_r AND birth_month_l = birth_day_r "
@@ -132,8 +150,9 @@ def comparisons() -> list[CustomComparison]:
                     2e-5,
                 ),
                 Level(cll.DamerauLevenshteinLevel("dob_text", 1), 0.025, 5e-4),
-                Level(cll.ElseLevel(), 0.015, 0.9994),
+                Level(cll.ElseLevel(), 0.015, 0.98941),
             ],
+            null_level=cll.CustomLevel("birth_year_l IS NULL OR birth_year_r IS NULL"),
         ),
         _comparison(
             "sex",
@@ -324,5 +343,6 @@ def _best_sql(predictions: str) -> str:
 
 
 def _quiet_splink() -> None:
-    # Splink's own messages are about its progress, but keep them off the console.
-    logging.getLogger("splink").setLevel(logging.WARNING)
+    # Splink's own messages are about its progress (and, when training, levels the records at
+    # hand cannot inform, which keep their fixed values): keep them off the console.
+    logging.getLogger("splink").setLevel(logging.ERROR)

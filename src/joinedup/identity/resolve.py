@@ -41,6 +41,7 @@ RECORD_SCHEMA = pa.schema(
     ]
 )
 IDENTIFIERS = "nhs_number, given_name, family_name, date_of_birth, sex, postcode"
+PARAMETERS_VARIABLE = "JOINEDUP_LINKAGE_PARAMETERS"  # the probabilistic model's parameters
 
 
 def resolve(
@@ -49,7 +50,7 @@ def resolve(
     """Link every record (see module docstring) and return one answer row per record.
     `parameters`: the probabilistic model's, "fixed" or "estimated" from the records; by default
     $JOINEDUP_LINKAGE_PARAMETERS, else "fixed"."""
-    parameters = parameters or os.environ.get("JOINEDUP_LINKAGE_PARAMETERS") or "fixed"
+    parameters = parameters or os.environ.get(PARAMETERS_VARIABLE) or "fixed"
     if parameters not in probabilistic.PARAMETERS:
         raise ValueError(f"linkage parameters must be one of {', '.join(probabilistic.PARAMETERS)}")
     incoming = _conform(records)

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import tempfile
 from pathlib import Path
 
 import duckdb
 
+from joinedup.errors import UserError
 from joinedup.warehouse import store
 
 FEED_TOTALS = """
@@ -25,6 +27,10 @@ FROM load_files GROUP BY feed ORDER BY feed
 
 
 REQUIRED_TABLES = ("load_files",)
+
+
+class BadOption(UserError):
+    exit_code = 2
 
 
 def quality_report(con: duckdb.DuckDBPyConnection) -> dict:
@@ -48,11 +54,18 @@ def quality_report(con: duckdb.DuckDBPyConnection) -> dict:
 
 
 def add_linkage(
-    report: dict, warehouse: Path, vault: Path | None = None, truth_dir: Path | None = None
+    report: dict,
+    warehouse: Path,
+    vault: Path | None = None,
+    truth_dir: Path | None = None,
+    compare_models: bool = False,
 ) -> dict:
     """Add the identity vault's counts to a quality report (the vault defaults to vault.duckdb
     beside the warehouse, as `joinedup load`; without one, none) and, given a generated area's
-    truth folder, linkage precision and recall with every error counted by cause."""
+    truth folder, linkage precision and recall with every error counted by cause; with
+    compare_models, also both parameter sets' figures on the area landed afresh (the truth
+    folder's parent)."""
+    from joinedup.identity import evaluate
     from joinedup.identity.evaluate import errors_by_cause, linkage_quality, vault_linkage_counts
 
     vault = vault or warehouse.parent / "vault.duckdb"
@@ -72,6 +85,9 @@ def add_linkage(
             for (scope, error, cause), rows in sorted(causes.items())
         ]
         report["linkage"] = {**(report["linkage"] or {}), "against_truth": quality}
+        if compare_models:
+            with tempfile.TemporaryDirectory(prefix="joinedup-models-") as work:
+                quality["models"] = evaluate.compare_models(Path(truth_dir).parent, Path(work))
     return report
 
 
@@ -188,6 +204,13 @@ def _linkage_text(linkage: dict) -> list[str]:
             f"  {e['scope']}: {e['error']} ({e['cause']}): {e['rows']} rows"
             for e in truth["errors_by_cause"]
         ]
+        for name, m in truth.get("models", {}).items():
+            lines.append(
+                f"{name} parameters, the area landed afresh: rows without a valid NHS number"
+                f" precision {_ratio(m['precision'])}, recall {_ratio(m['recall'])}; all rows"
+                f" precision {_ratio(m['overall']['precision'])},"
+                f" recall {_ratio(m['overall']['recall'])}"
+            )
     return lines
 
 
@@ -208,6 +231,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--truth", type=Path, help="a generated area's truth folder: linkage precision and recall"
     )
     parser.add_argument(
+        "--compare-models",
+        action="store_true",
+        help="with --truth: land the area again with fixed and with estimated linkage parameters"
+        " (scratch stores) and report both models' precision and recall",
+    )
+    parser.add_argument(
         "--format",
         choices=("text", "json"),
         default="text",
@@ -218,6 +247,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     with store.reading(args.warehouse, needed=REQUIRED_TABLES) as con:
         report = quality_report(con)
-    add_linkage(report, args.warehouse, args.vault, args.truth)
+    if args.compare_models and args.truth is None:
+        raise BadOption("--compare-models needs --truth (a generated area's truth folder)")
+    add_linkage(report, args.warehouse, args.vault, args.truth, args.compare_models)
     print(json.dumps(report, indent=2) if args.format == "json" else as_text(report))
     return 0
