@@ -153,3 +153,26 @@ def test_the_first_of_january_counts_for_its_year_alone():
     right_year, other_year = _weight(dt.date(1990, 1, 1)), _weight(dt.date(1975, 1, 1))
     assert _weight(None) + 3 < right_year < _weight(SON["dob"]) - 5
     assert other_year < _weight(None) - 3
+
+
+def test_a_council_id_follows_most_of_its_records_not_the_lowest_key(vault):
+    # One of the council id's records carries someone else's NHS number (a lower key).
+    other = dict(given="Brenda", family="Okafor", dob=dt.date(1944, 2, 3), sex="2", postcode=HOME)
+    rows = [
+        record("gp_register", 901, nhs_number=nhs(6001), **other),
+        record("gp_register", 902, nhs_number=nhs(6002), **MOTHER),
+        record("social_care_events", 2, nhs_number=nhs(6002), la="LA9", **MOTHER),
+        record(
+            "social_care_events",
+            3,
+            nhs_number=nhs(6002),
+            la="LA9",
+            **{**MOTHER, "postcode": "SS2 5EP"},
+        ),
+        record("social_care_events", 4, nhs_number=nhs(6001), la="LA9", **other),
+    ]
+    unnumbered = record("social_care_events", 5, la="LA9", given="E", family="Hargreaves")
+    answers = by_id(vault.resolve(table(background() + rows + [unnumbered])))
+    assert key_of(answers, rows[0]) < key_of(answers, rows[1])
+    assert answers[unnumbered["record_id"]]["link_method"] == "council_id"
+    assert key_of(answers, unnumbered) == key_of(answers, rows[1])
