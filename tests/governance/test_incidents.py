@@ -34,7 +34,7 @@ def test_an_edited_line_breaks_the_chain(tmp_path):
     lines = log.path.read_text().splitlines()
     lines[0] = lines[0].replace('"people_affected": 12', '"people_affected": 2')
     log.path.write_text("\n".join(lines) + "\n")
-    with pytest.raises(StoreError, match="line 2: the hash chain is broken"):
+    with pytest.raises(StoreError, match="line 2: the incident log.s hash chain is broken"):
         log.incidents()
 
 

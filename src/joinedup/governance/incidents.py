@@ -11,15 +11,13 @@ Describe incidents without identifiers: the log holds counts of people, never wh
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from joinedup.errors import BadInput, StoreError
+from joinedup.errors import BadInput
+from joinedup.governance.chained import ChainedLines
 from joinedup.governance.workdays import REPORTING_DAYS, add_working_days, working_days_between
 
-GENESIS = "0" * 64
 EVENTS = ("recorded", "action", "reported", "closed")
 
 
@@ -65,35 +63,11 @@ class IncidentLog:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-
-    # reading ----------------------------------------------------------------------------------
-
-    def _lines(self) -> list[dict]:
-        if not self.path.exists():
-            return []
-        try:
-            text = self.path.read_text(encoding="utf-8")
-        except OSError as error:
-            raise StoreError(
-                f"{self.path}: cannot read the incident log ({error.strerror})"
-            ) from None
-        events, previous = [], GENESIS
-        for number, line in enumerate(text.splitlines(), start=1):
-            try:
-                event = json.loads(line)
-            except ValueError:
-                event = {}
-            if event.get("previous") != previous:
-                raise StoreError(
-                    f"{self.path}, line {number}: the hash chain is broken (edited or removed line)"
-                )
-            previous = hashlib.sha256(line.encode()).hexdigest()
-            events.append(event)
-        return events
+        self._chain = ChainedLines(self.path, "incident log")
 
     def incidents(self) -> list[Incident]:
         found: dict[int, Incident] = {}
-        for event in self._lines():
+        for event in self._chain.read():
             _apply(found, event)
         return list(found.values())
 
@@ -103,17 +77,6 @@ class IncidentLog:
                 return incident
         raise BadInput(f"{self.path}: no incident {incident_id}")
 
-    # writing ----------------------------------------------------------------------------------
-
-    def _append(self, event: dict) -> None:
-        lines = self.path.read_text(encoding="utf-8").splitlines() if self.path.exists() else []
-        self._lines()  # refuse to extend a broken chain
-        previous = hashlib.sha256(lines[-1].encode()).hexdigest() if lines else GENESIS
-        line = json.dumps({**event, "previous": previous}, sort_keys=True)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.path.open("a", encoding="utf-8") as handle:
-            handle.write(line + "\n")
-
     def record(self, what: str, found: dt.date, people_affected: int) -> Incident:
         if not what.strip():
             raise BadInput("incident: say what happened (--what)")
@@ -121,13 +84,15 @@ class IncidentLog:
             raise BadInput("incident: people affected is a count, 0 or more")
         incident_id = max((i.id for i in self.incidents()), default=0) + 1
         deadline = add_working_days(found, REPORTING_DAYS)
-        self._append({"event": "recorded", "id": incident_id, "what": what, "found": found.isoformat(),
+        self._chain.append({"event": "recorded", "id": incident_id, "what": what, "found": found.isoformat(),
                       "people_affected": people_affected, "deadline": deadline.isoformat()})  # fmt: skip
         return self.get(incident_id)
 
     def action(self, incident_id: int, on: dt.date, text: str) -> Incident:
         self._open(incident_id)
-        self._append({"event": "action", "id": incident_id, "on": on.isoformat(), "text": text})
+        self._chain.append(
+            {"event": "action", "id": incident_id, "on": on.isoformat(), "text": text}
+        )
         return self.get(incident_id)
 
     def reported(self, incident_id: int, on: dt.date, to: str) -> Incident:
@@ -136,12 +101,12 @@ class IncidentLog:
             raise BadInput(
                 f"{self.path}: incident {incident_id} was reported on {incident.reported}"
             )
-        self._append({"event": "reported", "id": incident_id, "on": on.isoformat(), "to": to})
+        self._chain.append({"event": "reported", "id": incident_id, "on": on.isoformat(), "to": to})
         return self.get(incident_id)
 
     def close(self, incident_id: int, on: dt.date, outcome: str) -> Incident:
         self._open(incident_id)
-        self._append(
+        self._chain.append(
             {"event": "closed", "id": incident_id, "on": on.isoformat(), "outcome": outcome}
         )
         return self.get(incident_id)

@@ -8,6 +8,7 @@ This module handles identifiable values: never log or print them.
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import uuid
@@ -81,6 +82,10 @@ SCHEMA.append(f"CREATE TABLE IF NOT EXISTS quarantine ({QUARANTINE_COLUMNS})")
 # In the warehouse: the vault and secrets its pseudo_ids and row keys were made with.
 BINDING_TABLE = "store_binding"
 BINDING_COLUMNS = "vault_id VARCHAR, key_fingerprint VARCHAR, row_key_fingerprint VARCHAR"
+# Retention: runs whose vault part is done, and the mark of a person whose identity was destroyed.
+RETENTION_RUNS = "retention_runs"
+DESTROYED = "destroyed"  # people.identity_feed
+IDENTITY_COLUMNS = ("nhs_number", "given_name", "family_name", "date_of_birth", "sex", "postcode")
 OWNER_ONLY = 0o077  # umask while the vault is open: its file and WAL are created 0600
 
 LINK_METHODS = ("nhs_number", "council_id", "probabilistic", "new_person", "held_for_review")
@@ -190,6 +195,35 @@ class Vault:
         finally:
             self.con.unregister("quarantine_batch")
 
+    def destroy(self, live: pa.Table, quarantined_files: list[str], run: str) -> dict:
+        """Retention (governance/retention.py): destroy the identity of every person whose
+        pseudo_id (or that of the person they were merged into) is not in `live`, and the
+        quarantined rows of `quarantined_files`, in one transaction, once per `run` (a repeat
+        returns the first counts). The person's key stays, with no identity: keys are never
+        reused, so no later person can take its pseudo_id."""
+        con = self.con
+        con.execute(f"CREATE TABLE IF NOT EXISTS {RETENTION_RUNS} (run VARCHAR, counts VARCHAR)")
+        done = con.execute(f"SELECT counts FROM {RETENTION_RUNS} WHERE run = ?", [run]).fetchone()
+        if done:
+            return json.loads(done[0])
+        keys_now = [r[0] for r in con.execute("SELECT person_key FROM people").fetchall()]
+        batches = {"vault_pseudo": self.pseudo_id_table(keys_now), "live_people": live,
+                   "expired_files": pa.table({"sha256": pa.array(quarantined_files, pa.string())})}  # fmt: skip
+        for name, table in batches.items():
+            con.register(name, table)
+        con.execute("BEGIN TRANSACTION")
+        try:
+            counts = _destroy(con)
+            con.execute(f"INSERT INTO {RETENTION_RUNS} VALUES (?, ?)", [run, json.dumps(counts)])
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        finally:
+            for name in batches:
+                con.unregister(name)
+        return counts
+
     def use_key(self, key: bytes) -> None:
         """Record a rotated key: from now on pseudo_ids are made with it."""
         self.con.execute("UPDATE vault_meta SET key_fingerprint = ?", [keys.fingerprint(key)])
@@ -218,6 +252,37 @@ class Vault:
         con.execute(f"CREATE TABLE IF NOT EXISTS {BINDING_TABLE} ({BINDING_COLUMNS})")
         con.execute(f"DELETE FROM {BINDING_TABLE}")
         con.execute(f"INSERT INTO {BINDING_TABLE} VALUES (?, ?, ?)", list(self.binding()))
+
+
+def _destroy(con) -> dict:
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE orphans AS SELECT p.person_key FROM people p"
+        " JOIN vault_pseudo v ON v.person_key = coalesce(p.merged_into, p.person_key)"
+        " WHERE v.pseudo_id NOT IN (SELECT pseudo_id FROM live_people)"
+        f" AND coalesce(p.identity_feed, '') <> '{DESTROYED}'"
+    )
+    orphan = "IN (SELECT person_key FROM orphans)"
+    counts = {
+        "identities_destroyed": con.execute("SELECT count(*) FROM orphans").fetchone()[0],
+        "identifier_records_destroyed": _delete(con, "identifier_records", f"person_key {orphan}"),
+        "quarantine_rows_destroyed": _delete(
+            con, "quarantine", "sha256 IN (SELECT sha256 FROM expired_files)"
+        ),
+    }
+    _delete(
+        con, "review_queue", f"candidate_person_key {orphan} OR provisional_person_key {orphan}"
+    )
+    blank = ", ".join(f"{c} = NULL" for c in IDENTITY_COLUMNS)
+    con.execute(
+        f"UPDATE people SET {blank}, identity_feed = '{DESTROYED}' WHERE person_key {orphan}"
+    )
+    return counts
+
+
+def _delete(con, table: str, where: str) -> int:
+    removed = con.execute(f"SELECT count(*) FROM {table} WHERE {where}").fetchone()[0]
+    con.execute(f"DELETE FROM {table} WHERE {where}")
+    return removed
 
 
 def warehouse_binding(con: duckdb.DuckDBPyConnection) -> tuple[str, str, str] | None:

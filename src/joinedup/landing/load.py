@@ -17,6 +17,7 @@ from pathlib import Path
 
 from joinedup.contract import Feed
 from joinedup.errors import StoreError
+from joinedup.governance import retention
 from joinedup.identity.vault import QUARANTINE_COLUMNS, Vault, warehouse_binding
 from joinedup.landing import files, write
 from joinedup.landing.files import FeedFile, Header
@@ -48,6 +49,7 @@ class FileOutcome:
     nhs_number_present: int | None = None
     nhs_number_valid: int | None = None
     messages: list[str] = field(default_factory=list)
+    rows_expired: int = 0  # accepted, but past a retention cut-off already applied: not landed
 
     @property
     def rows_accepted(self) -> int:
@@ -118,9 +120,10 @@ def _land(
     con.execute(f"CREATE OR REPLACE TEMP TABLE quarantine_rows ({QUARANTINE_COLUMNS})")
     con.execute(f"CREATE OR REPLACE TEMP TABLE new_rejections ({REJECTION_COLUMNS})")
     steps = Progress("load", total=len(new), enabled=progress)
-    landed = []
+    landed, cutoffs = [], retention.cutoffs_in(con)
     for seq, (file, sha) in enumerate(new):
         landed.append(_stage_file(con, file, sha, seq, as_of, secret))
+        landed[-1].rows_expired = _drop_expired(con, file.feed, seq, cutoffs.get(file.feed.name))
         _report(steps, landed[-1])
     feeds = _feeds_with_rows(landed)
     _through_vault(con, vault, feeds, progress)
@@ -254,6 +257,18 @@ def _accept_rows(con, feed: Feed, header: Header, seq: int, name: str, secret: b
     table = write.accepted_table(feed)
     con.execute(f"CREATE TEMP TABLE IF NOT EXISTS {table} AS {select} LIMIT 0")
     con.execute(f"INSERT INTO {table} {select}")
+
+
+def _drop_expired(con, feed: Feed, seq: int, cutoff: dt.date | None) -> int:
+    """Drop this file's accepted rows that retention has already destroyed (an old file sent
+    again must not bring them back); returns how many."""
+    table = write.accepted_table(feed)
+    if cutoff is None or not store.has_table(con, table):
+        return 0
+    where = f"_file_seq = {seq} AND {retention.expired_sql(feed, cutoff, typed=False)}"
+    expired = con.execute(f"SELECT count(*) FROM {table} WHERE {where}").fetchone()[0]
+    con.execute(f"DELETE FROM {table} WHERE {where}")
+    return expired
 
 
 def _nhs_number_counts(con, feed: Feed, seq: int) -> tuple[int | None, int | None]:
@@ -404,6 +419,7 @@ def _summary(outcomes: list[FileOutcome], as_of: dt.date, seconds: float) -> dic
         "rows_read": sum(o.rows_read for o in landed),
         "rows_accepted": sum(o.rows_accepted for o in landed),
         "rows_rejected": sum(o.rows_rejected for o in landed),
+        "rows_expired": sum(o.rows_expired for o in landed),
     }
 
 
@@ -454,4 +470,6 @@ def run(args: argparse.Namespace) -> int:
         f" accepted {summary['rows_accepted']}, rejected {summary['rows_rejected']}"
         f" ({summary['seconds']}s)"
     )
+    if summary["rows_expired"]:
+        print(f"skipped {summary['rows_expired']} expired rows (past their retention period)")
     return 0

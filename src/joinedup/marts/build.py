@@ -43,6 +43,26 @@ class _Coverage:
     unlinked_rows: int
 
 
+def write_marts(con, show_progress: bool = False) -> _Coverage:
+    """Rebuild every mart inside the caller's transaction (retention rebuilds them with its own
+    deletions, in one transaction)."""
+    check_tables(con, REQUIRED_TABLES)
+    coverage = _coverage(con)
+    window = coverage.window
+    steps = (
+        ("calendar_month", lambda: write_calendar(con, window)),
+        (EVENT_TABLE, lambda: con.execute(person_event_sql(window))),
+        ("person_month_cost", lambda: con.execute(person_month_cost_sql())),
+        ("person_year_cost", lambda: con.execute(person_year_cost_sql())),
+        ("person_year_segment", lambda: con.execute(SEGMENT_SQL)),
+    )
+    progress = Progress("marts", total=len(steps), enabled=show_progress)
+    for name, run in steps:
+        run()
+        progress.step(name)
+    return coverage
+
+
 def _coverage(con) -> _Coverage:
     rows = con.execute(MONTH_COUNTS_SQL).fetchall()
     per_month = {(int(y), int(m)): n for y, m, n, _ in rows if y is not None}
@@ -56,22 +76,9 @@ def build_marts(con, show_progress: bool = False) -> MartsSummary:
     """Materialise calendar_month, person_event, person_month_cost, person_year_cost and
     person_year_segment in the warehouse (an open store, `warehouse.store.writing`)."""
     started = time.monotonic()
-    check_tables(con, REQUIRED_TABLES)
-    coverage = _coverage(con)
-    window = coverage.window
-    steps = (
-        ("calendar_month", lambda: write_calendar(con, window)),
-        (EVENT_TABLE, lambda: con.execute(person_event_sql(window))),
-        ("person_month_cost", lambda: con.execute(person_month_cost_sql())),
-        ("person_year_cost", lambda: con.execute(person_year_cost_sql())),
-        ("person_year_segment", lambda: con.execute(SEGMENT_SQL)),
-    )
-    progress = Progress("marts", total=len(steps), enabled=show_progress)
     con.execute("BEGIN TRANSACTION")
     try:
-        for name, run in steps:
-            run()
-            progress.step(name)
+        coverage = write_marts(con, show_progress)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -81,7 +88,7 @@ def build_marts(con, show_progress: bool = False) -> MartsSummary:
         f"FROM {EVENT_TABLE}"
     ).fetchone()
     return MartsSummary(
-        window=window,
+        window=coverage.window,
         events=events,
         outside_window=coverage.linked_rows - events,
         unlinked_events=coverage.unlinked_rows,
