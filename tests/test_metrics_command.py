@@ -19,8 +19,8 @@ def warehouse(tmp_path):
         con.execute("INSERT INTO geography VALUES ('E01', 'W1', 'Ward', 'North', 2)")
         con.execute("INSERT INTO population VALUES ('W1', 2015, '1', '70-74', 20000)")
         spells = [(f"s{day}", f"2015-05-{day:02d}") for day in range(1, 13)]
-        spells += [(f"t{day}", f"2015-06-{day:02d}") for day in range(1, 4)]
-        for spell_id, admitted in spells:  # 12 emergency spells in May 2015, 3 in June
+        spells += [(f"t{day}", f"2015-06-{day:02d}") for day in range(1, 7)]
+        for spell_id, admitted in spells:  # 12 emergency spells in May 2015, 6 in June (covered: at least half the median month)
             con.execute(
                 "INSERT INTO acute_apc (pseudo_id, spell_id, provider_code, admission_date,"
                 " admission_method, main_specialty, postcode_in_area)"
@@ -86,7 +86,7 @@ def test_disclosure_control_suppresses_small_counts_and_rounds_others(warehouse,
     assert code == 0
     by_period = {m["period"]: m for m in json.loads(out)["metrics"]}
     assert by_period["2015-05"]["numerator"] == 10  # 12 rounded to the nearest 5
-    assert by_period["2015-06"]["numerator"] is None  # 3 is suppressed
+    assert by_period["2015-06"]["numerator"] is None  # 6 is suppressed
 
 
 def test_a_missing_warehouse_is_a_warehouse_error(tmp_path, capsys):

@@ -7,11 +7,12 @@ import time
 from dataclasses import dataclass
 
 from joinedup.errors import BadInput
-from joinedup.marts.calendar import Window, covered_window, write_calendar
+from joinedup.marts.calendar import write_calendar
 from joinedup.marts.events import EVENT_TABLE, MONTH_COUNTS_SQL, SOURCE_TABLES, person_event_sql
 from joinedup.marts.periods import person_month_cost_sql, person_year_cost_sql
 from joinedup.marts.segments import SEGMENT_SQL
 from joinedup.progress import Progress
+from joinedup.warehouse.coverage import Window, covered
 from joinedup.warehouse.store import check_tables
 
 REQUIRED_TABLES = (
@@ -65,11 +66,11 @@ def write_marts(con, show_progress: bool = False) -> _Coverage:
 
 def _coverage(con) -> _Coverage:
     rows = con.execute(MONTH_COUNTS_SQL).fetchall()
-    per_month = {(int(y), int(m)): n for y, m, n, _ in rows if y is not None}
-    if not per_month:
+    window = covered(con)
+    if window is None or not any(y is not None for y, *_ in rows):
         raise BadInput("the warehouse holds no events to build marts from: load feeds first")
     unlinked = sum(row[3] for row in rows)
-    return _Coverage(covered_window(per_month), sum(row[2] for row in rows) - unlinked, unlinked)
+    return _Coverage(window, sum(row[2] for row in rows) - unlinked, unlinked)
 
 
 def build_marts(con, show_progress: bool = False) -> MartsSummary:

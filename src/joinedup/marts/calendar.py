@@ -1,4 +1,4 @@
-"""The months and financial years the marts are built over, and the data window.
+"""The months and financial years the marts are built over (the window: `warehouse.coverage`).
 
 The calendar is made in Python and written as a table so the SQL only ever joins dates to
 periods (`event_date BETWEEN month_start AND month_end`): no dialect-specific date formatting.
@@ -6,19 +6,11 @@ periods (`event_date BETWEEN month_start AND month_end`): no dialect-specific da
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, timedelta
-from statistics import median
+from datetime import date
+
+from joinedup.warehouse.coverage import Window, month_end
 
 CALENDAR_TABLE = "calendar_month"
-
-
-@dataclass(frozen=True)
-class Window:
-    """The days the data covers: whole months, from the first to the last covered month."""
-
-    start: date
-    end: date
 
 
 def financial_year_start(day: date) -> int:
@@ -28,25 +20,6 @@ def financial_year_start(day: date) -> int:
 def financial_year_label(start_year: int) -> str:
     """'2015/16' for the year starting 1 April 2015 (metrics.md periods)."""
     return f"{start_year}/{(start_year + 1) % 100:02d}"
-
-
-def month_end(day: date) -> date:
-    next_month = date(day.year + day.month // 12, day.month % 12 + 1, 1)
-    return next_month - timedelta(days=1)
-
-
-# A month is covered when it holds at least this share of a typical (median) month's point
-# events: a partial month at the end of an extract, or a few stray rows dated after it, must not
-# open a new month or financial year whose people would all seem to cost nothing.
-COVERED_SHARE = 0.5
-
-
-def covered_window(events_per_month: dict[tuple[int, int], int]) -> Window:
-    """From the first to the last covered (year, month), whole months."""
-    typical = median(events_per_month.values())
-    covered = sorted(m for m, n in events_per_month.items() if n >= COVERED_SHARE * typical)
-    (first_year, first_month), (last_year, last_month) = covered[0], covered[-1]
-    return Window(date(first_year, first_month, 1), month_end(date(last_year, last_month, 1)))
 
 
 def calendar_rows(window: Window) -> list[tuple]:

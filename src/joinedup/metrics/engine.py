@@ -9,8 +9,9 @@ Python only fills empty periods with zeros and divides numerators by denominator
 `reference.py` computes the same figures in plain Python; the spec tests hold the two together.
 
 Where metrics.md leaves a choice, the engine (and the reference) read it so:
-- periods: every month from the first to the last month holding a tenth of the busiest month's
-  activity (stray early or late rows add no empty periods), and every quarter and financial year
+- periods: every month from the first to the last month holding half a typical (median) month's
+  activity (`warehouse.coverage`, the rule the marts and the report use too: stray early or late
+  rows and a partial last month add no periods), and every quarter and financial year
   touching those months; each metric at the grains metrics.md gives it;
 - residency of a spell is judged at its admission date, of a death at its date, of a registered
   person at month end; eol_admissions counts every emergency spell of a resident who died;
@@ -36,6 +37,7 @@ from joinedup import contract
 from joinedup.errors import StoreError, UserError
 from joinedup.metrics import periods as P
 from joinedup.metrics.catalogue import catalogue
+from joinedup.warehouse.coverage import covered
 from joinedup.warehouse.schema import warehouse_table_name
 
 EMERGENCY_METHODS = ("21", "22", "23", "24", "25", "28", "2A", "2B", "2C", "2D")
@@ -58,18 +60,6 @@ FALLS_WEIGHTS = {
 }
 DEMENTIA_EXPECTED_PREVALENCE = 0.071
 DEFAULT_EXPERIENCE_QUESTION = "GPPS_LTC_SUPPORT"
-COVERAGE_FRACTION = 10  # a covered month holds at least 1/10 of the busiest month's rows
-# Tables whose first date says when activity happened: they set the months the data covers.
-ACTIVITY_DATES = (
-    ("acute_apc", "admission_date"),
-    ("acute_ae", "arrival_datetime"),
-    ("urgent_care_contacts", "contact_datetime"),
-    ("community_contacts", "contact_date"),
-    ("mental_health_contacts", "contact_date"),
-    ("gp_appointments", "appointment_date"),
-    ("delayed_transfers", "ready_date"),
-    ("deaths", "date_of_death"),
-)
 
 
 METRICS = catalogue()  # id -> catalogue entry (grains, unit, ...), in output order
@@ -905,32 +895,10 @@ CALCULATIONS: dict[str, Callable[[Engine], list[dict]]] = {
 }
 
 
-def monthly_activity(con) -> dict[tuple[int, int], int]:
-    """Activity rows (ACTIVITY_DATES) per (year, month) of the warehouse."""
-    dates = " UNION ALL ".join(
-        f"SELECT CAST({column} AS DATE) AS day FROM {table}" for table, column in ACTIVITY_DATES
-    )
-    rows = con.execute(
-        "SELECT EXTRACT(YEAR FROM day) AS y, EXTRACT(MONTH FROM day) AS m, COUNT(*)"
-        f" FROM ({dates}) t WHERE day IS NOT NULL GROUP BY y, m"
-    ).fetchall()
-    return {(int(y), int(m)): int(n) for y, m, n in rows}
-
-
 def covered_months(con) -> tuple[str, str] | None:
-    """First and last month the warehouse's activity covers (ACTIVITY_DATES), or None when empty.
-
-    A month counts when it holds at least a tenth of the busiest month's activity rows,
-    so that a few stray rows (a spell admitted the day before the extract starts, an appointment
-    booked years ahead) do not add empty periods."""
-    activity = monthly_activity(con)
-    if not activity:
-        return None
-    busiest = max(activity.values())
-    busy = sorted(
-        f"{y:04d}-{m:02d}" for (y, m), n in activity.items() if n * COVERAGE_FRACTION >= busiest
-    )
-    return busy[0], busy[-1]
+    """First and last month the warehouse's activity covers (`warehouse.coverage`), or None."""
+    window = covered(con)
+    return window.months if window else None
 
 
 def check_metric_ids(metric_ids: Iterable[str] | None) -> list[str]:

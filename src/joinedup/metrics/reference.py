@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, datetime, timedelta
+from statistics import median
 
 from joinedup.metrics.engine import METRICS, check_metric_ids
 
@@ -819,7 +820,7 @@ CALCULATIONS = {
 
 
 def activity_months(area: Area) -> tuple[str, str] | None:
-    """From the first to the last month holding a tenth of the busiest month's activity."""
+    """From the first to the last month holding half the median month's activity."""
     per_month: dict[str, int] = defaultdict(int)
     for table, column in ACTIVITY.items():
         for row in area.rows(table):
@@ -827,7 +828,7 @@ def activity_months(area: Area) -> tuple[str, str] | None:
                 per_month[label(as_day(row[column]), "month")] += 1
     if not per_month:
         return None
-    busy = [month for month, n in per_month.items() if n * 10 >= max(per_month.values())]
+    busy = [month for month, n in per_month.items() if n >= median(per_month.values()) / 2]
     return min(busy), max(busy)
 
 

@@ -23,12 +23,11 @@ from joinedup.errors import BadInput, StoreError
 from joinedup.landing import quality_report
 from joinedup.landing.quality import REQUIRED_TABLES as QUALITY_TABLES
 from joinedup.marts import spend_per_person
-from joinedup.marts.calendar import covered_window
 from joinedup.marts.segments import SEGMENT_TABLE
 from joinedup.metrics import periods as P
 from joinedup.metrics.charts import ASSURANCE_BADGES, VARIATION_BADGES
 from joinedup.metrics.disclosure import apply_disclosure_control
-from joinedup.metrics.engine import compute_metrics, monthly_activity
+from joinedup.metrics.engine import compute_metrics, covered_months
 from joinedup.metrics.engine import required_tables as engine_tables
 from joinedup.plan import Plan, load_plan
 from joinedup.progress import Progress
@@ -112,11 +111,10 @@ def required_tables() -> list[str]:
 def complete_months(con) -> tuple[str, str]:
     """The first and last whole month of activity: months holding at least half a typical
     month's activity (marts' rule), so a partial last month or stray late rows are dropped."""
-    activity = monthly_activity(con)
-    if not activity:
+    months = covered_months(con)
+    if months is None:
         raise StoreError("the warehouse holds no activity to report on: load feeds first")
-    window = covered_window(activity)
-    return f"{window.start:%Y-%m}", f"{window.end:%Y-%m}"
+    return months
 
 
 def area_people(con, months: tuple[str, str]) -> int:
