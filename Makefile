@@ -6,6 +6,8 @@ STAMP := $(VENV)/.installed
 OUT ?= out
 PEOPLE ?= 175000
 SEED ?= 1
+PORT ?= 8000
+DEMO_USERS := board.demo analyst.demo super.demo gp.demo clinician.demo social.demo ig.demo linkage.demo admin.demo
 
 .PHONY: demo test bench lint lock clean
 
@@ -18,12 +20,25 @@ $(STAMP): requirements.lock pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/joinedup synth --out $(OUT)/area --people $(PEOPLE) --seed $(SEED)
-	$(BIN)/joinedup load $(OUT)/area --warehouse $(OUT)/warehouse.duckdb
+	$(BIN)/joinedup load $(OUT)/area --warehouse $(OUT)/warehouse.duckdb --register $(OUT)/area/register.yaml
 	$(BIN)/joinedup metrics --warehouse $(OUT)/warehouse.duckdb --format json --disclosure-control > $(OUT)/metrics.json
 	$(BIN)/joinedup report --warehouse $(OUT)/warehouse.duckdb --out $(OUT)/report.html
 	@# calibration is a check of the generator (noisy for small areas): shown, but it does not stop the demo
 	-$(BIN)/joinedup calibrate $(OUT)/area
 	@echo "Board report: $(abspath $(OUT))/report.html (disclosure-controlled metrics: $(abspath $(OUT))/metrics.json)"
+	$(BIN)/joinedup risk train --warehouse $(OUT)/warehouse.duckdb --model-dir $(OUT)/models --quiet
+	$(BIN)/joinedup risk score --warehouse $(OUT)/warehouse.duckdb --model-dir $(OUT)/models --index-date 2016-04-01 --quiet
+	@# the web service: one generated password per demo account, shown here once and never stored in clear
+	@rm -f $(OUT)/service.sqlite
+	@echo "Demo accounts (user name, password):"
+	@for user in $(DEMO_USERS); do \
+	  password=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(12))'); \
+	  echo "$$password" | $(BIN)/joinedup accounts --service $(OUT)/service.sqlite set-password $$user --password-stdin >/dev/null; \
+	  echo "  $$user  $$password"; \
+	done
+	@echo "Sign in at http://127.0.0.1:$(PORT)/login (Ctrl-C stops the service)"
+	$(BIN)/joinedup serve --warehouse $(OUT)/warehouse.duckdb --vault $(OUT)/vault.duckdb --register $(OUT)/area/register.yaml \
+	  --service $(OUT)/service.sqlite --audit $(OUT)/audit.jsonl --port $(PORT)
 
 test: $(STAMP)
 	$(BIN)/ruff check .
