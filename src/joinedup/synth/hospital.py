@@ -19,6 +19,7 @@ ELECTIVE_PRIMARY = np.array(["H251", "M170", "K802", "N400", "C189", "K409", "M1
 OTHER_SECONDARY = np.array(["I10X", "E119", "N183", "F03X", "J449", "I489", "E039", "Z864"])
 EMERGENCY_ROUTES = np.array(["22", "2B", "28", "23", "24"])
 DEST_HOME, DEST_CARE_HOME, DEST_COMMUNITY, DEST_DIED = "19", "85", "51", "79"
+STEP_DOWN = 0.155  # older people's emergency stays of a week or more ending in the community hospital
 
 
 @dataclass
@@ -47,7 +48,31 @@ def urgent_risk(world: World, who: np.ndarray, age: np.ndarray) -> np.ndarray:
     terminal = people.terminal_until[who] != NO_DAY
     return (_age_risk(age) * (1 + 0.2 * ltc) * people.propensity[who] * (1 + 0.4 * people.frailty[who])
             * (1 + 0.35 * np.minimum(people.recent_admissions[who], 3)) * np.where(terminal, 3.5, 1.0)
-            * (1 + 0.07 * (5.5 - imd)) * np.where(people.care[who] >= 2, 1.8, 1.0))
+            * (1 + 0.07 * (5.5 - imd)) * np.where(people.care[who] >= 2, 1.8, 1.0)
+            * people.emergency_signal[who])
+
+
+def ambulance_risk(risk: np.ndarray, age: np.ndarray) -> np.ndarray:
+    return risk * np.where(age >= 65, 1.8, 1.0)
+
+
+def admission_risk(world: World, person: np.ndarray, age: np.ndarray, mode: np.ndarray) -> np.ndarray:
+    """Relative chance that an A&E attendance ends in admission (mode 1: by ambulance)."""
+    people = world.people
+    terminal = people.terminal_until[person] != NO_DAY
+    return (np.exp(0.028 * np.clip(age - 20, 0, 80)) * (1 + 0.5 * people.frailty[person])
+            * np.where(mode == "1", 1.9, 1.0) * np.where(terminal, 1.8, 1.0))
+
+
+def placement_need(world: World, person: np.ndarray) -> np.ndarray:
+    """Relative chance that an older person's emergency discharge is to a permanent placement."""
+    people = world.people
+    return base_placement_need(world, person) * people.placement_signal[person] * world.hospital_placement_scale
+
+
+def base_placement_need(world: World, person: np.ndarray) -> np.ndarray:
+    people = world.people
+    return (1 + people.frailty[person]) * (1 + 2 * (people.dementia_onset[person] != NO_DAY))
 
 
 def month_of_urgent_care(world: World, who: np.ndarray, age: np.ndarray) -> None:
@@ -70,7 +95,7 @@ def month_of_urgent_care(world: World, who: np.ndarray, age: np.ndarray) -> None
 
 def ambulance_incidents(world: World, who, risk, age) -> tuple[np.ndarray, np.ndarray]:
     rates = world.rates
-    counts = world.events("ambulance", who, risk * np.where(age >= 65, 1.8, 1.0), rates.ambulance_incident)
+    counts = world.events("ambulance", who, ambulance_risk(risk, age), rates.ambulance_incident)
     person = np.repeat(who, counts)
     day = world.days(len(person))
     roll = world.rng.random(len(person))
@@ -116,10 +141,7 @@ def attend(world: World, person: np.ndarray, day: np.ndarray, mode: np.ndarray,
            dies_on: np.ndarray | None = None) -> None:
     """A&E attendances; those admitted become emergency spells."""
     people, rng, n = world.people, world.rng, len(person)
-    age = people.age_on(person, day)
-    terminal = people.terminal_until[person] != NO_DAY
-    risk = (np.exp(0.028 * np.clip(age - 20, 0, 80)) * (1 + 0.5 * people.frailty[person])
-            * np.where(mode == "1", 1.9, 1.0) * np.where(terminal, 1.8, 1.0))
+    risk = admission_risk(world, person, people.age_on(person, day), mode)
     if dies_on is None:
         admitted = world.chance(world.probability("ae_admit", risk, 0.43), n)
     else:  # the final admission of someone dying in hospital
@@ -173,9 +195,9 @@ def discharge(world: World, spells: Spells, age: np.ndarray) -> None:
     discharged_on = spells.admitted + spells.los
     old = (age >= 65) & ~spells.dies
     in_care = people.care[spells.who] >= 2
-    step_down = old & spells.emergency & (spells.los >= 7) & ~in_care & world.chance(0.17, n)
+    step_down = old & spells.emergency & (spells.los >= 7) & ~in_care & world.chance(STEP_DOWN, n)
     eligible = old & spells.emergency & ~in_care & ~step_down & people.resident(spells.who)
-    need = (1 + people.frailty[spells.who]) * (1 + 2 * (people.dementia_onset[spells.who] != NO_DAY))
+    need = placement_need(world, spells.who)
     placed = eligible & world.chance(world.probability("placement_from_hospital", need * eligible,
                                                        world.rates.placement_from_hospital), n)
     delayed = old & (spells.los >= 5) & world.chance(np.where(placed, 0.05, 0.0045), n)

@@ -53,6 +53,11 @@ class People:
         "last_discharge": np.int32, "recent_admissions": np.float32, "in_hospital_until": np.int32,
         "n_meds": np.int8, "med_phase": np.int8, "mdt_month": np.int16, "resident_at_start": np.bool_,
         "former_family_idx": np.int16,
+        # the social care signal (synth/signal.py): living alone, the days a known carer stopped
+        # caring, a home care package last grew and a social care assessment was last made, and
+        # this month's relative hazards of a permanent placement and of an emergency admission
+        "lives_alone": np.bool_, "carer_stopped_on": np.int32, "package_grew_on": np.int32,
+        "assessed_on": np.int32, "placement_signal": np.float32, "emergency_signal": np.float32,
     }
 
     def __init__(self, capacity: int, geography: Geography) -> None:
@@ -200,9 +205,12 @@ class People:
         self.present[new] = True
         for field in ("died_on", "previous_postcode", "terminal_until", "eol_added",
                       "dementia_onset", "council_id",
-                      "last_discharge", "in_hospital_until", "moved_on_day", "former_family_idx"):
+                      "last_discharge", "in_hospital_until", "moved_on_day", "former_family_idx",
+                      "carer_stopped_on", "package_grew_on", "assessed_on"):
             getattr(self, field)[new] = NO_DAY
         self.mdt_month[new] = -1
+        self.placement_signal[new] = 1
+        self.emergency_signal[new] = 1
 
 
 def whole_years(born_day: np.ndarray, on_day: np.ndarray) -> np.ndarray:

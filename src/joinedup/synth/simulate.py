@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from joinedup.progress import Progress
-from joinedup.synth import community, health, hospital, registers, social_care
+from joinedup.synth import community, hazards, health, hospital, registers, signal, social_care
 from joinedup.synth.config import AreaSpec, FlawRates, Rates
 from joinedup.synth.geography import build_geography
 from joinedup.synth.output import AreaWriter
@@ -38,15 +38,17 @@ def generate(out: Path, spec: AreaSpec, rates: Rates | None = None, flaws: FlawR
                           geo.postcode_ward)
     snapshots: dict[int, list[tuple]] = {}
     deaths: dict[int, str] = {}
+    truth_hazards: list[tuple] = []
     steps = Progress("synth: month", spec.months, enabled=progress)
     for month in range(spec.months):
         _set_month(world, month)
-        simulate_month(world, deaths)
+        simulate_month(world, deaths, truth_hazards)
         date = np.datetime64(world.month_start, "D").astype(object)
         if date.month == 6:  # mid-year estimate, as ONS's 30 June
             snapshots[date.year] = registers.population_snapshot(world, date.year)
         steps.step()
     finish(world, out, snapshots, deaths)
+    hazards.write(out / "truth" / "hazards.csv", truth_hazards)
     return writer.close()
 
 
@@ -75,6 +77,7 @@ def populate(world: World) -> None:
     people.propensity[who] = rng.gamma(1.3, 1 / 1.3, len(who))
     imd = geo.postcode_imd[np.minimum(people.postcode[who], len(geo.postcodes) - 1)]
     health.initial_conditions(world, who, age, imd)
+    signal.assign_living_alone(world, who, age)
     health.enter_terminal_phase(world, who, age, initial=True)
     social_care.initial_social_care(world, who, age)
 
@@ -103,11 +106,18 @@ def _register(world: World, who: np.ndarray, since: np.ndarray) -> None:
     people.registered_on[who] = since
 
 
-def simulate_month(world: World, deaths: dict[int, str]) -> None:
+def simulate_month(world: World, deaths: dict[int, str], truth_hazards: list[tuple]) -> None:
+    """A month; on 1 April, first the truth's yearly hazards of everyone alive that morning."""
     people = world.people
+    if np.datetime64(world.month_start, "D").astype(object).month == 4:
+        who = world.active()
+        age = people.age_on(who, world.month_start)
+        signal.refresh(world, who, age)
+        truth_hazards += hazards.rows(world, who, age)
     demography(world, deaths)
     who = world.active()
     age = np.maximum(people.age_on(who, world.month_start), 0)  # babies born later this month
+    signal.refresh(world, who, age)
     health.progress_health(world, who, age)
     health.enter_terminal_phase(world, who, age)
     hospital.month_of_urgent_care(world, who, age)
@@ -207,6 +217,7 @@ def arrive(world: World, count: int) -> None:
     people.propensity[new] = rng.gamma(1.3, 1 / 1.3, count)
     imd = world.geo.postcode_imd[people.postcode[new]]
     health.initial_conditions(world, new, age, imd)
+    signal.assign_living_alone(world, new, age)
 
 
 def finish(world: World, out: Path, snapshots: dict, deaths: dict[int, str]) -> None:

@@ -29,6 +29,11 @@ KIND_NAMES = list(KINDS)
 CARE_LEVEL = {"residential": 2, "nursing": 3}
 COMMUNITY_LONG_TERM = ("home_care", "direct_payment", "supported_living")
 REABLEMENT_DAYS = 42
+CARER_KNOWN = 0.05  # a year: older people at home, not alone, whose carer the council comes to know
+CARER_AT_START = 0.08  # of the same people, already known when the simulation starts
+CARER_STOPS = 0.02  # a month: a known carer stops caring (ill health, strain, moving away)
+PACKAGE_GROWS = 0.015  # a month, scaled by need: a home care package is increased
+PACKAGE_GROWTH = 1.35  # the increased package's weekly cost against the old one
 
 
 class ServiceBook:
@@ -57,6 +62,7 @@ class ServiceBook:
 def support_reason(world: World, person: np.ndarray) -> np.ndarray:
     people, day = world.people, world.month_start
     reason = np.where(people.frailty[person] > 0.6, "PHYS_PERSONAL_CARE", "PHYS_MOBILITY").astype(object)
+    reason[(reason == "PHYS_MOBILITY") & people.lives_alone[person]] = "SOCIAL_SUPPORT"  # isolation
     reason[people.has(person, CONDITIONS.index("MH"), day)] = "MENTAL_HEALTH"
     reason[people.has(person, CONDITIONS.index("LD"), day)] = "LEARNING_DISABILITY"
     reason[people.dementia_onset[person] != NO_DAY] = "MEMORY_COGNITION"
@@ -77,6 +83,8 @@ def write_events(world: World, person: np.ndarray, day: np.ndarray, event_type: 
         return
     ensure_council_ids(world, person)
     day = np.broadcast_to(day, (n,)).astype(np.int32)
+    if event_type == "ASSESSMENT":
+        world.people.assessed_on[person] = np.maximum(world.people.assessed_on[person], day)
     end = day + world.rng.integers(0, duration + 1, n) if duration else day
     end = np.where(end >= world.end_day, NO_DAY, end)
     world.writer.write("social_care_events", {
@@ -89,11 +97,13 @@ def write_events(world: World, person: np.ndarray, day: np.ndarray, event_type: 
     }, person, day)
 
 
-def start_services(world: World, person: np.ndarray, kind: str, start, end=NO_DAY) -> None:
+def start_services(world: World, person: np.ndarray, kind: str, start, end=NO_DAY,
+                   cost: np.ndarray | None = None) -> None:
     if len(person) == 0:
         return
     ensure_council_ids(world, person)
-    cost = np.round(KINDS[kind][4] * world.rng.lognormal(0, 0.25, len(person)), 2)
+    if cost is None:
+        cost = np.round(KINDS[kind][4] * world.rng.lognormal(0, 0.25, len(person)), 2)
     world.services.add(person, kind, start, end, cost)
     _refresh_care(world, person)
 
@@ -181,6 +191,10 @@ def initial_social_care(world: World, who: np.ndarray, age: np.ndarray) -> None:
     for k, name in enumerate(("home_care", "direct_payment", "supported_living")):
         start_services(world, who[community][kind == k], name, since[kind == k])
     _one_person_known_twice(world, who[community])
+    cared_for = _carer_candidates(world, who, age)
+    weight = _carer_weight(world, cared_for)
+    known = cared_for[world.chance(CARER_AT_START * weight, len(cared_for))]
+    start_services(world, known, "carer_support", today - rng.integers(30, 1500, len(known)))
 
 
 def _one_person_known_twice(world: World, clients: np.ndarray) -> None:
@@ -243,9 +257,8 @@ def month_of_social_care(world: World, who: np.ndarray, age: np.ndarray) -> None
     people, rng, rates = world.people, world.rng, world.rates
     resident = people.resident(who)  # the council serves its own residents
     who, age = who[resident], age[resident]
-    old = age >= 65
     dementia = people.dementia_onset[who] != NO_DAY
-    need = people.frailty[who] * (1 + 2 * dementia) * old + _working_age_need(world, who, age) * 0.2
+    need = care_need(world, who, age)
     asking = (people.care[who] == 0) & world.chance(world.probability("request", need, rates.care_request_community / 12), len(who))
     requesters = who[asking]
     day = world.days(len(requesters))
@@ -258,17 +271,32 @@ def month_of_social_care(world: World, who: np.ndarray, age: np.ndarray) -> None
     start_services(world, requesters[supported], "home_care", day[supported] + 28)
     low_level = outcome == "ONGOING_LOW_LEVEL"
     start_services(world, requesters[low_level], "telecare", day[low_level] + 21, day[low_level] + 201)
-    _community_placements(world, who, age, need)
+    _community_placements(world, who, age)
     _home_care_endings(world)
+    _packages_grow(world)
     _care_home_moves(world)
     _respite_and_carers(world, who, age, dementia)
     _reviews(world)
 
 
-def _community_placements(world: World, who, age, need) -> None:
+def care_need(world: World, who: np.ndarray, age: np.ndarray) -> np.ndarray:
     people = world.people
-    eligible = (age >= 65) & (people.care[who] < 2) & (people.in_hospital_until[who] < world.month_start)
-    p = world.probability("placement", need * eligible * (1 + (people.care[who] == 1)),
+    dementia = people.dementia_onset[who] != NO_DAY
+    return people.frailty[who] * (1 + 2 * dementia) * (age >= 65) + _working_age_need(world, who, age) * 0.2
+
+
+def placement_risk(world: World, who: np.ndarray, age: np.ndarray) -> np.ndarray:
+    """Relative risk of a permanent placement from the community (older residents at home)."""
+    people = world.people
+    eligible = (age >= 65) & (people.care[who] < 2) & people.resident(who)
+    return (care_need(world, who, age) * eligible * (1 + (people.care[who] == 1))
+            * people.placement_signal[who])
+
+
+def _community_placements(world: World, who, age) -> None:
+    people = world.people
+    out_of_hospital = people.in_hospital_until[who] < world.month_start
+    p = world.probability("placement", placement_risk(world, who, age) * out_of_hospital,
                           world.rates.placement_from_community_65 / 12)
     placed = who[world.chance(p, len(who))]
     place_permanently(world, placed, world.days(len(placed)) + 14, from_hospital=False)
@@ -305,9 +333,55 @@ def _respite_and_carers(world: World, who, age, dementia) -> None:
     respite = who[at_home & dementia & world.chance(0.12 / 12, len(who))]
     day = world.days(len(respite))
     start_services(world, respite, "respite", day, day + world.rng.integers(6, 15, len(respite)))
-    adults = who[(age >= 40) & (age < 85) & (world.people.care[who] == 0)]
-    carers = adults[world.chance(0.0008 / 12 * len(who) / max(len(adults), 1) * 3, len(adults))]
-    start_services(world, carers, "carer_support", world.days(len(carers)))
+    _carers(world, who, age)
+
+
+def _carer_candidates(world: World, who, age) -> np.ndarray:
+    """Older people at home, not living alone, with some need, whose carer is not yet known."""
+    people, book = world.people, world.services
+    known = book.person[~book.written & (book.kind == KIND_NAMES.index("carer_support"))]
+    at_home = (age >= 65) & (people.care[who] <= 1) & ~people.lives_alone[who] & people.resident(who)
+    chosen = who[at_home & (care_need(world, who, age) > 0)]
+    return chosen[~np.isin(chosen, known)]
+
+
+def _carer_weight(world: World, person: np.ndarray) -> np.ndarray:
+    """Need relative to its mean: carers come to the council's notice as needs grow."""
+    need = world.people.frailty[person] * (1 + 2 * (world.people.dementia_onset[person] != NO_DAY))
+    return need / need.mean() if len(need) and need.mean() > 0 else need
+
+
+def _carers(world: World, who, age) -> None:
+    """A carer becomes known (a CARER client of the cared-for person: carer support on their
+    record); a known carer stops caring, which ends the support."""
+    cared_for = _carer_candidates(world, who, age)
+    p = CARER_KNOWN / 12 * _carer_weight(world, cared_for)
+    known = cared_for[world.chance(p, len(cared_for))]
+    start_services(world, known, "carer_support", world.days(len(known)))
+    book = world.services
+    running = np.flatnonzero(~book.written & (book.kind == KIND_NAMES.index("carer_support"))
+                             & (book.start < world.month_start))
+    stopping = running[world.chance(CARER_STOPS, len(running))]
+    day = np.maximum(world.days(len(stopping)), book.start[stopping])
+    write_services(world, stopping, day, np.full(len(stopping), "NFA_OTHER", object))
+    world.people.carer_stopped_on[book.person[stopping]] = day
+
+
+def _packages_grow(world: World) -> None:
+    """Some home care packages are increased as needs grow: the old package ends and a larger
+    one starts the next day (a change of package is a new service row)."""
+    book, people = world.services, world.people
+    running = np.flatnonzero(~book.written & (book.kind == KIND_NAMES.index("home_care"))
+                             & (book.start < world.month_start))
+    need = 0.5 + np.minimum(people.frailty[book.person[running]], 2)
+    growing = running[world.chance(PACKAGE_GROWS * need, len(running))]
+    if len(growing) == 0:
+        return
+    person, cost = book.person[growing], book.cost[growing]
+    day = np.maximum(np.minimum(world.days(len(growing)), world.month_end - 2), book.start[growing])
+    write_services(world, growing, day, np.full(len(growing), "LONG_TERM_SUPPORT", object))
+    start_services(world, person, "home_care", day + 1, cost=np.round(cost * PACKAGE_GROWTH, 2))
+    people.package_grew_on[person] = day + 1
 
 
 def _reviews(world: World) -> None:

@@ -30,6 +30,7 @@ class World:
     month_start: int = 0  # day number of the first day of the current month
     month_end: int = 0  # day number of the first day of the next month
     month_index: int = 0
+    hospital_placement_scale: float = 1.0  # the social care signal's renormalisation (signal.py)
     _ids: dict[str, int] = field(default_factory=dict)
 
     @property
