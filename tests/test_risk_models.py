@@ -64,7 +64,7 @@ def test_temporal_validation_discriminates_and_beats_the_rule_at_its_list_size(a
     assert primary["top_lists"]["top_5%"]["list_size"] == 30  # 5% of 598 people, rounded up
     twin = bundle.without_social_care["emergency_admission"]
     assert twin.features and not [n for n in twin.features if n.startswith("sc_")]
-    assert len(twin.columns) == len(bundle.models["emergency_admission"].columns) - 8
+    assert len(twin.columns) == len(bundle.models["emergency_admission"].columns) - 12
     for outcome in ("permanent_care", "high_cost"):
         assert report["outcomes"][outcome]["without_social_care"]["discrimination"] is not None
         assert report["outcomes"][outcome]["social_care_adds"]["auroc"] is not None
@@ -158,7 +158,7 @@ def test_the_penalty_is_chosen_by_cross_validation_strong_for_rare_noisy_outcome
     signal = matrix[:, names.index("ae_6m")] - 1
     common = (rng.random(people) < 1 / (1 + np.exp(-(2 * signal - 1)))).astype(int)
     rare = np.zeros(people, dtype=int)
-    rare[rng.choice(people, 12, replace=False)] = 1  # unrelated to any feature
+    rare[rng.choice(people, 6, replace=False)] = 1  # unrelated to any feature
     inputs = Inputs(names).fit(table)
     transformed = inputs.transform(table)
     assert fit(inputs, transformed, "common", common, names).trained["penalty_c"] >= 0.1

@@ -60,6 +60,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     _common(evaluate)
     _rules(evaluate)
     evaluate.add_argument("--index-date", type=iso_date, required=True)
+    evaluate.add_argument(
+        "--truth",
+        type=Path,
+        help="a generated area's truth folder: report the true hazards' ceiling beside the model",
+    )
     score = actions.add_parser(
         "score", help=f"score everyone at an index date into the warehouse table {SCORES_TABLE}"
     )
@@ -115,6 +120,7 @@ def do_train(con, args) -> int:
     args.model_dir.mkdir(parents=True, exist_ok=True)
     with stage(f"risk: validating at {args.validate_index}", not args.quiet):
         report = workflow.evaluate(con, bundle, args.validate_index, rules, args.model_dir)
+    workflow.choose_learners(bundle, report)
     card = workflow.save(args.model_dir, bundle, report)
     if args.format == "json":
         print(json.dumps({"model_dir": str(args.model_dir), "card": card, "evaluation": report}))
@@ -129,7 +135,9 @@ def do_evaluate(con, args) -> int:
     plots = args.model_dir / f"evaluation-{args.index_date.isoformat()}"
     plots.mkdir(parents=True, exist_ok=True)
     with stage(f"risk: evaluating at {args.index_date}", not args.quiet):
-        report = workflow.evaluate(con, bundle, args.index_date, load_rules(args.rules), plots)
+        report = workflow.evaluate(
+            con, bundle, args.index_date, load_rules(args.rules), plots, args.truth
+        )
     (plots / workflow.EVALUATION_FILE).write_text(json.dumps(report, indent=2), "utf-8")
     print(json.dumps(report) if args.format == "json" else summary_text(report))
     return 0
@@ -140,8 +148,8 @@ def summary_text(report: dict) -> str:
         f"index date {report['index_date']}: {report['people']} people "
         f"({report['opted_out_excluded']} opted out, left out); rule list "
         f"{report['rule']['list_size']}",
-        f"{'outcome':<20} {'events':>6} {'AUROC (95% CI)':>20} {'no SC':>6} {'slope':>6} "
-        f"{'icpt':>6} {'PPV5%':>6} {'rule PPV':>8} {'model@rule':>10}",
+        f"{'outcome':<20} {'model':>8} {'events':>6} {'AUROC (95% CI)':>20} {'no SC':>6} "
+        f"{'slope':>6} {'icpt':>6} {'PPV5%':>6} {'rule PPV':>8} {'model@rule':>10}",
     ]
     for outcome, s in workflow.summary(report).items():
         auroc = s["auroc"]
@@ -149,11 +157,12 @@ def summary_text(report: dict) -> str:
             f"{auroc['auroc']:.3f} ({auroc['ci_low']:.2f}-{auroc['ci_high']:.2f})" if auroc else "-"
         )
         lines.append(
-            f"{outcome:<20} {s['events']:>6} {ci:>20} {_f(s['auroc_without_social_care']):>6} "
+            f"{outcome:<20} {s['learner']:>8} {s['events']:>6} {ci:>20} "
+            f"{_f(s['auroc_without_social_care']):>6} "
             f"{_f(s['calibration_slope']):>6} {_f(s['calibration_intercept']):>6} "
             f"{_f(s['ppv_top_5%']):>6} {_f(s['rule_ppv']):>8} {_f(s['model_ppv_at_rule_size']):>10}"
         )
-    return "\n".join(lines)
+    return "\n".join(lines + workflow.ceiling_lines(report))
 
 
 def _f(value: float | None) -> str:

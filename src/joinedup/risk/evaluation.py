@@ -115,6 +115,15 @@ def versus_rule(y: np.ndarray, p: np.ndarray, rule_flags: np.ndarray) -> dict:
     }
 
 
+def log_loss(y: np.ndarray, p: np.ndarray) -> float:
+    clipped = np.clip(p, 1e-12, 1 - 1e-12)
+    return float(-np.mean(y * np.log(clipped) + (1 - y) * np.log(1 - clipped)))
+
+
+def brier(y: np.ndarray, p: np.ndarray) -> float:
+    return float(np.mean((p - y) ** 2))
+
+
 def evaluate_scores(y: np.ndarray, p: np.ndarray) -> dict:
     return {
         "people": int(len(y)),

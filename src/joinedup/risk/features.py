@@ -192,10 +192,25 @@ def social_care_sql(w: Windows) -> str:
     """Social care at the index date: services active the day before it, events in the last year.
 
     A service is active on the last day when it started before the index date and had not ended
-    before that day. `sc_memory_cognition` looks at every event ever recorded before the index date.
+    before that day. `sc_memory_cognition` and the living-alone proxy `sc_social_support` (support
+    for social isolation as the primary reason) look at every event recorded before the index
+    date. Carers are CARER clients of the person (carer support on the person's record): known
+    while a CARER service is active, stopped when one ended in the last 12 months. The package
+    increase is the weekly cost of community support active on the last day less that active a
+    year before it (0 when it fell).
     """
     idx, last, m12 = lit(w.index), lit(w.last_day), lit(w.months_back(12))
+    year_before = lit(w.months_back(12) - timedelta(days=1))
     active = f"event_type = 'SERVICE' AND (event_end_date IS NULL OR event_end_date >= {last})"
+    active_before = (
+        f"event_type = 'SERVICE' AND event_start_date <= {year_before}"
+        f" AND (event_end_date IS NULL OR event_end_date >= {year_before})"
+    )
+    community = "client_type = 'SERVICE_USER' AND service_type = 'LTS_COMMUNITY'"
+    carer = "client_type = 'CARER' AND event_type = 'SERVICE'"
+    ended = f"event_end_date >= {m12} AND event_end_date < {idx}"
+    assessed = "client_type = 'SERVICE_USER' AND event_type = 'ASSESSMENT'"
+    months_since = days_between("MAX(CASE WHEN " + assessed + " THEN event_start_date END)", last)
     recent = f"event_start_date >= {m12}"
     return f"""social_care AS (
         SELECT pseudo_id,
@@ -205,7 +220,16 @@ def social_care_sql(w: Windows) -> str:
                         THEN COALESCE(weekly_cost, 0) ELSE 0 END) AS sc_weekly_cost,
                MAX(CASE WHEN {recent} AND service_type = 'STS_REABLEMENT' THEN 1 ELSE 0 END)
                    AS sc_reablement_12m,
-               MAX(CASE WHEN {recent} AND client_type = 'CARER' THEN 1 ELSE 0 END) AS sc_carer_12m,
+               MAX(CASE WHEN {carer} AND (event_end_date IS NULL OR event_end_date >= {last})
+                        THEN 1 ELSE 0 END) AS sc_carer_known,
+               MAX(CASE WHEN {carer} AND {ended} THEN 1 ELSE 0 END) AS sc_carer_stopped_12m,
+               SUM(CASE WHEN {active} AND {community} THEN COALESCE(weekly_cost, 0) ELSE 0 END)
+                 - SUM(CASE WHEN {active_before} AND {community} THEN COALESCE(weekly_cost, 0)
+                            ELSE 0 END) AS sc_package_change,
+               COALESCE(FLOOR(({months_since}) / 30.4375), {NEVER_ASSESSED_MONTHS})
+                   AS sc_months_since_assessment,
+               MAX(CASE WHEN primary_support_reason = 'SOCIAL_SUPPORT' THEN 1 ELSE 0 END)
+                   AS sc_social_support,
                MAX(CASE WHEN {recent} AND (service_component = 'RESPITE'
                                            OR placement_type = 'RESPITE') THEN 1 ELSE 0 END)
                    AS sc_respite_12m,
@@ -219,6 +243,17 @@ def social_care_sql(w: Windows) -> str:
         FROM social_care_events
         WHERE event_start_date < {idx}
         GROUP BY pseudo_id
+    ),
+    social_care_signal AS (
+        SELECT pseudo_id, sc_home_care, sc_weekly_cost, sc_reablement_12m, sc_carer_known,
+               sc_carer_stopped_12m, sc_respite_12m, sc_permanent_care, sc_requests_12m,
+               sc_memory_cognition, sc_social_support,
+               CASE WHEN sc_package_change > 0 THEN sc_package_change ELSE 0 END
+                   AS sc_package_increase_12m,
+               CASE WHEN sc_months_since_assessment > {NEVER_ASSESSED_MONTHS}
+                    THEN {NEVER_ASSESSED_MONTHS} ELSE sc_months_since_assessment END
+                   AS sc_months_since_assessment
+        FROM social_care
     )"""
 
 
@@ -235,19 +270,28 @@ EVENT_COLUMNS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("delays", ("delayed_transfers_12m",)),
     ("eol", ("eol_register",)),
     (
-        "social_care",
+        "social_care_signal",
         (
             "sc_home_care",
             "sc_weekly_cost",
             "sc_reablement_12m",
-            "sc_carer_12m",
+            "sc_carer_known",
+            "sc_carer_stopped_12m",
             "sc_respite_12m",
             "sc_permanent_care",
             "sc_requests_12m",
             "sc_memory_cognition",
+            "sc_social_support",
+            "sc_package_increase_12m",
+            "sc_months_since_assessment",
         ),
     ),
 )
+# people never assessed (or not for this long) count as assessed this many months ago
+NEVER_ASSESSED_MONTHS = 36
+
+
+MISSING = {"sc_months_since_assessment": NEVER_ASSESSED_MONTHS}  # a person with no row; else 0
 
 
 def feature_names() -> list[str]:
@@ -269,7 +313,7 @@ def features_sql(index: date) -> str:
     selected = [f"COALESCE(c.{n}, 0) AS {n}" for n in condition_columns]
     joins = ["LEFT JOIN conditions c ON c.pseudo_id = pop.pseudo_id"]
     for cte, columns in EVENT_COLUMNS:
-        selected += [f"COALESCE({cte}.{n}, 0) AS {n}" for n in columns]
+        selected += [f"COALESCE({cte}.{n}, {MISSING.get(n, 0)}) AS {n}" for n in columns]
         joins.append(f"LEFT JOIN {cte} ON {cte}.pseudo_id = pop.pseudo_id")
     age = (
         f"FLOOR(({w.months_of_last_day} - (CAST(SUBSTR(pop.birth_month, 1, 4) AS INTEGER) * 12"

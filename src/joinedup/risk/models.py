@@ -1,5 +1,5 @@
 """Risk models: penalised logistic regression on standardised log counts, with a cubic spline for
-age. A linear model on the logit scale is calibrated by construction on the data it was fitted to,
+age, and gradient-boosted trees beside it (`BoostedModel`, at the end). A linear model on the logit scale is calibrated by construction on the data it was fitted to,
 and it explains itself: a person's contribution from a feature is coef x (value - training mean)
 summed over the columns the feature expands to (the age spline's bases), on the logit scale.
 
@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_score
@@ -54,7 +55,11 @@ LABELS = {
     "sc_home_care": "receives home care",
     "sc_weekly_cost": "social care package, GBP a week",
     "sc_reablement_12m": "reablement, last 12 months",
-    "sc_carer_12m": "is a carer known to social care",
+    "sc_carer_known": "a carer known to social care",
+    "sc_carer_stopped_12m": "carer stopped caring, last 12 months",
+    "sc_social_support": "social care for social isolation (lives alone)",
+    "sc_package_increase_12m": "care package increase, GBP a week, last 12 months",
+    "sc_months_since_assessment": "months since the last social care assessment",
     "sc_respite_12m": "respite care, last 12 months",
     "sc_permanent_care": "in permanent residential or nursing care",
     "sc_requests_12m": "social care requests and assessments, last 12 months",
@@ -140,20 +145,13 @@ class RiskModel:
 
     def explain(self, transformed: np.ndarray, values: FeatureTable) -> list[str]:
         """Per row, the few factors that most raised the score, most first."""
-        pushes = self.contributions(transformed)
         raw = values.matrix[:, [values.names.index(n) for n in self.features]]
-        reasons = []
-        for push, value in zip(pushes, raw, strict=True):
-            ranked = np.argsort(-push, kind="stable")
-            top = [i for i in ranked if is_reason(self.features[i], value[i], push[i])]
-            reasons.append(
-                "; ".join(describe(self.features[i], value[i]) for i in top[:EXPLAINED_FACTORS])
-            )
-        return reasons
+        return reasons(self.features, self.contributions(transformed), raw)
 
 
 def logistic(c: float, seed: int) -> LogisticRegression:
-    return LogisticRegression(C=c, max_iter=5000, random_state=seed)
+    """Newton-Cholesky: a few exact steps, much faster than lbfgs for many people and few columns."""
+    return LogisticRegression(C=c, max_iter=200, solver="newton-cholesky", random_state=seed)
 
 
 def choose_penalty(transformed: np.ndarray, y: np.ndarray, seed: int) -> float:
@@ -199,4 +197,103 @@ def fit(
         model=model,
         column_means=design.mean(axis=0),
         trained={"people": int(len(y)), "events": int(y.sum()), "penalty_c": c},
+    )
+
+
+# Gradient boosting: shallow trees on the raw features (no transforms; missing values are
+# handled by the trees), early-stopped on a part of the training cohort, then Platt-scaled on a
+# held-out part so that its probabilities are calibrated like the logistic model's.
+BOOSTING = {
+    "learning_rate": 0.08,
+    "max_iter": 300,
+    "max_leaf_nodes": 15,
+    "min_samples_leaf": 80,
+    "l2_regularization": 1.0,
+    "early_stopping": True,
+    "validation_fraction": 0.15,
+    "n_iter_no_change": 15,
+}
+CALIBRATION_SHARE = 0.2
+
+
+@dataclass
+class BoostedModel:
+    """One outcome's gradient-boosted trees over raw feature values, Platt-scaled."""
+
+    outcome: str
+    features: list[str]
+    model: HistGradientBoostingClassifier
+    platt: tuple[float, float]  # (intercept, slope) on the logit of the trees' probability
+    typical: np.ndarray  # training medians: a feature "set to typical" for explanations
+    trained: dict = field(default_factory=dict)
+
+    def raw(self, table: FeatureTable) -> np.ndarray:
+        return table.matrix[:, [table.names.index(n) for n in self.features]]
+
+    def predict_raw(self, raw: np.ndarray) -> np.ndarray:
+        a, b = self.platt
+        return 1 / (1 + np.exp(-(a + b * logit(self.model.predict_proba(raw)[:, 1]))))
+
+    def predict(self, table: FeatureTable) -> np.ndarray:
+        return self.predict_raw(self.raw(table))
+
+    def contributions(self, table: FeatureTable) -> np.ndarray:
+        """Per person and feature, how much lower the logit would be with that feature alone set
+        to its typical (median) value: the feature's push, comparable to the logistic model's."""
+        raw = self.raw(table)
+        base = logit(self.predict_raw(raw))
+        pushes = np.zeros((len(raw), len(self.features)))
+        for i, typical in enumerate(self.typical):
+            moved = raw.copy()
+            moved[:, i] = typical
+            pushes[:, i] = base - logit(self.predict_raw(moved))
+        return pushes
+
+    def explain(self, table: FeatureTable) -> list[str]:
+        return reasons(self.features, self.contributions(table), self.raw(table))
+
+
+def logit(p: np.ndarray) -> np.ndarray:
+    clipped = np.clip(p, 1e-9, 1 - 1e-9)
+    return np.log(clipped / (1 - clipped))
+
+
+def reasons(features: list[str], pushes: np.ndarray, raw: np.ndarray) -> list[str]:
+    """Per row, the few factors that most raised the score, most first."""
+    result = []
+    for push, value in zip(pushes, raw, strict=True):
+        ranked = np.argsort(-push, kind="stable")
+        top = [i for i in ranked if is_reason(features[i], value[i], push[i])]
+        result.append("; ".join(describe(features[i], value[i]) for i in top[:EXPLAINED_FACTORS]))
+    return result
+
+
+def fit_boosted(
+    table: FeatureTable, outcome: str, y: np.ndarray, features: list[str], seed: int = 0
+) -> BoostedModel:
+    """Fit the trees on most of the training cohort and Platt scaling on the rest."""
+    raw = table.matrix[:, [table.names.index(n) for n in features]]
+    rng = np.random.default_rng(seed)
+    held = rng.random(len(y)) < CALIBRATION_SHARE
+    if min(y[held].sum(), y[~held].sum()) < 2:  # too few events to hold any out
+        held = np.zeros(len(y), dtype=bool)
+    trees = HistGradientBoostingClassifier(**BOOSTING, random_state=seed).fit(raw[~held], y[~held])
+    platt = (0.0, 1.0)
+    if held.any():
+        lp = logit(trees.predict_proba(raw[held])[:, 1])
+        scaler = LogisticRegression(C=1e6, max_iter=1000).fit(lp[:, None], y[held])
+        platt = (float(scaler.intercept_[0]), float(scaler.coef_[0, 0]))
+    return BoostedModel(
+        outcome=outcome,
+        features=list(features),
+        model=trees,
+        platt=platt,
+        typical=np.nanmedian(raw, axis=0),
+        trained={
+            "people": int(len(y)),
+            "events": int(y.sum()),
+            "trees": int(trees.n_iter_),
+            "platt_intercept": platt[0],
+            "platt_slope": platt[1],
+        },
     )

@@ -6,7 +6,7 @@ performance, limits, intended use), `evaluation.json` and one calibration plot p
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -15,9 +15,9 @@ import numpy as np
 
 from joinedup.errors import BadInput, StoreError
 from joinedup.progress import stage
-from joinedup.risk import evaluation, optout
+from joinedup.risk import evaluation, optout, oracle
 from joinedup.risk.features import FeatureTable, build_features, social_care_features
-from joinedup.risk.models import Inputs, RiskModel, fit
+from joinedup.risk.models import BoostedModel, Inputs, RiskModel, fit, fit_boosted
 from joinedup.risk.outcomes import OUTCOMES, build_outcomes, outcomes_observable, window_end
 from joinedup.risk.rules import RuleSet
 from joinedup.risk.tiers import WorklistRow, assign_tiers, on_care_plan
@@ -42,18 +42,54 @@ LIMITS = (
 )
 
 
+LEARNERS = ("logistic", "boosted")
+
+
 @dataclass
 class ModelBundle:
+    """Both learners for every outcome, each with its twin without social care features, and
+    per outcome the learner chosen by validated log loss (logistic until validated)."""
+
     inputs: Inputs
     models: dict[str, RiskModel]
     without_social_care: dict[str, RiskModel]
+    boosted: dict[str, BoostedModel]
+    boosted_without_social_care: dict[str, BoostedModel]
     seed: int
     index_date: str  # the training index date
+    chosen: dict[str, str] = field(default_factory=dict)
 
-    def predict(self, table: FeatureTable, twins: bool = False) -> dict[str, np.ndarray]:
-        transformed = self.inputs.transform(table)
-        chosen = self.without_social_care if twins else self.models
-        return {outcome: model.predict(transformed) for outcome, model in chosen.items()}
+    def learner(self, outcome: str) -> str:
+        return self.chosen.get(outcome, LEARNERS[0])
+
+    def model(self, outcome: str, learner: str | None = None, twin: bool = False):
+        learner = learner or self.learner(outcome)
+        if learner == "logistic":
+            return (self.without_social_care if twin else self.models)[outcome]
+        return (self.boosted_without_social_care if twin else self.boosted)[outcome]
+
+    def predict(
+        self, table: FeatureTable, twins: bool = False, learner: str | None = None
+    ) -> dict[str, np.ndarray]:
+        """Scores per outcome from the chosen learner (or the one named)."""
+        transformed = None
+        scores = {}
+        for outcome in self.models:
+            model = self.model(outcome, learner, twins)
+            if isinstance(model, BoostedModel):
+                scores[outcome] = model.predict(table)
+            else:
+                if transformed is None:
+                    transformed = self.inputs.transform(table)
+                scores[outcome] = model.predict(transformed)
+        return scores
+
+    def explain(self, outcome: str, table: FeatureTable) -> list[str]:
+        """Per person, the factors that most raised the chosen model's score."""
+        model = self.model(outcome)
+        if isinstance(model, BoostedModel):
+            return model.explain(table)
+        return model.explain(self.inputs.transform(table), table)
 
 
 @dataclass
@@ -92,7 +128,7 @@ def train(con, train_index: date, seed: int = 0, progress: bool = False) -> Mode
     health_only = [n for n in names if n not in social_care_features()]
     inputs = Inputs(names).fit(data.features)
     transformed = inputs.transform(data.features)
-    models, twins = {}, {}
+    models, twins, boosted, boosted_twins = {}, {}, {}, {}
     for outcome in OUTCOMES:
         y = data.outcomes[outcome]
         if y.min() == y.max():
@@ -101,14 +137,32 @@ def train(con, train_index: date, seed: int = 0, progress: bool = False) -> Mode
             models[outcome] = fit(inputs, transformed, outcome, y, names, seed)
             c = models[outcome].trained["penalty_c"]
             twins[outcome] = fit(inputs, transformed, outcome, y, health_only, seed, c)
-    return ModelBundle(inputs, models, twins, seed, train_index.isoformat())
+            boosted[outcome] = fit_boosted(data.features, outcome, y, names, seed)
+            boosted_twins[outcome] = fit_boosted(data.features, outcome, y, health_only, seed)
+    return ModelBundle(
+        inputs, models, twins, boosted, boosted_twins, seed, train_index.isoformat()
+    )
+
+
+def choose_learners(bundle: ModelBundle, validation: dict) -> None:
+    """Per outcome, the learner with the lower log loss at temporal validation."""
+    for outcome, report in validation["outcomes"].items():
+        losses = {name: report["learners"][name]["log_loss"] for name in LEARNERS}
+        bundle.chosen[outcome] = min(LEARNERS, key=lambda name: losses[name])
 
 
 def evaluate(
-    con, bundle: ModelBundle, index: date, rules: RuleSet, plot_dir: Path | None = None
+    con,
+    bundle: ModelBundle,
+    index: date,
+    rules: RuleSet,
+    plot_dir: Path | None = None,
+    truth: Path | None = None,
 ) -> dict:
     """Every outcome's performance at `index` (a later date than training, for temporal
-    validation), against the rule list and against the model without social care."""
+    validation) for both learners, against the rule list, against the model without social
+    care and, given a generated area's truth folder, against the true hazards (the ceiling).
+    The headline figures are the chosen learner's (before a choice: the better log loss)."""
     require_outcomes(con, index)
     data = cohort(con, index, with_outcomes=True)
     flags = rules.flag(data.features)
@@ -120,11 +174,26 @@ def evaluate(
         "rule": {"name": rules.name, "list_size": int(flags.sum())},
         "outcomes": {},
     }
-    scores = bundle.predict(data.features)
-    health_scores = bundle.predict(data.features, twins=True)
+    scores = {name: bundle.predict(data.features, learner=name) for name in LEARNERS}
+    twins = {name: bundle.predict(data.features, True, name) for name in LEARNERS}
+    hazards = oracle.true_hazards(con, truth, data.features) if truth is not None else None
     for outcome in OUTCOMES:
-        y, p = data.outcomes[outcome], scores[outcome]
-        result["outcomes"][outcome] = outcome_report(y, p, health_scores[outcome], flags)
+        y = data.outcomes[outcome]
+        learners = {
+            name: outcome_report(y, scores[name][outcome], twins[name][outcome], flags)
+            for name in LEARNERS
+        }
+        chosen = bundle.chosen.get(outcome) or min(
+            LEARNERS, key=lambda name: learners[name]["log_loss"]
+        )
+        p = scores[chosen][outcome]
+        result["outcomes"][outcome] = {
+            **learners[chosen],
+            "learner": chosen,
+            "learners": {name: learner_summary(r) for name, r in learners.items()},
+        }
+        if hazards is not None:
+            result["outcomes"][outcome]["oracle"] = oracle.ceiling(y, p, hazards, outcome, flags)
         if plot_dir is not None:
             title = f"{outcome.replace('_', ' ')}, {index.isoformat()}"
             evaluation.write_calibration_plot(plot_dir / f"calibration_{outcome}.svg", y, p, title)
@@ -136,11 +205,26 @@ def outcome_report(y, p, p_health, flags) -> dict:
     health = evaluation.evaluate_scores(y, p_health)
     return {
         **model,
+        "log_loss": evaluation.log_loss(y, p),
+        "brier": evaluation.brier(y, p),
         "versus_rule": evaluation.versus_rule(y, p, flags),
         "without_social_care": {
             k: health[k] for k in ("discrimination", "calibration", "top_lists")
         },
         "social_care_adds": social_care_gain(model, health),
+    }
+
+
+def learner_summary(report: dict) -> dict:
+    """One learner's validated figures, for comparing learners in the card."""
+    return {
+        "log_loss": report["log_loss"],
+        "brier": report["brier"],
+        "auroc": (report["discrimination"] or {}).get("auroc"),
+        "calibration_slope": (report["calibration"] or {}).get("slope"),
+        "auroc_without_social_care": (
+            report["without_social_care"]["discrimination"] or {}
+        ).get("auroc"),
     }
 
 
@@ -188,7 +272,7 @@ def worklists(
     p = scored.scores[PRIMARY_OUTCOME]
     rows = rows[np.lexsort((-p[rows], table.practices[rows].astype(str)))]
     listed = table.select(rows)
-    reasons = bundle.models[PRIMARY_OUTCOME].explain(bundle.inputs.transform(listed), listed)
+    reasons = bundle.explain(PRIMARY_OUTCOME, listed)
     planned = on_care_plan(con, table.pseudo_ids[rows], table.index)
     flagged = rules.flag(table)[rows]
     return [
@@ -208,9 +292,12 @@ def worklists(
 def model_card(bundle: ModelBundle, validation: dict | None) -> dict:
     return {
         "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "model": "logistic regression on standardised log1p counts and flags and a cubic "
-        "spline of age, its L2 penalty chosen by 3-fold cross-validated log loss; one model per "
-        "outcome, and a twin without social care features",
+        "model": "per outcome, the better by validated log loss of (a) logistic regression on "
+        "standardised log1p counts and flags and a cubic spline of age, its L2 penalty chosen by "
+        "3-fold cross-validated log loss, and (b) histogram gradient-boosted trees on the raw "
+        "features, early-stopped, Platt-scaled on a 20% hold-out of the training cohort; each "
+        "with a twin without social care features",
+        "learners": dict(bundle.chosen),
         "intended_use": INTENDED_USE,
         "data": {
             "source": "joinedup warehouse: GP register, QOF registers, prescribing, GP "
@@ -228,7 +315,13 @@ def model_card(bundle: ModelBundle, validation: dict | None) -> dict:
             ).isoformat(),
             "validation_index_date": validation["index_date"] if validation else None,
         },
-        "training": {o: m.trained for o, m in bundle.models.items()},
+        "training": {
+            o: {"logistic": m.trained, "boosted": bundle.boosted[o].trained}
+            for o, m in bundle.models.items()
+        },
+        "learner_comparison": {
+            o: r["learners"] for o, r in (validation or {}).get("outcomes", {}).items()
+        },
         "performance": summary(validation) if validation else None,
         "limits": list(LIMITS),
         "random_state": bundle.seed,
@@ -241,6 +334,7 @@ def summary(report: dict) -> dict:
     for outcome, r in report["outcomes"].items():
         rule = r["versus_rule"]
         result[outcome] = {
+            "learner": r["learner"],
             "events": r["events"],
             "auroc": r["discrimination"],
             "calibration_slope": r["calibration"]["slope"] if r["calibration"] else None,
@@ -288,12 +382,68 @@ def card_markdown(card: dict) -> str:
             f"{_num(s['calibration_intercept'])} | {_num(s['ppv_top_5%'])} | "
             f"{_num(s['rule_ppv'])} | {_num(s['model_ppv_at_rule_size'])} |"
         )
+    lines += comparison_lines(card["learner_comparison"])
+    lines += linking_lines(card["performance"] or {})
     lines += ["", "## Limits", *[f"- {limit}" for limit in card["limits"]], ""]
     return "\n".join(lines)
 
 
-def _num(value: float | None) -> str:
-    return "-" if value is None else f"{value:.3f}"
+def comparison_lines(comparison: dict) -> list[str]:
+    lines = [
+        "",
+        "## Learners (validation; the chosen one has the lower log loss)",
+        "| outcome | learner | log loss | Brier | AUROC | slope | AUROC without social care |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for outcome, learners in comparison.items():
+        for name, s in learners.items():
+            lines.append(
+                f"| {outcome} | {name} | {_num(s['log_loss'], 5)} | {_num(s['brier'], 5)} | "
+                f"{_num(s['auroc'])} | {_num(s['calibration_slope'])} | "
+                f"{_num(s['auroc_without_social_care'])} |"
+            )
+    return lines
+
+
+def linking_lines(performance: dict) -> list[str]:
+    """The "what linking adds" table: the chosen model against its twin without social care."""
+    lines = [
+        "",
+        "## What linking adds (social care features, chosen model against its twin)",
+        "| outcome | AUROC with social care | without | gain |",
+        "| --- | --- | --- | --- |",
+    ]
+    for outcome, s in performance.items():
+        with_sc = (s["auroc"] or {}).get("auroc")
+        lines.append(
+            f"| {outcome} | {_num(with_sc)} | {_num(s['auroc_without_social_care'])} | "
+            f"{_num(s['social_care_adds_auroc'])} |"
+        )
+    return lines
+
+
+def ceiling_lines(report: dict) -> list[str]:
+    """Text lines for the ceiling, when the report has the true hazards."""
+    rows = {o: r["oracle"] for o, r in report["outcomes"].items() if "oracle" in r}
+    if not rows:
+        return []
+    lines = [
+        "ceiling (true hazards):",
+        f"{'outcome':<20} {'oracle':>7} {'model':>7} {'rule':>7} {'share':>6} "
+        f"{'Brier oracle':>12} {'model':>7} {'chance':>7}",
+    ]
+    for outcome, c in rows.items():
+        lines.append(
+            f"{outcome:<20} {_num(c['oracle_auroc']):>7} {_num(c['model_auroc']):>7} "
+            f"{_num(c['rule_auroc']):>7} {_num(c['share_of_achievable_auroc_gain'], 2):>6} "
+            f"{_num(c['oracle_brier'], 5):>12} {_num(c['model_brier'], 5):>7} "
+            f"{_num(c['chance_brier'], 5):>7}"
+        )
+    return lines
+
+
+def _num(value: float | None, places: int = 3) -> str:
+    return "-" if value is None else f"{value:.{places}f}"
 
 
 def _auroc_text(auroc: dict | None) -> str:
