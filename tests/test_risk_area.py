@@ -168,6 +168,34 @@ class Warehouse:
             weekly_cost=weekly_cost,
         )
 
+    def carer(self, pid, start: date, end=None):
+        """Carer support for the person's carer, on the person's record (a CARER client)."""
+        self.insert(
+            "social_care_events",
+            pseudo_id=pid,
+            event_id=self.next_id(),
+            client_type="CARER",
+            event_type="SERVICE",
+            event_start_date=start,
+            event_end_date=end,
+            service_type="CARER_SUPPORT",
+            service_component="OTHER",
+            weekly_cost=35.0,
+        )
+
+    def assessment(self, pid, day: date, reason="PHYS_MOBILITY"):
+        self.insert(
+            "social_care_events",
+            pseudo_id=pid,
+            event_id=self.next_id(),
+            client_type="SERVICE_USER",
+            primary_support_reason=reason,
+            event_type="ASSESSMENT",
+            event_start_date=day,
+            event_end_date=day,
+            event_outcome="LONG_TERM_SUPPORT",
+        )
+
     def objection(self, pid, kind="NDOO", recorded=date(2010, 1, 1), withdrawn=None):
         self.insert(
             "objections",

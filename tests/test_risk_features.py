@@ -30,6 +30,10 @@ def busy_person(w: Warehouse, pid: str = "a") -> None:
     w.spell(pid, date(2013, 3, 25), days=10)  # 3 of its nights fall in the 12 months
     w.spell(pid, date(2013, 11, 1), days=0, method="12")
     w.service(pid, date(2013, 6, 1), reason="MEMORY_COGNITION")
+    w.service(pid, date(2012, 1, 1), end=date(2013, 3, 1), weekly_cost=50.0)  # ended before a year
+    w.carer(pid, date(2012, 5, 1), end=date(2013, 12, 1))  # a carer who stopped caring
+    w.carer(pid, date(2011, 5, 1), end=date(2012, 12, 1))  # one who stopped longer ago
+    w.assessment(pid, date(2014, 1, 15), reason="SOCIAL_SUPPORT")
     w.insert(
         "mental_health_contacts",
         pseudo_id=pid,
@@ -72,6 +76,23 @@ def test_each_feature_counts_what_its_name_says(tmp_path):
     assert (f["eol_register"], f["delayed_transfers_12m"]) == (1, 1)
     assert (f["sc_home_care"], f["sc_weekly_cost"], f["sc_memory_cognition"]) == (1, 200, 1)
     assert f["sc_permanent_care"] == 0
+    assert (f["sc_carer_known"], f["sc_carer_stopped_12m"], f["sc_social_support"]) == (0, 1, 1)
+    assert f["sc_package_increase_12m"] == 200  # 200 a week now, nothing a year before
+    assert f["sc_months_since_assessment"] == 2  # 75 days before the last day
+
+
+def test_social_care_signal_features_of_people_with_a_carer_or_a_shrinking_package(tmp_path):
+    w = Warehouse(tmp_path / "w.duckdb")
+    w.person("cared_for")
+    w.carer("cared_for", date(2013, 1, 1))
+    w.service("cared_for", date(2012, 1, 1), end=date(2013, 9, 1), weekly_cost=300.0)
+    w.service("cared_for", date(2013, 9, 2), weekly_cost=150.0)  # a smaller package
+    w.person("unknown")
+    cared_for, unknown = features_of(w, "cared_for"), features_of(w, "unknown")
+    assert (cared_for["sc_carer_known"], cared_for["sc_carer_stopped_12m"]) == (1, 0)
+    assert cared_for["sc_package_increase_12m"] == 0
+    assert cared_for["sc_months_since_assessment"] == unknown["sc_months_since_assessment"] == 36
+    assert unknown["sc_social_support"] == unknown["sc_carer_known"] == 0
 
 
 def test_population_is_alive_and_registered_the_day_before_the_index_date(tmp_path):
@@ -145,6 +166,9 @@ def busy_events_on(w: Warehouse, pid: str, day: date) -> None:
         event_type="REQUEST",
         event_start_date=day,
     )
+    w.carer(pid, day)
+    w.assessment(pid, day, reason="SOCIAL_SUPPORT")
+    w.service(pid, day, weekly_cost=900.0, reason="SOCIAL_SUPPORT")
     w.insert(
         "gp_appointments",
         pseudo_id=pid,

@@ -53,7 +53,9 @@ def true_hazards(con, truth: Path, table: FeatureTable) -> dict[str, np.ndarray]
         [str(path), table.index],
     ).fetchall()
     if not rows:
-        raise BadInput(f"{path}: no true hazards at {table.index.isoformat()} (written each 1 April)")
+        raise BadInput(
+            f"{path}: no true hazards at {table.index.isoformat()} (written each 1 April)"
+        )
     by_person = {row[0]: row[1:] for row in rows}
     missing = (np.nan,) * len(TRUTH_COLUMNS)
     values = np.array(
@@ -62,11 +64,15 @@ def true_hazards(con, truth: Path, table: FeatureTable) -> dict[str, np.ndarray]
     return {outcome: values[:, i] for i, outcome in enumerate(TRUTH_COLUMNS)}
 
 
-def ceiling(y, p, hazards: dict[str, np.ndarray], outcome: str, flags) -> dict:
+def ceiling(y, p, p_twin, hazards: dict[str, np.ndarray], outcome: str, flags) -> dict:
     """The true hazards', the model's and the rule's discrimination on the people matched to the
-    truth, and the model's share of the gain over chance that the true hazards achieve."""
+    truth, and the model's share of the gain over chance that the true hazards achieve. For the
+    outcomes with true probabilities, also the expected AUROC of the model and of its twin
+    without social care: their AUROC averaged over the outcomes the true hazards could have
+    drawn, which a rare outcome's few events measure only roughly."""
     known = ~np.isnan(hazards[outcome])
     y, p, h, flags = y[known], p[known], hazards[outcome][known], flags[known].astype(float)
+    p_twin = p_twin[known]
     result = {
         "people": int(known.sum()),
         "events": int(y.sum()),
@@ -77,6 +83,9 @@ def ceiling(y, p, hazards: dict[str, np.ndarray], outcome: str, flags) -> dict:
         "model_brier": evaluation.brier(y, p),
         "chance_brier": float(y.mean() * (1 - y.mean())) if len(y) else None,
     }
+    probabilities = outcome in PROBABILITIES
+    for name, score in (("oracle", h), ("model", p), ("twin", p_twin)):
+        result[f"{name}_expected_auroc"] = expected_auroc(h, score) if probabilities else None
     result["share_of_achievable_auroc_gain"] = _share(
         result["model_auroc"], result["oracle_auroc"], 0.5
     )
@@ -86,6 +95,25 @@ def ceiling(y, p, hazards: dict[str, np.ndarray], outcome: str, flags) -> dict:
         else _share(-result["model_brier"], -result["oracle_brier"], -result["chance_brier"])
     )
     return result
+
+
+def expected_auroc(hazard: np.ndarray, score: np.ndarray) -> float | None:
+    """AUROC expected when each person's outcome is drawn from their true hazard: over pairs of
+    different people, P(score ranks the case above the non-case), ties counting a half."""
+    order = np.argsort(score, kind="stable")
+    h, s = hazard[order], score[order]
+    _, first = np.unique(s, return_index=True)
+    controls = 1 - h
+    below = np.concatenate([[0.0], np.cumsum(controls)])[first]  # controls scored strictly lower
+    tied = np.add.reduceat(controls, first)
+    group_cases = np.add.reduceat(h, first)
+    same_person = (h * controls).sum()
+    pairs = h.sum() * controls.sum() - same_person
+    if pairs <= 0:
+        return None
+    # within a tie group: pairs of different people count a half
+    wins = (group_cases * below).sum() + 0.5 * ((group_cases * tied).sum() - same_person)
+    return float(wins / pairs)
 
 
 def _auroc(y, score) -> float | None:

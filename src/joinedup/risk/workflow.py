@@ -193,7 +193,10 @@ def evaluate(
             "learners": {name: learner_summary(r) for name, r in learners.items()},
         }
         if hazards is not None:
-            result["outcomes"][outcome]["oracle"] = oracle.ceiling(y, p, hazards, outcome, flags)
+            twin = twins[chosen][outcome]
+            result["outcomes"][outcome]["oracle"] = oracle.ceiling(
+                y, p, twin, hazards, outcome, flags
+            )
         if plot_dir is not None:
             title = f"{outcome.replace('_', ' ')}, {index.isoformat()}"
             evaluation.write_calibration_plot(plot_dir / f"calibration_{outcome}.svg", y, p, title)
@@ -347,8 +350,16 @@ def summary(report: dict) -> dict:
                 "auroc"
             ),
             "social_care_adds_auroc": r["social_care_adds"]["auroc"],
+            "social_care_adds_expected_auroc": _expected_gain(r.get("oracle")),
         }
     return result
+
+
+def _expected_gain(ceiling: dict | None) -> float | None:
+    """The social care features' gain in AUROC expected under the true hazards, when known."""
+    if not ceiling or ceiling["model_expected_auroc"] is None:
+        return None
+    return ceiling["model_expected_auroc"] - ceiling["twin_expected_auroc"]
 
 
 def card_markdown(card: dict) -> str:
@@ -410,14 +421,14 @@ def linking_lines(performance: dict) -> list[str]:
     lines = [
         "",
         "## What linking adds (social care features, chosen model against its twin)",
-        "| outcome | AUROC with social care | without | gain |",
-        "| --- | --- | --- | --- |",
+        "| outcome | AUROC with social care | without | gain | gain against the true hazards |",
+        "| --- | --- | --- | --- | --- |",
     ]
     for outcome, s in performance.items():
         with_sc = (s["auroc"] or {}).get("auroc")
         lines.append(
             f"| {outcome} | {_num(with_sc)} | {_num(s['auroc_without_social_care'])} | "
-            f"{_num(s['social_care_adds_auroc'])} |"
+            f"{_num(s['social_care_adds_auroc'])} | {_num(s['social_care_adds_expected_auroc'])} |"
         )
     return lines
 
@@ -430,14 +441,15 @@ def ceiling_lines(report: dict) -> list[str]:
     lines = [
         "ceiling (true hazards):",
         f"{'outcome':<20} {'oracle':>7} {'model':>7} {'rule':>7} {'share':>6} "
-        f"{'Brier oracle':>12} {'model':>7} {'chance':>7}",
+        f"{'Brier oracle':>12} {'model':>7} {'chance':>7} {'E[AUROC] model':>14} {'twin':>6}",
     ]
     for outcome, c in rows.items():
         lines.append(
             f"{outcome:<20} {_num(c['oracle_auroc']):>7} {_num(c['model_auroc']):>7} "
             f"{_num(c['rule_auroc']):>7} {_num(c['share_of_achievable_auroc_gain'], 2):>6} "
             f"{_num(c['oracle_brier'], 5):>12} {_num(c['model_brier'], 5):>7} "
-            f"{_num(c['chance_brier'], 5):>7}"
+            f"{_num(c['chance_brier'], 5):>7} {_num(c['model_expected_auroc']):>14} "
+            f"{_num(c['twin_expected_auroc']):>6}"
         )
     return lines
 
