@@ -4,6 +4,10 @@ a command, with what is landed, what is rejected (line and rule), what is printe
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
+import subprocess
+import sys
 
 from conftest import PEOPLE, base_area, query, row, write_feed
 
@@ -170,3 +174,135 @@ def test_parquet_with_time_stamp_dates_lands(tmp_path, stores):
     assert query(stores["warehouse"], "SELECT DISTINCT contact_date FROM community_contacts") == [
         (dt.date(2014, 5, 1),)
     ]
+
+
+# 6. Values of the right type that no real record holds, by plausibility rule (data, not code).
+def test_implausible_costs_and_dates_of_birth_are_rejected_by_rule(tmp_path, stores):
+    area = tmp_path / "area"
+    write_feed(
+        area / "community_contacts.csv",
+        "community_contacts",
+        contacts(["C1"])
+        + contacts(["C2"], contact_cost="-5.00")
+        + contacts(["C3"], contact_cost="1000000000000000000000")
+        + contacts(["C4"], date_of_birth="2014-05-02")  # born the day after the contact
+        + contacts(["C5"], date_of_birth="1879-12-31"),
+    )
+    assert load(area, stores) == 0
+    assert rejections(stores) == [
+        ("community_contacts.csv", 3, "contact_cost", "negative_cost"),
+        ("community_contacts.csv", 4, "contact_cost", "implausible_cost"),
+        ("community_contacts.csv", 5, "date_of_birth", "born_after_event"),
+        ("community_contacts.csv", 6, "date_of_birth", "born_before_1880"),
+    ]
+    assert load_file(stores, "community_contacts.csv")[3:] == (5, 1, 4)
+
+
+# 7. Every entry of the folder is loaded or listed as skipped with its reason.
+def test_every_entry_of_the_folder_is_loaded_or_skipped_with_its_reason(tmp_path, stores, capsys):
+    import gzip
+
+    area = tmp_path / "area"
+    write_feed(area / "Acute_APC.csv", "acute_apc", [row("acute_apc", "ann", spell_id="S1")])
+    write_feed(area / "x" / "deaths.CSV", "deaths", [row("deaths", "ann")])
+    (area / "x" / "deaths.CSV").rename(area / "deaths.CSV")
+    plain = write_feed(tmp_path / "c.csv", "community_contacts", contacts(["C1", "C2"]))
+    (area / "community_contacts.csv.gz").write_bytes(gzip.compress(plain.read_bytes()))
+    (area / "acute_apc_old.csv").write_text("spell_id\nS9\n")
+    (area / "gp_register.csv").mkdir()
+    os.mkfifo(area / "objections.csv")
+    (area / "eol_register.csv").symlink_to(tmp_path / "nowhere.csv")
+    (area / "population.csv").symlink_to(plain)  # out of the folder
+    assert load(area, stores) == 0
+    out = capsys.readouterr().out
+    landed = query(stores["warehouse"], "SELECT file, rows_accepted FROM load_files ORDER BY 1")
+    assert landed == [("Acute_APC.csv", 1), ("community_contacts.csv.gz", 2), ("deaths.CSV", 1)]
+    for line in [
+        "skipped acute_apc_old.csv: not named after a contract feed",
+        "skipped eol_register.csv: a link to nothing",
+        "skipped gp_register.csv: a folder named like a feed file",
+        "skipped objections.csv: not a regular file",
+        "skipped population.csv: a link out of the folder (refused)",
+        "skipped x: a folder not named after a contract feed",
+    ]:
+        assert line in out, out
+
+
+# 10. A file loaded with a wrong --as-of can be landed again on purpose; identical bytes sent for
+#     two feeds are two files.
+def test_a_file_can_be_reloaded_and_the_same_bytes_are_two_files_for_two_feeds(
+    tmp_path, stores, capsys
+):
+    area = tmp_path / "area"
+    write_feed(area / "community_contacts.csv", "community_contacts", contacts(["C1"]))
+    argv = ["load", str(area), "--warehouse", str(stores["warehouse"]), "--vault"]
+    argv += [str(stores["vault"]), "--quiet"]
+    assert main([*argv, "--as-of", "2014-01-01"]) == 0  # wrong: the contact becomes "future"
+    assert load_file(stores, "community_contacts.csv")[3:] == (1, 0, 1)
+    assert main([*argv, "--as-of", "2015-03-31"]) == 0
+    assert "1 already loaded" in capsys.readouterr().out
+    assert main([*argv, "--as-of", "2015-03-31", "--reload", "community_contacts.csv"]) == 0
+    assert load_file(stores, "community_contacts.csv")[3:] == (1, 1, 0)
+    assert rejections(stores) == []  # the earlier load's record of the file is replaced
+    assert query(stores["warehouse"], "SELECT count(*) FROM community_contacts") == [(1,)]
+    (area / "mental_health_contacts.csv").write_bytes(
+        (area / "community_contacts.csv").read_bytes()
+    )
+    assert main([*argv, "--as-of", "2015-03-31"]) == 0
+    assert load_file(stores, "mental_health_contacts.csv")[3] == 1  # read, not "already loaded"
+    assert main([*argv, "--reload", "nothing.csv"]) == 3
+    assert "--reload nothing.csv: not a feed file" in capsys.readouterr().err
+
+
+# 9. Faults are one line and exit 5 (3 for synth), with nothing half-written.
+FULL_DISK = """
+import resource, signal, sys
+from joinedup.cli import main
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails as on a full disk
+resource.setrlimit(resource.RLIMIT_FSIZE, (1_500_000, 1_500_000))
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_a_full_disk_at_commit_is_one_line_and_a_rerun_completes(tmp_path, stores):
+    area = base_area(tmp_path / "area")
+    argv = ["load", str(area), "--warehouse", str(stores["warehouse"]), "--vault"]
+    argv += [str(stores["vault"]), "--as-of", "2015-03-31", "--quiet"]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    done = subprocess.run([sys.executable, "-c", FULL_DISK, *argv], capture_output=True, env=env)
+    err = done.stderr.decode().strip()
+    assert done.returncode == 5 and len(err.splitlines()) == 1, err
+    assert "cannot write" in err and "File too large" in err and "Traceback" not in err
+    assert not stores["warehouse"].exists()  # nothing half-written
+    assert main(argv) == 0
+    assert query(stores["warehouse"], "SELECT count(*) FROM acute_apc") == [(2,)]
+
+
+def test_a_warehouse_whose_folder_cannot_be_made_is_one_line(tmp_path, stores, capsys):
+    area = base_area(tmp_path / "area")
+    (tmp_path / "a_file").write_text("")
+    warehouse = tmp_path / "a_file" / "w.duckdb"  # its folder would be inside a file
+    assert main(["load", str(area), "--warehouse", str(warehouse), "--quiet"]) == 5
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "cannot create its folder" in err
+
+
+def _open_vault(path: str) -> bytes:
+    from joinedup.identity import keys
+
+    return keys.load_secret(keys.ROW_KEY, path, None, True)
+
+
+def test_first_loads_racing_for_the_secret_read_the_same_one(tmp_path, monkeypatch):
+    monkeypatch.delenv("JOINEDUP_ROW_KEY", raising=False)
+    with multiprocessing.get_context("fork").Pool(6) as pool:
+        secrets = pool.map(_open_vault, [str(tmp_path / "v.duckdb")] * 24)
+    assert len(set(secrets)) == 1 and len(secrets[0]) == 32
+
+
+def test_synth_to_an_unwritable_folder_is_one_line_and_exit_3(tmp_path, capsys):
+    (tmp_path / "a_file").write_text("")
+    out = tmp_path / "a_file" / "area"
+    assert main(["synth", "--out", str(out), "--people", "100", "--quiet"]) == 3
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "cannot write there" in err

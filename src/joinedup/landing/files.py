@@ -22,7 +22,7 @@ from joinedup.errors import BadInput
 from joinedup.landing import rowwise
 from joinedup.landing.rules import literal, quote
 
-SUFFIXES = (".csv", ".parquet")
+SUFFIXES = (".csv", ".csv.gz", ".parquet")  # matched case-insensitively
 
 
 class UnreadableFile(BadInput):
@@ -38,6 +38,22 @@ class FeedFile:
     feed: Feed
     path: Path
     name: str  # relative to the area folder, as recorded in the warehouse
+
+    @property
+    def is_parquet(self) -> bool:
+        return self.name.lower().endswith(".parquet")
+
+    @property
+    def is_gzip(self) -> bool:
+        return self.name.lower().endswith(".gz")
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """An entry of the area folder that is not landed, and why."""
+
+    name: str
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -80,22 +96,66 @@ def landing_order() -> list[Feed]:
     return sorted(feeds, key=lambda f: (not f.is_reference, f.name != "objections"))
 
 
-def discover(directory: Path) -> list[FeedFile]:
-    """Every contract file in the area folder, in landing order, monthly files by name."""
+def discover(directory: Path) -> tuple[list[FeedFile], list[Skipped]]:
+    """Every contract file in the area folder, in landing order, monthly files by name, and every
+    other entry with the reason it is skipped: nothing in the folder is ignored silently."""
     if not directory.is_dir():
         raise BadInput(f"{directory}: no such folder")
-    found = []
-    for feed in landing_order():
-        paths = [directory / f"{feed.name}{suffix}" for suffix in SUFFIXES]
-        folder = directory / feed.name
-        if folder.is_dir():
-            paths += sorted(p for p in folder.iterdir() if p.suffix in SUFFIXES)
-        found += [
-            FeedFile(feed, p, p.relative_to(directory).as_posix()) for p in paths if p.is_file()
-        ]
+    feeds = {f.name: f for f in landing_order()}
+    found: list[FeedFile] = []
+    skipped: list[Skipped] = []
+    for entry in sorted(directory.iterdir()):
+        reason = _unsafe(entry, directory)
+        feed = feeds.get(entry.name.lower())
+        if reason is None and entry.is_dir() and feed is not None:
+            for inner in sorted(entry.iterdir()):
+                _sort(inner, directory, feed, found, skipped)
+        elif reason is None and entry.is_dir():
+            named_like = "a folder named like a feed file" if _stem(entry.name) in feeds else None
+            reason = named_like or "a folder not named after a contract feed"
+            skipped.append(Skipped(entry.name, reason))
+        elif reason is None:
+            _sort(entry, directory, feeds.get(_stem(entry.name)), found, skipped)
+        else:
+            skipped.append(Skipped(entry.name, reason))
     if not found:
         raise BadInput(f"{directory}: no file named after a contract feed (e.g. acute_apc.csv)")
-    return found
+    order = list(feeds)
+    found.sort(key=lambda f: (order.index(f.feed.name), f.name))
+    return found, skipped
+
+
+def _stem(name: str) -> str:
+    lower = name.lower()
+    suffix = next((s for s in SUFFIXES if lower.endswith(s)), "")
+    return lower[: len(lower) - len(suffix)] if suffix else ""
+
+
+def _unsafe(entry: Path, directory: Path) -> str | None:
+    """Why an entry cannot be read as a feed file (None if it can)."""
+    if entry.is_symlink():
+        if not entry.exists():
+            return "a link to nothing"
+        if not entry.resolve().is_relative_to(directory.resolve()):
+            return "a link out of the folder (refused)"
+    if not (entry.is_file() or entry.is_dir()):
+        return "not a regular file"
+    return None
+
+
+def _sort(entry: Path, directory: Path, feed: Feed | None, found: list, skipped: list) -> None:
+    name = entry.relative_to(directory).as_posix()
+    reason = _unsafe(entry, directory)
+    if reason is None and entry.is_dir():
+        reason = "a folder inside a feed's folder"
+    elif reason is None and not _stem(entry.name):
+        reason = "not .csv, .csv.gz or .parquet"
+    elif reason is None and feed is None:
+        reason = "not named after a contract feed"
+    if reason:
+        skipped.append(Skipped(name, reason))
+    else:
+        found.append(FeedFile(feed, entry, name))
 
 
 def sha256_of(path: Path) -> str:
@@ -108,7 +168,7 @@ def sha256_of(path: Path) -> str:
 
 def read_header(con: duckdb.DuckDBPyConnection, file: FeedFile) -> tuple[str, ...]:
     """The file's column names as written (a CSV's first line, a UTF-8 BOM tolerated)."""
-    if file.path.suffix == ".parquet":
+    if file.is_parquet:
         try:
             described = con.execute(
                 f"DESCRIBE SELECT * FROM read_parquet({literal(str(file.path))})"
@@ -116,8 +176,11 @@ def read_header(con: duckdb.DuckDBPyConnection, file: FeedFile) -> tuple[str, ..
         except duckdb.Error:
             raise UnreadableFile(file.name, "not readable as Parquet") from None
         return tuple(row[0] for row in described.fetchall())
-    with file.path.open("rb") as handle:
-        first_line = handle.readline()
+    try:
+        with rowwise.open_bytes(file.path) as handle:
+            first_line = handle.readline()
+    except (OSError, EOFError):
+        raise UnreadableFile(file.name, "not readable (a damaged compressed file?)") from None
     try:
         return tuple(next(csv.reader([first_line.decode("utf-8-sig")]), []))
     except (UnicodeDecodeError, csv.Error):
@@ -175,7 +238,7 @@ def stage_raw(con: duckdb.DuckDBPyConnection, file: FeedFile, header: Header, ta
         con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {_source_sql(file, header, positions)}")
     except duckdb.Error:
         # DuckDB's message may quote the offending cells: never pass it on.
-        if file.path.suffix == ".parquet":
+        if file.is_parquet:
             raise UnreadableFile(file.name, "not readable as Parquet") from None
         _stage_record_by_record(con, file, len(positions), table)
     return con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
@@ -195,7 +258,7 @@ def _stage_record_by_record(con, file: FeedFile, width: int, table: str) -> None
 
 def _source_sql(file: FeedFile, header: Header, positions: list[str]) -> str:
     path = literal(str(file.path))
-    if file.path.suffix == ".parquet":
+    if file.is_parquet:
         cells = [
             _parquet_cell(name, f"c{i}", header.columns.get(i), file.feed)
             for i, name in enumerate(header.names)
@@ -211,6 +274,7 @@ def _source_sql(file: FeedFile, header: Header, positions: list[str]) -> str:
     spare = [f"x{i}" for i in range(len(positions) + 1)]
     columns = ", ".join(f"'{c}': 'VARCHAR'" for c in positions + spare)
     overflow = f"concat_ws(',', {', '.join(spare)})"
+    compression = "'gzip'" if file.is_gzip else "'none'"
     problem = (
         f"CASE WHEN {positions[-1]} IS NULL OR x0 IS NOT NULL"
         f" THEN {literal(rowwise.FIELD_COUNT)} END"
@@ -219,7 +283,7 @@ def _source_sql(file: FeedFile, header: Header, positions: list[str]) -> str:
         f"SELECT {', '.join(positions)}, CASE WHEN x0 IS NOT NULL THEN {overflow} END AS _overflow,"
         f" {problem} AS _problem FROM read_csv({path}, header = false, skip = 1,"
         f" columns = {{{columns}}}, auto_detect = false, delim = ',', quote = '\"',"
-        " escape = '\"', null_padding = true, nullstr = '\x01')"
+        f" escape = '\"', null_padding = true, nullstr = '\x01', compression = {compression})"
     )
 
 

@@ -9,14 +9,18 @@ is skipped, so loading the same files twice changes nothing.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
+
 from joinedup.contract import Feed
-from joinedup.errors import StoreError
+from joinedup.errors import BadInput, StoreError
 from joinedup.governance import retention
 from joinedup.identity.vault import QUARANTINE_COLUMNS, Vault, warehouse_binding
 from joinedup.landing import files, write
@@ -33,6 +37,7 @@ from joinedup.progress import Progress, stage
 from joinedup.warehouse import store
 
 RAW, REASONS = "raw_file", "file_reasons"
+WRITE_FAILURES = (duckdb.IOException, duckdb.FatalException, OSError)
 MESSAGES_PER_FILE = 3  # rejection messages printed per file; the quality report has them all
 REJECTION_COLUMNS = "feed VARCHAR, file VARCHAR, line BIGINT, column_name VARCHAR, rule VARCHAR"
 
@@ -63,23 +68,54 @@ def load_area(
     as_of: dt.date | None = None,
     progress: bool = True,
     register_path: str | Path | None = None,
+    reload: Sequence[str] = (),
 ) -> dict:
     """Land every contract file in `directory`; returns a summary (counts only, no values).
-    With a governance register, only feeds with an agreement active on `as_of` are landed."""
+    With a governance register, only feeds with an agreement active on `as_of` are landed.
+    `reload`: names of files (relative to `directory`) to land again though already loaded."""
     directory, warehouse_path = Path(directory), Path(warehouse_path)
     vault_path = Path(vault_path) if vault_path else warehouse_path.parent / "vault.duckdb"
     _keep_apart(warehouse_path, vault_path)
     as_of = as_of or dt.date.today()
     started = time.monotonic()
-    found, skipped = _agreed(files.discover(directory), register_path, as_of)
-    with store.writing(warehouse_path, create=True) as con:
-        _not_a_vault(con, warehouse_path)
-        if warehouse_binding(con) is not None and not vault_path.exists():
-            raise StoreError(f"{vault_path}: no identity vault here, and {warehouse_path} has one")
-        with Vault.open(vault_path) as vault:
-            vault.check_warehouse(con, warehouse_path)
-            outcomes = _land(con, found, vault, as_of, progress)
-    return {**_summary(outcomes, as_of, time.monotonic() - started), "skipped_feeds": skipped}
+    found, skipped_files = files.discover(directory)
+    found, skipped = _agreed(found, register_path, as_of)
+    reload = _reloaded(found, reload, directory)
+    _make_folder(warehouse_path)
+    try:
+        with store.writing(warehouse_path, create=True) as con:
+            _not_a_vault(con, warehouse_path)
+            if warehouse_binding(con) is not None and not vault_path.exists():
+                raise StoreError(f"{vault_path}: no identity vault here, and {warehouse_path} has one")
+            with Vault.open(vault_path) as vault:
+                vault.check_warehouse(con, warehouse_path)
+                outcomes = _land(con, found, vault, as_of, progress, reload)
+    except WRITE_FAILURES as error:  # a full disk, an I/O error: the store's problem, not a bug
+        reason = " ".join(str(error).split())[:300]
+        raise StoreError(f"{warehouse_path}: cannot write ({reason}); nothing changed") from None
+    return {
+        **_summary(outcomes, as_of, time.monotonic() - started),
+        "skipped_feeds": skipped,
+        "skipped_files": [{"file": s.name, "reason": s.reason} for s in skipped_files],
+    }
+
+
+def _reloaded(found: list[FeedFile], names: Sequence[str], directory: Path) -> set[str]:
+    """The names, as recorded, of the files to land again; each must be in the folder."""
+    by_name = {f.name: f.name for f in found} | {str(f.path): f.name for f in found}
+    chosen = set()
+    for name in names:
+        if str(name) not in by_name and str(directory / name) not in by_name:
+            raise BadInput(f"--reload {name}: not a feed file of {directory}")
+        chosen.add(by_name.get(str(name)) or by_name[str(directory / name)])
+    return chosen
+
+
+def _make_folder(warehouse_path: Path) -> None:
+    try:
+        warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise StoreError(f"{warehouse_path}: cannot create its folder ({error.strerror})") from None
 
 
 def _agreed(found: list[FeedFile], register_path, as_of: dt.date) -> tuple[list[FeedFile], list]:
@@ -108,10 +144,10 @@ def _not_a_vault(con, warehouse_path: Path) -> None:
 
 
 def _land(
-    con, found: list[FeedFile], vault: Vault, as_of: dt.date, progress: bool
+    con, found: list[FeedFile], vault: Vault, as_of: dt.date, progress: bool, reload: set[str]
 ) -> list[FileOutcome]:
     secret = vault.row_secret
-    outcomes, new = _split_new_files(con, found)
+    outcomes, new = _split_new_files(con, found, reload)
     if not new:
         return outcomes
     started = dt.datetime.now()
@@ -132,16 +168,19 @@ def _land(
     return outcomes + landed
 
 
-def _split_new_files(con, found: list[FeedFile]) -> tuple[list[FileOutcome], list]:
-    """Files already loaded (by SHA-256, also within this folder), and (file, sha) of the rest."""
+def _split_new_files(
+    con, found: list[FeedFile], reload: set[str]
+) -> tuple[list[FileOutcome], list]:
+    """Files already loaded (same SHA-256 for the same feed, also within this folder; identical
+    bytes sent for two feeds are two files), and (file, sha) of the rest and of those reloaded."""
     known = _loaded_files(con)
     already, new = [], []
     for file in found:
         sha = files.sha256_of(file.path)
-        if sha in known:
+        if (sha, file.feed.name) in known and file.name not in reload:
             already.append(FileOutcome(file, sha, "already_loaded"))
         else:
-            known.add(sha)
+            known.add((sha, file.feed.name))
             new.append((file, sha))
     return already, new
 
@@ -164,19 +203,20 @@ def _commit(
         _write_metadata(con, landed, load_id, started, as_of)
         con.execute("COMMIT")
     except BaseException:
-        con.execute("ROLLBACK")
+        with contextlib.suppress(duckdb.Error):  # a failed commit has already ended it
+            con.execute("ROLLBACK")
         raise
 
 
-def _loaded_files(con) -> set[str]:
-    """SHA-256 of every file the warehouse has loaded (none for a new warehouse)."""
+def _loaded_files(con) -> set[tuple[str, str]]:
+    """(SHA-256, feed) of every file the warehouse has loaded (none for a new warehouse)."""
     exists = con.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE NOT temporary AND table_name = 'load_files'"
         " AND database_name = current_database()"
     ).fetchall()[0][0]
     if not exists:
         return set()
-    return {row[0] for row in con.execute("SELECT sha256 FROM load_files").fetchall()}
+    return {(sha, feed) for sha, feed in con.execute("SELECT sha256, feed FROM load_files").fetchall()}
 
 
 def _stage_file(
@@ -359,6 +399,14 @@ def _write_warehouse(con, feeds: list[Feed], load_id: int, as_of: dt.date) -> No
 def _write_metadata(
     con, landed: list[FileOutcome], load_id: int, started: dt.datetime, as_of: dt.date
 ) -> None:
+    for o in landed:  # a file landed again replaces what its earlier load recorded of it
+        earlier = "SELECT load_id FROM load_files WHERE feed = ? AND file = ? AND sha256 = ?"
+        keys = [o.file.feed.name, o.file.name, o.sha256]
+        con.execute(
+            f"DELETE FROM rejections WHERE feed = ? AND file = ? AND load_id IN ({earlier})",
+            keys[:2] + keys,
+        )
+        con.execute("DELETE FROM load_files WHERE feed = ? AND file = ? AND sha256 = ?", keys)
     con.execute("INSERT INTO rejections SELECT ?, * FROM new_rejections", [load_id])
     for o in landed:
         con.execute(
@@ -455,13 +503,28 @@ def configure(parser: argparse.ArgumentParser) -> None:
         type=Path,
         help="governance register: land only feeds with an agreement active on --as-of",
     )
+    parser.add_argument(
+        "--reload",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="land FILE (relative to DIR) again though already loaded, e.g. after a wrong --as-of",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
 
 
 def run(args: argparse.Namespace) -> int:
     summary = load_area(
-        args.directory, args.warehouse, args.vault, args.as_of, not args.quiet, args.register
+        args.directory,
+        args.warehouse,
+        args.vault,
+        args.as_of,
+        not args.quiet,
+        args.register,
+        args.reload,
     )
+    for skipped in summary["skipped_files"]:
+        print(f"skipped {skipped['file']}: {skipped['reason']}")
     if summary["skipped_feeds"]:
         print(f"skipped (no active agreement): {', '.join(summary['skipped_feeds'])}")
     print(

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+import yaml
 
 from joinedup.contract import POSTCODE_PATTERN, Column, Feed
 
@@ -135,7 +139,43 @@ def feed_rules(feed: Feed, as_of: dt.date) -> list[Rule]:
             as_date = f"CAST({_try_temporal_sql(column, value)} AS DATE)"
             future = f"{as_date} > DATE '{as_of.isoformat()}'"
             rules.append(Rule(column.name, "future_date", future))
-    return rules + _order_rules(feed)
+    return rules + _order_rules(feed) + _plausibility_rules(feed)
+
+
+@cache
+def plausibility() -> tuple[dict, ...]:
+    """The plausibility rules, as data (plausibility.yaml)."""
+    text = resources.files("joinedup.landing").joinpath("plausibility.yaml").read_text()
+    return tuple(yaml.safe_load(text))
+
+
+def _typed_or_null_sql(column: Column, value: str) -> str:
+    """The column's typed value where well formed, else NULL (its type rule reports it)."""
+    if _is_temporal(column):
+        return f"CAST({_try_temporal_sql(column, value)} AS DATE)"
+    return f"(CASE WHEN {_well_formed_sql(column, value)} THEN {typed_sql(column, value)} END)"
+
+
+def _plausibility_rules(feed: Feed) -> list[Rule]:
+    rules = []
+    for spec in plausibility():
+        for name in spec["columns"]:
+            if name not in feed.column_names:
+                continue
+            value = _typed_or_null_sql(feed.column(name), quote(name))
+            if spec.get("against") == "other_dates":
+                others = [
+                    _typed_or_null_sql(c, quote(c.name))
+                    for c in feed.columns
+                    if _is_temporal(c) and c.name != name
+                ]
+                checks = [spec["fails"].format(value=value, other=o) for o in others]
+            else:
+                checks = [spec["fails"].format(value=value)]
+            if checks:
+                failed = " OR ".join(f"coalesce({c}, false)" for c in checks)
+                rules.append(Rule(name, spec["rule"], f"({failed})"))
+    return rules
 
 
 def _order_rules(feed: Feed) -> list[Rule]:

@@ -31,11 +31,23 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
 
 
+def _check_writable(out: Path) -> None:
+    """Refuse before writing anything, not part way through a generated area."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".joinedup-write-check"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as error:
+        raise UserError(f"{out}: cannot write there ({error.strerror})") from None
+
+
 def run(args: argparse.Namespace) -> int:
     if args.people < 100:
         raise UserError("--people must be at least 100")
     if not 1 <= args.months <= 240:
         raise UserError("--months must be between 1 and 240")
+    _check_writable(args.out)
     if args.out.exists() and any(args.out.iterdir()) and not (args.out / "truth").is_dir():
         raise UserError(f"{args.out} exists and is not a generated area; choose an empty folder")
     started = time.monotonic()
