@@ -37,10 +37,41 @@ def _csv_rows(path):
         return list(csv.DictReader(handle))
 
 
+def _date(text: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text[:10])
+    except ValueError:
+        return None
+
+
+def _implausible(area) -> dict[tuple, set]:
+    """Rows of the area that break a plausibility rule, found here without landing's SQL: the
+    generator does not set out to break them (a flawed date of birth after an event may)."""
+    found: dict[tuple, set] = {}
+    for path in sorted(area.glob("*.csv")):
+        for line, r in enumerate(_csv_rows(path), start=2):
+            reasons = set()
+            born = _date(r.get("date_of_birth") or "")
+            others = [_date(v) for k, v in r.items() if k.endswith(("_date", "_datetime")) and v]
+            if born and born < dt.date(1880, 1, 1):
+                reasons.add(("date_of_birth", "born_before_1880"))
+            if born and any(o and born > o for o in others):
+                reasons.add(("date_of_birth", "born_after_event"))
+            for k, v in r.items():
+                if (k.endswith("_cost") or k == "cost_gbp") and re.fullmatch(r"-?[0-9.]+", v or ""):
+                    if float(v) < 0:
+                        reasons.add((k, "negative_cost"))
+                    if float(v) > 10_000_000:
+                        reasons.add((k, "implausible_cost"))
+            if reasons:
+                found[(path.stem, line)] = reasons
+    return found
+
+
 @pytest.mark.slow
 def test_landing_rejects_exactly_the_rows_the_generator_broke(generated):
     area, warehouse, summary = generated
-    broken: dict[tuple, set] = {}
+    broken: dict[tuple, set] = _implausible(area)
     for r in _csv_rows(area / "truth" / "broken_rows.csv"):
         broken.setdefault((r["feed"], int(r["line"])), set()).add((r["column"], r["rule"]))
     rejected: dict[tuple, set] = {}

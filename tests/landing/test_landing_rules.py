@@ -50,7 +50,11 @@ BROKEN = [
     ("acute_apc", {"nhs_number": "12345"}, {("nhs_number", "nhs_number_format")}),
     ("acute_apc", {"nhs_number": "94347659XX"}, {("nhs_number", "nhs_number_format")}),
     ("acute_apc", {"postcode": "SS1"}, {("postcode", "postcode_format")}),
-    ("acute_apc", {"date_of_birth": "2016-01-01"}, {("date_of_birth", "future_date")}),
+    (
+        "acute_apc",
+        {"date_of_birth": "2016-01-01"},  # after the as-of day, and so after the admission
+        {("date_of_birth", "future_date"), ("date_of_birth", "born_after_event")},
+    ),
     (
         "acute_apc",
         {"sex": "7", "nhs_number": "abc", "spell_id": ""},
