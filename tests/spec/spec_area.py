@@ -148,7 +148,7 @@ def rounded(value):
 
 def assert_same_records(computed: list[dict], expected: list[dict]) -> None:
     def keyed(records):
-        return {(r["id"], r["grain"], r["period"]): rounded(r) for r in records}
+        return {(r["id"], r["grain"], r["period"], r.get("group")): rounded(r) for r in records}
 
     engine_records, reference_records = keyed(computed), keyed(expected)
     assert engine_records.keys() == reference_records.keys()

@@ -36,7 +36,7 @@ def person_rows(rng: random.Random, pid: str) -> dict[str, list[dict]]:
         "person": [
             {
                 "pseudo_id": pid,
-                "sex": "1",
+                "sex": rng.choice(["1", "2"]),
                 "birth_month": f"{2015 - age}-{rng.randrange(1, 13):02d}",
             }
         ],
@@ -82,7 +82,7 @@ def person_rows(rng: random.Random, pid: str) -> dict[str, list[dict]]:
     for n in range(rng.randrange(4)):
         started = some_day(rng, date(2014, 1, 1), 850)
         discharges = [s["discharge_date"] for s in rows["acute_apc"] if s["discharge_date"]]
-        if discharges and rng.random() < 0.4:  # straight from hospital, or a day or two later
+        if discharges and rng.random() < 0.6:  # straight from hospital, or a day or two later
             started = rng.choice(discharges) + timedelta(rng.randrange(3))
         service = rng.choice(["LTS_RESIDENTIAL", "LTS_NURSING", "STS_REABLEMENT", "LTS_COMMUNITY"])
         rows["social_care_events"].append(
@@ -199,17 +199,48 @@ def person_rows(rng: random.Random, pid: str) -> dict[str, list[dict]]:
     return rows
 
 
+# Wards by postcode: W1's decile is 1 (two postcodes of three), W2's 8 (a tie of 8 and 9 goes
+# to the lower), W3's locality North (a tie with South goes to the lower name).
+GEOGRAPHY = [
+    ("E01", "W1", "One", "North", 1),
+    ("E01", "W1", "One", "North", 1),
+    ("E01", "W1", "One", "North", 2),
+    ("E02", "W2", "Two", "South", 9),
+    ("E02", "W2", "Two", "South", 8),
+    ("E03", "W3", "Three", "South", 5),
+    ("E03", "W3", "Three", "North", 5),
+]
+
+
+def place_and_age(rng: random.Random, tables: dict[str, list[dict]]) -> None:
+    """Give every row with a postcode its ward (in the area or not), and the ages the
+    breakdowns by age band read."""
+    born = {p["pseudo_id"]: int(p["birth_month"][:4]) for p in tables["person"]}
+    for rows in tables.values():
+        for row in rows:
+            if "postcode_in_area" in row:
+                inside = row["postcode_in_area"]
+                row["ward_code"] = rng.choice(["W1", "W2", "W3"]) if inside else None
+                if inside is False:
+                    row["ward_code"] = rng.choice(["X9", None])
+    for table, column in (
+        ("acute_ae", "age_at_arrival_datetime"),
+        ("deaths", "age_at_date_of_death"),
+        ("social_care_events", "age_at_event_end_date"),
+    ):
+        for row in tables[table]:
+            row[column] = 2015 - born[row["pseudo_id"]] + rng.choice([0, 1])
+
+
 def build_random_area(path, seed: int, people: int = 200) -> None:
     rng = random.Random(seed)
     with duckdb.connect(str(path)) as con:
         schema.create_all(con)
-        con.execute(
-            "INSERT INTO geography VALUES ('E01', 'W1', 'One', 'North', 1), ('E02', 'W2', 'Two', 'South', 9)"
-        )
+        con.executemany("INSERT INTO geography VALUES (?, ?, ?, ?, ?)", GEOGRAPHY)
         con.execute("INSERT INTO practices VALUES ('P1', 'One', 'North'), ('P2', 'Two', 'South')")
         bands = [f"{low}-{low + 4}" for low in range(0, 90, 5)] + ["90+"]
         for year in (2014, 2015, 2016):
-            for ward in ("W1", "W2", "X9"):
+            for ward in ("W1", "W2", "W3", "X9"):
                 for band in bands:
                     con.execute(
                         "INSERT INTO population VALUES (?, ?, '2', ?, ?)",
@@ -223,6 +254,7 @@ def build_random_area(path, seed: int, people: int = 200) -> None:
         for n in range(people):
             for table, rows in person_rows(rng, f"p{n}").items():
                 tables.setdefault(table, []).extend(rows)
+        place_and_age(random.Random(seed), tables)
         for table, rows in tables.items():
             batch = pyarrow.Table.from_pylist(rows)  # noqa: F841 (read by DuckDB below)
             con.execute(
@@ -241,4 +273,16 @@ def test_engine_and_reference_agree_on_random_areas(tmp_path, seed):
     for counted in ("readmissions_30d", "care_direct_from_hospital"):
         assert sum(r["numerator"] or 0 for r in computed if r["id"] == counted) > 0
     assert sum(r["denominator"] for r in computed if r["id"] == "preferred_place_of_death") > 0
+    assert_same_records(computed, expected)
+
+
+@pytest.mark.parametrize(("seed", "by"), list(enumerate(engine.BREAKDOWNS, start=4)))
+def test_engine_and_reference_agree_on_every_breakdown_of_random_areas(tmp_path, seed, by):
+    path = tmp_path / "random.duckdb"
+    build_random_area(path, seed)
+    with store.reading(path) as con:
+        computed = engine.compute_metrics(con, by=by)
+        expected = reference.compute_metrics(con, by=by)
+    groups = {r["group"] for r in computed}
+    assert len(groups - {None, "unknown"}) >= 2  # real groups, not all in one
     assert_same_records(computed, expected)

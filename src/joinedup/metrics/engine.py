@@ -65,9 +65,12 @@ DEFAULT_EXPERIENCE_QUESTION = "GPPS_LTC_SUPPORT"
 METRICS = catalogue()  # id -> catalogue entry (grains, unit, ...), in output order
 
 
-def record(metric_id, period: P.Period, numerator, denominator, value, breakdown=None) -> dict:
-    """One metric value in the output shape of metrics.md."""
-    return {
+def record(
+    metric_id, period: P.Period, numerator, denominator, value, breakdown=None, group=None
+) -> dict:
+    """One metric value in the output shape of metrics.md; `group` is (dimension, label) of a
+    breakdown's group."""
+    out = {
         "id": metric_id,
         "period": period.label,
         "grain": period.grain,
@@ -77,6 +80,9 @@ def record(metric_id, period: P.Period, numerator, denominator, value, breakdown
         "unit": METRICS[metric_id].unit,
         "breakdown": breakdown or {},
     }
+    if group:
+        out["by"], out["group"] = group
+    return out
 
 
 def ratio(numerator, denominator, scale: float):
@@ -135,7 +141,14 @@ def _periods_cte(periods: list[P.Period]) -> str:
 
 
 def resident_ctes(
-    name: str, source: str, event_date: str, where: str = "TRUE", own_postcode=True
+    name: str,
+    source: str,
+    event_date: str,
+    where: str = "TRUE",
+    own_postcode=True,
+    by: str | None = None,
+    age: str | None = None,
+    day: str = "event_date",
 ) -> str:
     """CTEs ending in `name`: the rows of `source` (a table or CTE) matching `where` whose person
     was resident at `event_date` (metrics.md "Resident"): the row's own postcode_in_area, or when
@@ -143,24 +156,63 @@ def resident_ctes(
     event date (rows registered that same latest day count as resident if any of them is).
 
     Each registration day holds from that day until the person's next registration day, so the
-    fallback is one join on a person's address intervals."""
+    fallback is one join on a person's address intervals.
+
+    With `by` (a breakdown dimension) each row gains `grp`, its group (`_group`) on `day`, the
+    column of the day the metric counts it by; `age` is the column of its age that day."""
     own = "t.postcode_in_area" if own_postcode else "CAST(NULL AS BOOLEAN)"
+    group = f", {_group(by, age, day, own_postcode)} AS grp" if by else ""
     return f"""{name}_rows AS (
   SELECT t.*, {event_date} AS event_date, {own} AS own_in_area FROM {source} t WHERE {where}),
 {name}_registration_days AS (
-  SELECT pseudo_id, registration_date, MAX(CASE WHEN postcode_in_area THEN 1 ELSE 0 END) AS in_area
+  SELECT pseudo_id, registration_date, MAX(CASE WHEN postcode_in_area THEN 1 ELSE 0 END) AS in_area,
+         MIN(CASE WHEN postcode_in_area THEN ward_code END) AS ward
   FROM gp_register
   WHERE pseudo_id IN (SELECT pseudo_id FROM {name}_rows WHERE own_in_area IS NULL)
   GROUP BY pseudo_id, registration_date),
 {name}_addresses AS (
-  SELECT pseudo_id, in_area, registration_date AS valid_from,
+  SELECT pseudo_id, in_area, ward, registration_date AS valid_from,
          LEAD(registration_date) OVER (PARTITION BY pseudo_id ORDER BY registration_date) AS valid_until
   FROM {name}_registration_days),
 {name} AS (
-  SELECT r.* FROM {name}_rows r
+  SELECT r.*{group} FROM {name}_rows r
   LEFT JOIN {name}_addresses a ON r.own_in_area IS NULL AND a.pseudo_id = r.pseudo_id
    AND a.valid_from <= r.event_date AND (a.valid_until IS NULL OR r.event_date < a.valid_until)
   WHERE COALESCE(r.own_in_area, a.in_area = 1, FALSE))"""
+
+
+BREAKDOWNS = ("locality", "ward", "imd_decile", "practice", "age_band", "sex")
+# A ward's locality and deprivation decile: those of most of its postcodes, ties to the lower.
+WARD_GROUP_CTES = [
+    f"""ward_{column} AS (SELECT ward_code, {column} FROM (
+  SELECT ward_code, {column}, ROW_NUMBER() OVER (
+    PARTITION BY ward_code ORDER BY COUNT(*) DESC, {column}) AS rank
+  FROM geography GROUP BY ward_code, {column}) t WHERE rank = 1)"""
+    for column in ("locality", "imd_decile")
+]
+
+
+def _group(by: str, age: str | None, day: str, own_postcode: bool) -> str:
+    """The group of row `r` (address `a`) in dimension `by` (metrics.md "Breakdowns"); a row
+    without one (no sex, no age) falls in `unknown`."""
+    ward = "COALESCE(r.ward_code, a.ward)" if own_postcode else "a.ward"
+    practice = (
+        "COALESCE((SELECT g.practice_code FROM gp_register g WHERE g.pseudo_id = r.pseudo_id"
+        f" AND g.registration_date <= r.{day}"
+        f" AND (g.deregistration_date IS NULL OR g.deregistration_date > r.{day})"
+        " ORDER BY g.registration_date DESC, g.practice_code LIMIT 1), 'unregistered')"
+    )
+    expressions = {
+        "ward": ward,
+        "locality": f"(SELECT w.locality FROM ward_locality w WHERE w.ward_code = {ward})",
+        "imd_decile": "(SELECT CAST(w.imd_decile AS VARCHAR) FROM ward_imd_decile w"
+        f" WHERE w.ward_code = {ward})",
+        "practice": practice,
+        "age_band": f"CASE WHEN r.{age} >= 90 THEN '90+' ELSE CAST(r.{age} // 5 * 5 AS VARCHAR)"
+        f" || '-' || CAST(r.{age} // 5 * 5 + 4 AS VARCHAR) END",
+        "sex": "(SELECT x.sex FROM person x WHERE x.pseudo_id = r.pseudo_id)",
+    }
+    return f"COALESCE({expressions[by]}, 'unknown')"
 
 
 POPULATION_CTE = """area_population AS (
@@ -190,17 +242,24 @@ def _population_aged(min_age: int) -> str:
 
 
 class Engine:
-    """Runs metric queries on one warehouse connection for a fixed list of periods."""
+    """Runs metric queries on one warehouse connection for a fixed list of periods, for the
+    whole area or (`by`) for the groups of one breakdown dimension."""
 
-    def __init__(self, con, periods: list[P.Period]) -> None:
+    def __init__(self, con, periods: list[P.Period], by: str | None = None) -> None:
         self.con = con
         self.periods = periods
+        self.by = by
+
+    def carry(self, alias: str) -> str:
+        """The select-list tail that carries a row's group through a CTE (nothing without `by`)."""
+        return f", {alias}.grp" if self.by else ""
 
     def of_grains(self, grains: tuple[str, ...]) -> list[P.Period]:
         return [p for p in self.periods if p.grain in grains]
 
     def query(self, ctes: list[str], select: str) -> list[tuple]:
-        sql = "WITH " + ",\n".join([_periods_cte(self.periods), *ctes]) + "\n" + select
+        groups = WARD_GROUP_CTES if self.by else []
+        sql = "WITH " + ",\n".join([_periods_cte(self.periods), *groups, *ctes]) + "\n" + select
         try:
             return self.con.execute(sql).fetchall()
         except duckdb.Error as error:
@@ -247,7 +306,7 @@ def nel_admissions(engine: Engine) -> list[dict]:
     return records
 
 
-def _care_admissions() -> list[str]:
+def _care_admissions(engine: Engine) -> list[str]:
     """CTEs ending in `admissions`: the qualifying admissions of res_admissions_65, one row each."""
     day_before = _plus_days("a.event_start_date", -1)
     return [
@@ -256,15 +315,17 @@ def _care_admissions() -> list[str]:
             "social_care_events",
             "event_start_date",
             f"{_is_permanent_care('t')} AND t.age_at_event_start_date >= 65",
+            by=engine.by,
+            age="age_at_event_start_date",
         ),
-        "admissions AS (SELECT a.pseudo_id, a.event_start_date FROM placements a"
+        f"admissions AS (SELECT a.pseudo_id, a.event_start_date{engine.carry('a')} FROM placements a"
         f" WHERE NOT {_in_permanent_care('a', day_before)})",
     ]
 
 
 def res_admissions_65(engine: Engine) -> list[dict]:
     counts = engine.by_period(
-        _care_admissions(),
+        _care_admissions(engine),
         "SELECT p.period, COUNT(DISTINCT a.pseudo_id) FROM periods p"
         " JOIN admissions a ON a.event_start_date BETWEEN p.start_date AND p.end_date"
         " GROUP BY p.period",
@@ -641,21 +702,39 @@ def eol_admissions(engine: Engine) -> list[dict]:
 
 
 def _share(engine: Engine, metric_id: str, ctes: list[str], scale: float) -> list[dict]:
-    """Records of a metric whose CTEs end in `counted` (one row per denominator event: its `day`
-    and its `hit`, what it adds to the numerator): per period of the metric's grains, the hits
-    over the events."""
-    grains = _quoted(METRICS[metric_id].grains)
-    counts = engine.by_period(
+    """Records of a metric whose CTEs end in `counted` (one row per denominator event: its `day`,
+    its `hit`, what it adds to the numerator, and its `grp` with `by`): per period of the
+    metric's grains (and group), the hits over the events."""
+    group = "c.grp" if engine.by else "NULL"
+    rows = engine.query(
         ctes,
-        "SELECT p.period, COUNT(*), SUM(c.hit) FROM periods p"
+        f"SELECT p.period, {group}, COUNT(*), SUM(c.hit) FROM periods p"
         " JOIN counted c ON c.day BETWEEN p.start_date AND p.end_date"
-        f" WHERE p.grain IN ({grains}) GROUP BY p.period",
+        f" WHERE p.grain IN ({_quoted(METRICS[metric_id].grains)}) GROUP BY p.period, {group}",
     )
-    records = []
-    for period in engine.of_grains(METRICS[metric_id].grains):
-        events, hits = counts.get(period.label, (0, 0))
-        records.append(record(metric_id, period, int(hits), events, ratio(hits, events, scale)))
-    return records
+    return _records(
+        engine,
+        metric_id,
+        {(period, grp): (int(hits), events) for period, grp, events, hits in rows},
+        (0, 0),
+        lambda hits, events: (hits, events, ratio(hits, events, scale)),
+    )
+
+
+def _records(engine: Engine, metric_id: str, counts: dict, empty: tuple, figures) -> list[dict]:
+    """A metric's records from counts keyed (period label, group or None): for the area, every
+    period of its grains (`empty` counts where nothing was counted); with `by`, each group with
+    something counted in the period. figures(*counts) gives numerator, denominator, value."""
+    periods = engine.of_grains(METRICS[metric_id].grains)
+    if not engine.by:
+        return [
+            record(metric_id, p, *figures(*counts.get((p.label, None), empty))) for p in periods
+        ]
+    return [
+        record(metric_id, p, *figures(*counts[(p.label, grp)]), group=(engine.by, grp))
+        for p in periods
+        for grp in sorted(g for label, g in counts if label == p.label)
+    ]
 
 
 def _flag(condition: str) -> str:
@@ -675,8 +754,11 @@ def ae_4h(engine: Engine) -> list[dict]:
             "acute_ae",
             "CAST(arrival_datetime AS DATE)",
             "departure_datetime IS NOT NULL",
+            by=engine.by,
+            age="age_at_arrival_datetime",
         ),
-        f"counted AS (SELECT a.event_date AS day, {_flag(within)} AS hit FROM timed_attendances a)",
+        f"counted AS (SELECT a.event_date AS day, {_flag(within)} AS hit{engine.carry('a')}"
+        " FROM timed_attendances a)",
     ]
     return _share(engine, "ae_4h", ctes, 100)
 
@@ -709,18 +791,30 @@ def fit_days(engine: Engine) -> list[dict]:
             "acute_apc",
             "admission_date",
             "discharge_date IS NOT NULL AND ready_for_discharge_date <= discharge_date",
+            by=engine.by,
+            age="age_at_discharge_date",
+            day="discharge_date",
         ),
-        "counted AS (SELECT discharge_date AS day,"
-        f" {_days_between('ready_for_discharge_date', 'discharge_date')} AS hit FROM fit_spells)",
+        "counted AS (SELECT s.discharge_date AS day,"
+        f" {_days_between('s.ready_for_discharge_date', 's.discharge_date')} AS hit"
+        f"{engine.carry('s')} FROM fit_spells s)",
     ]
     return _share(engine, "fit_days", ctes, 1)
 
 
 def weekend_discharges(engine: Engine) -> list[dict]:
     ctes = [
-        resident_ctes("alive_discharges", "acute_apc", "admission_date", DISCHARGED_ALIVE),
-        "counted AS (SELECT discharge_date AS day,"
-        f" {_flag(_weekend('discharge_date'))} AS hit FROM alive_discharges)",
+        resident_ctes(
+            "alive_discharges",
+            "acute_apc",
+            "admission_date",
+            DISCHARGED_ALIVE,
+            by=engine.by,
+            age="age_at_discharge_date",
+            day="discharge_date",
+        ),
+        "counted AS (SELECT s.discharge_date AS day,"
+        f" {_flag(_weekend('s.discharge_date'))} AS hit{engine.carry('s')} FROM alive_discharges s)",
     ]
     return _share(engine, "weekend_discharges", ctes, 100)
 
@@ -732,12 +826,12 @@ def care_direct_from_hospital(engine: Engine) -> list[dict]:
         " AND h.discharge_date <= a.event_start_date)"
     )
     ctes = [
-        *_care_admissions(),
+        *_care_admissions(engine),
         resident_ctes(
             "hospital_stays", "acute_apc", "admission_date", "discharge_date IS NOT NULL"
         ),
         f"counted AS (SELECT a.event_start_date AS day, {_flag(from_hospital)} AS hit"
-        " FROM admissions a)",
+        f"{engine.carry('a')} FROM admissions a)",
     ]
     return _share(engine, "care_direct_from_hospital", ctes, 100)
 
@@ -751,10 +845,17 @@ def preferred_place_of_death(engine: Engine) -> list[dict]:
         )
 
     ctes = [
-        resident_ctes("dying_residents", "deaths", "date_of_death", own_postcode=False),
+        resident_ctes(
+            "dying_residents",
+            "deaths",
+            "date_of_death",
+            own_postcode=False,
+            by=engine.by,
+            age="age_at_date_of_death",
+        ),
         "counted AS (SELECT d.date_of_death AS day,"
         f" {_flag(preference(' AND e.preferred_place_of_death = d.place_of_death'))} AS hit"
-        f" FROM dying_residents d WHERE {preference('')})",
+        f"{engine.carry('d')} FROM dying_residents d WHERE {preference('')})",
     ]
     return _share(engine, "preferred_place_of_death", ctes, 100)
 
@@ -767,10 +868,12 @@ def reablement_outcome(engine: Engine) -> list[dict]:
             "event_end_date",
             "event_type = 'SERVICE' AND service_type = 'STS_REABLEMENT'"
             " AND event_end_date IS NOT NULL AND event_outcome IS NOT NULL",
+            by=engine.by,
+            age="age_at_event_end_date",
         ),
-        "counted AS (SELECT event_end_date AS day,"
-        f" {_flag(f'event_outcome IN ({_quoted(REABLEMENT_SUCCESS)})')} AS hit"
-        " FROM reablement_ends)",
+        "counted AS (SELECT e.event_end_date AS day,"
+        f" {_flag(f'e.event_outcome IN ({_quoted(REABLEMENT_SUCCESS)})')} AS hit"
+        f"{engine.carry('e')} FROM reablement_ends e)",
     ]
     return _share(engine, "reablement_outcome", ctes, 100)
 
@@ -847,24 +950,41 @@ def personal_budgets(engine: Engine) -> list[dict]:
 
 
 def carers_supported(engine: Engine) -> list[dict]:
-    counts = engine.by_period(
+    group = "c.grp" if engine.by else "NULL"
+    rows = engine.query(
         [
             resident_ctes(
                 "carer_events",
                 "social_care_events",
                 "event_start_date",
                 f"client_type = 'CARER' AND event_type IN ({_quoted(CARER_EVENTS)})",
+                by=engine.by,
+                age="age_at_event_start_date",
             )
         ],
-        "SELECT p.period, COUNT(DISTINCT c.pseudo_id) FROM periods p"
+        f"SELECT p.period, {group}, COUNT(DISTINCT c.pseudo_id) FROM periods p"
         " JOIN carer_events c ON c.event_start_date BETWEEN p.start_date AND p.end_date"
-        " WHERE p.grain = 'year' GROUP BY p.period",
+        f" WHERE p.grain = 'year' GROUP BY p.period, {group}",
     )
-    records = []
-    for period in engine.of_grains(("year",)):
-        carers = counts.get(period.label, (0,))[0]
-        records.append(record("carers_supported", period, carers, None, carers))
-    return records
+    return _records(
+        engine,
+        "carers_supported",
+        {(period, grp): (carers,) for period, grp, carers in rows},
+        (0,),
+        lambda carers: (carers, None, carers),
+    )
+
+
+# The metrics `--by` breaks down so far (the others: the area's figure only).
+BREAKDOWN_METRICS = (
+    "ae_4h",
+    "fit_days",
+    "weekend_discharges",
+    "care_direct_from_hospital",
+    "preferred_place_of_death",
+    "reablement_outcome",
+    "carers_supported",
+)
 
 
 CALCULATIONS: dict[str, Callable[[Engine], list[dict]]] = {
@@ -901,6 +1021,29 @@ def covered_months(con) -> tuple[str, str] | None:
     return window.months if window else None
 
 
+def _computed(
+    engine: Engine, wanted: list[str], question=DEFAULT_EXPERIENCE_QUESTION
+) -> list[dict]:
+    records: list[dict] = []
+    for calculation in dict.fromkeys(CALCULATIONS[m] for m in wanted):
+        if calculation is patient_experience:
+            records += patient_experience(engine, question)
+        else:
+            records += calculation(engine)
+    return [r for r in records if r["id"] in wanted]
+
+
+def check_breakdown(metric_ids: Iterable[str] | None, by: str) -> list[str]:
+    if by not in BREAKDOWNS:
+        raise UserError(f"unknown breakdown {by}; known: {', '.join(BREAKDOWNS)}")
+    wanted = check_metric_ids(metric_ids or BREAKDOWN_METRICS)
+    if unbroken := [m for m in wanted if m not in BREAKDOWN_METRICS]:
+        raise UserError(
+            f"no breakdown yet for {', '.join(unbroken)}; --by breaks down {', '.join(BREAKDOWN_METRICS)}"
+        )
+    return wanted
+
+
 def check_metric_ids(metric_ids: Iterable[str] | None) -> list[str]:
     if metric_ids is None:
         return list(METRICS)
@@ -920,18 +1063,19 @@ def compute_metrics(
     metric_ids: Iterable[str] | None = None,
     months: tuple[str, str] | None = None,
     experience_question: str = DEFAULT_EXPERIENCE_QUESTION,
+    by: str | None = None,
 ) -> list[dict]:
     """Every requested metric (default all) for every period from the first to the last month
-    of `months` (default: the months the warehouse's activity covers), in metrics.md's shape."""
-    wanted = check_metric_ids(metric_ids)
+    of `months` (default: the months the warehouse's activity covers), in metrics.md's shape.
+
+    With `by` (one of BREAKDOWNS), the metrics of BREAKDOWN_METRICS (default all of them): each
+    record of the area with `by` and `group` null, then each group's records."""
+    wanted = check_breakdown(metric_ids, by) if by else check_metric_ids(metric_ids)
     months = months or covered_months(con)
     if months is None:
         return []
-    engine = Engine(con, P.covering(*months))
-    records: list[dict] = []
-    for calculation in dict.fromkeys(CALCULATIONS[m] for m in wanted):
-        if calculation is patient_experience:
-            records += patient_experience(engine, experience_question)
-        else:
-            records += calculation(engine)
-    return [r for r in records if r["id"] in wanted]
+    periods = P.covering(*months)
+    if not by:
+        return _computed(Engine(con, periods), wanted, experience_question)
+    area = [{**r, "by": by, "group": None} for r in _computed(Engine(con, periods), wanted)]
+    return area + _computed(Engine(con, periods, by), wanted)

@@ -12,7 +12,7 @@ from collections import defaultdict
 from datetime import date, datetime, timedelta
 from statistics import median
 
-from joinedup.metrics.engine import METRICS, check_metric_ids
+from joinedup.metrics.engine import METRICS, check_breakdown, check_metric_ids
 
 EMERGENCY = {"21", "22", "23", "24", "25", "28", "2A", "2B", "2C", "2D"}
 MATERNITY = {"501", "560"}
@@ -93,8 +93,9 @@ def periods(first_month: str, last_month: str, grain: str) -> list[Period]:
 
 
 class Area:
-    def __init__(self, con) -> None:
+    def __init__(self, con, by: str | None = None) -> None:
         self.con = con
+        self.by = by  # the breakdown dimension, or None for the whole area
         self.tables: dict[str, list[dict]] = {}
 
     def rows(self, table: str) -> list[dict]:
@@ -129,6 +130,67 @@ class Area:
             return False
         latest = max(g["registration_date"] for g in registrations)
         return any(g["postcode_in_area"] for g in registrations if g["registration_date"] == latest)
+
+    def residence_ward(self, row: dict, day) -> str | None:
+        """The ward of the postcode that decided the row's residency (the lowest ward of those
+        registered in the area on the latest registration day)."""
+        own = row.get("postcode_in_area")
+        if own is not None:
+            return row["ward_code"] if own else None
+        registrations = [
+            g
+            for g in self.of_person("gp_register", row["pseudo_id"])
+            if g["registration_date"] <= as_day(day)
+        ]
+        if not registrations:
+            return None
+        latest = max(g["registration_date"] for g in registrations)
+        wards = [
+            g["ward_code"]
+            for g in registrations
+            if g["registration_date"] == latest and g["postcode_in_area"]
+        ]
+        return min(wards) if wards else None
+
+    def ward_attribute(self, ward: str | None, column: str):
+        """A ward's locality or decile: that of most of its postcodes, ties to the lower."""
+        counts: dict = defaultdict(int)
+        for g in self.rows("geography"):
+            if g["ward_code"] == ward:
+                counts[g[column]] += 1
+        if not counts:
+            return None
+        most = max(counts.values())
+        return min(value for value, n in counts.items() if n == most)
+
+    def practice_on(self, pseudo_id, day) -> str:
+        active = [
+            g
+            for g in self.of_person("gp_register", pseudo_id)
+            if g["registration_date"] <= as_day(day)
+            and (g["deregistration_date"] is None or g["deregistration_date"] > as_day(day))
+        ]
+        if not active:
+            return "unregistered"
+        latest = max(g["registration_date"] for g in active)
+        return min(g["practice_code"] for g in active if g["registration_date"] == latest)
+
+    def group(self, row: dict, resident_on, day, age: str) -> str | None:
+        """The row's group in the area's breakdown dimension (None without one): its residency
+        judged on resident_on, the metric counting it on day at the age in column `age`."""
+        if self.by is None:
+            return None
+        if self.by in ("ward", "locality", "imd_decile"):
+            ward = self.residence_ward(row, resident_on)
+            found = ward if self.by == "ward" else self.ward_attribute(ward, self.by)
+        elif self.by == "practice":
+            found = self.practice_on(row["pseudo_id"], day)
+        elif self.by == "age_band":
+            found = age_band(row[age]) if row.get(age) is not None else None
+        else:
+            people = self.of_person("person", row["pseudo_id"])
+            found = people[0]["sex"] if people else None
+        return "unknown" if found is None else str(found)
 
     def band_populations(self, year: int) -> dict[str, int]:
         """The area's population of the year by age band (every ward in geography, both sexes)."""
@@ -580,17 +642,27 @@ def eol_admissions(area: Area, months) -> list[dict]:
 # --- hospital flow, seven-day services and outcomes ------------------------------------------
 
 
-def shares(metric_id, grain, months, events) -> list[dict]:
-    """events: (day, what it adds to the numerator) for each denominator event."""
+def shares(area: Area, metric_id, grain, months, events) -> list[dict]:
+    """events: (day, what it adds to the numerator, group) for each denominator event."""
     result = []
     for period in periods(*months, grain):
-        here = [hit for day, hit in events if period.holds(day)]
-        result.append(
-            out(
-                metric_id, period, sum(here), len(here), per(sum(here), len(here), SCALE[metric_id])
+        here = [(hit, group) for day, hit, group in events if period.holds(day)]
+        for group in sorted({g for _, g in here}) if area.by else [None]:
+            hits = [hit for hit, g in here if g == group]
+            numerator = sum(hits)
+            scale = SCALE[metric_id]
+            result.append(
+                grouped(
+                    area,
+                    group,
+                    out(metric_id, period, numerator, len(hits), per(numerator, len(hits), scale)),
+                )
             )
-        )
     return result
+
+
+def grouped(area: Area, group, record: dict) -> dict:
+    return {**record, "by": area.by, "group": group} if area.by else record
 
 
 SCALE = {
@@ -608,11 +680,12 @@ def ae_4h(area: Area, months) -> list[dict]:
         (
             a["arrival_datetime"],
             int(a["departure_datetime"] - a["arrival_datetime"] <= timedelta(minutes=240)),
+            area.group(a, a["arrival_datetime"], a["arrival_datetime"], "age_at_arrival_datetime"),
         )
         for a in area.rows("acute_ae")
         if a["departure_datetime"] is not None and area.resident(a, a["arrival_datetime"])
     ]
-    return shares("ae_4h", "month", months, events)
+    return shares(area, "ae_4h", "month", months, events)
 
 
 def general_and_acute(spell: dict) -> bool:
@@ -641,23 +714,31 @@ def long_stays(area: Area, months) -> list[dict]:
 
 def fit_days(area: Area, months) -> list[dict]:
     events = [
-        (s["discharge_date"], (s["discharge_date"] - s["ready_for_discharge_date"]).days)
+        (
+            s["discharge_date"],
+            (s["discharge_date"] - s["ready_for_discharge_date"]).days,
+            area.group(s, s["admission_date"], s["discharge_date"], "age_at_discharge_date"),
+        )
         for s in area.rows("acute_apc")
         if s["discharge_date"] is not None
         and s["ready_for_discharge_date"] is not None
         and s["ready_for_discharge_date"] <= s["discharge_date"]
         and area.resident(s, s["admission_date"])
     ]
-    return shares("fit_days", "month", months, events)
+    return shares(area, "fit_days", "month", months, events)
 
 
 def weekend_discharges(area: Area, months) -> list[dict]:
     events = [
-        (s["discharge_date"], int(s["discharge_date"].weekday() >= 5))  # Saturday 5, Sunday 6
+        (
+            s["discharge_date"],
+            int(s["discharge_date"].weekday() >= 5),  # Saturday 5, Sunday 6
+            area.group(s, s["admission_date"], s["discharge_date"], "age_at_discharge_date"),
+        )
         for s in area.rows("acute_apc")
         if discharged_alive(s) and area.resident(s, s["admission_date"])
     ]
-    return shares("weekend_discharges", "month", months, events)
+    return shares(area, "weekend_discharges", "month", months, events)
 
 
 def care_admissions(area: Area) -> list[dict]:
@@ -681,8 +762,15 @@ def care_direct_from_hospital(area: Area, months) -> list[dict]:
             for s in area.of_person("acute_apc", e["pseudo_id"])
         )
 
-    events = [(e["event_start_date"], int(from_hospital(e))) for e in care_admissions(area)]
-    return shares("care_direct_from_hospital", "year", months, events)
+    events = [
+        (
+            e["event_start_date"],
+            int(from_hospital(e)),
+            area.group(e, e["event_start_date"], e["event_start_date"], "age_at_event_start_date"),
+        )
+        for e in care_admissions(area)
+    ]
+    return shares(area, "care_direct_from_hospital", "year", months, events)
 
 
 def preferred_place_of_death(area: Area, months) -> list[dict]:
@@ -694,8 +782,10 @@ def preferred_place_of_death(area: Area, months) -> list[dict]:
             if e["added_date"] <= d["date_of_death"] and e["preferred_place_of_death"] is not None
         }
         if preferences and area.resident(d, d["date_of_death"]):
-            events.append((d["date_of_death"], int(d["place_of_death"] in preferences)))
-    return shares("preferred_place_of_death", "year", months, events)
+            day = d["date_of_death"]
+            group = area.group(d, day, day, "age_at_date_of_death")
+            events.append((day, int(d["place_of_death"] in preferences), group))
+    return shares(area, "preferred_place_of_death", "year", months, events)
 
 
 def reablement_outcome(area: Area, months) -> list[dict]:
@@ -705,6 +795,7 @@ def reablement_outcome(area: Area, months) -> list[dict]:
             int(
                 e["event_outcome"] in ("NO_SERVICES", "UNIVERSAL_SIGNPOSTING", "ONGOING_LOW_LEVEL")
             ),
+            area.group(e, e["event_end_date"], e["event_end_date"], "age_at_event_end_date"),
         )
         for e in area.rows("social_care_events")
         if e["event_type"] == "SERVICE"
@@ -713,7 +804,7 @@ def reablement_outcome(area: Area, months) -> list[dict]:
         and e["event_outcome"] is not None
         and area.resident(e, e["event_end_date"])
     ]
-    return shares("reablement_outcome", "year", months, events)
+    return shares(area, "reablement_outcome", "year", months, events)
 
 
 def conveyance(area: Area, months) -> list[dict]:
@@ -778,7 +869,7 @@ def personal_budgets(area: Area, months) -> list[dict]:
 
 def carers_supported(area: Area, months) -> list[dict]:
     events = [
-        e
+        (e, area.group(e, e["event_start_date"], e["event_start_date"], "age_at_event_start_date"))
         for e in area.rows("social_care_events")
         if e["client_type"] == "CARER"
         and e["event_type"] in ("ASSESSMENT", "REVIEW", "SERVICE")
@@ -786,8 +877,14 @@ def carers_supported(area: Area, months) -> list[dict]:
     ]
     result = []
     for period in periods(*months, "year"):
-        carers = len({e["pseudo_id"] for e in events if period.holds(e["event_start_date"])})
-        result.append(out("carers_supported", period, carers, None, carers))
+        here = [
+            (e["pseudo_id"], group) for e, group in events if period.holds(e["event_start_date"])
+        ]
+        for group in sorted({g for _, g in here}) if area.by else [None]:
+            carers = len({pid for pid, g in here if g == group})
+            result.append(
+                grouped(area, group, out("carers_supported", period, carers, None, carers))
+            )
     return result
 
 
@@ -819,6 +916,16 @@ CALCULATIONS = {
 }
 
 
+def computed(area: Area, wanted, months, experience_question="GPPS_LTC_SUPPORT") -> list[dict]:
+    records = []
+    for calculation in dict.fromkeys(CALCULATIONS[m] for m in wanted):
+        if calculation is patient_experience:
+            records += patient_experience(area, months, experience_question)
+        else:
+            records += calculation(area, months)
+    return [r for r in records if r["id"] in wanted]
+
+
 def activity_months(area: Area) -> tuple[str, str] | None:
     """From the first to the last month holding half the median month's activity."""
     per_month: dict[str, int] = defaultdict(int)
@@ -832,17 +939,15 @@ def activity_months(area: Area) -> tuple[str, str] | None:
     return min(busy), max(busy)
 
 
-def compute_metrics(con, metric_ids=None, months=None, experience_question="GPPS_LTC_SUPPORT"):
+def compute_metrics(
+    con, metric_ids=None, months=None, experience_question="GPPS_LTC_SUPPORT", by=None
+):
     """The same records as engine.compute_metrics (of an open warehouse), computed row by row."""
-    wanted = check_metric_ids(metric_ids)
-    area = Area(con)
-    months = months or activity_months(area)
+    wanted = check_breakdown(metric_ids, by) if by else check_metric_ids(metric_ids)
+    months = months or activity_months(Area(con))
     if months is None:
         return []
-    records = []
-    for calculation in dict.fromkeys(CALCULATIONS[m] for m in wanted):
-        if calculation is patient_experience:
-            records += patient_experience(area, months, experience_question)
-        else:
-            records += calculation(area, months)
-    return [r for r in records if r["id"] in wanted]
+    if not by:
+        return computed(Area(con), wanted, months, experience_question)
+    area = [{**r, "by": by, "group": None} for r in computed(Area(con), wanted, months)]
+    return area + computed(Area(con, by), wanted, months)
