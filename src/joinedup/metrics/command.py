@@ -14,6 +14,8 @@ from pathlib import Path
 from joinedup.errors import UserError
 from joinedup.metrics import periods
 from joinedup.metrics.engine import (
+    BREAKDOWN_METRICS,
+    BREAKDOWNS,
     DEFAULT_EXPERIENCE_QUESTION,
     METRICS,
     compute_metrics,
@@ -61,6 +63,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help=f"experience_survey question for patient_experience (default {DEFAULT_EXPERIENCE_QUESTION})",
     )
     parser.add_argument("--area", help="area name for the output (default: the warehouse's name)")
+    parser.add_argument(
+        "--by",
+        choices=BREAKDOWNS,
+        help="also each group of this dimension (records gain `by` and `group`); metrics: "
+        + ", ".join(BREAKDOWN_METRICS),
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
 
 
@@ -68,11 +76,13 @@ def run(args: argparse.Namespace) -> int:
     if args.method and not args.disclosure_control:
         raise BadOption("--method needs --disclosure-control")
     months = checked_months(args.months) if args.months else None
+    if args.by and (unbroken := sorted(set(args.metric or ()) - set(BREAKDOWN_METRICS))):
+        raise BadOption(f"--by: no breakdown yet for {', '.join(unbroken)}")
     with (
         stage("computing metrics", enabled=not args.quiet),
         store.reading(args.warehouse, needed=required_tables()) as con,
     ):
-        metrics = compute_metrics(con, args.metric, months, args.question)
+        metrics = compute_metrics(con, args.metric, months, args.question, args.by)
     if args.disclosure_control:
         disclosure = importlib.import_module("joinedup.metrics.disclosure")
         metrics = disclosure.apply_disclosure_control(metrics, args.method or "round5")

@@ -7,7 +7,11 @@ x > 0), which keeps zero as zero and is unbiased; its 1-6 -> 3 is a label, not a
 suppresses nothing.
 
 Each figure is rounded from its own true value: a total is the rounded true total, never the sum
-of rounded parts. Rates and percentages are recomputed from the rounded numerator and denominator;
+of rounded parts. A breakdown's groups (records with `group`, metrics.md "Breakdowns") also get
+secondary suppression: within each table (one metric, period and dimension; its numerators, and
+apart its denominators) no suppressed cell may be worked out from the area's total and the other
+cells, so a table never has exactly one suppressed cell, nor suppressed cells that can only be
+ones; the smallest published non-zero cells are suppressed until that holds. Rates and percentages are recomputed from the rounded numerator and denominator;
 an estimated denominator (dementia's expected prevalence) is made a whole number, then rounded.
 """
 
@@ -52,7 +56,43 @@ def apply_disclosure_control(metrics: list[dict], method: str = "round5") -> lis
     """
     if method not in METHODS:
         raise ValueError(f"disclosure control method must be one of {METHODS}, not {method!r}")
-    return [_controlled_record(record, method) for record in metrics]
+    controlled = [_controlled_record(record, method) for record in metrics]
+    if method == "round5":  # midpoint6 suppresses nothing, so there is nothing to protect
+        _suppress_secondary(metrics, controlled)
+    return controlled
+
+
+def _suppress_secondary(originals: list[dict], controlled: list[dict]) -> None:
+    """Secondary suppression across each breakdown table, in place on `controlled`."""
+    tables: dict[tuple, list[int]] = {}
+    for i, record in enumerate(originals):
+        if record.get("group") is not None:
+            key = (record["id"], record["grain"], record["period"], record.get("by"))
+            tables.setdefault(key, []).append(i)
+    for cells in tables.values():
+        for field in ("numerator", "denominator"):
+            counted = [i for i in cells if _is_count(originals[i].get(field))]
+            hidden = [i for i in counted if controlled[i][field] is None]
+            while hidden and _recoverable([originals[i][field] for i in hidden]):
+                shown = [i for i in counted if i not in hidden and originals[i][field] > 0]
+                if not shown:
+                    break
+                chosen = min(shown, key=lambda i: (originals[i][field], originals[i]["group"]))
+                _hide(controlled[chosen], field)
+                hidden.append(chosen)
+
+
+def _recoverable(hidden: list[int]) -> bool:
+    """True when the suppressed cells' values follow from their sum (the total less the other
+    cells): a single cell, or cells that can only all be ones."""
+    return len(hidden) == 1 or sum(hidden) == len(hidden)
+
+
+def _hide(record: dict, field: str) -> None:
+    for name in (field, "value"):
+        if record.get(name) is not None:
+            record[name] = None
+            record["suppressed"].append(name)
 
 
 def _count(n: Any) -> int:
