@@ -28,6 +28,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "report": ("joinedup.report.command", "the board report: one self-contained, disclosure-controlled HTML file"),
     "incidents": ("joinedup.governance.incidents_command", "the incident log: record a suspected breach, its 10-working-day deadline, actions, closure"),
     "retention": ("joinedup.governance.retention_command", "list or destroy what the register's retention periods have expired, with a destruction record"),
+    "records": ("joinedup.governance.records_command", "the data-flow register (CSV) and the fair processing notice (printable HTML)"),
+    "annual-report": ("joinedup.governance.annual_command", "the CAG annual report for a financial year (HTML and JSON) from the system's own records"),
     "plan": ("joinedup.plan.command", "check a BCF plan file (trajectories, schemes, pooled budget) and print it"),
     "accounts": ("joinedup.service.accounts", "the service's accounts: set a password, disable, list"),
     "audit": ("joinedup.governance.audit", "the audit log: verify its hash chain"),

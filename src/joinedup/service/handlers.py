@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 
 from joinedup.errors import BadInput
+from joinedup.governance import records
 from joinedup.governance.access import PURPOSES, ROLES, RULES, purposes_of
 from joinedup.governance.audit import FIELDS, verify
 from joinedup.service import board as B
@@ -470,6 +471,33 @@ def register_page(ctx: Context):
         "quarantine_days": reg.quarantine_days,
     }
     return data, "register.html", {"register": data}
+
+
+# --- the IG lead's generated records (governance/records.py) ------------------------------------
+
+
+@route("GET", "/notice", "How your health and care records are used", "public")
+def notice_page(ctx: Context) -> Response:
+    body = records.notice_html(records.notice(ctx.service.register))
+    return ctx.page("notice.html", notice=body)
+
+
+@route("GET", API + "/notice", "Fair processing notice", "public", kind="api")
+def notice_api(ctx: Context) -> Response:
+    return ctx.json(records.notice(ctx.service.register))
+
+
+@twin("/register/flows", "The data-flow register", "audit", nav="Data flows")
+def flows_page(ctx: Context):
+    flows = records.data_flows(ctx.service.register)
+    return {"flows": flows}, "flows.html", {"flows": flows, "columns": records.FLOW_COLUMNS}
+
+
+@route("GET", "/register/flows.csv", "The data-flow register (CSV)", "audit")
+def flows_csv(ctx: Context) -> Response:
+    text = records.data_flows_csv(records.data_flows(ctx.service.register))
+    return Response(text, media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="data-flows.csv"'})  # fmt: skip
 
 
 # --- admin --------------------------------------------------------------------------------------

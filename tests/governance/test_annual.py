@@ -1,0 +1,46 @@
+"""The annual report from the system's own records, on the retention tests' generated area."""
+
+import datetime as dt
+import json
+
+from retention_area import landed_area_fixture, stores_fixture  # noqa: F401 (fixtures)
+
+from joinedup.cli import main
+from joinedup.governance import retention
+from joinedup.governance.audit import AuditLog
+from joinedup.governance.incidents import IncidentLog
+
+
+def test_the_annual_report_counts_loads_objections_accesses_destruction_and_incidents(stores):
+    warehouse, audit, incidents = stores / "w.duckdb", stores / "audit.jsonl", stores / "inc.jsonl"
+    log = AuditLog(audit, "0" * 64)
+    log.append(user="analyst.demo", role="analyst", purpose="jsna", tier="P", decision="allow")
+    log.append(user="gp.demo", role="gp", purpose="direct_care", tier="I", decision="allow",
+               action="GET page 200 break_glass")  # fmt: skip
+    log.append(user="board.demo", role="board", purpose="jsna", tier="P", decision="deny")
+    log.close()
+    today = dt.date.today()
+    IncidentLog(incidents).record("misdirected letter", today, 2)
+    policy = retention.Policy.from_register(stores / "area" / "register.yaml")
+    retention.apply(policy, warehouse, stores / "v.duckdb", today)
+    year = str(today.year if today.month >= 4 else today.year - 1)
+
+    out = stores / "annual.html"
+    args = ["annual-report", "--year", year, "--warehouse", str(warehouse), "--audit", str(audit),
+            "--incidents", str(incidents), "--out", str(out)]  # fmt: skip
+    assert main(args) == 0
+    report = json.loads(out.with_suffix(".json").read_text())
+    accesses = report["accesses"]
+    assert accesses["requests"] == 3 and accesses["refused"] == 1
+    assert accesses["by_role"] == {"analyst": 1, "gp": 1} and accesses["break_glass_uses"] == 1
+    assert accesses["audit_log"]["chain_intact"]
+    assert report["incidents"]["recorded"] == 1 and report["incidents"]["people_affected"] == 2
+    assert len(report["destruction_runs"]) == 1 and report["destruction_runs"][0]["rows"] > 0
+    assert "Annual report" in out.read_text() and "<script" not in out.read_text()
+
+    args[2] = "2017/18"  # the year the area was loaded (as of 2017-06-01)
+    assert main(args) == 0
+    loaded = json.loads(out.with_suffix(".json").read_text())
+    assert loaded["rows_landed"]["acute_apc"]["rows_accepted"] > 0
+    assert sum(loaded["objections"]["people_with_an_active_objection"].values()) > 0
+    assert loaded["accesses"]["requests"] == 0 and loaded["destruction_runs"] == []
