@@ -46,6 +46,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/web.py --dir out/bench/175000
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -15,7 +15,6 @@ import pyarrow.parquet as pq
 
 from joinedup.errors import BadInput
 from joinedup.risk.optout import still_opted_out_sql
-from joinedup.risk.tiers import TIER_NAMES
 from joinedup.service import tier_a
 from joinedup.service.warehouse import Snapshot
 
@@ -217,6 +216,8 @@ def person(snap: Snapshot, pseudonym: str) -> dict | None:
 
 def pyramid(snap: Snapshot) -> dict:
     """People per risk tier by locality (latest scores, opted-out people left out), tier A gated."""
+
+    from joinedup.risk.tiers import TIER_NAMES  # here: it imports the risk models' dependencies
 
     def build(con) -> dict:
         if not options(snap).has_risk:

@@ -8,6 +8,7 @@ idle (GOVERNANCE.md "Accounts").
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import secrets
@@ -123,7 +124,7 @@ class ServiceStore:
         rows = self._run(
             "SELECT password_hash, disabled FROM accounts WHERE user_id = ?", (user_id,)
         )
-        stored, disabled = rows[0] if rows else (_DUMMY_HASH, 0)
+        stored, disabled = rows[0] if rows else (_dummy_hash(), 0)
         try:
             _HASHER.verify(stored, password)
             verified = bool(rows)
@@ -227,4 +228,7 @@ class ServiceStore:
         return bool(found)
 
 
-_DUMMY_HASH = _HASHER.hash(secrets.token_urlsafe(16))
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against for unknown users, so that they take as long as known ones."""
+    return _HASHER.hash(secrets.token_urlsafe(16))
