@@ -14,6 +14,8 @@ import pytest
 from conftest import AS_OF, PEOPLE, base_area, query, row, snapshot, write_feed
 
 from joinedup.landing import load_area, write
+from joinedup.landing.quality import quality_report
+from joinedup.warehouse import store
 
 
 def land(folder, stores, as_of=AS_OF):
@@ -131,6 +133,8 @@ def test_a_load_failing_after_its_first_table_leaves_the_warehouse_unchanged(
 KILLER = """
 import os, signal, sys, datetime as dt
 from joinedup.landing import load_area, write
+from joinedup.landing.quality import quality_report
+from joinedup.warehouse import store
 def die(con):
     os.kill(os.getpid(), signal.SIGKILL)
 write.write_people = die
@@ -257,7 +261,7 @@ def test_gp_rows_of_an_active_type1_objector_are_not_landed(area, stores):
     effects = query(
         stores["warehouse"], "SELECT feed, rows_not_landed FROM objection_effects ORDER BY feed"
     )
-    assert effects == [("gp_conditions", 1), ("gp_register", 1)]
+    assert effects == [("gp_conditions", 1), ("gp_register", 1), ("social_care_events", 0)]
     assert query(stores["warehouse"], "SELECT count(*) FROM gp_register") == [(2,)]
     assert query(stores["warehouse"], "SELECT count(*) FROM gp_conditions") == [(1,)]
     assert query(stores["warehouse"], "SELECT count(*) FROM acute_apc") == [(2,)]  # not GP data
@@ -283,6 +287,45 @@ def test_a_type1_objection_arriving_later_removes_the_gp_rows_already_landed(are
         "SELECT feed, rows_not_landed, rows_removed FROM objection_effects WHERE load_id = 2",
     ) == [("gp_register", 0, 1)]
     assert query(stores["warehouse"], "SELECT count(*) FROM gp_register") == [(2,)]
+
+
+def _council_row_with_nhs_number(folder):
+    write_feed(folder / "social_care_events.csv", "social_care_events", [
+        row("social_care_events", "cat", event_id="E1", la_person_id="LA7731",
+            event_start_date="2014-08-01", event_end_date="")])  # fmt: skip
+
+
+def test_council_rows_of_a_social_care_opt_out_are_not_landed_and_counted(area, stores):
+    _council_row_with_nhs_number(area)
+    write_feed(area / "objections.csv", "objections", [_objection("cat", "SC_DISSENT")])
+    land(area, stores)
+    assert query(stores["warehouse"], "SELECT count(*) FROM social_care_events") == [(0,)]
+    assert query(
+        stores["warehouse"],
+        "SELECT count(*) FROM gp_register r JOIN objections o USING (pseudo_id)",
+    ) == [(1,)]  # the NHS rows of the same person still land
+    assert query(
+        stores["warehouse"],
+        "SELECT feed, rows_not_landed, rows_removed FROM objection_effects WHERE rows_not_landed > 0",
+    ) == [("social_care_events", 1, 0)]
+    with store.reading(stores["warehouse"]) as con:
+        report = quality_report(con)
+    council = report["feeds"]["social_care_events"]
+    assert (council["sc_dissent_rows_not_landed"], council["type1_rows_not_landed"]) == (1, 0)
+
+
+def test_a_social_care_opt_out_arriving_later_removes_the_council_rows(area, stores):
+    _council_row_with_nhs_number(area)
+    land(area, stores)
+    assert query(stores["warehouse"], "SELECT count(*) FROM social_care_events") == [(1,)]
+    later = area.parent / "later"
+    write_feed(later / "objections.csv", "objections", [_objection("cat", "SC_DISSENT")])
+    land(later, stores)
+    assert query(stores["warehouse"], "SELECT count(*) FROM social_care_events") == [(0,)]
+    assert query(
+        stores["warehouse"],
+        "SELECT feed, rows_not_landed, rows_removed FROM objection_effects WHERE load_id = 2",
+    ) == [("social_care_events", 0, 1)]
 
 
 def test_earlier_rows_take_the_age_a_later_date_of_birth_gives(tmp_path, stores):

@@ -391,8 +391,7 @@ def _write_warehouse(con, feeds: list[Feed], load_id: int, as_of: dt.date) -> No
     for feed in files.landing_order():
         if feed.is_person_level:
             write.refresh_ages(con, feed, load_id)
-        if write.is_gp_sourced(feed):
-            write.apply_type1(con, feed, load_id, as_of, landed_now=feed in feeds)
+        write.apply_objection(con, feed, load_id, as_of, landed_now=feed in feeds)
     write.write_people(con)
 
 

@@ -1,8 +1,8 @@
 """`joinedup quality --warehouse W [--vault V] [--truth DIR]`: what landing did with every row.
 
 Per feed: files and whole-file rejections, rows read, accepted and rejected (by column and rule),
-NHS number completeness and validity, linkage outcomes and Type 1 objections applied, from the
-warehouse's metadata tables; NHS number conflicts per feed, ties held and the match-weight
+NHS number completeness and validity, linkage outcomes and the Type 1 and social care
+(SC_DISSENT) objections applied, from the warehouse's metadata tables; NHS number conflicts per feed, ties held and the match-weight
 histogram from the identity vault; with a generated area's truth, linkage precision and recall.
 Counts only, never a value.
 """
@@ -16,7 +16,9 @@ from pathlib import Path
 
 import duckdb
 
+from joinedup import contract
 from joinedup.errors import UserError
+from joinedup.landing.write import landing_objection
 from joinedup.warehouse import store
 
 FEED_TOTALS = """
@@ -113,6 +115,8 @@ def _feed_totals(row: tuple) -> dict:
         "nhs_number_conflicts": 0,
         "type1_rows_not_landed": 0,
         "type1_rows_removed": 0,
+        "sc_dissent_rows_not_landed": 0,
+        "sc_dissent_rows_removed": 0,
     }
 
 
@@ -132,8 +136,9 @@ def _add_breakdowns(con: duckdb.DuckDBPyConnection, feeds: dict) -> None:
     for feed, not_landed, removed in con.execute(
         "SELECT feed, sum(rows_not_landed), sum(rows_removed) FROM objection_effects GROUP BY feed"
     ).fetchall():
-        feeds[feed]["type1_rows_not_landed"] = int(not_landed)
-        feeds[feed]["type1_rows_removed"] = int(removed)
+        kind = landing_objection(contract.feeds()[feed]).lower()
+        feeds[feed][f"{kind}_rows_not_landed"] = int(not_landed)
+        feeds[feed][f"{kind}_rows_removed"] = int(removed)
 
 
 def as_text(report: dict) -> str:
@@ -168,11 +173,12 @@ def as_text(report: dict) -> str:
                 f"  NHS number conflicts: {feed['nhs_number_conflicts']} identifier records whose"
                 " valid NHS number the other identifiers contradicted (matched without it)"
             )
-        if feed["type1_rows_not_landed"] or feed["type1_rows_removed"]:
-            lines.append(
-                f"  Type 1 objections: {feed['type1_rows_not_landed']} rows not landed,"
-                f" {feed['type1_rows_removed']} earlier rows removed"
-            )
+        for kind, label in (("type1", "Type 1 objections"), ("sc_dissent", "social care opt-outs")):
+            if feed[f"{kind}_rows_not_landed"] or feed[f"{kind}_rows_removed"]:
+                lines.append(
+                    f"  {label}: {feed[f'{kind}_rows_not_landed']} rows not landed,"
+                    f" {feed[f'{kind}_rows_removed']} earlier rows removed"
+                )
     recorded = ", ".join(f"{k} {v}" for k, v in report["objections_recorded"].items()) or "none"
     lines.append(f"objections recorded: {recorded}")
     if report.get("linkage"):

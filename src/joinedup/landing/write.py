@@ -157,22 +157,36 @@ def _write_geography(con: duckdb.DuckDBPyConnection, feed: Feed) -> None:
     )
 
 
-def active_type1_sql(as_of: dt.date) -> str:
-    """People with a Type 1 objection recorded by the as-of date and not withdrawn by then."""
+# The objection that keeps a feed's rows of a person out of the warehouse (GOVERNANCE.md): Type 1
+# for GP-sourced feeds, the social care client opt-out for the council's social care records.
+LANDING_OBJECTIONS = {"TYPE1": lambda feed: feed.name.startswith(GP_SOURCED_PREFIX),
+                      "SC_DISSENT": lambda feed: feed.name == "social_care_events"}  # fmt: skip
+
+
+def landing_objection(feed: Feed) -> str | None:
+    """The objection type that keeps this feed's rows out, if any."""
+    return next((kind for kind, applies in LANDING_OBJECTIONS.items() if applies(feed)), None)
+
+
+def active_objectors_sql(kind: str, as_of: dt.date) -> str:
+    """People with an objection of `kind` recorded by the as-of date and not withdrawn by then."""
     day = f"DATE '{as_of.isoformat()}'"
     return (
-        "SELECT DISTINCT pseudo_id FROM objections WHERE objection_type = 'TYPE1'"
+        f"SELECT DISTINCT pseudo_id FROM objections WHERE objection_type = '{kind}'"
         f" AND recorded_date <= {day} AND (withdrawn_date IS NULL OR withdrawn_date > {day})"
     )
 
 
-def apply_type1(
+def apply_objection(
     con: duckdb.DuckDBPyConnection, feed: Feed, load_id: int, as_of: dt.date, landed_now: bool
 ) -> None:
-    """Keep a GP feed free of Type 1 objectors: rows of this load not landed, earlier rows removed.
-    Call after write_event_feed. The counts go to objection_effects when the feed was in this
-    load or earlier rows were removed."""
-    objectors = active_type1_sql(as_of)
+    """Keep a feed free of its objectors (`landing_objection`): rows of this load not landed,
+    earlier rows removed. Call after write_event_feed. The counts go to objection_effects when
+    the feed was in this load or earlier rows were removed."""
+    kind = landing_objection(feed)
+    if kind is None:
+        return
+    objectors = active_objectors_sql(kind, as_of)
     table = schema.warehouse_table_name(feed)
     not_landed = con.execute(
         f"SELECT count(*) FROM {table} WHERE _load_id = {load_id} AND pseudo_id IN ({objectors})"
@@ -186,10 +200,6 @@ def apply_type1(
             "INSERT INTO objection_effects VALUES (?, ?, ?, ?)",
             [load_id, feed.name, not_landed, removed],
         )
-
-
-def is_gp_sourced(feed: Feed) -> bool:
-    return feed.name.startswith(GP_SOURCED_PREFIX)
 
 
 def write_people(con: duckdb.DuckDBPyConnection) -> None:
