@@ -12,10 +12,12 @@ import json
 from collections import Counter
 from pathlib import Path
 
+from joinedup import contract
 from joinedup.errors import BadInput
 from joinedup.governance.audit import verify
 from joinedup.governance.incidents import IncidentLog
 from joinedup.governance.retention import destruction_record
+from joinedup.landing.write import LANDING_OBJECTIONS, landing_objection
 from joinedup.warehouse import store
 
 BREAK_GLASS = "break_glass"  # in an audit record's action or rule
@@ -47,13 +49,19 @@ def _objections(con, start: dt.date, end: dt.date) -> dict:
         " WHERE recorded_date <= ? AND (withdrawn_date IS NULL OR withdrawn_date >= ?) GROUP BY 1",
         [end, start],
     ).fetchall())  # fmt: skip
-    not_landed = con.execute(
-        "SELECT coalesce(sum(e.rows_not_landed), 0), coalesce(sum(e.rows_removed), 0)"
-        " FROM objection_effects e JOIN loads l USING (load_id) WHERE l.as_of BETWEEN ? AND ?",
+    out = {"people_with_an_active_objection": active}
+    for kind in LANDING_OBJECTIONS:
+        out[f"{kind.lower()}_rows_not_landed"] = out[f"{kind.lower()}_rows_removed"] = 0
+    for feed, not_landed, removed in con.execute(
+        "SELECT e.feed, sum(e.rows_not_landed), sum(e.rows_removed)"
+        " FROM objection_effects e JOIN loads l USING (load_id) WHERE l.as_of BETWEEN ? AND ?"
+        " GROUP BY 1",
         [start, end],
-    ).fetchone()
-    return {"people_with_an_active_objection": active,
-            "type1_rows_not_landed": int(not_landed[0]), "type1_rows_removed": int(not_landed[1])}  # fmt: skip
+    ).fetchall():
+        kind = landing_objection(contract.feeds()[feed]).lower()
+        out[f"{kind}_rows_not_landed"] += int(not_landed)
+        out[f"{kind}_rows_removed"] += int(removed)
+    return out
 
 
 def _accesses(audit: Path | None, start: dt.date, end: dt.date) -> dict:
@@ -106,7 +114,9 @@ def annual_report(year: str, warehouse: Path, audit: Path | None, incidents: Pat
     with store.reading(warehouse, needed=("loads", "load_files", "objections")) as con:
         landed, objections = _landed(con, start, end), _objections(con, start, end)
         if not store.has_table(con, "objection_effects"):
-            objections = {k: v for k, v in objections.items() if not k.startswith("type1")}
+            objections = {
+                "people_with_an_active_objection": objections["people_with_an_active_objection"]
+            }
     return {
         "year": f"{start.year}/{str(end.year)[2:]}",
         "from": start.isoformat(),

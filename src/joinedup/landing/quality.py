@@ -2,8 +2,8 @@
 
 Per feed: files and whole-file rejections, rows read, accepted and rejected (by column and rule),
 NHS number completeness and validity, linkage outcomes and the Type 1 and social care
-(SC_DISSENT) objections applied, from the warehouse's metadata tables; NHS number conflicts per feed, ties held and the match-weight
-histogram from the identity vault; with a generated area's truth, linkage precision and recall.
+(SC_DISSENT) objections applied, from the warehouse's metadata tables; NHS number conflicts per
+feed, ties held and the match-weight histogram from the identity vault; with a generated area's truth, linkage precision and recall.
 Counts only, never a value.
 """
 
