@@ -13,7 +13,7 @@ from joinedup.plan.loader import Plan, load_plan
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--file", type=Path, help="plan YAML to check (default: the packaged default plan)"
+        "--file", type=Path, help="plan YAML or BCF return workbook (.xlsx) to check (default: the packaged default plan)"
     )
     parser.add_argument(
         "--people",

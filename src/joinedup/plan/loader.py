@@ -86,18 +86,28 @@ class Plan:
 
 
 def load_plan(path: str | Path | None = None, people: int = 175_000) -> Plan:
-    """The plan in `path`, or the packaged default scaled to `people` when path is None."""
+    """The plan in `path` (YAML, or a return workbook .xlsx), or the packaged default scaled to
+    `people` when path is None."""
     if path is None:
         text = resources.files(__package__).joinpath(DEFAULT_PLAN).read_text(encoding="utf-8")
         raw = _parse(text, DEFAULT_PLAN)
         scale = people / _positive_number(raw.get("population"), DEFAULT_PLAN, "population")
         return _plan(raw, DEFAULT_PLAN, scale)
     path = Path(path)
+    if path.suffix.lower() == ".xlsx":  # a BCF quarterly return
+        from joinedup.plan.workbook import read_plan
+
+        return read_plan(path)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise BadInput(f"{path}: cannot read the plan file ({error.strerror})") from None
     return _plan(_parse(text, str(path)), str(path), scale=1.0)
+
+
+def plan_from_raw(raw: dict, where: str) -> Plan:
+    """A plan from its keys as a plan file holds them (a return workbook's, say), unscaled."""
+    return _plan(raw, where, scale=1.0)
 
 
 def _parse(text: str, where: str) -> dict:
