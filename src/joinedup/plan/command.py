@@ -8,12 +8,24 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
+from joinedup.metrics.engine import METRICS, compute_metrics, required_tables
+from joinedup.plan.benefits import baseline_figures, performance_fund, recompute
 from joinedup.plan.loader import Plan, load_plan
+from joinedup.warehouse import store
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--file", type=Path, help="plan YAML or BCF return workbook (.xlsx) to check (default: the packaged default plan)"
+        "action",
+        nargs="?",
+        choices=("show", "benefits"),
+        default="show",
+        help="show the plan (default), or recompute every scheme's benefit model",
+    )
+    parser.add_argument(
+        "--file",
+        type=Path,
+        help="plan YAML or BCF return workbook (.xlsx) to check (default: the packaged default plan)",
     )
     parser.add_argument(
         "--people",
@@ -22,10 +34,21 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="people in the area, to scale the default plan (default 175000)",
     )
     parser.add_argument("--format", choices=("text", "json"), default="text", help="output format")
+    parser.add_argument(
+        "--warehouse", type=Path, help="benefits: also from this area's own baseline and costs"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     plan = load_plan(args.file, people=args.people)
+    if args.action == "benefits":
+        result = benefits_of(plan, args.warehouse)
+        if args.format == "json":
+            json.dump(result, sys.stdout, indent=1)
+            sys.stdout.write("\n")
+        else:
+            sys.stdout.write(benefits_text(result))
+        return 0
     if args.format == "json":
         json.dump(asdict(plan), sys.stdout, indent=1)
         sys.stdout.write("\n")
@@ -55,3 +78,58 @@ def summary(plan: Plan) -> str:
             else f"trajectory {metric}: no targets"
         )
     return "\n".join(lines) + "\n"
+
+
+def benefits_of(plan: Plan, warehouse: Path | None) -> dict:
+    """Every benefit model recomputed, and the performance fund of the baseline's 3.5%."""
+    baseline = costs = None
+    if warehouse:
+        wanted = {
+            m
+            for s in plan.schemes
+            if s.benefit
+            for m in (s.benefit.cohort_metric, s.benefit.conversion_metric)
+            if m in METRICS
+        }
+        with store.reading(warehouse, needed=required_tables()) as con:
+            baseline = baseline_figures(compute_metrics(con, sorted(wanted)), plan.baseline_year)
+            costs = dict(
+                con.execute(
+                    "SELECT activity, cost_gbp FROM unit_costs WHERE financial_year = ?",
+                    [plan.baseline_year],
+                ).fetchall()
+            )
+    outturn = plan.target("nel_admissions", plan.baseline_year)
+    return {
+        "schemes": recompute(plan, baseline, costs),
+        "performance_fund": None if outturn is None else performance_fund(outturn),
+    }
+
+
+def benefits_text(result: dict) -> str:
+    lines = []
+    for row in result["schemes"]:
+        lines.append(f"scheme {row['scheme']} {row['name']}:")
+        stated = row["stated"]
+        lines.append(
+            f"  stated: {_figure(stated['outcomes_avoided'])} avoided, £{_figure(stated['saving'])}"
+        )
+        for source in ("from_plan", "from_area"):
+            if model := row.get(source):
+                lines.append(
+                    f"  {source.replace('_', ' ')}: {model['cohort']:,.0f} x change ="
+                    f" {model['events_avoided']:,}; x conversion = {model['outcomes_avoided']:,}"
+                    f" avoided, £{model['saving']:,.0f}"
+                )
+    fund = result["performance_fund"]
+    if fund:
+        lines.append(
+            f"performance fund: {fund['reduction']:.1%} of {fund['baseline']:,.0f} ="
+            f" {fund['admissions']:,} admissions x £{fund['cost_per_admission']:,.0f}"
+            f" = £{fund['fund']:,.0f}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _figure(value) -> str:
+    return "none stated" if value is None else f"{value:,.0f}"

@@ -20,6 +20,7 @@ import yaml
 from joinedup.errors import BadInput
 from joinedup.metrics.catalogue import catalogue
 from joinedup.metrics.engine import DEFAULT_EXPERIENCE_QUESTION
+from joinedup.plan.benefits import Benefit
 
 DEFAULT_PLAN = "default_plan.yaml"
 
@@ -41,7 +42,28 @@ PLAN_KEYS = {
     "trajectories",
 }
 REQUIRED_PLAN_KEYS = {"area", "baseline_year", "pooled_budget", "schemes", "trajectories"}
-SCHEME_KEYS = {"id", "name", "investment", "expected_return", "other_savings", "metrics", "note"}
+SCHEME_KEYS = {
+    "id",
+    "name",
+    "investment",
+    "expected_return",
+    "other_savings",
+    "metrics",
+    "note",
+    "benefit",
+}
+BENEFIT_KEYS = {
+    "cohort_metric",
+    "cohort",
+    "change",
+    "conversion",
+    "conversion_metric",
+    "unit_cost",
+    "unit_cost_activity",
+    "stated_outcomes",
+    "stated_saving",
+}
+REQUIRED_BENEFIT_KEYS = {"cohort_metric", "cohort", "change", "unit_cost"}
 REQUIRED_SCHEME_KEYS = {"id", "name", "investment"}
 TRAJECTORY_KEYS = {"measure", "scale", "targets"}
 
@@ -65,6 +87,7 @@ class Scheme:
     other_savings: float
     metrics: tuple[str, ...]
     note: str
+    benefit: Benefit | None = None
 
 
 @dataclass(frozen=True)
@@ -178,6 +201,9 @@ def _schemes(raw: Any, where: str, scale: float) -> tuple[Scheme, ...]:
                     for m in _list(item.get("metrics", []), where, f"{key}.metrics")
                 ),
                 note=_text(item.get("note", ""), where, f"{key}.note", allow_empty=True),
+                benefit=None
+                if item.get("benefit") is None
+                else _benefit(item["benefit"], where, f"{key}.benefit", scale),
             )
         )
     ids = [s.id for s in schemes]
@@ -185,6 +211,34 @@ def _schemes(raw: Any, where: str, scale: float) -> tuple[Scheme, ...]:
     if duplicate is not None:
         raise BadInput(f"{where}: schemes: scheme id {duplicate!r} appears more than once")
     return tuple(schemes)
+
+
+def _benefit(raw: Any, where: str, key: str, scale: float) -> Benefit:
+    """A benefit model; the cohort and the stated figures scale with the area, rates do not."""
+    raw = _mapping(raw, where, key)
+    _check_keys(raw, BENEFIT_KEYS, REQUIRED_BENEFIT_KEYS, where, key + ".")
+
+    def optional(name: str, factor: float = 1.0):
+        value = raw.get(name)
+        return None if value is None else _number(value, where, f"{key}.{name}") * factor
+
+    conversion_metric = raw.get("conversion_metric")
+    activity = raw.get("unit_cost_activity")
+    return Benefit(
+        cohort_metric=_metric(raw["cohort_metric"], where, f"{key}.cohort_metric"),
+        cohort=_number(raw["cohort"], where, f"{key}.cohort") * scale,
+        change=_number(raw["change"], where, f"{key}.change"),
+        conversion=1.0 if raw.get("conversion") is None else optional("conversion"),
+        conversion_metric=None
+        if conversion_metric is None
+        else _metric(conversion_metric, where, f"{key}.conversion_metric"),
+        unit_cost=_number(raw["unit_cost"], where, f"{key}.unit_cost"),
+        unit_cost_activity=None
+        if activity is None
+        else _text(activity, where, f"{key}.unit_cost_activity"),
+        stated_outcomes=optional("stated_outcomes", scale),
+        stated_saving=optional("stated_saving", scale),
+    )
 
 
 def _trajectory(metric: Any, spec: Any, where: str, scale: float) -> Trajectory:

@@ -12,6 +12,7 @@ budget, and checks them with the plan file's own rules (a mistake is named by fi
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import fields
 from pathlib import Path
 
 import openpyxl
@@ -19,8 +20,10 @@ from openpyxl.styles import Font
 
 from joinedup.errors import BadInput
 from joinedup.metrics.periods import parse as parse_period
+from joinedup.plan.benefits import Benefit
 from joinedup.plan.loader import Plan, plan_from_raw
 
+MODEL_FIELDS = tuple(f.name for f in fields(Benefit))  # a scheme's benefit model, if any
 COVER = "Cover"
 METRICS = "Metrics"
 FINANCE = "Finance"
@@ -40,7 +43,8 @@ HEADINGS = {
         "note",
     ),
     POOLED: ("financial_year", "amount"),
-    BENEFITS: ("scheme", "name", "investment", "expected_return", "other_savings", "net"),
+    BENEFITS: ("scheme", "name", "investment", "expected_return", "other_savings", "net")
+    + MODEL_FIELDS,
     CONDITIONS: ("scheme", "condition", "met", "evidence"),
     RISKS: ("risk", "likelihood", "impact", "score", "at_risk_gbp", "owner", "mitigation"),
 }
@@ -72,7 +76,8 @@ def write_return(
             (s.id, s.name, s.investment, returns, s.other_savings, ", ".join(s.metrics), s.note)
         )
         net = None if returns is None else returns + s.other_savings - s.investment
-        sheets[BENEFITS].append((s.id, s.name, s.investment, returns, s.other_savings, net))
+        model = tuple(getattr(s.benefit, f) for f in MODEL_FIELDS) if s.benefit else ()
+        sheets[BENEFITS].append((s.id, s.name, s.investment, returns, s.other_savings, net, *model))
     for year, amount in plan.pooled_budget.items():
         sheets[POOLED].append((year, amount))
     book.save(str(path))
@@ -116,6 +121,14 @@ def read_plan(path: str | Path) -> Plan:
         ],
         "trajectories": {},
     }
+    width = 6 + len(MODEL_FIELDS)
+    models = {_text(row[0]): row[6:] for row in _rows(book, BENEFITS, where, width)}
+    for scheme in raw["schemes"]:
+        model = models.get(scheme["id"], ())
+        if any(value is not None for value in model):
+            scheme["benefit"] = {
+                f: v for f, v in zip(MODEL_FIELDS, model, strict=True) if v is not None
+            }
     for metric, measure, period, target, _actual in _rows(book, METRICS, where, 5):
         spec = raw["trajectories"].setdefault(metric, {"measure": measure, "targets": {}})
         spec["targets"][period] = target
