@@ -146,3 +146,21 @@ def test_load_with_a_register_lands_only_feeds_with_an_active_agreement(
     assert con.execute(
         "SELECT count(*) FROM load_files WHERE file LIKE 'acute_apc%'"
     ).fetchone() == (1,)
+
+
+def test_a_purpose_that_an_agreement_does_not_allow_is_named(tmp_path, small_area):
+    data = yaml.safe_load((small_area / "register.yaml").read_text())
+    for agreement in data["agreements"]:
+        if agreement["feed"].startswith("gp_"):
+            agreement["purposes"] = ["direct_care", "commissioning"]
+    path = tmp_path / "register.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    register = load_register(path)
+    day = dt.date(2016, 5, 1)
+    assert register.feeds_without_purpose("commissioning", day) == []
+    assert register.feeds_without_purpose("evaluation", day) == [
+        "gp_appointments",
+        "gp_conditions",
+        "gp_medications",
+        "gp_register",
+    ]

@@ -101,6 +101,12 @@ class Register:
         """Feeds with at least one agreement active on `day` (only these are landed)."""
         return {a.feed for a in self.agreements if a.active(day)}
 
+    def feeds_without_purpose(self, purpose: str, day: dt.date) -> list[str]:
+        """Active feeds whose active agreements do not allow `purpose`: an output drawing on them
+        may not be produced for it."""
+        allowing = {a.feed for a in self.agreements if a.active(day) and purpose in a.purposes}
+        return sorted(self.active_feeds(day) - allowing)
+
     def active_user(self, user_id: str, day: dt.date) -> User | None:
         user = self.users.get(user_id)
         return user if user is not None and user.active(day) else None

@@ -258,6 +258,15 @@ def endpoint(service: Service, r: Route) -> Callable:
                 else "Your role or purpose does not allow this."
             )
             return _error(ctx, decision.status, code, message)
+        # tier P draws on every person-level feed: each feed's agreement must allow the purpose
+        if (
+            RULES[r.rule].tier == "P"
+            and principal is not None
+            and service.register.feeds_without_purpose(principal.purpose, dt.date.today())
+        ):
+            _audit(ctx, "deny", "agreement", 403)
+            message = "No data-sharing agreement of the feeds allows this purpose."
+            return _error(ctx, 403, "no_agreement", message)
         if r.method == "POST" and r.rule != "public":
             given = form.get("csrf_token") or request.headers.get("x-csrf-token") or ""
             if not session or not hmac.compare_digest(given, session.csrf_token):
