@@ -9,6 +9,7 @@ from test_spec_random_areas import build_random_area
 
 from joinedup import cli
 from joinedup.metrics import engine, reference
+from joinedup.report.breakdowns import breakdown_tables
 from joinedup.warehouse import store
 
 
@@ -130,3 +131,19 @@ def test_by_with_a_metric_it_does_not_break_down_yet_is_a_command_line_error(ran
     argv = ["metrics", "--warehouse", str(random_area), "--by", "ward", "--metric", "dtoc_days"]
     assert cli.main(argv) == 2
     assert "no breakdown yet for dtoc_days" in capsys.readouterr().err
+
+
+def test_the_report_tables_show_each_metrics_latest_figure_by_locality_and_decile(random_area):
+    with store.reading(random_area) as con:
+        locality, decile = breakdown_tables(con, ("2014-09", "2016-03"))
+        raw = engine.compute_metrics(con, ["ae_4h"], ("2014-09", "2016-03"), by="locality")
+    assert (locality.dimension, locality.groups) == ("locality", ("North", "South"))
+    assert decile.groups == ("1", "5", "8")  # in number order
+    ae = next(row for row in locality.rows if row.metric == "ae_4h")
+    assert ae.period == "2016-03"  # the latest complete month
+    counted = {r["group"] for r in raw if r["period"] == "2016-03" and r["group"]}
+    for group, shown in zip(locality.groups, ae.values, strict=True):
+        assert (shown == "") == (group not in counted)  # blank only where nothing was counted
+    # a random area's groups are small: every figure shown has passed suppression
+    assert all(v in ("", "suppressed") or v.endswith("%") for v in ae.values)
+    assert {row.metric for row in locality.rows} <= set(engine.BREAKDOWN_METRICS)

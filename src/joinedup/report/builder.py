@@ -31,6 +31,7 @@ from joinedup.metrics.engine import compute_metrics, covered_months
 from joinedup.metrics.engine import required_tables as engine_tables
 from joinedup.plan import Plan, load_plan
 from joinedup.progress import Progress
+from joinedup.report.breakdowns import BreakdownTable, breakdown_tables
 from joinedup.report.headlines import HEADLINES, Panel, build_panel, complete
 from joinedup.report.tables import (
     QualitySection,
@@ -76,6 +77,7 @@ def build_report(
     panels = [
         build_panel(h, [r for r in records if r["id"] == h.id], plan, months) for h in HEADLINES
     ]
+    breakdowns = breakdown_tables(con, months)
     spend = _spend(con, months)
     progress.step("spend")
     quality = quality_section(quality_report(con))
@@ -84,6 +86,7 @@ def build_report(
         plan=plan,
         months=months,
         panels=panels,
+        breakdowns=breakdowns,
         spend=spend,
         quality=quality,
     )
@@ -182,6 +185,7 @@ def render(
     plan: Plan,
     months: tuple[str, str],
     panels: list[Panel],
+    breakdowns: tuple[BreakdownTable, ...],
     spend: SpendSection | None,
     quality: QualitySection,
 ) -> str:
@@ -205,6 +209,7 @@ def render(
         generated=dt.datetime.now(dt.UTC).strftime("%d %B %Y, %H:%M UTC"),
         national=[p for p in panels if p.headline.national],
         local=[p for p in panels if not p.headline.national],
+        breakdowns=breakdowns,
         spend=spend,
         quality=quality,
         variation_badges=VARIATION_BADGES,
