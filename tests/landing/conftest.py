@@ -191,3 +191,13 @@ def snapshot(warehouse: Path) -> dict[str, list[tuple]]:
 def query(warehouse: Path, sql: str, params=None) -> list[tuple]:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         return con.execute(sql, params or []).fetchall()
+
+
+@pytest.fixture(scope="session")
+def small_generated_area(tmp_path_factory) -> Path:
+    """A generated area of 2,000 people, shared by the tests that need real senders' files."""
+    from joinedup.cli import main
+
+    area = tmp_path_factory.mktemp("small_area") / "area"
+    assert main(["synth", "--out", str(area), "--people", "2000", "--seed", "3", "--quiet"]) == 0
+    return area

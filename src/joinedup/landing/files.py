@@ -182,7 +182,9 @@ def read_header(con: duckdb.DuckDBPyConnection, file: FeedFile) -> tuple[str, ..
     except (OSError, EOFError):
         raise UnreadableFile(file.name, "not readable (a damaged compressed file?)") from None
     try:
-        return tuple(next(csv.reader([first_line.decode("utf-8-sig")]), []))
+        if first_line.count(b'"') % 2:  # a quote left open: the header is not line 1 alone
+            raise csv.Error
+        return tuple(next(csv.reader([first_line.decode("utf-8-sig")], strict=True), []))
     except (UnicodeDecodeError, csv.Error):
         raise UnreadableFile(file.name, "line 1: the header is not UTF-8 CSV") from None
 
@@ -225,6 +227,16 @@ def _edit_distance(a: str, b: str) -> int:
             current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y)))
         previous = current
     return previous[-1]
+
+
+def count_records(file: FeedFile) -> int:
+    """The records of a file that cannot be read as rows (0 for Parquet or a damaged archive)."""
+    if file.is_parquet:
+        return 0
+    try:
+        return rowwise.count_records(file.path)
+    except (OSError, EOFError):
+        return 0
 
 
 def stage_raw(con: duckdb.DuckDBPyConnection, file: FeedFile, header: Header, table: str) -> int:

@@ -227,7 +227,7 @@ def _stage_file(
         header = files.match_header(feed, files.read_header(con, file), secret)
         rows = files.stage_raw(con, file, header, RAW)
     except files.UnreadableFile as error:
-        return FileOutcome(file, sha, "rejected", problem=error.reason)
+        return _unreadable(con, file, sha, error.reason)
     find_reasons(con, feed, header, RAW, as_of, REASONS)
     con.execute(
         "INSERT INTO new_rejections SELECT ?, ?, line, column_name, rule FROM file_reasons",
@@ -251,6 +251,20 @@ def _stage_file(
         outcome.status = "rejected"
         outcome.problem = "; ".join(text for _, _, text in header.problems())
     return outcome
+
+
+def _unreadable(con, file: FeedFile, sha: str, reason: str) -> FileOutcome:
+    """A file rejected whole before any row could be read: each record it holds is still
+    counted, and rejected (column _file, rule unreadable_file)."""
+    records = files.count_records(file)
+    con.execute(
+        "INSERT INTO new_rejections SELECT ?, ?, range + 2, '_file', 'unreadable_file'"
+        " FROM range(?)",
+        [file.feed.name, file.name, records],
+    )
+    return FileOutcome(
+        file, sha, "rejected", problem=reason, rows_read=records, rows_rejected=records
+    )
 
 
 def _quarantine_rows(con, file: FeedFile, sha: str, header: Header) -> None:

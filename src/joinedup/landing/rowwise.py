@@ -68,6 +68,11 @@ def _cells(record: bytes, width: int) -> tuple[list[str | None], str | None, str
     return cells, None, None
 
 
+def count_records(path: Path) -> int:
+    with open_bytes(path) as handle:
+        return sum(1 for _ in _records(handle.read().splitlines(keepends=True)))
+
+
 def read_table(path: Path, width: int) -> pa.Table:
     """The raw table of a CSV: c0.. (text), `_overflow` and `_problem`, one row per record."""
     with open_bytes(path) as handle:
