@@ -496,40 +496,27 @@ def directly_standardised_rate(counts: dict[str, int], pops: dict[str, int | Non
 
 
 def readmissions_30d(engine: Engine) -> list[dict]:
+    readmitted = (
+        "EXISTS (SELECT 1 FROM emergency_spells e WHERE e.pseudo_id = i.pseudo_id"
+        " AND NOT (e.provider_code = i.provider_code AND e.spell_id = i.spell_id)"
+        " AND e.admission_date >= i.discharge_date"
+        f" AND e.admission_date <= {_plus_days('i.discharge_date', 29)})"
+    )
     ctes = [
         resident_ctes(
             "index_spells",
             "acute_apc",
             "admission_date",
             f"{DISCHARGED_ALIVE} AND main_specialty NOT IN ({_quoted(MATERNITY_SPECIALTIES)})",
+            by=engine.by,
+            age="age_at_discharge_date",
+            day="discharge_date",
         ),
         resident_ctes("emergency_spells", "acute_apc", "admission_date", EMERGENCY),
-        "followed AS (SELECT i.discharge_date, CASE WHEN EXISTS (SELECT 1 FROM emergency_spells e"
-        " WHERE e.pseudo_id = i.pseudo_id"
-        " AND NOT (e.provider_code = i.provider_code AND e.spell_id = i.spell_id)"
-        " AND e.admission_date >= i.discharge_date"
-        f" AND e.admission_date <= {_plus_days('i.discharge_date', 29)}) THEN 1 ELSE 0 END"
-        " AS readmitted FROM index_spells i)",
+        f"counted AS (SELECT i.discharge_date AS day, {_flag(readmitted)} AS hit"
+        f"{engine.carry('i')} FROM index_spells i)",
     ]
-    counts = engine.by_period(
-        ctes,
-        "SELECT p.period, COUNT(*), SUM(f.readmitted) FROM periods p"
-        " JOIN followed f ON f.discharge_date BETWEEN p.start_date AND p.end_date"
-        " GROUP BY p.period",
-    )
-    records = []
-    for period in engine.of_grains(METRICS["readmissions_30d"].grains):
-        discharges, readmitted = counts.get(period.label, (0, 0))
-        records.append(
-            record(
-                "readmissions_30d",
-                period,
-                int(readmitted),
-                discharges,
-                ratio(readmitted, discharges, 100),
-            )
-        )
-    return records
+    return _share(engine, "readmissions_30d", ctes, 100)
 
 
 def dementia_dx_rate(engine: Engine) -> list[dict]:
@@ -684,18 +671,21 @@ def eol_admissions(engine: Engine) -> list[dict]:
         f" AND s.admission_date >= {_plus_days('d.date_of_death', -365)}"
         " AND s.admission_date <= d.date_of_death"
     )
-    counts = engine.by_period(
-        _resident_deaths(),
-        f"SELECT d.period, COUNT(*), SUM(({spells})) FROM deaths_in_year d"
-        " WHERE d.on_register = 1 GROUP BY d.period",
-    )
-    records = []
-    for period in engine.of_grains(("year",)):
-        people, spell_count = (int(v) for v in counts.get(period.label, (0, 0)))
-        records.append(
-            record("eol_admissions", period, spell_count, people, ratio(spell_count, people, 1))
-        )
-    return records
+    ctes = [
+        resident_ctes(
+            "registered_deaths",
+            "deaths",
+            "date_of_death",
+            "EXISTS (SELECT 1 FROM eol_register e WHERE e.pseudo_id = t.pseudo_id"
+            " AND e.added_date <= t.date_of_death)",
+            own_postcode=False,
+            by=engine.by,
+            age="age_at_date_of_death",
+        ),
+        f"counted AS (SELECT d.date_of_death AS day, ({spells}) AS hit{engine.carry('d')}"
+        " FROM registered_deaths d)",
+    ]
+    return _share(engine, "eol_admissions", ctes, 1)
 
 
 # --- hospital flow, seven-day services and outcomes (metrics.md) -------------------------------
@@ -977,6 +967,8 @@ def carers_supported(engine: Engine) -> list[dict]:
 
 # The metrics `--by` breaks down so far (the others: the area's figure only).
 BREAKDOWN_METRICS = (
+    "readmissions_30d",
+    "eol_admissions",
     "ae_4h",
     "fit_days",
     "weekend_discharges",

@@ -483,22 +483,18 @@ def readmissions_30d(area: Area, months) -> list[dict]:
             for e in area.of_person("acute_apc", s["pseudo_id"])
         )
 
-    flags = [(s["discharge_date"], readmitted(s)) for s in discharges]
-    result = []
-    for grain in ("month", "year"):
-        for period in periods(*months, grain):
-            in_period = [flag for day, flag in flags if period.holds(day)]
-            readmissions = sum(in_period)
-            result.append(
-                out(
-                    "readmissions_30d",
-                    period,
-                    readmissions,
-                    len(in_period),
-                    per(readmissions, len(in_period), 100),
-                )
-            )
-    return result
+    events = [
+        (
+            s["discharge_date"],
+            int(readmitted(s)),
+            area.group(s, s["admission_date"], s["discharge_date"], "age_at_discharge_date"),
+        )
+        for s in discharges
+    ]
+    return [
+        *shares(area, "readmissions_30d", "month", months, events),
+        *shares(area, "readmissions_30d", "year", months, events),
+    ]
 
 
 def age_at_month_end(birth_month: str, month_end: date) -> int:
@@ -620,23 +616,18 @@ def eol_home_deaths(area: Area, months) -> list[dict]:
 
 
 def eol_admissions(area: Area, months) -> list[dict]:
-    result = []
-    for period in periods(*months, "year"):
-        deaths = [
-            d
-            for d in resident_deaths(area, period)
-            if area.on_eol_register(d["pseudo_id"], d["date_of_death"])
-        ]
-        spells = 0
-        for d in deaths:
-            for s in area.of_person("acute_apc", d["pseudo_id"]):
-                days_before_death = (d["date_of_death"] - s["admission_date"]).days
-                if s["admission_method"] in EMERGENCY and 0 <= days_before_death <= 365:
-                    spells += 1
-        result.append(
-            out("eol_admissions", period, spells, len(deaths), per(spells, len(deaths), 1))
-        )
-    return result
+    events = []
+    for d in area.rows("deaths"):
+        day = d["date_of_death"]
+        if area.on_eol_register(d["pseudo_id"], day) and area.resident(d, day):
+            spells = sum(
+                1
+                for s in area.of_person("acute_apc", d["pseudo_id"])
+                if s["admission_method"] in EMERGENCY
+                and 0 <= (day - s["admission_date"]).days <= 365
+            )
+            events.append((day, spells, area.group(d, day, day, "age_at_date_of_death")))
+    return shares(area, "eol_admissions", "year", months, events)
 
 
 # --- hospital flow, seven-day services and outcomes ------------------------------------------
@@ -666,6 +657,8 @@ def grouped(area: Area, group, record: dict) -> dict:
 
 
 SCALE = {
+    "readmissions_30d": 100,
+    "eol_admissions": 1,
     "ae_4h": 100,
     "fit_days": 1,
     "weekend_discharges": 100,
