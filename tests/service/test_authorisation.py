@@ -6,6 +6,7 @@ import duckdb
 import pytest
 from web_helpers import FORMER, PURPOSE, ROLE_USERS, as_role, csrf, sign_in
 
+from joinedup.governance.register import load_register
 from joinedup.service import handlers  # noqa: F401  (fills the route table)
 from joinedup.service.app import ROUTES
 from joinedup.service.store import ServiceStore
@@ -18,6 +19,7 @@ TIER_P = {"analyst", "super_user"}
 SUPER = {"super_user"}
 IG = {"ig_lead"}
 ADMIN = {"admin"}
+TIER_I = {"gp", "clinician", "social_worker"}
 
 EXPECTED = {
     "GET /login": EVERYONE,
@@ -68,6 +70,34 @@ EXPECTED = {
     "GET /api/v1/admin/loads": ADMIN,
     "GET /admin/users": ADMIN,
     "GET /api/v1/admin/users": ADMIN,
+    "GET /api/v1/worklist": TIER_I,
+    "GET /api/v1/persons/{pseudonym}/record": TIER_I,
+    "POST /api/v1/persons/{pseudonym}/break-glass": TIER_I,
+    "POST /api/v1/caseload": TIER_I,
+    "POST /api/v1/caseload/{entry_id}/close": TIER_I,
+    "POST /api/v1/mdt/referrals": TIER_I,
+    "POST /api/v1/mdt/meetings": TIER_I,
+    "GET /api/v1/mdt/meetings/{meeting_id}": TIER_I,
+    "POST /api/v1/mdt/meetings/{meeting_id}/outcomes": TIER_I,
+    "GET /api/v1/persons/{pseudonym}/care-plan": TIER_I,
+    "POST /api/v1/persons/{pseudonym}/care-plan": TIER_I,
+    "GET /api/v1/audit/break-glass": IG,
+    "POST /api/v1/audit/break-glass/{alert_id}/review": IG,
+}
+# Tier I past the role gate, for a person with no relationship to any demo user and forms
+# without their fields (test_care_api.py covers each relationship): refused, or a bad request.
+CARE_STATUS = {
+    "GET /api/v1/persons/{pseudonym}/record": 403,
+    "POST /api/v1/persons/{pseudonym}/break-glass": 400,
+    "POST /api/v1/caseload": 400,
+    "POST /api/v1/caseload/{entry_id}/close": 404,
+    "POST /api/v1/mdt/referrals": 400,
+    "POST /api/v1/mdt/meetings": 400,
+    "GET /api/v1/mdt/meetings/{meeting_id}": 404,
+    "POST /api/v1/mdt/meetings/{meeting_id}/outcomes": 404,
+    "GET /api/v1/persons/{pseudonym}/care-plan": 403,
+    "POST /api/v1/persons/{pseudonym}/care-plan": 403,
+    "POST /api/v1/audit/break-glass/{alert_id}/review": 404,
 }
 PRINCIPALS = (*ROLES, "signed_out", "disabled", "wrong_purpose")
 
@@ -111,14 +141,25 @@ def clients(server):
 @pytest.fixture(scope="module")
 def fillers(server, clients):
     con = duckdb.connect(str(server.warehouse), read_only=True)
-    pseudonym = clients["analyst"].get("/api/v1/cohort").json()["people"][0]["pseudonym"]
+    practice = load_register(server.register).users[ROLE_USERS["gp"]].organisation
+    related = {p for (p,) in con.execute(RELATED, [practice]).fetchall()}
     con.close()
+    people = clients["analyst"].get("/api/v1/cohort").json()["people"]
+    pseudonym = next(p["pseudonym"] for p in people if p["pseudonym"] not in related)
     saved = clients["super_user"].post(
         "/api/v1/views", data={"name": "matrix view", "csrf_token": csrf(clients["super_user"])}
     )
     assert saved.status_code == 201, saved.text
     return {"{metric_id}": "nel_admissions", "{pseudonym}": pseudonym, "{view_id}": str(saved.json()["id"]),
-            "{path:path}": "nhsuk/nhsuk-frontend.min.css"}  # fmt: skip
+            "{path:path}": "nhsuk/nhsuk-frontend.min.css", "{entry_id}": "999", "{meeting_id}": "999",
+            "{alert_id}": "999"}  # fmt: skip
+
+
+# people any tier I demo user has a relationship with (registered at the demo practice, an open
+# social care service, an open hospital spell)
+RELATED = """SELECT pseudo_id FROM gp_register WHERE practice_code = ?
+UNION SELECT pseudo_id FROM social_care_events WHERE event_type = 'SERVICE' AND event_end_date IS NULL
+UNION SELECT pseudo_id FROM acute_apc WHERE discharge_date IS NULL"""
 
 
 def url(route, fillers) -> str:
@@ -146,6 +187,8 @@ def expected_status(route, principal: str) -> int:
         return 401
     if principal == "wrong_purpose" or principal not in allowed:
         return 403
+    if key(route) in CARE_STATUS:
+        return CARE_STATUS[key(route)]
     if route.method == "POST":
         return {"/api/v1/views": 201}.get(
             route.path, 200 if route.kind == "api" or "export" in route.path else 303

@@ -25,7 +25,7 @@ CARE = ("direct_care", "case_finding")
 
 @dataclass(frozen=True)
 class Role:
-    tiers: tuple[str, ...]  # A aggregate, P pseudonymised, I identifiable (next issue)
+    tiers: tuple[str, ...]  # A aggregate, P pseudonymised, I identifiable
     purposes: tuple[str, ...]
 
 
@@ -62,6 +62,8 @@ RULES: dict[str, Rule] = {
         Rule("tier_p", "P", ("analyst", "super_user"), "tier P, read only: pseudonymised rows"),
         Rule("export", "P", ("super_user",), "tier P exports (audited, export pseudonyms)"),
         Rule("views", "P", ("super_user",), "save a cohort as a named view; publish it to tier A"),
+        Rule("tier_i", "I", ("gp", "clinician", "social_worker"),
+             "tier I, direct care: each person only with a legitimate relationship"),
         Rule("audit", "audit", ("ig_lead",), "the audit log, its chain, alerts and the register"),
         Rule("admin", "admin", ("admin",), "loads, quality, users; no person-level data"),
     )

@@ -44,7 +44,7 @@ DEMO_USERS = [
         ["integrated", "community"],
         "clinician",
     ),
-    ("social.demo", "Demo social worker", COUNCIL, ["social_care"], "social_worker"),
+    ("social.demo", "Demo social worker", COUNCIL, ["social_care", "integrated"], "social_worker"),
     ("ig.demo", "Demo IG lead", CCG, [], "ig_lead"),
     ("linkage.demo", "Demo linkage officer", CSU, [], "linkage_officer"),
     ("admin.demo", "Demo administrator", CSU, [], "admin"),

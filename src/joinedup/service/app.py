@@ -28,6 +28,7 @@ from joinedup.errors import UserError
 from joinedup.governance.access import PURPOSES, ROLES, RULES, Principal, decide, purposes_of
 from joinedup.governance.audit import AuditLog
 from joinedup.governance.register import Register
+from joinedup.service.care_store import CareStore
 from joinedup.service.store import ServiceStore
 from joinedup.service.warehouse import Snapshot, WarehouseReader
 
@@ -53,12 +54,13 @@ SECURITY_HEADERS = {
 TIER_LABELS = {
     "A": "A (aggregate, disclosure-controlled)",
     "P": "P (pseudonymised, audited)",
+    "I": "I (identifiable, direct care, audited with the relationship)",
     "audit": "audit (no person-level data)",
     "admin": "administration (no person-level data)",
     "session": "none (start page)",
     "public": "public",
 }
-AUDITED_TIERS = ("P", "audit")
+AUDITED_TIERS = ("P", "I", "audit")
 
 
 class Refused(Exception):
@@ -86,6 +88,7 @@ class Service:
     register: Register
     templates: jinja2.Environment
     export_secret: bytes
+    care: CareStore
 
 
 @dataclass
@@ -101,6 +104,7 @@ class Context:
     people: list[str] | None = None  # pseudonyms shown (person pages), for the audit record
     count: int | None = None  # rows shown or exported, for the audit record
     audit_resource: str | None = None
+    audit_rule: str | None = None  # the rule that decided (tier I: the relationship's), if not the route's
     extra_cookies: list[tuple] = field(default_factory=list)
     _stack: ExitStack = field(default_factory=ExitStack)
     _snap: Snapshot | None = None
@@ -231,7 +235,7 @@ def _audit(ctx: Context, decision: str, rule: str, status: int) -> None:
         people=ctx.people,
         count=ctx.count,
         decision=decision,
-        rule=rule,
+        rule=ctx.audit_rule or rule,
     )
 
 
@@ -341,6 +345,7 @@ def create_app(
         register=register,
         templates=_templates(),
         export_secret=store.secret("export_pseudonyms"),
+        care=CareStore(store),
     )
     app = FastAPI(title="joinedup", version="1", openapi_url=None, docs_url=None, redoc_url=None)
     for r in ROUTES:

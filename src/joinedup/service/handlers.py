@@ -551,3 +551,6 @@ def users_page(ctx: Context):
 
 
 assert set(FIELDS) >= {"people", "count"}
+
+
+from joinedup.service import care as _care  # noqa: E402, F401  (the tier I routes, issue 11)

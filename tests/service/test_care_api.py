@@ -1,0 +1,160 @@
+"""Tier I over real HTTP (issue 11): the loop from the worklist through the MDT to a versioned
+care plan; role separation in the record; refusals without a relationship, an expired caseload
+entry, its grace, break glass alerted to the IG lead and closed; the DIRECT objection; and the
+relationship's rule in the audit record of every tier I read and write."""
+
+import datetime as dt
+import json
+import sqlite3
+
+import duckdb
+import pytest
+from web_helpers import ROLE_USERS, as_role, csrf
+
+from joinedup.governance.register import load_register
+
+DIAGNOSES = {"condition", "primary_diagnosis", "secondary_diagnoses", "hrg_code",
+             "underlying_cause", "main_specialty", "bnf_code"}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def area(server):
+    register = load_register(server.register)
+    practice = register.users[ROLE_USERS["gp"]].organisation
+    team = next(t for t in register.users[ROLE_USERS["clinician"]].teams if t.startswith("IT-"))
+    con = duckdb.connect(str(server.warehouse), read_only=True)
+    open_service = {p for (p,) in con.execute(
+        "SELECT pseudo_id FROM social_care_events WHERE event_type = 'SERVICE'"
+        " AND event_end_date IS NULL").fetchall()}  # fmt: skip
+    registered = [p for (p,) in con.execute(
+        "SELECT pseudo_id FROM gp_register WHERE practice_code = ? AND deregistration_date IS NULL"
+        " ORDER BY pseudo_id DESC", [practice]).fetchall() if p not in open_service]  # fmt: skip
+    elsewhere = [p for (p,) in con.execute(
+        "SELECT pseudo_id FROM gp_register WHERE practice_code <> ? ORDER BY pseudo_id DESC",
+        [practice]).fetchall() if p not in open_service]  # fmt: skip
+    objector = con.execute(
+        "SELECT o.pseudo_id FROM objections o JOIN social_care_events s USING (pseudo_id)"
+        " WHERE o.objection_type = 'DIRECT' AND o.withdrawn_date IS NULL LIMIT 1"
+    ).fetchone()
+    con.close()
+    return {"practice": practice, "team": team, "registered": registered,
+            "elsewhere": elsewhere, "objector": objector and objector[0]}  # fmt: skip
+
+
+def audit_rules(server, pseudonym: str) -> list[tuple[str, str, str]]:
+    records = [json.loads(line) for line in server.audit.read_text().splitlines()]
+    return [(r["action"], r["decision"], r["rule"]) for r in records
+            if r["people"] == [pseudonym] and r["tier"] == "I"]  # fmt: skip
+
+
+def post(client, path, **form):
+    return client.post(path, data={**form, "csrf_token": csrf(client)})
+
+
+def backdate_caseload(server, person: str, team: str, days_ago: int) -> None:
+    day = (dt.datetime.now(dt.UTC).date() - dt.timedelta(days_ago)).isoformat()
+    with sqlite3.connect(server.service) as con:
+        con.execute(
+            "INSERT INTO caseload (person, team, accepted, accepted_by, reason)"
+            " VALUES (?, ?, ?, 'social.demo', 'test')",
+            (person, team, day),
+        )
+
+
+def test_the_loop_from_worklist_to_mdt_to_a_care_plan_the_social_worker_sees(server, area):
+    gp, nurse, social = (
+        as_role(server, "gp"),
+        as_role(server, "clinician"),
+        as_role(server, "social_worker"),
+    )
+    worklist = gp.get("/api/v1/worklist").json()
+    assert worklist["rows"] and {r["practice"] for r in worklist["rows"]} == {area["practice"]}
+    scores = [r["emergency_admission"] for r in worklist["rows"]]
+    assert scores == sorted(scores, reverse=True)
+    person = next(r["pseudonym"] for r in worklist["rows"] if r["pseudonym"] in area["registered"])
+    seen = gp.get(f"/api/v1/persons/{person}/record")
+    assert seen.status_code == 200 and seen.json()["relationship"] == "registration"
+    assert social.get(f"/api/v1/persons/{person}/record").status_code == 403
+    referral = post(gp, "/api/v1/mdt/referrals", pseudonym=person, team=area["team"],
+                    reason="rising risk, lives alone")  # fmt: skip
+    assert referral.status_code == 200, referral.text
+    meeting = post(nurse, "/api/v1/mdt/meetings", team=area["team"], day="2026-12-01",
+                   members=f"{ROLE_USERS['gp']},{ROLE_USERS['social_worker']}")  # fmt: skip
+    meeting_id = meeting.json()["meeting"]["id"]
+    agenda = nurse.get(f"/api/v1/mdt/meetings/{meeting_id}").json()["agenda"]
+    assert [a["pseudonym"] for a in agenda] == [person]
+    actions = json.dumps([{"action": "falls assessment", "owner": ROLE_USERS["clinician"],
+                           "due": "2026-12-15"}])  # fmt: skip
+    outcome = post(nurse, f"/api/v1/mdt/meetings/{meeting_id}/outcomes", pseudonym=person,
+                   outcome="joint care plan agreed", lead=ROLE_USERS["clinician"], actions=actions)  # fmt: skip
+    assert outcome.status_code == 200, outcome.text
+    plan = {"goals": "stay at home", "interventions": "home care review", "review_date": "2027-03-01",
+            "lead_professional": ROLE_USERS["clinician"], "preferred_place_of_death": "HOME"}  # fmt: skip
+    assert post(nurse, f"/api/v1/persons/{person}/care-plan", **plan).json()["version"] == 1
+    assert (
+        post(
+            nurse, f"/api/v1/persons/{person}/care-plan", **{**plan, "goals": "walk again"}
+        ).json()["version"]
+        == 2
+    )
+    versions = social.get(f"/api/v1/persons/{person}/care-plan").json()["versions"]
+    assert [(v["version"], v["goals"]) for v in versions] == [
+        (1, "stay at home"),
+        (2, "walk again"),
+    ]
+    record = social.get(f"/api/v1/persons/{person}/record").json()
+    assert record["relationship"] == "caseload" and record["care_plan"]["version"] == 2
+    assert not any(feed.startswith("gp_") for feed in record["rows"])
+    assert {"acute_apc", "social_care_events"} <= set(record["rows"])
+    assert not {c for rows in record["rows"].values() for row in rows for c in row} & DIAGNOSES
+    assert record["mdt"][0]["lead"] == ROLE_USERS["clinician"]
+    assert record["mdt"][0]["actions"][0]["due"] == "2026-12-15"
+    assert "gp_conditions" in gp.get(f"/api/v1/persons/{person}/record").json()["rows"]
+    worklist = gp.get("/api/v1/worklist").json()["rows"]
+    assert next(r for r in worklist if r["pseudonym"] == person)["on_care_plan"]
+    rules = audit_rules(server, person)
+    assert ("GET api 200", "allow", "relationship:registration") in rules
+    assert ("GET api 403", "deny", "relationship:no_relationship") in rules
+    assert ("POST api 200", "allow", "relationship:referral") in rules
+    assert ("GET api 200", "allow", "relationship:caseload") in rules
+    assert sum(1 for a, d, _ in rules if a.startswith("POST") and d == "allow") == 4
+
+
+def test_break_glass_opens_marked_and_alerts_the_ig_lead_until_reviewed(server, area):
+    nurse, ig = as_role(server, "clinician"), as_role(server, "ig_lead")
+    person = area["elsewhere"][0]
+    assert nurse.get(f"/api/v1/persons/{person}/record").status_code == 403
+    assert post(nurse, f"/api/v1/persons/{person}/break-glass", reason=" ").status_code == 400
+    opened = post(nurse, f"/api/v1/persons/{person}/break-glass", reason="collapsed, unconscious")
+    assert opened.json()["relationship"] == "break_glass"
+    record = nurse.get(f"/api/v1/persons/{person}/record").json()
+    assert record["break_glass"] is True
+    assert post(nurse, f"/api/v1/persons/{person}/care-plan", goals="x").status_code == 403
+    alerts = ig.get("/api/v1/audit/break-glass").json()["alerts"]
+    mine = [a for a in alerts if a["pseudonym"] == person]
+    assert mine and mine[0]["user"] == ROLE_USERS["clinician"]
+    assert post(ig, f"/api/v1/audit/break-glass/{mine[0]['id']}/review").status_code == 200
+    left = ig.get("/api/v1/audit/break-glass").json()["alerts"]
+    assert person not in {a["pseudonym"] for a in left}
+    assert ("GET api 200", "allow", "relationship:break_glass") in audit_rules(server, person)
+
+
+def test_an_expired_caseload_entry_refuses_after_its_grace(server, area):
+    social = as_role(server, "social_worker")
+    grace, expired = area["elsewhere"][1], area["elsewhere"][2]
+    backdate_caseload(server, grace, "SC-ADULTS", 100)  # 90 days + 10 of the 30 of grace
+    backdate_caseload(server, expired, "SC-ADULTS", 125)
+    assert social.get(f"/api/v1/persons/{grace}/record").json()["relationship"] == "caseload_grace"
+    assert social.get(f"/api/v1/persons/{expired}/record").status_code == 403
+    assert ("GET api 403", "deny", "relationship:no_relationship") in audit_rules(server, expired)
+
+
+def test_a_direct_objection_shows_only_the_viewers_organisations_rows(server, area):
+    assert area["objector"], "the generated area has a DIRECT objector with social care rows"
+    social = as_role(server, "social_worker")
+    backdate_caseload(server, area["objector"], "SC-ADULTS", 1)
+    record = social.get(f"/api/v1/persons/{area['objector']}/record").json()
+    assert record["objected"] and "objected" in record["notice"]
+    assert record["rows"]["social_care_events"]
+    assert {f for f, rows in record["rows"].items() if rows} <= {"social_care_events", "deaths",
+                                                                   "eol_register"}  # fmt: skip
