@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "records": ("joinedup.governance.records_command", "the data-flow register (CSV) and the fair processing notice (printable HTML)"),
     "annual-report": ("joinedup.governance.annual_command", "the CAG annual report for a financial year (HTML and JSON) from the system's own records"),
     "plan": ("joinedup.plan.command", "check a BCF plan file (trajectories, schemes, pooled budget) and print it"),
+    "evaluate": ("joinedup.evaluation.command", "evaluate a scheme: matched comparison, difference-in-differences, naive before/after"),
     "return": ("joinedup.plan.return_command", "the BCF quarterly return workbook (.xlsx): metrics, finance, benefits"),
     "accounts": ("joinedup.service.accounts", "the service's accounts: set a password, disable, list"),
     "audit": ("joinedup.governance.audit", "the audit log: verify its hash chain"),

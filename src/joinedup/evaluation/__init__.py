@@ -1,5 +1,5 @@
 """Scheme evaluation: a matched comparison group and difference-in-differences (issue 12)."""
 
-from joinedup.evaluation.did import Evaluation, evaluate
+from joinedup.evaluation.did import Evaluation, evaluate, evaluate_outcomes
 
-__all__ = ["Evaluation", "evaluate"]
+__all__ = ["Evaluation", "evaluate", "evaluate_outcomes"]

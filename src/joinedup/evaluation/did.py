@@ -99,6 +99,19 @@ def evaluate(
 ) -> Evaluation:
     """Covariates by name (one value per person), who was treated, and the outcome (e.g.
     emergency admissions) in equal windows before and after the start."""
+    return evaluate_outcomes(covariates, treated, {"outcome": (before, after)}, exact, prior)[
+        "outcome"
+    ]
+
+
+def evaluate_outcomes(
+    covariates: dict[str, np.ndarray],
+    treated: np.ndarray,
+    outcomes: dict[str, tuple[np.ndarray, np.ndarray]],
+    exact: np.ndarray | None = None,
+    prior: str | None = None,
+) -> dict[str, Evaluation]:
+    """One matching, then each outcome (name -> before, after) evaluated on the same pairs."""
     treated = np.asarray(treated, dtype=bool)
     names = list(covariates)
     matrix = np.column_stack([np.asarray(covariates[n], dtype=float) for n in names])
@@ -108,6 +121,7 @@ def evaluate(
     pairs = match(matrix, treated, exact, order)
     cases = np.flatnonzero(treated & (pairs >= 0))
     controls = pairs[cases]
+    all_treated = np.flatnonzero(treated)
 
     def balance(t_index, c_index):
         return {
@@ -115,16 +129,21 @@ def evaluate(
             for k, n in enumerate(names)
         }
 
-    change = np.asarray(after, dtype=float) - np.asarray(before, dtype=float)
-    all_treated = np.flatnonzero(treated)
-    before_level = float(np.asarray(before, dtype=float)[all_treated].mean())
-    naive = _interval(change[all_treated])
-    return Evaluation(
-        treated=int(treated.sum()),
-        matched=len(cases),
-        balance_before=balance(all_treated, np.flatnonzero(~treated)),
-        balance_after=balance(cases, controls),
-        did=_adjusted(change[cases] - change[controls], matrix[cases] - matrix[controls]),
-        naive=naive,
-        naive_percent=None if before_level == 0 else naive.value / before_level * 100,
-    )
+    balance_before = balance(all_treated, np.flatnonzero(~treated))
+    balance_after = balance(cases, controls) if len(cases) > 1 else {}
+    results = {}
+    for name, (before, after) in outcomes.items():
+        before = np.asarray(before, dtype=float)
+        change = np.asarray(after, dtype=float) - before
+        naive = _interval(change[all_treated])
+        level = float(before[all_treated].mean())
+        results[name] = Evaluation(
+            treated=int(treated.sum()),
+            matched=len(cases),
+            balance_before=balance_before,
+            balance_after=balance_after,
+            did=_adjusted(change[cases] - change[controls], matrix[cases] - matrix[controls]),
+            naive=naive,
+            naive_percent=None if level == 0 else naive.value / level * 100,
+        )
+    return results
