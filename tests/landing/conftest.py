@@ -201,3 +201,12 @@ def small_generated_area(tmp_path_factory) -> Path:
     area = tmp_path_factory.mktemp("small_area") / "area"
     assert main(["synth", "--out", str(area), "--people", "2000", "--seed", "3", "--quiet"]) == 0
     return area
+
+
+def token(stores: dict[str, Path], record_id: str) -> str:
+    """The warehouse's keyed token of a source record id (HMAC under the vault's row secret)."""
+    import hashlib
+    import hmac
+
+    secret = bytes.fromhex((Path(f"{stores['vault']}.rowkey")).read_text().strip())
+    return hmac.new(secret, f"source record id\x1f{record_id}".encode(), hashlib.sha256).hexdigest()

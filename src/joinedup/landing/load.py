@@ -26,8 +26,10 @@ from joinedup.identity.vault import QUARANTINE_COLUMNS, Vault, warehouse_binding
 from joinedup.landing import files, write
 from joinedup.landing.files import FeedFile, Header
 from joinedup.landing.records import (
+    SOURCE_RECORD_IDS,
     postcode_key_sql,
     record_id_sql,
+    record_token_sql,
     records_sql,
     row_key_sql,
 )
@@ -303,8 +305,11 @@ def _accept_rows(con, feed: Feed, header: Header, seq: int, name: str, secret: b
         derived.append(f"{record_id_sql(feed)} AS _record_id")
     if "postcode" in feed.column_names:
         derived.append(f"{postcode_key_sql(feed, secret)} AS _postcode_key")
+    tokens = [f"{record_token_sql(c, secret)} AS {quote(c)}" for c in feed.column_names if c in SOURCE_RECORD_IDS]
+    replace = f" REPLACE ({', '.join(tokens)})" if tokens else ""
     select = (
-        f"SELECT {seq} AS _file_seq, {literal(name)} AS _source_file, s.* EXCLUDE (_overflow, _problem), {', '.join(derived)}"
+        f"SELECT {seq} AS _file_seq, {literal(name)} AS _source_file,"
+        f" s.* EXCLUDE (_overflow, _problem){replace}, {', '.join(derived)}"
         f" FROM ({staged_sql(feed, header, RAW)}) s"
         f" WHERE s._line NOT IN (SELECT line FROM {REASONS})"
     )

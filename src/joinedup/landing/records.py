@@ -25,6 +25,18 @@ RECORD_COLUMNS = (
     ("postcode", "VARCHAR"),
     ("la_person_id", "VARCHAR"),
 )
+# Senders' own record ids: anyone with the source system could look a person up by one, so the
+# warehouse holds a keyed token instead (the same id gives the same token in every feed, so joins
+# between feeds still work).
+SOURCE_RECORD_IDS = (
+    "spell_id",
+    "attendance_id",
+    "contact_id",
+    "event_id",
+    "appointment_id",
+    "issue_id",
+    "delay_id",
+)
 UNIT_SEPARATOR = "chr(31)"  # between values in a hashed text: no contract value contains it
 
 
@@ -50,6 +62,11 @@ def row_key_sql(feed: Feed, secret: bytes) -> str:
     """Keyed hash of the feed's contract key: equal for a row sent again, never the values."""
     texts = [literal(feed.name)] + [key_text_sql(feed, name) for name in feed.key]
     return hmac_sql(_joined(texts), secret)
+
+
+def record_token_sql(name: str, secret: bytes) -> str:
+    """Keyed token of a source record id (NULL stays NULL)."""
+    return hmac_sql(f"'source record id' || {UNIT_SEPARATOR} || {quote(name)}", secret)
 
 
 def postcode_key_sql(feed: Feed, secret: bytes) -> str:
