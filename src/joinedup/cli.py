@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "synth": ("joinedup.synth.command", "generate a synthetic area's feeds and its ground truth"),
     "calibrate": ("joinedup.synth.calibrate", "compare a generated area with the published figures"),
     "load": ("joinedup.landing.load", "land an area's feed files: validate, quarantine, link, pseudonymise"),
+    "lineage": ("joinedup.landing.lineage", "vault-side: the sender's file and line of every landed row, with its pseudo_id"),
     "quality": ("joinedup.landing.quality", "what landing did with every row: read, rejected, linked"),
     "marts": ("joinedup.marts.command", "build the person timeline and Year of Care cost marts"),
     "metrics": ("joinedup.metrics.command", "compute the BCF and local metrics (JSON or CSV), optionally disclosure-controlled"),

@@ -3,6 +3,7 @@ command refuses a mismatch (exit 5, one line), a rotation resumes, and the store
 
 from __future__ import annotations
 
+import csv
 import os
 import shutil
 import stat
@@ -155,3 +156,31 @@ def test_the_vault_its_wal_and_its_secrets_are_created_owner_only(area, stores):
         secret_file(ROW_KEY, stores["vault"]),
     ):
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+
+
+def test_lineage_gives_the_file_and_line_of_every_landed_row_owner_only(
+    area, stores, tmp_path, capsys
+):
+    assert load(area, stores["warehouse"], stores["vault"]) == 0
+    out = tmp_path / "lineage.csv"
+    argv = ["lineage", "--vault", str(stores["vault"]), "--warehouse", str(stores["warehouse"])]
+    assert main([*argv, "--out", str(out)]) == 0
+    with out.open(newline="") as handle:
+        rows = [
+            (r["feed"], r["file"], int(r["line"]), r["pseudo_id"]) for r in csv.DictReader(handle)
+        ]
+    expected = [
+        (feed, file, line, pseudo_id)
+        for feed in ("acute_apc", "gp_register", "social_care_events")
+        for file, line, pseudo_id in query(
+            stores["warehouse"], f"SELECT _source_file, _source_line, pseudo_id FROM {feed}"
+        )
+    ]
+    assert sorted(rows) == sorted(expected) and len(rows) == 6
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    other = tmp_path / "other" / "v.duckdb"
+    assert load(area, tmp_path / "other" / "w.duckdb", other) == 0
+    capsys.readouterr()
+    argv = ["lineage", "--vault", str(other), "--warehouse", str(stores["warehouse"])]
+    assert main([*argv, "--out", str(out)]) == 5
+    one_error_line(capsys, "lineage", "made with another vault")

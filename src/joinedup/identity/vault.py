@@ -79,6 +79,12 @@ QUARANTINE_COLUMNS = (
     " reasons VARCHAR"
 )
 SCHEMA.append(f"CREATE TABLE IF NOT EXISTS quarantine ({QUARANTINE_COLUMNS})")
+# Where each landed person-level row came from: the warehouse keeps only its row key, so that
+# a row cannot be traced to a sender's file and line without the vault (`joinedup lineage`).
+SCHEMA.append(
+    "CREATE TABLE IF NOT EXISTS row_lineage (feed VARCHAR NOT NULL, row_key VARCHAR NOT NULL,"
+    " file VARCHAR NOT NULL, line BIGINT NOT NULL)"
+)
 # In the warehouse: the vault and secrets its pseudo_ids and row keys were made with.
 BINDING_TABLE = "store_binding"
 BINDING_COLUMNS = "vault_id VARCHAR, key_fingerprint VARCHAR, row_key_fingerprint VARCHAR"
@@ -223,6 +229,34 @@ class Vault:
             for name in batches:
                 con.unregister(name)
         return counts
+
+    def record_lineage(self, rows: pa.Table) -> None:
+        """Each row's (feed, row_key, file, line), replacing what a row of the same key had."""
+        self.con.register("lineage_batch", rows)
+        try:
+            self.con.execute("BEGIN TRANSACTION")
+            self.con.execute(
+                "DELETE FROM row_lineage WHERE (feed, row_key) IN"
+                " (SELECT (feed, row_key) FROM lineage_batch)"
+            )
+            self.con.execute("INSERT INTO row_lineage SELECT * FROM lineage_batch")
+            self.con.execute("COMMIT")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        finally:
+            self.con.unregister("lineage_batch")
+
+    def lineage(self, landed: pa.Table) -> list[tuple]:
+        """(feed, file, line, pseudo_id) of each landed row (feed, row_key, pseudo_id)."""
+        self.con.register("landed_rows", landed)
+        try:
+            return self.con.execute(
+                "SELECT l.feed, l.file, l.line, w.pseudo_id FROM landed_rows w"
+                " JOIN row_lineage l USING (feed, row_key) ORDER BY l.feed, l.file, l.line"
+            ).fetchall()
+        finally:
+            self.con.unregister("landed_rows")
 
     def use_key(self, key: bytes) -> None:
         """Record a rotated key: from now on pseudo_ids are made with it."""

@@ -375,6 +375,13 @@ def _through_vault(con, vault: Vault, feeds: list[Feed], progress: bool) -> None
     """Quarantine the rejected rows and resolve every identifier record to its person."""
     vault.replace_quarantine(con.sql("SELECT * FROM quarantine_rows").to_arrow_table())
     person_feeds = [f for f in feeds if f.is_person_level]
+    if person_feeds:
+        lineage = " UNION ALL ".join(
+            f"SELECT {literal(f.name)} AS feed, _row_key AS row_key, _source_file AS file,"
+            f" _line AS line FROM ({write.latest_rows_sql(f, '_row_key')}) latest"
+            for f in person_feeds
+        )
+        vault.record_lineage(con.sql(lineage).to_arrow_table())
     records = " UNION ALL ".join(records_sql(f, write.accepted_table(f)) for f in person_feeds)
     if not records:
         con.execute(

@@ -46,7 +46,7 @@ def create_tables(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({columns})")
 
 
-def _latest_rows_sql(feed: Feed, partition: str) -> str:
+def latest_rows_sql(feed: Feed, partition: str) -> str:
     """This load's accepted rows, the last sent (file order, then line) for each key."""
     return (
         f"SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY {partition}"
@@ -100,7 +100,7 @@ def write_event_feed(con: duckdb.DuckDBPyConnection, feed: Feed, load_id: int) -
     )
     con.execute(
         f"INSERT INTO {table} ({', '.join(quote(n) for n, _ in columns)})"
-        f" SELECT {select} FROM ({_latest_rows_sql(feed, '_row_key')}) a{joins}"
+        f" SELECT {select} FROM ({latest_rows_sql(feed, '_row_key')}) a{joins}"
     )
 
 
@@ -133,7 +133,7 @@ def write_reference(con: duckdb.DuckDBPyConnection, feed: Feed) -> None:
     select = ", ".join(f"{typed_sql(feed.column(n), quote(n))} AS {quote(n)}" for n, _ in columns)
     table = schema.warehouse_table_name(feed)
     same_key = " AND ".join(f"n.{quote(k)} = {table}.{quote(k)}" for k in feed.key)
-    typed = f"SELECT {select} FROM ({_latest_rows_sql(feed, '_row_key')}) latest"
+    typed = f"SELECT {select} FROM ({latest_rows_sql(feed, '_row_key')}) latest"
     con.execute(f"CREATE OR REPLACE TEMP TABLE new_reference AS {typed}")
     con.execute(
         f"DELETE FROM {table} WHERE EXISTS (SELECT 1 FROM new_reference n WHERE {same_key})"
@@ -143,7 +143,7 @@ def write_reference(con: duckdb.DuckDBPyConnection, feed: Feed) -> None:
 
 def _write_geography(con: duckdb.DuckDBPyConnection, feed: Feed) -> None:
     """A postcode directory is a whole snapshot: it replaces the area's geography."""
-    latest = _latest_rows_sql(feed, "_postcode_key")
+    latest = latest_rows_sql(feed, "_postcode_key")
     imd = typed_sql(feed.column("imd_decile"), "imd_decile")
     con.execute("DELETE FROM geography")
     con.execute(

@@ -1,0 +1,71 @@
+"""`joinedup lineage --vault V --warehouse W --out FILE.csv`: the sender's file and line of every
+landed person-level row, with its pseudo_id (`feed,file,line,pseudo_id`).
+
+Vault-side: the warehouse holds only row keys, the vault where each row came from; joined, they
+can trace a row back to a sender (for data quality queries and linkage quality assurance), so the
+file is written owner-only, and only for a warehouse this vault made.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+from pathlib import Path
+
+import pyarrow as pa
+
+from joinedup.errors import StoreError
+from joinedup.identity.vault import Vault
+from joinedup.landing import files
+from joinedup.warehouse import schema, store
+
+LANDED = pa.schema([("feed", pa.string()), ("row_key", pa.string()), ("pseudo_id", pa.string())])
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--vault", required=True, type=Path, help="the identity vault (DuckDB)")
+    parser.add_argument("--warehouse", required=True, type=Path, help="the warehouse (DuckDB)")
+    parser.add_argument("--out", required=True, type=Path, help="CSV file to write (owner-only)")
+
+
+def run(args: argparse.Namespace) -> int:
+    rows = lineage(args.vault, args.warehouse)
+    write_csv(args.out, rows)
+    print(f"{len(rows)} rows' lineage written to {args.out}")
+    return 0
+
+
+def lineage(vault_path: Path, warehouse_path: Path) -> list[tuple]:
+    """(feed, file, line, pseudo_id) of every landed person-level row."""
+    with Vault.open(vault_path, must_exist=True) as vault:
+        with store.reading(warehouse_path, needed=("load_files",)) as con:
+            if not vault.check_warehouse(con, warehouse_path):
+                raise StoreError(f"{warehouse_path}: names no vault; it was not made by a load")
+            landed = _landed_rows(con)
+        return vault.lineage(landed)
+
+
+def _landed_rows(con) -> pa.Table:
+    tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    selects = [
+        f"SELECT '{feed.name}' AS feed, _row_key AS row_key, pseudo_id"
+        f" FROM {schema.warehouse_table_name(feed)}"
+        for feed in files.landing_order()
+        if feed.is_person_level and schema.warehouse_table_name(feed) in tables
+    ]
+    if not selects:
+        return LANDED.empty_table()
+    return con.sql(" UNION ALL ".join(selects)).to_arrow_table()
+
+
+def write_csv(path: Path, rows: list[tuple]) -> None:
+    try:
+        path.unlink(missing_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError as error:
+        raise StoreError(f"{path}: cannot write ({error.strerror})") from None
+    with os.fdopen(descriptor, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["feed", "file", "line", "pseudo_id"])
+        writer.writerows(rows)
