@@ -567,28 +567,56 @@ def dementia_dx_rate(engine: Engine) -> list[dict]:
 
 
 def ae_attendances(engine: Engine) -> list[dict]:
+    group = "a.grp" if engine.by else "NULL"
+    origin = "COALESCE(a.from_care_home, 'unknown')"
     rows = engine.query(
-        [resident_ctes("attendances", "acute_ae", "CAST(arrival_datetime AS DATE)")],
-        "SELECT p.period, COALESCE(a.from_care_home, 'unknown') AS from_care_home, COUNT(*),"
+        [
+            resident_ctes(
+                "attendances",
+                "acute_ae",
+                "CAST(arrival_datetime AS DATE)",
+                by=engine.by,
+                age="age_at_arrival_datetime",
+            )
+        ],
+        f"SELECT p.period, {group}, {origin}, COUNT(*),"
         " SUM(CASE WHEN a.disposal = 'ADM' THEN 1 ELSE 0 END) FROM periods p"
         " JOIN attendances a ON a.event_date BETWEEN p.start_date AND p.end_date"
-        " WHERE p.grain = 'month' GROUP BY p.period, COALESCE(a.from_care_home, 'unknown')",
+        f" WHERE p.grain = 'month' GROUP BY p.period, {group}, {origin}",
     )
-    by_origin: dict[str, dict[str, int]] = defaultdict(dict)
-    admitted: dict[str, int] = defaultdict(int)
-    for period, origin, count, adm in rows:
-        by_origin[period][origin] = count
-        admitted[period] += int(adm)
-    records = []
-    for period in engine.of_grains(("month",)):
-        origins = dict(sorted(by_origin[period.label].items()))
-        total = sum(origins.values())
-        adm = admitted[period.label]
-        records.append(
-            record("ae_attendances", period, total, None, total, {"from_care_home": origins})
-        )
-        records.append(record("ae_conversion", period, adm, total, ratio(adm, total, 100)))
-    return records
+    by_origin: dict[tuple, dict[str, int]] = defaultdict(dict)
+    admitted: dict[tuple, int] = defaultdict(int)
+    for period, grp, origin_label, count, adm in rows:
+        by_origin[(period, grp)][origin_label] = count
+        admitted[(period, grp)] += int(adm)
+    counts = {
+        key: (dict(sorted(origins.items())), admitted[key]) for key, origins in by_origin.items()
+    }
+    return [
+        *_records(
+            engine,
+            "ae_attendances",
+            counts,
+            ({}, 0),
+            lambda origins, _: (
+                sum(origins.values()),
+                None,
+                sum(origins.values()),
+                {"from_care_home": origins},
+            ),
+        ),
+        *_records(
+            engine,
+            "ae_conversion",
+            counts,
+            ({}, 0),
+            lambda origins, adm: (
+                adm,
+                sum(origins.values()),
+                ratio(adm, sum(origins.values()), 100),
+            ),
+        ),
+    ]
 
 
 def care_home_emergencies(engine: Engine) -> list[dict]:
@@ -714,7 +742,8 @@ def _share(engine: Engine, metric_id: str, ctes: list[str], scale: float) -> lis
 def _records(engine: Engine, metric_id: str, counts: dict, empty: tuple, figures) -> list[dict]:
     """A metric's records from counts keyed (period label, group or None): for the area, every
     period of its grains (`empty` counts where nothing was counted); with `by`, each group with
-    something counted in the period. figures(*counts) gives numerator, denominator, value."""
+    something counted in the period. figures(*counts) gives numerator, denominator, value and,
+    optionally, breakdown."""
     periods = engine.of_grains(METRICS[metric_id].grains)
     if not engine.by:
         return [
@@ -968,6 +997,8 @@ def carers_supported(engine: Engine) -> list[dict]:
 # The metrics `--by` breaks down so far (the others: the area's figure only).
 BREAKDOWN_METRICS = (
     "readmissions_30d",
+    "ae_attendances",
+    "ae_conversion",
     "eol_admissions",
     "ae_4h",
     "fit_days",

@@ -542,19 +542,24 @@ def dementia_dx_rate(area: Area, months) -> list[dict]:
 
 
 def ae_attendances(area: Area, months) -> list[dict]:
-    attendances = [a for a in area.rows("acute_ae") if area.resident(a, a["arrival_datetime"])]
+    attendances = [
+        (a, area.group(a, a["arrival_datetime"], a["arrival_datetime"], "age_at_arrival_datetime"))
+        for a in area.rows("acute_ae")
+        if area.resident(a, a["arrival_datetime"])
+    ]
     result = []
     for period in periods(*months, "month"):
-        here = [a for a in attendances if period.holds(a["arrival_datetime"])]
-        origins: dict[str, int] = defaultdict(int)
-        for a in here:
-            origins[a["from_care_home"] or "unknown"] += 1
-        admitted = sum(1 for a in here if a["disposal"] == "ADM")
-        breakdown = {"from_care_home": dict(sorted(origins.items()))}
-        result.append(out("ae_attendances", period, len(here), None, len(here), breakdown))
-        result.append(
-            out("ae_conversion", period, admitted, len(here), per(admitted, len(here), 100))
-        )
+        in_period = [(a, g) for a, g in attendances if period.holds(a["arrival_datetime"])]
+        for group in sorted({g for _, g in in_period}) if area.by else [None]:
+            here = [a for a, g in in_period if g == group]
+            origins: dict[str, int] = defaultdict(int)
+            for a in here:
+                origins[a["from_care_home"] or "unknown"] += 1
+            admitted = sum(1 for a in here if a["disposal"] == "ADM")
+            breakdown = {"from_care_home": dict(sorted(origins.items()))}
+            count = out("ae_attendances", period, len(here), None, len(here), breakdown)
+            share = out("ae_conversion", period, admitted, len(here), per(admitted, len(here), 100))
+            result += [grouped(area, group, count), grouped(area, group, share)]
     return result
 
 
