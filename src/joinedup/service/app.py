@@ -27,6 +27,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from joinedup.errors import UserError
 from joinedup.governance.access import PURPOSES, ROLES, RULES, Principal, decide, purposes_of
 from joinedup.governance.audit import AuditLog
+from joinedup.governance.changes import record_changes
+from joinedup.governance.incidents import IncidentLog
 from joinedup.governance.register import Register
 from joinedup.service.care_store import CareStore
 from joinedup.service.store import ServiceStore
@@ -89,6 +91,7 @@ class Service:
     templates: jinja2.Environment
     export_secret: bytes
     care: CareStore
+    incidents: IncidentLog
 
 
 @dataclass
@@ -333,9 +336,18 @@ def _templates() -> jinja2.Environment:
 
 
 def create_app(
-    warehouse: Path, register: Register, service_path: Path, audit_path: Path
+    warehouse: Path,
+    register: Register,
+    service_path: Path,
+    audit_path: Path,
+    incidents_path: Path | None = None,
 ) -> FastAPI:
     from joinedup.service import handlers  # noqa: F401  (fills ROUTES)
+
+    record_changes(register)  # a changed contract or register becomes a notice for the IG lead
+    incidents_path = incidents_path or service_path.with_name(
+        service_path.name + ".incidents.jsonl"
+    )
 
     store = ServiceStore(service_path)
     service = Service(
@@ -346,6 +358,7 @@ def create_app(
         templates=_templates(),
         export_secret=store.secret("export_pseudonyms"),
         care=CareStore(store),
+        incidents=IncidentLog(incidents_path),
     )
     app = FastAPI(title="joinedup", version="1", openapi_url=None, docs_url=None, redoc_url=None)
     for r in ROUTES:

@@ -13,9 +13,10 @@ from urllib.parse import urlencode
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 
 from joinedup.errors import BadInput
-from joinedup.governance import records
+from joinedup.governance import changes, records
 from joinedup.governance.access import PURPOSES, ROLES, RULES, purposes_of
 from joinedup.governance.audit import FIELDS, verify
+from joinedup.governance.incidents import overdue
 from joinedup.service import board as B
 from joinedup.service import people as P
 from joinedup.service import tier_a
@@ -167,8 +168,10 @@ def openapi(ctx: Context) -> Response:
 @route("GET", "/", "Your start page", "signed_in")
 def home(ctx: Context) -> Response:
     p = ctx.principal
+    late = overdue(ctx.service.incidents, dt.date.today()) if p.role == "ig_lead" else []
+    notices = changes.notices(ctx.service.register) if p.role == "ig_lead" else []
     return ctx.page("home.html", links=links_for(p), tiers=", ".join(ROLES[p.role].tiers),
-                    purposes=", ".join(purposes_of(p.role)))  # fmt: skip
+                    purposes=", ".join(purposes_of(p.role)), overdue=late, notices=notices)  # fmt: skip
 
 
 @route("GET", API + "/session", "The signed-in session", "signed_in", kind="api")
@@ -474,6 +477,20 @@ def register_page(ctx: Context):
 
 
 # --- the IG lead's generated records (governance/records.py) ------------------------------------
+
+
+@twin("/incidents", "Incidents", "audit", nav="Incidents")
+def incidents_page(ctx: Context):
+    today = dt.date.today()
+    rows = [i.as_dict(today) for i in ctx.service.incidents.incidents()]
+    payload = {"incidents": rows, "overdue": sum(r["overdue"] for r in rows)}
+    return payload, "incidents.html", payload
+
+
+@twin("/register/changes", "Change notices", "audit", nav="Change notices")
+def changes_page(ctx: Context):
+    found = changes.notices(ctx.service.register)
+    return {"notices": found}, "changes.html", {"notices": found}
 
 
 @route("GET", "/notice", "How your health and care records are used", "public")

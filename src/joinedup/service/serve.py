@@ -1,4 +1,5 @@
-"""`joinedup serve --warehouse W --vault V --register R --service S --audit A [--host] [--port]`."""
+"""`joinedup serve --warehouse W --vault V --register R --service S --audit A [--incidents L]
+[--host] [--port]`."""
 
 from __future__ import annotations
 
@@ -23,6 +24,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--audit", required=True, type=Path, help="the audit log (JSON lines, append-only)"
     )
+    parser.add_argument(
+        "--incidents", type=Path, help="the IG lead's incident log (default: S.incidents.jsonl)"
+    )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
 
@@ -35,7 +39,9 @@ def run(args: argparse.Namespace) -> int:
     for path, what in ((args.warehouse, "warehouse"), (args.vault, "vault")):
         if not path.is_file():
             raise StoreError(f"{path}: no such {what} file")
-    app = create_app(args.warehouse, load_register(args.register), args.service, args.audit)
+    app = create_app(
+        args.warehouse, load_register(args.register), args.service, args.audit, args.incidents
+    )
     print(
         f"joinedup serving on http://{args.host}:{args.port}/ (Ctrl-C stops it)",
         file=sys.stderr,
