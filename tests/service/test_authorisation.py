@@ -75,6 +75,13 @@ EXPECTED = {
     "GET /admin/users": ADMIN,
     "GET /api/v1/admin/users": ADMIN,
     "GET /api/v1/worklist": TIER_I,
+    "GET /worklist": TIER_I,
+    "GET /persons/{pseudonym}/record": TIER_I,
+    "GET /persons/{pseudonym}/break-glass": TIER_I,
+    "POST /persons/{pseudonym}/break-glass": TIER_I,
+    "POST /caseload": TIER_I,
+    "POST /mdt/referrals": TIER_I,
+    "POST /persons/{pseudonym}/care-plan": TIER_I,
     "GET /api/v1/persons/{pseudonym}/record": TIER_I,
     "POST /api/v1/persons/{pseudonym}/break-glass": TIER_I,
     "POST /api/v1/caseload": TIER_I,
@@ -91,6 +98,11 @@ EXPECTED = {
 # Tier I past the role gate, for a person with no relationship to any demo user and forms
 # without their fields (test_care_api.py covers each relationship): refused, or a bad request.
 CARE_STATUS = {
+    "GET /persons/{pseudonym}/record": 403,
+    "POST /persons/{pseudonym}/break-glass": 400,
+    "POST /caseload": 400,
+    "POST /mdt/referrals": 400,
+    "POST /persons/{pseudonym}/care-plan": 403,
     "GET /api/v1/persons/{pseudonym}/record": 403,
     "POST /api/v1/persons/{pseudonym}/break-glass": 400,
     "POST /api/v1/caseload": 400,

@@ -110,6 +110,12 @@ def test_the_loop_from_worklist_to_mdt_to_a_care_plan_the_social_worker_sees(ser
     assert record["mdt"][0]["lead"] == ROLE_USERS["clinician"]
     assert record["mdt"][0]["actions"][0]["due"] == "2026-12-15"
     assert "gp_conditions" in gp.get(f"/api/v1/persons/{person}/record").json()["rows"]
+    page = social.get(f"/persons/{person}/record")
+    assert page.status_code == 200 and 'id="care-plan"' in page.text and "walk again" in page.text
+    assert 'id="feed-gp_' not in page.text
+    shown = {feed for feed, rows in record["rows"].items() if rows}
+    assert all(f'id="feed-{feed}"' in page.text for feed in shown)
+    assert f"/persons/{person}/record" in gp.get("/worklist").text
     worklist = gp.get("/api/v1/worklist").json()["rows"]
     assert next(r for r in worklist if r["pseudonym"] == person)["on_care_plan"]
     rules = audit_rules(server, person)
@@ -133,9 +139,15 @@ def test_break_glass_opens_marked_and_alerts_the_ig_lead_until_reviewed(server, 
     alerts = ig.get("/api/v1/audit/break-glass").json()["alerts"]
     mine = [a for a in alerts if a["pseudonym"] == person]
     assert mine and mine[0]["user"] == ROLE_USERS["clinician"]
+    review = f"(review #{mine[0]['id']})"
+    raised = ig.get("/api/v1/audit/alerts").json()["alerts"]
+    assert any(a["kind"] == "break_glass" and review in a["detail"] for a in raised)
+    assert person not in json.dumps(raised)  # the alert names the record by a prefix only
     assert post(ig, f"/api/v1/audit/break-glass/{mine[0]['id']}/review").status_code == 200
     left = ig.get("/api/v1/audit/break-glass").json()["alerts"]
     assert person not in {a["pseudonym"] for a in left}
+    raised = ig.get("/api/v1/audit/alerts").json()["alerts"]
+    assert not any(review in a["detail"] for a in raised)
     assert ("GET api 200", "allow", "relationship:break_glass") in audit_rules(server, person)
 
 

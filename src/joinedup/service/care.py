@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 
 from joinedup.errors import BadInput
 from joinedup.governance.relationships import (
@@ -92,15 +92,38 @@ def decide_person(ctx: Context, person: str, allow_break_glass: bool = True) -> 
     ctx.audit_rule, ctx.people = found.audit_rule, [person]
     if not found.allowed or (found.marked and not allow_break_glass):
         raise Refused(403, "no_relationship",
-                      "You have no legitimate relationship with this person.")  # fmt: skip
+                      "You have no legitimate relationship with this person. In an emergency,"
+                      f" break the glass: /persons/{person}/break-glass")  # fmt: skip
     return found
 
 
 # --- the worklist -------------------------------------------------------------------------------
 
 
-@route("GET", API + "/worklist", "My worklist", "tier_i", kind="api", params=("tier", "sort"))
-def worklist(ctx: Context) -> Response:
+def both(method: str, path: str, name: str, rule: str, params=(), nav=None, page=None):
+    """A route at /api/v1`path` (JSON) and at `path` (a page: `page` names its template for a GET,
+    or its redirect for a POST) from one function returning the payload."""
+
+    def register(build):
+        def api(ctx: Context) -> Response:
+            return ctx.json(build(ctx))
+
+        def html(ctx: Context) -> Response:
+            payload = build(ctx)
+            if method == "POST":
+                target = page(payload) if callable(page) else page
+                return RedirectResponse(target, status_code=303)
+            return ctx.page(page, data=payload)
+
+        route(method, API + path, name, rule, "api", params)(api)
+        route(method, path, name, rule, "page", params, nav)(html)
+        return build
+
+    return register
+
+
+@both("GET", "/worklist", "My worklist", "tier_i", ("tier", "sort"), "My worklist", "worklist.html")
+def worklist(ctx: Context) -> dict:
     register, user = ctx.service.register, _user(ctx)
     practices = sorted(user_practices(register, user))
     caseload = ctx.service.care.caseload_people(user.teams)
@@ -133,7 +156,8 @@ def worklist(ctx: Context) -> Response:
         for r in rows
     ]  # fmt: skip
     ctx.count, ctx.audit_rule = len(out), "relationship:worklist(registration,caseload)"
-    return ctx.json({"rows": out, "practices": practices, "teams": list(user.teams)})
+    return {"rows": out, "practices": practices, "teams": list(user.teams),
+            "mdt_teams": sorted(register.teams)}  # fmt: skip
 
 
 # --- the person ---------------------------------------------------------------------------------
@@ -170,8 +194,12 @@ def _risk(ctx: Context, person: str) -> dict | None:
     return {k: _plain(v) for k, v in zip(keys, found[0], strict=True)} if found else None
 
 
-@route("GET", API + "/persons/{pseudonym}/record", "A person's record", "tier_i", kind="api")
-def record(ctx: Context) -> Response:
+def _to_person(payload: dict) -> str:
+    return f"/persons/{payload['pseudonym']}/record"
+
+
+@both("GET", "/persons/{pseudonym}/record", "A person's record", "tier_i", page="record.html")
+def record(ctx: Context) -> dict:
     person = _person(ctx)
     found = decide_person(ctx, person)
     p = ctx.principal
@@ -180,7 +208,7 @@ def record(ctx: Context) -> Response:
         _direct_objection(ctx, person),
     )  # fmt: skip
     plans = ctx.service.care.care_plans(person)
-    return ctx.json({
+    return {
         "pseudonym": person,
         "identity": None,
         "relationship": found.rule,
@@ -191,19 +219,30 @@ def record(ctx: Context) -> Response:
         "risk": _risk(ctx, person),
         "care_plan": plans[-1] if plans else None,
         "mdt": ctx.service.care.mdt_history(person),
-    })  # fmt: skip
+    }  # fmt: skip
 
 
-@route("POST", API + "/persons/{pseudonym}/break-glass", "Break glass", "tier_i", kind="api")
-def break_glass(ctx: Context) -> Response:
+@route("GET", "/persons/{pseudonym}/break-glass", "Break glass", "tier_i")
+def break_glass_form(ctx: Context) -> Response:
+    return ctx.page("break_glass.html", pseudonym=_person(ctx))
+
+
+@both(
+    "POST",
+    "/persons/{pseudonym}/break-glass",
+    "Break glass",
+    "tier_i",
+    page=lambda p: p["record"][len(API) :],
+)
+def break_glass(ctx: Context) -> dict:
     person = _person(ctx)
     reason = ctx.form.get("reason", "")
     if not reason.strip():
         raise BadInput("reason: required to break the glass")
     ctx.service.care.break_glass(person, ctx.principal.user, reason, today())
     found = decide_person(ctx, person)
-    return ctx.json({"pseudonym": person, "opened": found.allowed, "relationship": found.rule,
-                     "record": f"{API}/persons/{person}/record"})  # fmt: skip
+    return {"pseudonym": person, "opened": found.allowed, "relationship": found.rule,
+            "record": f"{API}/persons/{person}/record"}  # fmt: skip
 
 
 # --- caseload, referrals, MDT ------------------------------------------------------------------
@@ -215,8 +254,8 @@ def _own_team(ctx: Context, team: str) -> str:
     return team
 
 
-@route("POST", API + "/caseload", "Add to caseload", "tier_i", kind="api")
-def add_to_caseload(ctx: Context) -> Response:
+@both("POST", "/caseload", "Add to caseload", "tier_i", page="/worklist")
+def add_to_caseload(ctx: Context) -> dict:
     person, team = ctx.form.get("pseudonym", ""), _own_team(ctx, ctx.form.get("team", ""))
     referred = any(r["pseudonym"] == person for r in ctx.service.care.referrals(team))
     if not referred:
@@ -226,7 +265,7 @@ def add_to_caseload(ctx: Context) -> Response:
     entry = ctx.service.care.add_to_caseload(
         person, team, ctx.principal.user, ctx.form.get("reason", ""), today()
     )
-    return ctx.json({"entry": entry, "team": team, "pseudonym": person})
+    return {"entry": entry, "team": team, "pseudonym": person}
 
 
 @route("POST", API + "/caseload/{entry_id}/close", "Close a caseload entry", "tier_i", kind="api")
@@ -238,14 +277,14 @@ def close_caseload(ctx: Context) -> Response:
     return ctx.json({"entry": entry, "closed": today().isoformat()})
 
 
-@route("POST", API + "/mdt/referrals", "Refer to an MDT", "tier_i", kind="api")
-def refer(ctx: Context) -> Response:
+@both("POST", "/mdt/referrals", "Refer to an MDT", "tier_i", page="/worklist")
+def refer(ctx: Context) -> dict:
     person, team = ctx.form.get("pseudonym", ""), ctx.form.get("team", "")
     if team not in ctx.service.register.teams:
         raise BadInput("team: no team with this code in the register")
     decide_person(ctx, person, allow_break_glass=False)
     referral = ctx.service.care.refer(person, team, ctx.principal.user, ctx.form.get("reason", ""))
-    return ctx.json({"referral": referral, "team": team, "pseudonym": person})
+    return {"referral": referral, "team": team, "pseudonym": person}
 
 
 @route("POST", API + "/mdt/meetings", "New MDT meeting", "tier_i", kind="api")
@@ -311,7 +350,9 @@ def record_outcome(ctx: Context) -> Response:
 # --- joint care plans ---------------------------------------------------------------------------
 
 
-@route("GET", API + "/persons/{pseudonym}/care-plan", "Care plan", "tier_i", kind="api")
+@route(
+    "GET", API + "/persons/{pseudonym}/care-plan", "Care plan", "tier_i", kind="api"
+)  # on the record page
 def care_plan(ctx: Context) -> Response:
     person = _person(ctx)
     found = decide_person(ctx, person)
@@ -320,8 +361,8 @@ def care_plan(ctx: Context) -> Response:
                      "current": versions[-1] if versions else None, "versions": versions})  # fmt: skip
 
 
-@route("POST", API + "/persons/{pseudonym}/care-plan", "Save a care plan", "tier_i", kind="api")
-def save_care_plan(ctx: Context) -> Response:
+@both("POST", "/persons/{pseudonym}/care-plan", "Save a care plan", "tier_i", page=_to_person)
+def save_care_plan(ctx: Context) -> dict:
     person = _person(ctx)
     decide_person(ctx, person, allow_break_glass=False)
     care = ctx.service.care
@@ -329,7 +370,7 @@ def save_care_plan(ctx: Context) -> Response:
     for entry in care.caseload_entries(person):
         if entry.team in _user(ctx).teams and entry.closed is None:
             care.record_contact(person, entry.team, ctx.principal.user, "care_plan", today())
-    return ctx.json({"pseudonym": person, "version": version})
+    return {"pseudonym": person, "version": version}
 
 
 # --- the IG lead: break-glass review ----------------------------------------------------------

@@ -44,6 +44,9 @@ AUDIT_PAGE = 200
 VOLUME_ALERT = 30  # people viewed by one user in a day
 WORKING_HOURS = (7, 19)
 FAILED_SIGN_IN_ALERT = 3
+# tier I views of people on the user's caseload or registered list (not counted for volume)
+ON_THE_LIST = ("relationship:registration", "relationship:caseload", "relationship:referral",
+               "relationship:registration_grace", "relationship:caseload_grace")  # fmt: skip
 
 
 def twin(path: str, name: str, rule: str, params=(), nav=None):
@@ -410,7 +413,8 @@ def audit_page(ctx: Context):
 
 def alerts(records: list[dict], failures: list[tuple[str, int]]) -> list[dict]:
     """GOVERNANCE.md alerts from the audit log: repeated failed sign-ins, more than 30 people a
-    day, tier P use outside 07:00-19:00."""
+    day (tier I: not on the user's caseload or registered list), tier P or I use outside
+    07:00-19:00. Break-glass uses come from the service store (`care_alerts`)."""
     found = [
         {
             "kind": "failed_sign_ins",
@@ -424,10 +428,11 @@ def alerts(records: list[dict], failures: list[tuple[str, int]]) -> list[dict]:
     seen: dict[tuple[str, str], set] = defaultdict(set)
     late: Counter = Counter()
     for r in records:
-        if r.get("decision") != "allow" or r.get("tier") != "P" or not r.get("user"):
+        if r.get("decision") != "allow" or r.get("tier") not in ("P", "I") or not r.get("user"):
             continue
         day, hour = r["time"][:10], int(r["time"][11:13])
-        seen[(r["user"], day)].update(r.get("people") or [])
+        if r["tier"] == "P" or r.get("rule") not in ON_THE_LIST:
+            seen[(r["user"], day)].update(r.get("people") or [])
         if not WORKING_HOURS[0] <= hour < WORKING_HOURS[1]:
             late[(r["user"], day)] += 1
     found += [
@@ -440,7 +445,7 @@ def alerts(records: list[dict], failures: list[tuple[str, int]]) -> list[dict]:
             "kind": "out_of_hours",
             "user": u,
             "day": d,
-            "detail": f"{n} tier P requests outside 07:00-19:00 UTC",
+            "detail": f"{n} tier P or I requests outside 07:00-19:00 UTC",
         }
         for (u, d), n in sorted(late.items())
     ]
@@ -451,7 +456,17 @@ def alerts(records: list[dict], failures: list[tuple[str, int]]) -> list[dict]:
 def alerts_page(ctx: Context):
     since = dt.datetime.now(dt.UTC) - dt.timedelta(hours=24)
     found = alerts(_records(ctx), ctx.service.store.failures_since(since))
+    found += care_alerts(ctx.service.care.break_glass_alerts())
     return {"alerts": found}, "alerts.html", {"alerts": found}
+
+
+def care_alerts(uses: list[dict]) -> list[dict]:
+    """Every break-glass use not yet reviewed (open until the IG lead reviews it)."""
+    return [
+        {"kind": "break_glass", "user": u["user"], "day": u["at"][:10],
+         "detail": f"record {u['pseudonym'][:12]}… opened: {u['reason']} (review #{u['id']})"}
+        for u in uses
+    ]  # fmt: skip
 
 
 @twin("/register", "The governance register", "audit", nav="Register")
