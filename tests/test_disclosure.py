@@ -2,7 +2,7 @@ import copy
 
 import pytest
 
-from joinedup.metrics.disclosure import apply_disclosure_control, round_count, suppress
+from joinedup.governance.disclosure import apply_disclosure_control, round_count, suppress
 
 
 def record(**fields):

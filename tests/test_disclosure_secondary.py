@@ -5,7 +5,7 @@ and tries every way of filling the suppressed ones."""
 import itertools
 import random
 
-from joinedup.metrics.disclosure import apply_disclosure_control
+from joinedup.governance.disclosure import apply_disclosure_control
 
 
 def table(counts: dict[str, int], denominators: dict[str, int] | None = None) -> list[dict]:

@@ -568,7 +568,7 @@ def test_the_marts_command_builds_the_warehouse_and_reports_a_missing_one(tmp_pa
     assert "no warehouse here" in capsys.readouterr().err
 
 
-def test_people_with_a_national_opt_out_in_force_in_the_year_or_today_are_marked(con):
+def test_people_with_a_national_opt_out_in_force_at_the_years_end_or_today_are_marked(con):
     for pid in ("never", "withdrawn_2014", "still_out", "type1"):
         register(con, pid, row_key=pid)
         gp_visit(con, pid, "2014-06-01")
@@ -593,11 +593,8 @@ def test_people_with_a_national_opt_out_in_force_in_the_year_or_today_are_marked
         for year in ("2014/15", "2015/16")
         if segment(con, pid, year)["national_opt_out"]
     }
-    assert marked == {
-        ("withdrawn_2014", "2014/15"),
-        ("still_out", "2014/15"),
-        ("still_out", "2015/16"),
-    }
+    # withdrawn in October 2014: no longer in force on 31 March 2015 (governance.objections)
+    assert marked == {("still_out", "2014/15"), ("still_out", "2015/16")}
 
 
 def test_stray_rows_after_the_covered_months_are_left_out_and_counted(con):

@@ -1,8 +1,8 @@
 """The board report's headline panels: which periods and grain are charted, the plan's targets and
 measure, and the plain-English reading of each chart."""
 
+from joinedup.governance.disclosure import apply_disclosure_control
 from joinedup.metrics import periods as P
-from joinedup.metrics.disclosure import apply_disclosure_control
 from joinedup.metrics.spc import xmr_chart
 from joinedup.plan import Plan, Trajectory
 from joinedup.report.headlines import HEADLINES, build_panel, complete, reading

@@ -13,6 +13,7 @@ import datetime as dt
 import duckdb
 
 from joinedup.contract import Feed
+from joinedup.governance import objections
 from joinedup.landing.rules import quote, typed_sql
 from joinedup.warehouse import schema
 
@@ -169,12 +170,8 @@ def landing_objection(feed: Feed) -> str | None:
 
 
 def active_objectors_sql(kind: str, as_of: dt.date) -> str:
-    """People with an objection of `kind` recorded by the as-of date and not withdrawn by then."""
-    day = f"DATE '{as_of.isoformat()}'"
-    return (
-        f"SELECT DISTINCT pseudo_id FROM objections WHERE objection_type = '{kind}'"
-        f" AND recorded_date <= {day} AND (withdrawn_date IS NULL OR withdrawn_date > {day})"
-    )
+    """People with an objection of `kind` in force on the as-of date (`governance.objections`)."""
+    return objections.in_force_sql(kind, as_of)
 
 
 def apply_objection(

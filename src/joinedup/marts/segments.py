@@ -7,13 +7,14 @@ the year's start; social care status is the most intensive service active at any
 year; locality and residency come from the person's latest practice registration started by the
 year's end (or, with none, from their latest event that carried a postcode).
 
-`national_opt_out` marks a person whose NDOO was in force at any time in the year or is still in
-force (never withdrawn): person-level uses (tier P, models, lists) must leave them out, while
-aggregate spend still counts them (DESIGN.md).
+`national_opt_out` marks a person whose NDOO was in force on the year's last day or is still in
+force (never withdrawn; `governance.objections`, the rule the risk models use): person-level uses
+(tier P, models, lists) must leave them out, while aggregate spend still counts them (DESIGN.md).
 """
 
 from __future__ import annotations
 
+from joinedup.governance.objections import opted_out_condition
 from joinedup.marts.calendar import CALENDAR_TABLE
 from joinedup.marts.events import EVENT_TABLE
 from joinedup.marts.periods import YEAR_TABLE
@@ -81,9 +82,7 @@ care AS (
 opted_out AS (
   SELECT DISTINCT p.pseudo_id, p.financial_year
   FROM population p
-  JOIN objections o ON o.pseudo_id = p.pseudo_id AND o.objection_type = 'NDOO'
-    AND (o.withdrawn_date IS NULL
-         OR (o.recorded_date <= p.year_end AND o.withdrawn_date > p.year_start))
+  JOIN objections o ON o.pseudo_id = p.pseudo_id AND {opted_out_condition('p.year_end')}
 ),
 registration_place AS (
   SELECT p.pseudo_id, p.financial_year, COALESCE(r.postcode_in_area, FALSE) AS resident,

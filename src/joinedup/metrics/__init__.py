@@ -7,6 +7,6 @@
   definition, grains, unit, direction, days of data needed, feeds (read by the engine, the report,
   the plan and the web);
 - `periods.py`: months, quarters (Q1 = April-June) and financial years;
-- `command.py`: `joinedup metrics`; `spc.py`, `charts.py`: XmR charts; `disclosure.py`:
-  small-number suppression and rounding for every aggregate output.
+- `command.py`: `joinedup metrics`; `spc.py`, `charts.py`: XmR charts; disclosure control is
+  `governance.disclosure` (one gate for every output).
 """

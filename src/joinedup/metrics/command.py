@@ -84,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
     ):
         metrics = compute_metrics(con, args.metric, months, args.question, args.by)
     if args.disclosure_control:
-        disclosure = importlib.import_module("joinedup.metrics.disclosure")
+        disclosure = importlib.import_module("joinedup.governance.disclosure")
         metrics = disclosure.apply_disclosure_control(metrics, args.method or "round5")
     if args.format == "json":
         write_json(metrics, args.area or args.warehouse.stem, sys.stdout)

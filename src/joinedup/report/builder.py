@@ -20,13 +20,13 @@ import jinja2
 from markupsafe import Markup
 
 from joinedup.errors import BadInput, StoreError
+from joinedup.governance.disclosure import apply_disclosure_control, rounded_money
 from joinedup.landing import quality_report
 from joinedup.landing.quality import REQUIRED_TABLES as QUALITY_TABLES
 from joinedup.marts import spend_per_person
 from joinedup.marts.segments import SEGMENT_TABLE
 from joinedup.metrics import periods as P
 from joinedup.metrics.charts import ASSURANCE_BADGES, VARIATION_BADGES
-from joinedup.metrics.disclosure import apply_disclosure_control
 from joinedup.metrics.engine import compute_metrics, covered_months
 from joinedup.metrics.engine import required_tables as engine_tables
 from joinedup.plan import Plan, load_plan
@@ -37,7 +37,6 @@ from joinedup.report.tables import (
     QualitySection,
     SpendSection,
     quality_section,
-    rounded_money,
     spend_section,
 )
 

@@ -1,6 +1,6 @@
 """The report's tables, every figure disclosure-controlled (DESIGN.md tier A).
 
-Counts: 1-7 suppressed, others rounded to the nearest 5 (`metrics.disclosure.round_count`), each
+Counts: 1-7 suppressed, others rounded to the nearest 5 (`governance.disclosure.round_count`), each
 total rounded from its true value. Shares are recomputed from the rounded counts.
 Money: rounded to the nearest £1,000; spend per person is the rounded total over the rounded
 people count, and a row whose people count is suppressed shows no money at all.
@@ -8,13 +8,11 @@ people count, and a row whose people count is suppressed shows no money at all.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
+from joinedup.governance.disclosure import round_count, rounded_money
 from joinedup.marts import SpendRow
-from joinedup.metrics.disclosure import round_count
 
-MONEY_ROUNDING = 1_000
 ORG_TYPE_NAMES = {
     "acute": "Acute hospital",
     "community": "Community health",
@@ -34,11 +32,6 @@ SEGMENT_NAMES = {
 
 def controlled(n: int | None) -> int | None:
     return None if n is None else round_count(int(n))
-
-
-def rounded_money(gbp: float | None) -> int | None:
-    """To the nearest £1,000, halves up (not Python's round-half-to-even)."""
-    return None if gbp is None else math.floor(gbp / MONEY_ROUNDING + 0.5) * MONEY_ROUNDING
 
 
 def share(part: int | None, whole: int | None) -> float | None:

@@ -13,6 +13,7 @@ from datetime import date
 
 import numpy as np
 
+from joinedup.governance.disclosure import round_count
 from joinedup.risk.evaluation import ranking
 from joinedup.risk.features import Windows, lit
 
@@ -49,8 +50,7 @@ def disclosed(
     counts: dict[str, dict[str, int]], method: str = "round5"
 ) -> dict[str, dict[str, int | None]]:
     """The pyramid after disclosure control (DESIGN.md tier A): small counts suppressed (None),
-    every count rounded from its own true value. Imported lazily: the metrics stage owns it."""
-    from joinedup.metrics.disclosure import round_count
+    every count rounded from its own true value (`governance.disclosure`)."""
 
     return {
         group: {tier: round_count(n, method) for tier, n in row.items()}

@@ -14,8 +14,9 @@ import joblib
 import numpy as np
 
 from joinedup.errors import BadInput, StoreError
+from joinedup.governance import objections
 from joinedup.progress import stage
-from joinedup.risk import evaluation, optout, oracle
+from joinedup.risk import evaluation, oracle
 from joinedup.risk.features import FeatureTable, build_features, social_care_features
 from joinedup.risk.models import BoostedModel, Inputs, RiskModel, fit, fit_boosted
 from joinedup.risk.outcomes import OUTCOMES, build_outcomes, outcomes_observable, window_end
@@ -103,7 +104,7 @@ class Cohort:
 
 def cohort(con, index: date, with_outcomes: bool) -> Cohort:
     table = build_features(con, index)
-    keep = optout.allowed(con, table.pseudo_ids, index)
+    keep = objections.allowed(con, table.pseudo_ids, index)
     table = table.select(keep)
     if len(table) == 0:
         raise BadInput(f"no registered people without an opt-out at {index.isoformat()}")

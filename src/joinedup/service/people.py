@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from joinedup.errors import BadInput
-from joinedup.risk.optout import still_opted_out_sql
+from joinedup.governance.objections import still_opted_out_sql
 from joinedup.service import tier_a
 from joinedup.service.warehouse import Snapshot
 

@@ -4,8 +4,7 @@ its parts are shown. Uses the metric stage's disclosure rules; `None` is a suppr
 
 from __future__ import annotations
 
-from joinedup.metrics.disclosure import apply_disclosure_control, round_count
-from joinedup.report.tables import rounded_money
+from joinedup.governance.disclosure import apply_disclosure_control, round_count, rounded_money
 
 
 def count(n: int | None) -> int | None:

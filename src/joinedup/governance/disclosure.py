@@ -24,6 +24,7 @@ METHODS = ("round5", "midpoint6")
 SUPPRESSION_THRESHOLD = 7
 ROUNDING_MULTIPLE = 5
 MIDPOINT_MULTIPLE = 6
+MONEY_ROUNDING = 1_000
 
 # value = numerator / denominator × scale, recomputed after rounding
 RATE_SCALE = {"percent": 100, "per_100k": 100_000}
@@ -46,6 +47,11 @@ def round_count(n: int, method: str = "round5") -> int | None:
             return 0
         return math.ceil(count / MIDPOINT_MULTIPLE) * MIDPOINT_MULTIPLE - MIDPOINT_MULTIPLE // 2
     raise ValueError(f"disclosure control method must be one of {METHODS}, not {method!r}")
+
+
+def rounded_money(gbp: float | None) -> int | None:
+    """Money published to the nearest £1,000, halves up (not Python's round-half-to-even)."""
+    return None if gbp is None else math.floor(gbp / MONEY_ROUNDING + 0.5) * MONEY_ROUNDING
 
 
 def apply_disclosure_control(metrics: list[dict], method: str = "round5") -> list[dict]:
