@@ -7,8 +7,8 @@ import argparse
 from pathlib import Path
 
 from joinedup.errors import UserError
+from joinedup.governance.disclosure import apply_disclosure_control
 from joinedup.metrics import periods
-from joinedup.metrics.disclosure import apply_disclosure_control
 from joinedup.metrics.engine import METRICS, compute_metrics, required_tables
 from joinedup.plan.loader import load_plan
 from joinedup.plan.workbook import write_return

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from joinedup.governance.disclosure import apply_disclosure_control
 from joinedup.metrics import periods as P
-from joinedup.metrics.disclosure import apply_disclosure_control
 from joinedup.metrics.engine import BREAKDOWN_METRICS, compute_metrics
 from joinedup.report.headlines import HEADLINES, complete, format_figure
 
