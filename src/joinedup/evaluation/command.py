@@ -17,7 +17,7 @@ import numpy as np
 from joinedup.errors import BadInput, UserError
 from joinedup.evaluation.cohort import COVARIATES, OUTCOMES, people
 from joinedup.evaluation.did import evaluate_outcomes
-from joinedup.metrics.disclosure import SUPPRESSION_THRESHOLD, round_count
+from joinedup.governance.disclosure import SUPPRESSION_THRESHOLD, round_count
 from joinedup.warehouse import store
 
 WINDOWS = {6: 182, 12: 365}  # months -> days
