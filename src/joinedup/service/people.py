@@ -20,6 +20,10 @@ from joinedup.service.warehouse import Snapshot
 
 PAGE_SIZE = 50
 BASE = "memory.cohort_base"
+# Built with the base, once per snapshot: a cohort's activity by month is one filtered scan (no
+# join per request), and a person's timeline a lookup in a table sorted by pseudonym.
+ACTIVITY = "memory.cohort_activity"
+TIMELINE = "memory.person_timeline"
 # The person list's columns: exactly the tier P set (no date finer than a month, no identifier).
 PERSON_COLUMNS = ("pseudonym", "age_band", "sex", "ward", "lsoa_code", "locality", "imd_decile",
                   "practice_code", "ltc_count", "segment", "social_care_status", "high_cost",
@@ -78,7 +82,22 @@ def _base_sql(has_risk: bool) -> str:
     LEFT JOIN risk k ON k.pseudo_id = s.pseudo_id
     LEFT JOIN activity a ON a.pseudo_id = s.pseudo_id AND a.period = s.financial_year
     WHERE s.resident AND NOT coalesce(s.national_opt_out, false)
-      AND s.pseudo_id NOT IN (SELECT pseudo_id FROM opted_out)"""
+      AND s.pseudo_id NOT IN (SELECT pseudo_id FROM opted_out)
+    ORDER BY s.pseudo_id"""
+
+
+DERIVED_SQL = (
+    f"""CREATE OR REPLACE TABLE {ACTIVITY} AS
+    SELECT b.*, c.period AS month, c.org_type, c.events AS month_events, c.cost_gbp AS month_cost
+    FROM person_month_cost c
+    JOIN calendar_month m ON m.month = c.period
+    JOIN {BASE} b ON b.pseudo_id = c.pseudo_id AND b.financial_year = m.financial_year
+    ORDER BY b.financial_year, b.age_band, b.sex, b.locality""",  # sorted by the common filters: their blocks are skipped
+    f"""CREATE OR REPLACE TABLE {TIMELINE} AS
+    SELECT pseudo_id, month, org_type, activity, count(*) AS events, round(sum(cost_gbp), 2) AS cost_gbp
+    FROM person_event WHERE pseudo_id IN (SELECT pseudo_id FROM {BASE})
+    GROUP BY ALL ORDER BY pseudo_id, month, org_type, activity""",
+)
 
 
 def _tables(con) -> set[str]:
@@ -103,6 +122,8 @@ def options(snap: Snapshot) -> Options:
     def build(con) -> Options:
         has_risk = "risk_scores" in _tables(con)
         con.execute(_base_sql(has_risk))
+        for sql in DERIVED_SQL:
+            con.execute(sql)
         values = {
             name: tuple(
                 str(v) for (v,) in con.execute(
@@ -165,13 +186,10 @@ def cohort(snap: Snapshot, filters: dict[str, str], page: int = 1) -> dict:
         f"SELECT {columns} FROM {BASE} b WHERE {where} ORDER BY b.cost_gbp DESC, b.pseudo_id LIMIT ? OFFSET ?",
         [*params, PAGE_SIZE, (page - 1) * PAGE_SIZE],
     ).fetchall()
-    year = filters["year"]
     activity = con.execute(
-        f"""SELECT c.period AS month, c.org_type, sum(c.events) AS events, round(sum(c.cost_gbp), 2) AS cost_gbp
-        FROM person_month_cost c JOIN {BASE} b ON b.pseudo_id = c.pseudo_id AND b.financial_year = ?
-        WHERE {where} AND c.period IN (SELECT month FROM calendar_month WHERE financial_year = ?)
-        GROUP BY ALL ORDER BY 1, 2""",
-        [year, *params, year],
+        f"""SELECT month, org_type, sum(month_events), round(sum(month_cost), 2)
+        FROM {ACTIVITY} b WHERE {where} GROUP BY ALL ORDER BY 1, 2""",
+        params,
     ).fetchall()
     return {
         "count": int(count),
@@ -199,8 +217,7 @@ def person(snap: Snapshot, pseudonym: str) -> dict | None:
     if not years:
         return None
     months = con.execute(
-        """SELECT month, org_type, activity, count(*) AS events, round(sum(cost_gbp), 2) AS cost_gbp
-        FROM person_event WHERE pseudo_id = ? GROUP BY ALL ORDER BY 1, 2, 3""",
+        f"SELECT month, org_type, activity, events, cost_gbp FROM {TIMELINE} WHERE pseudo_id = ? ORDER BY 1, 2, 3",
         [pseudonym],
     ).fetchall()
     names = ("financial_year", *(c for c in PERSON_COLUMNS if c != "pseudonym"))
