@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "quality": ("joinedup.landing.quality", "what landing did with every row: read, rejected, linked"),
     "marts": ("joinedup.marts.command", "build the person timeline and Year of Care cost marts"),
     "metrics": ("joinedup.metrics.command", "compute the BCF and local metrics (JSON or CSV), optionally disclosure-controlled"),
+    "trace-return": ("joinedup.identity.trace_return", "the NHS number for a sender's records that arrived without one, from the vault (audited)"),
     "review": ("joinedup.identity.review", "list held linkage pairs; accept or reject one"),
     "rotate-key": ("joinedup.identity.rotate", "new pseudonymisation key; re-key every pseudo_id"),
     "risk": ("joinedup.risk.cli", "risk stratification: train, evaluate, score, case-finding lists"),

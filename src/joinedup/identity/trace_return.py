@@ -1,0 +1,70 @@
+"""`joinedup trace-return --vault V --register R --org CODE --out FILE --audit A`: the NHS number
+for the council (the BCF condition: the NHS number as the primary identifier in correspondence).
+
+For the organisation's records that arrived without a valid NHS number and that linkage matched
+to a person whose NHS number the vault knows, one CSV row: the sender's own person id
+(`la_person_id`) and the NHS number. Read from the vault only; the run is audited (count only).
+This module handles identifiable values: it writes them to FILE and nowhere else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import getpass
+import os
+from pathlib import Path
+
+from joinedup.errors import BadInput
+from joinedup.governance.audit import AuditLog
+from joinedup.governance.register import load_register
+from joinedup.identity.vault import Vault
+
+TRACE_SQL = """
+WITH canonical AS (SELECT person_key, coalesce(merged_into, person_key) AS final FROM people)
+SELECT DISTINCT r.la_person_id, p.nhs_number
+FROM identifier_records r
+JOIN canonical c ON c.person_key = r.person_key
+JOIN people p ON p.person_key = c.final
+WHERE r.feed IN ({feeds}) AND r.la_person_id IS NOT NULL AND NOT r.nhs_number_valid
+  AND r.link_method <> 'held_for_review' AND r.link_method <> 'new_person'
+  AND p.nhs_number IS NOT NULL
+ORDER BY 1"""
+
+
+def trace_rows(vault: Vault, feeds: list[str]) -> list[tuple[str, str]]:
+    marks = ",".join("?" * len(feeds))
+    return vault.con.execute(TRACE_SQL.format(feeds=marks), feeds).fetchall()
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--vault", required=True, type=Path, help="the identity vault")
+    parser.add_argument("--register", required=True, type=Path, help="governance register (YAML)")
+    parser.add_argument("--org", required=True, help="the organisation's code (e.g. the council)")
+    parser.add_argument("--out", required=True, type=Path, help="the CSV to write (owner-only)")
+    parser.add_argument("--audit", required=True, type=Path, help="the audit log")
+
+
+def run(args: argparse.Namespace) -> int:
+    register = load_register(args.register)
+    organisation = register.organisations.get(args.org)
+    if organisation is None:
+        raise BadInput(f"--org {args.org}: no organisation with this code in the register")
+    feeds = list(organisation.feeds)
+    if not feeds:
+        raise BadInput(f"--org {args.org}: the register names no feed this organisation sends")
+    with Vault.open(args.vault, must_exist=True) as vault:
+        rows = trace_rows(vault, feeds)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(args.out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["la_person_id", "nhs_number"])
+        writer.writerows(rows)
+    log = AuditLog(args.audit, register.sha256)
+    log.append(user=f"cli:{getpass.getuser()}", organisation=args.org, tier="I",
+               purpose="direct_care", action="trace-return", resource=f"org {args.org}",
+               count=len(rows), decision="allow", rule="trace_return:from_the_vault")  # fmt: skip
+    log.close()
+    print(f"{len(rows)} records of {args.org} with the NHS number linkage found")
+    return 0
