@@ -91,7 +91,7 @@ def test_the_social_care_features_carry_the_planted_signal_that_health_data_lack
     permanent care hazard (people at home aged 65+) better than health features alone."""
     table = workflow.cohort(warehouse, VALIDATE, with_outcomes=False).features
     hazard = oracle.true_hazards(warehouse, area / "feeds" / "truth", table)["permanent_care"]
-    at_risk = hazard > 0  # NaN (unmatched) and people already in care are out
+    at_risk = (hazard > 0) & (hazard < 1)  # out: unmatched (NaN), in care, placement arranged
     log_odds = np.log(hazard[at_risk] / (1 - hazard[at_risk]))
     inputs = Inputs(table.names).fit(table)
     design = inputs.transform(table)[at_risk]

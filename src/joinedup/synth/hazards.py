@@ -12,7 +12,8 @@ index date and held for the year (what could be known that day, latent health in
   ambulance, elective spells) plus the weekly cost of the social care services running on the
   index date. The top-5% cost outcome has no closed-form probability, so the oracle ranks people
   by expected cost (AUROC) and has no Brier score for it.
-Not included: what happens during the year (entering the last months of life, new conditions,
+Placements and readmissions already arranged on the index date (dated on or after it) count as
+certain. Not included: what happens during the year (entering the last months of life, new conditions,
 readmissions), which no model could know on the index date either.
 """
 
@@ -50,6 +51,7 @@ def yearly_hazards(world: World, who: np.ndarray, age: np.ndarray) -> dict[str, 
     months = _months_to_live(world, who)
     dying_in_hospital = _hospital_death_chance(world, who)
     p_emergency = 1 - np.exp(-emergency * months) * (1 - dying_in_hospital)
+    p_emergency[people.readmission_on[who] >= world.month_start] = 1.0  # already arranged
 
     at_home = (age >= 65) & (people.care[who] < 2) & people.resident(who)
     community = world.probability("placement", social_care.placement_risk(world, who, age),
@@ -57,6 +59,7 @@ def yearly_hazards(world: World, who: np.ndarray, age: np.ndarray) -> dict[str, 
     from_hospital = emergency * at_home * world.probability(
         "placement_from_hospital", hospital.placement_need(world, who) * at_home, rates.placement_from_hospital)
     p_placement = np.where(at_home, 1 - np.exp(-(community + from_hospital) * months), 0.0)
+    p_placement[_placement_arranged(world, who)] = 1.0
 
     elective = (np.exp(np.clip(age - 30, 0, 50) * 0.03) * (1 + 0.2 * people.conditions_count(who, world.month_start))
                 * monthly_rate("elective", rates.elective))
@@ -66,6 +69,18 @@ def yearly_hazards(world: World, who: np.ndarray, age: np.ndarray) -> dict[str, 
                             * AMBULANCE_COST + elective * ELECTIVE_SPELL_COST)
     return {"emergency_admission": p_emergency, "permanent_care": p_placement,
             "expected_cost": health_cost + _social_care_cost(world, who, months)}
+
+
+def _placement_arranged(world: World, who: np.ndarray) -> np.ndarray:
+    """People not yet in care whose permanent placement was decided before the index date and
+    starts on or after it (a community placement starts about two weeks after its assessment;
+    the care level already counts it, so these people are not `at_home`)."""
+    book = world.services
+    placement = ~book.written & np.isin(book.kind, [social_care.KIND_NAMES.index(k)
+                                                    for k in social_care.CARE_LEVEL])
+    pending = placement & (book.start >= world.month_start)
+    started = placement & (book.start < world.month_start)
+    return np.isin(who, book.person[pending]) & ~np.isin(who, book.person[started])
 
 
 def _months_to_live(world: World, who: np.ndarray) -> np.ndarray:

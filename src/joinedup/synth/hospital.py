@@ -228,6 +228,7 @@ def readmit(world: World, who: np.ndarray, discharged_on: np.ndarray) -> None:
     back = world.chance(p, len(who))
     day = discharged_on[back] + world.rng.integers(0, 30, back.sum())
     keep = day < world.end_day
+    people.readmission_on[who[back][keep]] = day[keep]  # known ahead: the truth's hazards
     attend(world, who[back][keep], day[keep].astype(np.int32), np.full(keep.sum(), "1"))
 
 

@@ -58,6 +58,7 @@ class People:
         # this month's relative hazards of a permanent placement and of an emergency admission
         "lives_alone": np.bool_, "carer_stopped_on": np.int32, "package_grew_on": np.int32,
         "assessed_on": np.int32, "placement_signal": np.float32, "emergency_signal": np.float32,
+        "readmission_on": np.int32,  # the day of the latest readmission drawn (hazards.py)
     }
 
     def __init__(self, capacity: int, geography: Geography) -> None:
@@ -206,7 +207,7 @@ class People:
         for field in ("died_on", "previous_postcode", "terminal_until", "eol_added",
                       "dementia_onset", "council_id",
                       "last_discharge", "in_hospital_until", "moved_on_day", "former_family_idx",
-                      "carer_stopped_on", "package_grew_on", "assessed_on"):
+                      "carer_stopped_on", "package_grew_on", "assessed_on", "readmission_on"):
             getattr(self, field)[new] = NO_DAY
         self.mdt_month[new] = -1
         self.placement_signal[new] = 1
