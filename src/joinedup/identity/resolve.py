@@ -24,7 +24,7 @@ import pyarrow as pa
 
 from joinedup.identifiers import is_valid_nhs_number
 from joinedup.identity import probabilistic
-from joinedup.identity.vault import refresh_people
+from joinedup.identity.canonical import refresh_people
 from joinedup.progress import stage
 
 RECORD_SCHEMA = pa.schema(

@@ -18,7 +18,8 @@ from pathlib import Path
 
 from joinedup.errors import UserError
 from joinedup.identity import repoint
-from joinedup.identity.vault import Vault, refresh_people
+from joinedup.identity.canonical import refresh_people
+from joinedup.identity.vault import Vault
 
 SHOWN = ("feed", "nhs_number", "given_name", "family_name", "date_of_birth", "sex", "postcode")
 
