@@ -14,9 +14,46 @@ Messages never include patient identifiers: name the file, line, column and rule
 
 
 class UserError(Exception):
-    """A problem the user can fix. Printed as one line, no traceback."""
+    """A problem the user can fix. Printed as one line, no traceback.
+
+    Where it applies, the error names where the problem is (`file`, `line`, `column`) and the
+    contract or plan `rule` broken, as fields a web page or a JSON answer can use; the line
+    printed starts with them: "F, line L, column C (rule R): message". Never a value."""
 
     exit_code = 3
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        line: int | None = None,
+        column: str | None = None,
+        rule: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message, self.file, self.line, self.column, self.rule = (
+            message, file, line, column, rule,
+        )  # fmt: skip
+
+    def __str__(self) -> str:
+        where = [str(self.file)] if self.file else []
+        where += [f"line {self.line}"] if self.line is not None else []
+        where += [f"column {self.column}"] if self.column else []
+        place = ", ".join(where) + (f" (rule {self.rule})" if self.rule else "")
+        return f"{place}: {self.message}" if place else self.message
+
+    def to_dict(self) -> dict:
+        fields = {"file": self.file, "line": self.line, "column": self.column, "rule": self.rule}
+        return {"error": self.message, "exit_code": self.exit_code} | {
+            k: v for k, v in fields.items() if v is not None
+        }
+
+
+class BadOption(UserError):
+    """A command line argparse accepts but the command cannot use (an option without another)."""
+
+    exit_code = 2
 
 
 class BadInput(UserError):

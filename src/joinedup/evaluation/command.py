@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from joinedup.errors import BadInput, UserError
+from joinedup.errors import BadInput, BadOption, UserError
 from joinedup.evaluation.cohort import COVARIATES, OUTCOMES, people
 from joinedup.evaluation.did import evaluate_outcomes
 from joinedup.governance.disclosure import SUPPRESSION_THRESHOLD, round_count
@@ -22,10 +22,6 @@ from joinedup.warehouse import store
 
 WINDOWS = {6: 182, 12: 365}  # months -> days
 PRIOR_CAP = 6
-
-
-class BadOption(UserError):
-    exit_code = 2
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 
 from joinedup import contract
-from joinedup.errors import UserError
+from joinedup.errors import BadOption
 from joinedup.landing.write import landing_objection
 from joinedup.warehouse import store
 
@@ -29,10 +29,6 @@ FROM load_files GROUP BY feed ORDER BY feed
 
 
 REQUIRED_TABLES = ("load_files",)
-
-
-class BadOption(UserError):
-    exit_code = 2
 
 
 def quality_report(con: duckdb.DuckDBPyConnection) -> dict:

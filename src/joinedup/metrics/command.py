@@ -11,7 +11,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from joinedup.errors import UserError
+from joinedup.errors import BadOption
 from joinedup.metrics import periods
 from joinedup.metrics.engine import (
     BREAKDOWN_METRICS,
@@ -25,10 +25,6 @@ from joinedup.progress import stage
 from joinedup.warehouse import store
 
 CSV_COLUMNS = ["id", "period", "grain", "numerator", "denominator", "value", "unit", "breakdown"]
-
-
-class BadOption(UserError):
-    exit_code = 2
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -78,9 +74,9 @@ def run(args: argparse.Namespace) -> int:
     months = checked_months(args.months) if args.months else None
     if args.by and (unbroken := sorted(set(args.metric or ()) - set(BREAKDOWN_METRICS))):
         raise BadOption(f"--by: no breakdown yet for {', '.join(unbroken)}")
-    with (
-        stage("computing metrics", enabled=not args.quiet),
+    with (  # the store first: a missing warehouse is one line, no progress before it
         store.reading(args.warehouse, needed=required_tables()) as con,
+        stage("computing metrics", enabled=not args.quiet),
     ):
         metrics = compute_metrics(con, args.metric, months, args.question, args.by)
     if args.disclosure_control:

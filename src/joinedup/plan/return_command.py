@@ -6,17 +6,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from joinedup.errors import UserError
+from joinedup.errors import BadOption
 from joinedup.governance.disclosure import apply_disclosure_control
 from joinedup.metrics import periods
 from joinedup.metrics.engine import METRICS, compute_metrics, required_tables
 from joinedup.plan.loader import load_plan
 from joinedup.plan.workbook import write_return
 from joinedup.warehouse import store
-
-
-class BadOption(UserError):
-    exit_code = 2
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

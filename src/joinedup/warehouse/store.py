@@ -38,8 +38,10 @@ def _missing(path: Path, what: str) -> StoreError:
     return StoreError(f"{path}: no {what} here (run `joinedup load` first)")
 
 
-def _cannot_open(path: Path, what: str, error: Exception) -> StoreError:
+def _cannot_open(path: Path, what: str, error: Exception, opened: Path | None = None) -> StoreError:
     message = " ".join(str(error).split())
+    if opened is not None:  # DuckDB names the copy it opened; the user knows the store
+        message = message.replace(str(opened.resolve()), str(path.resolve()))
     return StoreError(f"{path}: cannot open the {what} ({message})")
 
 
@@ -119,7 +121,7 @@ def writing(
             con = duck.connect(str(staged))
         except duckdb.Error as error:
             _discard(staged)
-            raise _cannot_open(path, what, error) from None
+            raise _cannot_open(path, what, error, staged) from None
         try:
             check_tables(con, needed, path, what)
             yield con
