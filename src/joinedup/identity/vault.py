@@ -163,19 +163,7 @@ class Vault:
     def replace_quarantine(self, rows: pa.Table) -> None:
         """Quarantine `rows` in place of any earlier rows of the same files (by SHA-256), so
         that a re-run after a failure is exact."""
-        self.con.register("quarantine_batch", rows)
-        try:
-            self.con.execute("BEGIN TRANSACTION")
-            self.con.execute(
-                "DELETE FROM quarantine WHERE sha256 IN (SELECT sha256 FROM quarantine_batch)"
-            )
-            self.con.execute("INSERT INTO quarantine SELECT * FROM quarantine_batch")
-            self.con.execute("COMMIT")
-        except BaseException:
-            self.con.execute("ROLLBACK")
-            raise
-        finally:
-            self.con.unregister("quarantine_batch")
+        self._replace("quarantine", "sha256", rows)
 
     def destroy(self, live: pa.Table, quarantined_files: list[str], run: str) -> dict:
         """Retention (governance/retention.py): destroy the identity of every person whose
@@ -208,20 +196,23 @@ class Vault:
 
     def record_lineage(self, rows: pa.Table) -> None:
         """Each row's (feed, row_key, file, line), replacing what a row of the same key had."""
-        self.con.register("lineage_batch", rows)
+        self._replace("row_lineage", "(feed, row_key)", rows)
+
+    def _replace(self, table: str, key: str, rows: pa.Table) -> None:
+        """Replace the rows of `table` whose `key` is in `rows` by `rows`, in one transaction."""
+        self.con.register("replacing_batch", rows)
         try:
             self.con.execute("BEGIN TRANSACTION")
             self.con.execute(
-                "DELETE FROM row_lineage WHERE (feed, row_key) IN"
-                " (SELECT (feed, row_key) FROM lineage_batch)"
+                f"DELETE FROM {table} WHERE {key} IN (SELECT {key} FROM replacing_batch)"
             )
-            self.con.execute("INSERT INTO row_lineage SELECT * FROM lineage_batch")
+            self.con.execute(f"INSERT INTO {table} SELECT * FROM replacing_batch")
             self.con.execute("COMMIT")
         except BaseException:
             self.con.execute("ROLLBACK")
             raise
         finally:
-            self.con.unregister("lineage_batch")
+            self.con.unregister("replacing_batch")
 
     def lineage(self, landed: pa.Table) -> list[tuple]:
         """(feed, file, line, pseudo_id) of each landed row (feed, row_key, pseudo_id)."""
