@@ -10,7 +10,7 @@ import pytest
 
 from joinedup.landing.load import load_area
 from joinedup.marts import build_marts, spend_per_person
-from joinedup.marts.calendar import financial_year_label, financial_year_start
+from joinedup.metrics.periods import financial_year_label, financial_year_start
 from joinedup.synth.config import AreaSpec
 from joinedup.synth.simulate import generate
 from joinedup.warehouse import store

@@ -18,6 +18,7 @@ from joinedup.governance.audit import verify
 from joinedup.governance.incidents import IncidentLog
 from joinedup.governance.retention import destruction_record
 from joinedup.landing.write import LANDING_OBJECTIONS, landing_objection
+from joinedup.metrics.periods import financial_year_label
 from joinedup.warehouse import store
 
 BREAK_GLASS = "break_glass"  # in an audit record's action or rule
@@ -118,7 +119,7 @@ def annual_report(year: str, warehouse: Path, audit: Path | None, incidents: Pat
                 "people_with_an_active_objection": objections["people_with_an_active_objection"]
             }
     return {
-        "year": f"{start.year}/{str(end.year)[2:]}",
+        "year": financial_year_label(start.year),
         "from": start.isoformat(),
         "to": end.isoformat(),
         "rows_landed": landed,

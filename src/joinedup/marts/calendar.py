@@ -8,18 +8,10 @@ from __future__ import annotations
 
 from datetime import date
 
+from joinedup.metrics.periods import financial_year_label, financial_year_start
 from joinedup.warehouse.coverage import Window, month_end
 
 CALENDAR_TABLE = "calendar_month"
-
-
-def financial_year_start(day: date) -> int:
-    return day.year if day.month >= 4 else day.year - 1
-
-
-def financial_year_label(start_year: int) -> str:
-    """'2015/16' for the year starting 1 April 2015 (metrics.md periods)."""
-    return f"{start_year}/{(start_year + 1) % 100:02d}"
 
 
 def calendar_rows(window: Window) -> list[tuple]:

@@ -32,6 +32,7 @@ def financial_year_start(day: date) -> int:
 
 
 def financial_year_label(start_year: int) -> str:
+    """'2015/16' for the year starting 1 April 2015 (metrics.md periods): the one spelling."""
     return f"{start_year}/{(start_year + 1) % 100:02d}"
 
 

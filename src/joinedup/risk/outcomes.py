@@ -17,6 +17,7 @@ from datetime import date, timedelta
 import numpy as np
 
 from joinedup.marts.dialect import days_between
+from joinedup.metrics.periods import financial_year_label
 from joinedup.risk.features import (
     ELECTIVE_METHODS,
     EMERGENCY_METHODS,
@@ -165,7 +166,7 @@ def cost_in_window(con, pseudo_ids: np.ndarray, start: date, end: date) -> np.nd
     financial year and the marts are built, else from the event tables by the same rule."""
     financial_year = start.month == 4 and start.day == 1 and end == add_months(start, 12)
     if financial_year and has_table(con, MARTS_YEAR_COST):
-        period = f"{start.year}/{str(start.year + 1)[2:]}"
+        period = financial_year_label(start.year)
         sql = (
             f"SELECT pseudo_id, SUM(cost_gbp) FROM {MARTS_YEAR_COST} "
             f"WHERE period = '{period}' GROUP BY pseudo_id"
