@@ -93,6 +93,7 @@ EXPECTED = {
     "GET /api/v1/persons/{pseudonym}/care-plan": TIER_I,
     "POST /api/v1/persons/{pseudonym}/care-plan": TIER_I,
     "GET /api/v1/audit/break-glass": IG,
+    "GET /api/v1/board/care-plans": TIER_A,
     "POST /api/v1/audit/break-glass/{alert_id}/review": IG,
 }
 # Tier I past the role gate, for a person with no relationship to any demo user and forms

@@ -170,3 +170,39 @@ def test_a_direct_objection_shows_only_the_viewers_organisations_rows(server, ar
     assert record["rows"]["social_care_events"]
     assert {f for f, rows in record["rows"].items() if rows} <= {"social_care_events", "deaths",
                                                                    "eol_register"}  # fmt: skip
+
+
+def test_care_plan_coverage_of_the_top_five_percent_through_the_tier_a_gate(server, area):
+    from joinedup.governance.disclosure import round_count
+    from joinedup.metrics.engine import EMERGENCY_METHODS
+    from joinedup.service.care_outcomes import TOP_SQL, before_after, coverage
+
+    con = duckdb.connect(str(server.warehouse), read_only=True)
+    top = con.execute(TOP_SQL).fetchall()
+    planned = {p for p, _, _ in top[:20]}
+    found = coverage(con, planned)
+    assert found["area"] == {"with_plan": 20, "top_5_percent": round_count(len(top)),
+                             "coverage": round(20 / round_count(len(top)), 3)}  # fmt: skip
+    assert all(
+        v["with_plan"] is None or v["with_plan"] % 5 == 0 for v in found["practice"].values()
+    )
+    con = duckdb.connect(str(server.warehouse), read_only=True)
+    people, review = [p for p, _, _ in top[:40]], dt.date(2015, 10, 1)
+    figures = before_after(con, [(p, review.isoformat()) for p in people])
+    spells = con.execute(
+        f"SELECT admission_date, admission_method FROM acute_apc WHERE pseudo_id IN"
+        f" ({','.join('?' * len(people))})",
+        people,
+    ).fetchall()
+    con.close()
+    start, end = review - dt.timedelta(182), review + dt.timedelta(182)
+    emergency = [d for d, m in spells if m in EMERGENCY_METHODS]
+    assert figures["people"] == 40
+    assert figures["before"]["emergency_admissions"] == round_count(
+        sum(start <= d < review for d in emergency)
+    )
+    assert figures["after"]["emergency_admissions"] == round_count(
+        sum(review <= d < end for d in emergency)
+    )
+    answer = as_role(server, "board").get("/api/v1/board/care-plans").json()
+    assert answer["coverage"]["area"]["top_5_percent"] == round_count(len(top))

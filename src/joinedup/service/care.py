@@ -25,6 +25,7 @@ from joinedup.governance.relationships import (
     user_practices,
 )
 from joinedup.governance.separation import TIER_I_FEEDS, filter_record, sender
+from joinedup.service import care_outcomes as outcomes
 from joinedup.service.app import Context, Refused, route
 
 API = "/api/v1"
@@ -397,3 +398,15 @@ def _int(value: str, what: str) -> int:
     if not value.isdigit():
         raise Refused(404, "not_found", f"No {what} with this number.")
     return int(value)
+
+
+# --- tier A: outcomes for commissioners --------------------------------------------------------
+
+
+@route("GET", API + "/board/care-plans", "Care plans and MDT outcomes", "tier_a", kind="api")
+def care_outcomes(ctx: Context) -> Response:
+    care = ctx.service.care
+    return ctx.json({
+        "coverage": outcomes.coverage(ctx.snap.con, care.people_with_plan(today())),
+        "mdt_before_after": outcomes.before_after(ctx.snap.con, care.reviewed_people()),
+    })  # fmt: skip

@@ -1,0 +1,79 @@
+"""Outcomes of direct care for commissioners (tier A, issue 11): the national condition's
+care-plan coverage (people in the top 5% of emergency admission risk with an active joint care
+plan and a lead professional, of all in the top 5%, by practice and locality), and for people an
+MDT reviewed, emergency admissions, A&E attendances, bed days and cost in the 6 months before and
+after their first review (only people whose 6 months after have passed by the data's as-of date).
+Every figure goes through the tier A gate."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from joinedup.metrics.engine import EMERGENCY_METHODS
+from joinedup.service import tier_a
+
+TOP_SHARE = 0.05
+FOLLOW_UP_DAYS = 182
+TOP_SQL = f"""
+WITH latest AS (SELECT * FROM risk_scores WHERE index_date = (SELECT max(index_date) FROM risk_scores)),
+ranked AS (SELECT pseudo_id, practice_code, locality,
+                  percent_rank() OVER (ORDER BY emergency_admission DESC) AS share FROM latest)
+SELECT pseudo_id, practice_code, locality FROM ranked WHERE share < {TOP_SHARE}"""
+
+
+def coverage(con, planned: set[str]) -> dict:
+    top = con.execute(TOP_SQL).fetchall()
+    out = {"area": _rate(top, planned)}
+    for name, column in (("practice", 1), ("locality", 2)):
+        groups: dict[str, list] = {}
+        for row in top:
+            groups.setdefault(row[column] or "unknown", []).append(row)
+        out[name] = {key: _rate(rows, planned) for key, rows in sorted(groups.items())}
+    return out
+
+
+def _rate(rows: list, planned: set[str]) -> dict:
+    covered = tier_a.count(sum(r[0] in planned for r in rows))
+    total = tier_a.count(len(rows))
+    rate = round(covered / total, 3) if covered is not None and total else None
+    return {"with_plan": covered, "top_5_percent": total, "coverage": rate}
+
+
+def before_after(con, reviewed: list[tuple[str, str]]) -> dict:
+    """Sums over reviewed people with complete follow-up, 6 months before and after review."""
+    as_of = con.execute("SELECT max(as_of) FROM loads").fetchone()[0]
+    people = [(p, dt.date.fromisoformat(d)) for p, d in reviewed]
+    if as_of is not None:
+        people = [(p, d) for p, d in people if d + dt.timedelta(FOLLOW_UP_DAYS) <= as_of]
+    totals = {side: dict.fromkeys(("emergency_admissions", "ae_attendances", "bed_days"), 0)
+              | {"cost_gbp": 0.0} for side in ("before", "after")}  # fmt: skip
+    for person, day in people:
+        for side, start, end in (
+            ("before", day - dt.timedelta(FOLLOW_UP_DAYS), day),
+            ("after", day, day + dt.timedelta(FOLLOW_UP_DAYS)),
+        ):
+            for name, value in _activity(con, person, start, end).items():
+                totals[side][name] += value
+    return {
+        "people": tier_a.count(len(people)),
+        **{side: {k: tier_a.money(v) if k == "cost_gbp" else tier_a.count(v)
+                  for k, v in t.items()} for side, t in totals.items()},
+    }  # fmt: skip
+
+
+def _activity(con, person: str, start: dt.date, end: dt.date) -> dict:
+    methods = ",".join(f"'{m}'" for m in EMERGENCY_METHODS)
+    spells = con.execute(
+        f"SELECT count(*) FILTER (WHERE admission_method IN ({methods})),"
+        " coalesce(sum(date_diff('day', admission_date, coalesce(discharge_date, ?))), 0),"
+        " coalesce(sum(spell_cost), 0) FROM acute_apc"
+        " WHERE pseudo_id = ? AND admission_date >= ? AND admission_date < ?",
+        [end, person, start, end],
+    ).fetchone()
+    ae = con.execute(
+        "SELECT count(*), coalesce(sum(attendance_cost), 0) FROM acute_ae WHERE pseudo_id = ?"
+        " AND CAST(arrival_datetime AS DATE) >= ? AND CAST(arrival_datetime AS DATE) < ?",
+        [person, start, end],
+    ).fetchone()
+    return {"emergency_admissions": spells[0], "ae_attendances": ae[0], "bed_days": spells[1],
+            "cost_gbp": float(spells[2]) + float(ae[1])}  # fmt: skip
