@@ -33,7 +33,7 @@ demo: $(STAMP)
 	@echo "Demo accounts (user name, password):"
 	@for user in $(DEMO_USERS); do \
 	  password=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(12))'); \
-	  echo "$$password" | $(BIN)/joinedup accounts --service $(OUT)/service.sqlite set-password $$user --password-stdin >/dev/null; \
+	  echo "$$password" | $(BIN)/joinedup accounts --service $(OUT)/service.sqlite --audit $(OUT)/audit.jsonl --register $(OUT)/area/register.yaml set-password $$user --password-stdin >/dev/null; \
 	  echo "  $$user  $$password"; \
 	done
 	@echo "Sign in at http://127.0.0.1:$(PORT)/login (Ctrl-C stops the service)"

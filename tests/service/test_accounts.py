@@ -63,3 +63,26 @@ def test_sessions_expire_when_idle_and_end_when_the_account_is_disabled(tmp_path
         sqlite3.connect(tmp_path / "s.sqlite").execute("SELECT count(*) FROM sessions").fetchone()
     )
     assert tokens == 0
+
+
+def test_account_changes_are_audited_when_an_audit_log_is_given(tmp_path):
+    from joinedup.governance.audit import verify
+    from joinedup.governance.synthetic import write_register
+
+    (tmp_path / "practices.csv").write_text(
+        "practice_code,practice_name,locality\nY01000,Surgery 1,Central\n"
+    )
+    register = write_register(tmp_path)
+    store, audit = tmp_path / "s.sqlite", tmp_path / "audit.jsonl"
+    logged = ["--audit", str(audit), "--register", str(register)]
+    assert (
+        _cli(
+            store, *logged, "set-password", "ig.demo", "--password-stdin", stdin=PASSWORD + "\n"
+        ).returncode
+        == 0
+    )
+    assert _cli(store, *logged, "disable", "ig.demo").returncode == 0
+    assert _cli(store, "--audit", str(audit), "disable", "ig.demo").returncode == 3
+    text = audit.read_text()
+    assert verify(audit).records == 2 and PASSWORD not in text
+    assert '"action": "accounts disable"' in text and '"resource": "account ig.demo"' in text
