@@ -4,7 +4,12 @@ its parts are shown. Uses the metric stage's disclosure rules; `None` is a suppr
 
 from __future__ import annotations
 
-from joinedup.governance.disclosure import apply_disclosure_control, round_count, rounded_money
+from joinedup.governance.disclosure import (
+    _recoverable,
+    apply_disclosure_control,
+    round_count,
+    rounded_money,
+)
 
 
 def count(n: int | None) -> int | None:
@@ -16,14 +21,17 @@ def money(gbp: float | None) -> int | None:
 
 
 def parts(raw: dict[str, int]) -> dict[str, int | None]:
-    """Parts of a shown total: rounded, and when exactly one part is suppressed the next-smallest
-    is suppressed too, so that it cannot be recovered by subtraction."""
+    """Parts of a shown total, rounded, with the metric gate's secondary suppression: the
+    smallest shown parts are hidden too while the hidden ones could be worked out from the total."""
     out = {key: count(n) for key, n in raw.items()}
     hidden = [k for k, v in out.items() if v is None and raw[k] > 0]
-    if len(hidden) == 1:
-        shown = sorted((raw[k], k) for k, v in out.items() if v is not None and raw[k] > 0)
-        if shown:
-            out[shown[0][1]] = None
+    while hidden and _recoverable([raw[k] for k in hidden]):
+        shown = [k for k, v in out.items() if v is not None and raw[k] > 0]
+        if not shown:
+            break
+        chosen = min(shown, key=lambda k: (raw[k], k))
+        out[chosen] = None
+        hidden.append(chosen)
     return out
 
 
