@@ -53,3 +53,23 @@ def test_vectorised_check_digits_agree_with_the_scalar_rule():
     for row, check in zip(digits, vectorised, strict=True):
         scalar = nhs_check_digit("".join(map(str, row)))
         assert check == (-1 if scalar is None else scalar)
+
+
+def test_the_three_forms_of_the_nhs_number_rule_agree():
+    import duckdb
+    import numpy as np
+
+    from joinedup.identifiers import is_valid_nhs_number, nhs_number_valid_sql, valid_nhs_numbers
+
+    rng = np.random.default_rng(8)
+    first = rng.integers(0, 10, size=(3000, 9))
+    checks = valid_nhs_numbers(first)
+    numbers = ["".join(map(str, row)) + str(int(c) if c >= 0 else rng.integers(0, 10)) for row, c in
+               zip(first, checks, strict=True)]  # fmt: skip
+    numbers += [n[:9] + str((int(n[9]) + 1) % 10) for n in numbers[:500]]  # a wrong check digit
+    numbers += ["1111111111", "0000000000", "943476591", "94347659190", "943476591x"]
+    in_sql = duckdb.connect().execute(
+        f"SELECT {nhs_number_valid_sql('n')} FROM unnest(?) t(n)", [numbers]
+    ).fetchall()
+    assert [bool(v) for (v,) in in_sql] == [is_valid_nhs_number(n) for n in numbers]
+    assert any(is_valid_nhs_number(n) for n in numbers) and not all(map(is_valid_nhs_number, numbers))

@@ -1,5 +1,9 @@
 """Validated identifier value types. An NHS number checks its modulus 11 digit once, at the edge.
 
+The NHS number rule is here once, in the three forms its callers need: a value
+(`nhs_number_problem`), a vector of leading digits for the generator (`valid_nhs_numbers`) and SQL
+for landing (`nhs_number_valid_sql`); a test holds the three together.
+
 This module handles identifiable values: never log or print what it is given.
 """
 
@@ -10,18 +14,14 @@ import re
 import numpy as np
 
 _SEPARATORS = re.compile(r"[\s-]")
+NHS_NUMBER_PATTERN = "^[0-9]{10}$"
 _WEIGHTS = np.arange(10, 1, -1)  # weights 10..2 for the first nine digits
 
 
 def nhs_check_digit(first_nine: str) -> int | None:
     """The modulus 11 check digit for nine digits, or None when no valid check digit exists."""
-    total = sum(int(d) * w for d, w in zip(first_nine, range(10, 1, -1), strict=True))
-    check = 11 - total % 11
-    if check == 11:
-        return 0
-    if check == 10:
-        return None
-    return check
+    check = int(valid_nhs_numbers(np.array([[int(d) for d in first_nine]]))[0])
+    return None if check < 0 else check
 
 
 def normalise_nhs_number(value: str | None) -> str | None:
@@ -73,3 +73,17 @@ def valid_nhs_numbers(first_nine: np.ndarray) -> np.ndarray:
     check = 11 - total % 11
     check = np.where(check == 11, 0, check)
     return np.where(check == 10, -1, check)
+
+
+def nhs_number_valid_sql(compact: str) -> str:
+    """SQL true when a 10-digit NHS number passes modulus 11 and is not one digit repeated."""
+    total = " + ".join(
+        f"TRY_CAST(substr({compact}, {i}, 1) AS INTEGER) * {11 - i}" for i in range(1, 10)
+    )
+    check = f"(11 - ({total}) % 11)"
+    expected = f"(CASE WHEN {check} = 11 THEN 0 ELSE {check} END)"
+    return (
+        f"(regexp_matches({compact}, '{NHS_NUMBER_PATTERN}') AND {check} <> 10"
+        f" AND {expected} = TRY_CAST(substr({compact}, 10, 1) AS INTEGER)"
+        f" AND {compact} <> repeat(substr({compact}, 1, 1), 10))"
+    )

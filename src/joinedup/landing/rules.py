@@ -15,12 +15,12 @@ from importlib import resources
 import yaml
 
 from joinedup.contract import POSTCODE_PATTERN, Column, Feed
+from joinedup.identifiers import NHS_NUMBER_PATTERN, nhs_number_valid_sql  # noqa: F401 (landing's rules)
 
 DATE_PATTERN = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 DATETIME_PATTERN = "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2})?$"
 INTEGER_PATTERN = "^[+-]?[0-9]+$"
 DECIMAL_PATTERN = "^[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)$"
-NHS_NUMBER_PATTERN = "^[0-9]{10}$"
 
 
 @dataclass(frozen=True)
@@ -188,15 +188,3 @@ def _order_rules(feed: Feed) -> list[Rule]:
     return rules
 
 
-def nhs_number_valid_sql(compact: str) -> str:
-    """SQL true when a 10-digit NHS number passes modulus 11 and is not one digit repeated."""
-    total = " + ".join(
-        f"TRY_CAST(substr({compact}, {i}, 1) AS INTEGER) * {11 - i}" for i in range(1, 10)
-    )
-    check = f"(11 - ({total}) % 11)"
-    expected = f"(CASE WHEN {check} = 11 THEN 0 ELSE {check} END)"
-    return (
-        f"(regexp_matches({compact}, '{NHS_NUMBER_PATTERN}') AND {check} <> 10"
-        f" AND {expected} = TRY_CAST(substr({compact}, 10, 1) AS INTEGER)"
-        f" AND {compact} <> repeat(substr({compact}, 1, 1), 10))"
-    )
