@@ -37,6 +37,7 @@ TEAM_KINDS = (
     "hospital_team",
     "spor",
 )
+IDENTIFIER_SETS = ("full", "minimal")
 LEGAL_BASES = ("s251", "consent", "direct_care", "statutory")
 DEFAULT_RETENTION_YEARS = 8
 DEFAULT_QUARANTINE_DAYS = 90
@@ -60,6 +61,7 @@ class Agreement:
     purposes: tuple[str, ...]
     start: dt.date
     end: dt.date | None
+    identifiers: str = "full"  # or "minimal": NHS number, postcode, birth year and month, sex
 
     def active(self, day: dt.date) -> bool:
         return self.start <= day and (self.end is None or day <= self.end)
@@ -96,6 +98,11 @@ class Register:
     users: dict[str, User]
     retention_years: dict[str, int]
     quarantine_days: int
+
+    def minimal_feeds(self, day: dt.date) -> set[str]:
+        """Feeds an active agreement restricts to the minimal identifiers (landing discards
+        names and the day of birth before linkage)."""
+        return {a.feed for a in self.agreements if a.active(day) and a.identifiers == "minimal"}
 
     def active_feeds(self, day: dt.date) -> set[str]:
         """Feeds with at least one agreement active on `day` (only these are landed)."""
@@ -262,8 +269,9 @@ class _Reader:
             "purposes",
             "start",
             "end",
+            "identifiers",
         }
-        m = self._mapping(item, key, fields, required=fields - {"reference", "end"})
+        m = self._mapping(item, key, fields, required=fields - {"reference", "end", "identifiers"})
         feed = self._choice(m, key, "feed", person_level_feeds(), "a contract feed")
         controllers = self._names(
             m["controllers"], f"{key}.controllers", tuple(organisations), "an organisation code"
@@ -286,6 +294,7 @@ class _Reader:
             purposes,
             start,
             end,
+            self._choice(m, key, "identifiers", IDENTIFIER_SETS) if "identifiers" in m else "full",
         )
 
     def _user(self, item, key: str, organisations, teams) -> User:

@@ -81,17 +81,19 @@ def load_area(
     as_of = as_of or dt.date.today()
     started = time.monotonic()
     found, skipped_files = files.discover(directory)
-    found, skipped = _agreed(found, register_path, as_of)
+    found, skipped, minimal = _agreed(found, register_path, as_of)
     reload = _reloaded(found, reload, directory)
     _make_folder(warehouse_path)
     try:
         with store.writing(warehouse_path, create=True) as con:
             _not_a_vault(con, warehouse_path)
             if warehouse_binding(con) is not None and not vault_path.exists():
-                raise StoreError(f"{vault_path}: no identity vault here, and {warehouse_path} has one")
+                raise StoreError(
+                    f"{vault_path}: no identity vault here, and {warehouse_path} has one"
+                )
             with Vault.open(vault_path) as vault:
                 vault.check_warehouse(con, warehouse_path)
-                outcomes = _land(con, found, vault, as_of, progress, reload)
+                outcomes = _land(con, found, vault, as_of, progress, reload, minimal)
     except WRITE_FAILURES as error:  # a full disk, an I/O error: the store's problem, not a bug
         reason = " ".join(str(error).split())[:300]
         raise StoreError(f"{warehouse_path}: cannot write ({reason}); nothing changed") from None
@@ -120,15 +122,18 @@ def _make_folder(warehouse_path: Path) -> None:
         raise StoreError(f"{warehouse_path}: cannot create its folder ({error.strerror})") from None
 
 
-def _agreed(found: list[FeedFile], register_path, as_of: dt.date) -> tuple[list[FeedFile], list]:
-    """The files whose feed an active agreement covers, and the feeds skipped for want of one."""
+def _agreed(found: list[FeedFile], register_path, as_of: dt.date) -> tuple[list, list, set]:
+    """The files whose feed an active agreement covers, the feeds skipped for want of one, and
+    the feeds restricted to the minimal identifiers."""
     if register_path is None:
-        return found, []
+        return found, [], set()
     from joinedup.governance.register import load_register, person_level_feeds
 
-    agreed = load_register(register_path).active_feeds(as_of)
+    register = load_register(register_path)
+    agreed = register.active_feeds(as_of)
     keep = [f for f in found if f.feed.name in agreed or f.feed.name not in person_level_feeds()]
-    return keep, sorted({f.feed.name for f in found} - {f.feed.name for f in keep})
+    skipped = sorted({f.feed.name for f in found} - {f.feed.name for f in keep})
+    return keep, skipped, register.minimal_feeds(as_of)
 
 
 def _keep_apart(warehouse_path: Path, vault_path: Path) -> None:
@@ -146,7 +151,13 @@ def _not_a_vault(con, warehouse_path: Path) -> None:
 
 
 def _land(
-    con, found: list[FeedFile], vault: Vault, as_of: dt.date, progress: bool, reload: set[str]
+    con,
+    found: list[FeedFile],
+    vault: Vault,
+    as_of: dt.date,
+    progress: bool,
+    reload: set[str],
+    minimal: set[str] = frozenset(),
 ) -> list[FileOutcome]:
     secret = vault.row_secret
     outcomes, new = _split_new_files(con, found, reload)
@@ -160,7 +171,7 @@ def _land(
     steps = Progress("load", total=len(new), enabled=progress)
     landed, cutoffs = [], retention.cutoffs_in(con)
     for seq, (file, sha) in enumerate(new):
-        landed.append(_stage_file(con, file, sha, seq, as_of, secret))
+        landed.append(_stage_file(con, file, sha, seq, as_of, secret, file.feed.name in minimal))
         landed[-1].rows_expired = _drop_expired(con, file.feed, seq, cutoffs.get(file.feed.name))
         _report(steps, landed[-1])
     feeds = _feeds_with_rows(landed)
@@ -218,11 +229,13 @@ def _loaded_files(con) -> set[tuple[str, str]]:
     ).fetchall()[0][0]
     if not exists:
         return set()
-    return {(sha, feed) for sha, feed in con.execute("SELECT sha256, feed FROM load_files").fetchall()}
+    return {
+        (sha, feed) for sha, feed in con.execute("SELECT sha256, feed FROM load_files").fetchall()
+    }
 
 
 def _stage_file(
-    con, file: FeedFile, sha: str, seq: int, as_of: dt.date, secret: bytes
+    con, file: FeedFile, sha: str, seq: int, as_of: dt.date, secret: bytes, minimal: bool = False
 ) -> FileOutcome:
     feed = file.feed
     try:
@@ -235,6 +248,8 @@ def _stage_file(
         "INSERT INTO new_rejections SELECT ?, ?, line, column_name, rule FROM file_reasons",
         [feed.name, file.name],
     )
+    if minimal:  # checked as sent, then nothing of the discarded identifiers goes further
+        _minimise(con, header)
     _quarantine_rows(con, file, sha, header)
     rejected = con.execute("SELECT count(DISTINCT line) FROM file_reasons").fetchall()[0][0]
     outcome = FileOutcome(
@@ -253,6 +268,24 @@ def _stage_file(
         outcome.status = "rejected"
         outcome.problem = "; ".join(text for _, _, text in header.problems())
     return outcome
+
+
+MINIMAL_DISCARDS = ("given_name", "family_name")  # and the day of the date of birth
+
+
+def _minimise(con, header: Header) -> None:
+    """The minimal identifiers of an agreement (DH proposal: NHS number, postcode, birth year
+    and month, sex): names emptied and the date of birth cut to its month (day 01), in the staged
+    file, before quarantine, acceptance and linkage."""
+    cells = []
+    for position, name in header.columns.items():
+        if name in MINIMAL_DISCARDS:
+            cells.append(f"c{position} = NULL")
+        elif name == "date_of_birth":
+            cells.append(f"c{position} = CASE WHEN regexp_matches(c{position}, '^\\s*[0-9]{{4}}-[0-9]{{2}}')"
+                         f" THEN left(trim(c{position}), 7) || '-01' END")  # fmt: skip
+    if cells:
+        con.execute(f"UPDATE {RAW} SET {', '.join(cells)}")
 
 
 def _unreadable(con, file: FeedFile, sha: str, reason: str) -> FileOutcome:
@@ -305,7 +338,11 @@ def _accept_rows(con, feed: Feed, header: Header, seq: int, name: str, secret: b
         derived.append(f"{record_id_sql(feed)} AS _record_id")
     if "postcode" in feed.column_names:
         derived.append(f"{postcode_key_sql(feed, secret)} AS _postcode_key")
-    tokens = [f"{record_token_sql(c, secret)} AS {quote(c)}" for c in feed.column_names if c in SOURCE_RECORD_IDS]
+    tokens = [
+        f"{record_token_sql(c, secret)} AS {quote(c)}"
+        for c in feed.column_names
+        if c in SOURCE_RECORD_IDS
+    ]
     replace = f" REPLACE ({', '.join(tokens)})" if tokens else ""
     select = (
         f"SELECT {seq} AS _file_seq, {literal(name)} AS _source_file,"
