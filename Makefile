@@ -18,6 +18,11 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
+# Front-end assets for the browser tests (axe-core; NHS.UK frontend, checked against the vendored copy).
+NODE_STAMP := node_modules/.package-lock.json
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+
 demo: $(STAMP)
 	$(BIN)/joinedup synth --out $(OUT)/area --people $(PEOPLE) --seed $(SEED)
 	$(BIN)/joinedup load $(OUT)/area --warehouse $(OUT)/warehouse.duckdb --register $(OUT)/area/register.yaml
@@ -41,7 +46,7 @@ demo: $(STAMP)
 	$(BIN)/joinedup serve --warehouse $(OUT)/warehouse.duckdb --vault $(OUT)/vault.duckdb --register $(OUT)/area/register.yaml \
 	  --service $(OUT)/service.sqlite --audit $(OUT)/audit.jsonl --port $(PORT)
 
-test: $(STAMP)
+test: $(STAMP) $(NODE_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q
 
