@@ -186,7 +186,8 @@ def test_a_kill_at_any_moment_then_a_rerun_gives_the_same_state(stores, tmp_path
     process = subprocess.Popen(command, env=os.environ, stdout=subprocess.DEVNULL)
     time.sleep(1.5)
     process.send_signal(signal.SIGKILL)
-    process.wait()
+    if process.wait() == 0:  # a quiet machine finished the run before the kill: the rerun is a
+        _apply(clean)  # second run (nothing left to destroy), so the clean stores get one too
     args = command[3:]
     assert main(args) == 0
     # killed before the warehouse committed, the rerun is the first run; killed after, the rerun
