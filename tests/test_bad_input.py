@@ -23,6 +23,7 @@ CASES = [
     ("metrics --warehouse NONE", STORE),
     ("review --vault JUNK", STORE),
     ("rotate-key --vault JUNK --warehouse JUNK", STORE),
+    ("vault-key rotate --vault JUNK", STORE),
     ("risk list --warehouse JUNK --index-date 2015-04-01", STORE),
     ("report --warehouse JUNK --out OUT/r.html", STORE),
     ("report --warehouse NONE --out OUT/r.html", STORE),

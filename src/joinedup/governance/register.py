@@ -98,6 +98,7 @@ class Register:
     users: dict[str, User]
     retention_years: dict[str, int]
     quarantine_days: int
+    vault_key_file: Path | None = None  # the vault's encryption key (identity/encryption.py)
 
     def minimal_feeds(self, day: dt.date) -> set[str]:
         """Feeds an active agreement restricts to the minimal identifiers (landing discards
@@ -182,7 +183,9 @@ class _Reader:
 
     def register(self, data, sha256: str) -> Register:
         top = self._mapping(
-            data, "", {"organisations", "agreements", "teams", "users", "retention"}
+            data,
+            "",
+            {"organisations", "agreements", "teams", "users", "retention", "vault_encryption"},
         )
         organisations = self._unique(
             [
@@ -231,7 +234,15 @@ class _Reader:
                 f: int(years.get(f, DEFAULT_RETENTION_YEARS)) for f in person_level_feeds()
             },
             quarantine_days=int(quarantine),
+            vault_key_file=self._key_file(top.get("vault_encryption")),
         )
+
+    def _key_file(self, section) -> Path | None:
+        """The vault key file, relative to the register's folder; it must exist when used."""
+        if section is None:
+            return None
+        m = self._mapping(section, "vault_encryption", {"key_file"}, required={"key_file"})
+        return self.where.path.parent / self._text(m, "vault_encryption", "key_file")
 
     # each section ------------------------------------------------------------------------------
 

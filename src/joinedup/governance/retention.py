@@ -47,13 +47,19 @@ class Policy:
     version: str  # the register's SHA-256
     years: dict[str, int]  # feed -> years kept after the event date
     quarantine_days: int
+    vault_key_file: Path | None = None  # the register's, for an encrypted vault
 
     @classmethod
     def from_register(cls, path: str | Path) -> Policy:
         from joinedup.governance.register import load_register
 
         register = load_register(path)
-        return cls(register.sha256, dict(register.retention_years), register.quarantine_days)
+        return cls(
+            register.sha256,
+            dict(register.retention_years),
+            register.quarantine_days,
+            register.vault_key_file,
+        )
 
     def cutoffs(self, as_of: dt.date) -> dict[str, dt.date]:
         """Per feed, the first event date kept."""
@@ -271,7 +277,10 @@ def plan(policy: Policy, warehouse: Path, vault_path: Path, as_of: dt.date) -> d
     """What a run would destroy now (read only, counts only)."""
     from joinedup.identity import Vault
 
-    with Vault.open(vault_path, must_exist=True) as vault, store.reading(warehouse) as con:
+    with (
+        Vault.open(vault_path, must_exist=True, key_file=policy.vault_key_file) as vault,
+        store.reading(warehouse) as con,
+    ):
         vault.check_warehouse(con, warehouse)
         cutoffs = policy.cutoffs(as_of)
         per_feed = expired_rows(con, cutoffs)
@@ -297,7 +306,7 @@ def apply(policy: Policy, warehouse: Path, vault_path: Path, as_of: dt.date) -> 
 
     started = time.monotonic()
     log = destruction_record(warehouse)
-    with Vault.open(vault_path, must_exist=True) as vault:
+    with Vault.open(vault_path, must_exist=True, key_file=policy.vault_key_file) as vault:
         recorded = {entry["run"] for entry in log.read()}
         with store.writing(warehouse) as con:  # one transaction: the file is replaced at the end
             vault.check_warehouse(con, warehouse)

@@ -10,7 +10,8 @@ Neither ever enters the warehouse or the vault: both record only a fingerprint, 
 refuses a secret whose fingerprint is not the one recorded (a different key would split every
 person, a different row secret would duplicate every resent row). A file is created owner-only,
 complete before it appears (two first loads racing read the same secret), and only for a vault
-that has no fingerprint yet; a file readable by group or others is refused.
+that has no fingerprint yet; a file readable by group or others is refused. With a vault key
+(encryption.py) both files are sealed: small DuckDB databases encrypted with it.
 """
 
 from __future__ import annotations
@@ -19,13 +20,13 @@ import hashlib
 import hmac
 import os
 import secrets
-import stat
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from joinedup.errors import StoreError
+from joinedup.identity import encryption
+from joinedup.identity.encryption import VaultKey
 
 KEY_BYTES = 32
 MIN_KEY_BYTES = 16
@@ -62,20 +63,25 @@ def fingerprint(secret: bytes) -> str:
 
 
 def load_secret(
-    kind: SecretKind, vault_path: str | Path, recorded: str | None, may_create: bool
+    kind: SecretKind,
+    vault_path: str | Path,
+    recorded: str | None,
+    may_create: bool,
+    seal: VaultKey | None = None,
 ) -> bytes:
     """The secret from the environment, else from its file beside the vault (created when
-    `may_create`: a new vault). `recorded`: the fingerprint the vault holds, if any."""
+    `may_create`: a new vault). `recorded`: the fingerprint the vault holds, if any; `seal`:
+    the vault key its file is encrypted with."""
     path = secret_file(kind, vault_path)
     from_env = os.environ.get(kind.env, "").strip()
     if from_env:
         secret = _parse_hex(from_env, kind.env, kind)
-        if path.exists() and read_secret_file(path, kind) != secret:
+        if path.exists() and read_secret_file(path, kind, seal) != secret:
             raise StoreError(f"{kind.env} differs from the {kind.what} in {path}: keep only one")
     elif path.exists():
-        secret = read_secret_file(path, kind)
+        secret = read_secret_file(path, kind, seal)
     elif may_create:
-        secret = create_secret_file(path, kind)
+        secret = create_secret_file(path, kind, seal)
     else:
         raise StoreError(
             f"{path}: missing and {kind.env} is not set, but {vault_path} was keyed with a"
@@ -91,43 +97,41 @@ def load_secret(
     return secret
 
 
-def read_secret_file(path: Path, kind: SecretKind = PSEUDO_KEY) -> bytes:
-    mode = path.stat().st_mode
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+def read_secret_file(
+    path: Path, kind: SecretKind = PSEUDO_KEY, seal: VaultKey | None = None
+) -> bytes:
+    encryption.check_owner_only(path, kind.what)
+    if encryption.is_database(path):
+        return encryption.unseal(path, seal, kind.what)
+    if seal is not None:
         raise StoreError(
-            f"{path}: {kind.what} file is readable by group or others (mode"
-            f" {stat.S_IMODE(mode):o}); restrict it with: chmod 600 {path}"
+            f"{path}: the {kind.what} file is not encrypted, but a vault key is set"
+            f" ({seal.source}); encrypt it with `{encryption.ENCRYPT_COMMAND}`"
         )
     return _parse_hex(path.read_text().strip(), str(path), kind)
 
 
-def read_key_file(path: Path) -> bytes:
-    return read_secret_file(path, PSEUDO_KEY)
+def read_key_file(path: Path, seal: VaultKey | None = None) -> bytes:
+    return read_secret_file(path, PSEUDO_KEY, seal)
 
 
-def write_key_file(path: Path, key: bytes) -> None:
+def write_key_file(path: Path, key: bytes, seal: VaultKey | None = None) -> None:
     """Write a secret file owner-only and whole before it appears; refuse to replace one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, staged = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(descriptor, "w") as handle:  # mkstemp creates it 0600
-            handle.write(key.hex() + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.link(staged, path)  # atomic, and fails if another process got there first
-    finally:
-        os.unlink(staged)
+    if seal is not None:
+        encryption.seal(path, key, seal)
+    else:
+        encryption.write_new_file(path, key.hex() + "\n")
 
 
-def create_secret_file(path: Path, kind: SecretKind) -> bytes:
+def create_secret_file(path: Path, kind: SecretKind, seal: VaultKey | None = None) -> bytes:
     """A new secret in `path`, or the one a concurrent first load has just written there."""
     try:
-        write_key_file(path, secrets.token_bytes(KEY_BYTES))
+        write_key_file(path, secrets.token_bytes(KEY_BYTES), seal)
     except FileExistsError:
         pass
     except OSError as error:
         raise StoreError(f"{path}: cannot write the {kind.what} ({error.strerror})") from None
-    return read_secret_file(path, kind)
+    return read_secret_file(path, kind, seal)
 
 
 def _parse_hex(text: str, source: str, kind: SecretKind) -> bytes:

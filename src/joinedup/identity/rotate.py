@@ -48,9 +48,9 @@ def rotate_key(vault_path: Path, warehouse_path: Path) -> dict[str, int]:
         raise StoreError(f"{key_file}: no key file to rotate")
     with Vault.open(vault_path, must_exist=True, rotating=True) as vault:
         bound = _bound_key(vault, warehouse_path)
-        old_key = keys.read_key_file(key_file)
+        old_key = keys.read_key_file(key_file, vault.seal)
         if new_key_file.exists():
-            new_key = keys.read_key_file(new_key_file)
+            new_key = keys.read_key_file(new_key_file, vault.seal)
             if bound == keys.fingerprint(new_key):  # the warehouse was re-keyed: finish
                 _finish(vault, new_key, new_key_file, key_file)
                 return {}
@@ -67,7 +67,7 @@ def rotate_key(vault_path: Path, warehouse_path: Path) -> dict[str, int]:
             [keys.pseudo_id(old_key, k) for k in person_keys],
             [keys.pseudo_id(new_key, k) for k in person_keys],
         )
-        keys.write_key_file(new_key_file, new_key)
+        keys.write_key_file(new_key_file, new_key, vault.seal)
         new_fingerprint = keys.fingerprint(new_key)
 
         def record_new_key(con) -> None:

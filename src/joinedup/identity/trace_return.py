@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     feeds = list(organisation.feeds)
     if not feeds:
         raise BadInput(f"--org {args.org}: the register names no feed this organisation sends")
-    with Vault.open(args.vault, must_exist=True) as vault:
+    with Vault.open(args.vault, must_exist=True, key_file=register.vault_key_file) as vault:
         rows = trace_rows(vault, feeds)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     descriptor = os.open(args.out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

@@ -1,7 +1,8 @@
 """The identity vault: a DuckDB file, separate from the warehouse, holding every identifier.
 
 Identity owns `people`, `identifier_records` and `review_queue`; landing owns `quarantine`.
-The pseudonymisation key is not in here (see keys.py).
+The pseudonymisation key is not in here (see keys.py). With a vault key the file is encrypted
+(encryption.py).
 
 This module handles identifiable values: never log or print them.
 """
@@ -19,7 +20,7 @@ import pyarrow as pa
 
 from joinedup import duck
 from joinedup.errors import StoreError
-from joinedup.identity import keys
+from joinedup.identity import encryption, keys
 
 SCHEMA = [
     # One row per person: the key (stable forever, never reused) and the canonical identity,
@@ -101,39 +102,58 @@ class Vault:
     """The identity vault. Open with Vault.open(path); resolve identifier records with resolve()."""
 
     def __init__(
-        self, path: Path, con: duckdb.DuckDBPyConnection, meta: tuple, secrets: tuple, umask: int
+        self,
+        path: Path,
+        con: duckdb.DuckDBPyConnection,
+        meta: tuple,
+        secrets: tuple,
+        umask: int,
+        seal: encryption.VaultKey | None = None,
     ) -> None:
         self.path = path
         self.con = con
         self.vault_id, self.key_fingerprint, self.row_key_fingerprint = meta
         self._key, self.row_secret = secrets
         self._umask = umask
+        self.seal = seal  # the vault key its file and secret files are encrypted with
 
     @classmethod
-    def open(cls, path: str | Path, must_exist: bool = False, rotating: bool = False) -> Vault:
+    def open(
+        cls,
+        path: str | Path,
+        must_exist: bool = False,
+        rotating: bool = False,
+        key_file: Path | None = None,
+    ) -> Vault:
         """Open (creating if missing, unless must_exist) the vault and load its secrets.
-        `rotating`: rotate-key decides itself what an interrupted rotation left."""
+        `rotating`: rotate-key decides itself what an interrupted rotation left. `key_file`:
+        the vault key file the register names (encryption.py)."""
         path = Path(path)
         if must_exist and not path.exists():
             raise StoreError(f"{path}: no identity vault here")
-        pending = Path(f"{keys.key_file_for(path)}.new")
-        if pending.exists() and not rotating:
-            raise StoreError(
-                f"{pending}: a key rotation was interrupted; run `joinedup rotate-key` again to"
-                " finish it"
-            )
+        pending = [Path(f"{keys.key_file_for(path)}.new")]
+        if key_file is not None:
+            pending.append(encryption.pending_file(key_file))
+        for interrupted in pending:
+            if interrupted.exists() and not rotating:
+                command = "rotate-key" if interrupted == pending[0] else "vault-key rotate"
+                raise StoreError(
+                    f"{interrupted}: a key rotation was interrupted; run `joinedup {command}`"
+                    " again to finish it"
+                )
+        seal = encryption.configured(key_file)
         umask = os.umask(OWNER_ONLY)
         try:
-            con = _connect(path)
+            con = _connect(path, seal)
             try:
-                meta, secrets = _secrets(con, path, check_key=not rotating)
+                meta, secrets = _secrets(con, path, check_key=not rotating, seal=seal)
             except BaseException:
                 con.close()
                 raise
         except BaseException:
             os.umask(umask)
             raise
-        return cls(path, con, meta, secrets, umask)
+        return cls(path, con, meta, secrets, umask, seal)
 
     def close(self) -> None:
         self.con.close()
@@ -298,17 +318,24 @@ def warehouse_binding(con: duckdb.DuckDBPyConnection) -> tuple[str, str, str] | 
     return tuple(rows[0]) if rows else None
 
 
-def _connect(path: Path) -> duckdb.DuckDBPyConnection:
-    """The vault's connection, its schema made; owner-only files; never a warehouse."""
+def _connect(path: Path, seal: encryption.VaultKey | None) -> duckdb.DuckDBPyConnection:
+    """The vault's connection, its schema made; owner-only files; encrypted with `seal`;
+    never a warehouse."""
     for existing in (path, Path(f"{path}.wal")):
         if existing.exists() and stat.S_IMODE(existing.stat().st_mode) & OWNER_ONLY:
             os.chmod(existing, 0o600)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        con = duck.connect(str(path))
+        con = duck.connect()
     except (duckdb.Error, OSError) as error:
         reason = " ".join(str(error).split())
         raise StoreError(f"{path}: cannot open the identity vault ({reason})") from None
+    try:
+        encryption.attach(con, path, "vault", seal)
+    except StoreError:
+        con.close()
+        raise
+    con.execute("USE vault")
     tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
     if "load_files" in tables:
         con.close()
@@ -318,14 +345,16 @@ def _connect(path: Path) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def _secrets(con, path: Path, check_key: bool) -> tuple[tuple, tuple[bytes, bytes]]:
+def _secrets(
+    con, path: Path, check_key: bool, seal: encryption.VaultKey | None
+) -> tuple[tuple, tuple[bytes, bytes]]:
     """The vault's (id, fingerprints) and its (key, row secret); a new vault records them."""
     rows = con.execute("SELECT * FROM vault_meta").fetchall()
     recorded = rows[0] if rows else (None, None, None)
     # A vault older than fingerprints may already hold people: then its files must exist.
     new = not rows and not con.execute("SELECT 1 FROM people LIMIT 1").fetchall()
-    key = keys.load_secret(keys.PSEUDO_KEY, path, recorded[1] if check_key else None, new)
-    row_secret = keys.load_secret(keys.ROW_KEY, path, recorded[2], new)
+    key = keys.load_secret(keys.PSEUDO_KEY, path, recorded[1] if check_key else None, new, seal)
+    row_secret = keys.load_secret(keys.ROW_KEY, path, recorded[2], new, seal)
     if not rows:
         recorded = (uuid.uuid4().hex, keys.fingerprint(key), keys.fingerprint(row_secret))
         con.execute("INSERT INTO vault_meta VALUES (?, ?, ?)", list(recorded))

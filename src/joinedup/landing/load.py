@@ -91,7 +91,7 @@ def load_area(
                 raise StoreError(
                     f"{vault_path}: no identity vault here, and {warehouse_path} has one"
                 )
-            with Vault.open(vault_path) as vault:
+            with Vault.open(vault_path, key_file=_vault_key_file(register_path)) as vault:
                 vault.check_warehouse(con, warehouse_path)
                 outcomes = _land(con, found, vault, as_of, progress, reload, minimal)
     except WRITE_FAILURES as error:  # a full disk, an I/O error: the store's problem, not a bug
@@ -120,6 +120,15 @@ def _make_folder(warehouse_path: Path) -> None:
         warehouse_path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise StoreError(f"{warehouse_path}: cannot create its folder ({error.strerror})") from None
+
+
+def _vault_key_file(register_path) -> Path | None:
+    """The vault key file the register names, if any (identity/encryption.py)."""
+    if register_path is None:
+        return None
+    from joinedup.governance.register import load_register
+
+    return load_register(register_path).vault_key_file
 
 
 def _agreed(found: list[FeedFile], register_path, as_of: dt.date) -> tuple[list, list, set]:

@@ -63,14 +63,15 @@ def add_linkage(
     truth folder, linkage precision and recall with every error counted by cause; with
     compare_models, also both parameter sets' figures on the area landed afresh (the truth
     folder's parent)."""
-    from joinedup.identity import evaluate
+    from joinedup.identity import encryption, evaluate
     from joinedup.identity.evaluate import errors_by_cause, linkage_quality, vault_linkage_counts
 
     vault = vault or warehouse.parent / "vault.duckdb"
     report["linkage"] = None
     if vault.exists():
         needed = ("identifier_records", "review_queue")
-        with store.reading(vault, what="identity vault", needed=needed) as con:
+        key = encryption.configured()  # the variable only: quality names no register
+        with store.reading(vault, "identity vault", needed, encryption_key=key) as con:
             report["linkage"] = vault_linkage_counts(con)
         for feed, n in report["linkage"].pop("nhs_number_conflicts").items():
             if feed in report["feeds"]:

@@ -68,14 +68,22 @@ def _signature(path: Path) -> tuple[int, int, int]:
     return stat.st_ino, stat.st_mtime_ns, stat.st_size
 
 
-def open_snapshot(path: str | Path, what: str = "warehouse", needed: Iterable[str] = ()) -> Connection:
-    """A read-only connection to the file now at `path` (its own DuckDB instance)."""
+def open_snapshot(
+    path: str | Path, what: str = "warehouse", needed: Iterable[str] = (), encryption_key=None
+) -> Connection:
+    """A read-only connection to the file now at `path` (its own DuckDB instance);
+    `encryption_key`: an encrypted vault's (identity/encryption.py)."""
     path = Path(path)
     if not path.is_file():
         raise _missing(path, what)
     con = duck.connect()
     try:
-        con.execute(f"ATTACH '{_quoted(path)}' AS store (READ_ONLY)")
+        if encryption_key is not None:
+            from joinedup.identity import encryption
+
+            encryption.attach(con, path, "store", encryption_key, read_only=True, what=what)
+        else:
+            con.execute(f"ATTACH '{_quoted(path)}' AS store (READ_ONLY)")
         con.execute("USE store")
         check_tables(con, needed, path, what)
     except duckdb.Error as error:
@@ -92,9 +100,11 @@ def _quoted(path: Path) -> str:
 
 
 @contextmanager
-def reading(path: str | Path, what: str = "warehouse", needed: Iterable[str] = ()) -> Iterator[Connection]:
+def reading(
+    path: str | Path, what: str = "warehouse", needed: Iterable[str] = (), encryption_key=None
+) -> Iterator[Connection]:
     """A read-only snapshot of the store for the length of the block."""
-    con = open_snapshot(path, what, needed)
+    con = open_snapshot(path, what, needed, encryption_key)
     try:
         yield con
     finally:
