@@ -56,17 +56,20 @@ def record_changes(register: Register, day: dt.date | None = None) -> list[str]:
     """Compare with the last recorded state; record a notice if anything changed. Returns the
     new notice's lines (empty when nothing changed or on the first check)."""
     day = day or dt.date.today()
-    log = changes_log(register)
-    entries = log.read()
     now = state(register, day)
-    if not entries:
-        log.append({"kind": "baseline", "date": day.isoformat(), "register": register.sha256,
-                    "state": now})  # fmt: skip
-        return []
-    lines = differences(entries[-1]["state"], now)
-    if lines:
-        log.append({"kind": "notice", "date": day.isoformat(), "register": register.sha256,
-                    "previous_register": entries[-1]["register"], "changes": lines, "state": now})  # fmt: skip
+    lines: list[str] = []
+
+    def notice(entries: list[dict]) -> dict | None:  # under the log's lock: two services agree
+        if not entries:
+            return {"kind": "baseline", "date": day.isoformat(), "register": register.sha256,
+                    "state": now}  # fmt: skip
+        lines.extend(differences(entries[-1]["state"], now))
+        if not lines:
+            return None
+        return {"kind": "notice", "date": day.isoformat(), "register": register.sha256,
+                "previous_register": entries[-1]["register"], "changes": lines, "state": now}  # fmt: skip
+
+    changes_log(register).append(notice)
     return lines
 
 

@@ -82,11 +82,14 @@ class IncidentLog:
             raise BadInput("incident: say what happened (--what)")
         if people_affected < 0:
             raise BadInput("incident: people affected is a count, 0 or more")
-        incident_id = max((i.id for i in self.incidents()), default=0) + 1
         deadline = add_working_days(found, REPORTING_DAYS)
-        self._chain.append({"event": "recorded", "id": incident_id, "what": what, "found": found.isoformat(),
-                      "people_affected": people_affected, "deadline": deadline.isoformat()})  # fmt: skip
-        return self.get(incident_id)
+
+        def numbered(events: list[dict]) -> dict:  # under the log's lock: one number each
+            incident_id = max((e["id"] for e in events), default=0) + 1
+            return {"event": "recorded", "id": incident_id, "what": what, "found": found.isoformat(),
+                    "people_affected": people_affected, "deadline": deadline.isoformat()}  # fmt: skip
+
+        return self.get(self._chain.append(numbered)["id"])
 
     def action(self, incident_id: int, on: dt.date, text: str) -> Incident:
         self._open(incident_id)
