@@ -84,7 +84,9 @@ class ChainedLines:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, flags, 0o600)
         except OSError as error:
-            raise StoreError(f"{self.path}: cannot open the {self.what} ({error.strerror})") from None
+            raise StoreError(
+                f"{self.path}: cannot open the {self.what} ({error.strerror})"
+            ) from None
         try:
             fcntl.flock(fd, kind)
             yield fd
