@@ -48,6 +48,8 @@ def yearly_hazards(world: World, who: np.ndarray, age: np.ndarray) -> dict[str, 
                                         0.43) for mode in ("1", "2")}
     direct = risk * (age >= 18) * monthly_rate("direct_emergency", rates.direct_emergency)
     emergency = conveyed * admitted["1"] + walk_in * admitted["2"] + direct
+    if world.scheme is not None:
+        emergency = emergency * world.scheme.factor(who, world.month_start)
     months = _months_to_live(world, who)
     dying_in_hospital = _hospital_death_chance(world, who)
     p_emergency = 1 - np.exp(-emergency * months) * (1 - dying_in_hospital)

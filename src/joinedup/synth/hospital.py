@@ -85,8 +85,8 @@ def month_of_urgent_care(world: World, who: np.ndarray, age: np.ndarray) -> None
     attend(world, np.concatenate([conveyed_who[0], walk_in]),
            np.concatenate([conveyed_who[1], world.days(len(walk_in))]),
            np.concatenate([np.full(len(conveyed_who[0]), "1"), np.full(len(walk_in), "2")]))
-    direct = np.repeat(who, world.events("direct_emergency", who, risk * (age >= 18),
-                                         world.rates.direct_emergency))
+    expected = risk * (age >= 18) * world.unit_rate("direct_emergency", world.rates.direct_emergency)
+    direct = np.repeat(who, world.rng.poisson(world.lowered(who, world.month_start, expected)))
     route = EMERGENCY_ROUTES[world.rng.integers(0, len(EMERGENCY_ROUTES), len(direct))]
     admit(world, direct, world.days(len(direct)), route)
     telephone_care(world, who, risk)
@@ -143,7 +143,7 @@ def attend(world: World, person: np.ndarray, day: np.ndarray, mode: np.ndarray,
     people, rng, n = world.people, world.rng, len(person)
     risk = admission_risk(world, person, people.age_on(person, day), mode)
     if dies_on is None:
-        admitted = world.chance(world.probability("ae_admit", risk, 0.43), n)
+        admitted = world.chance(world.lowered(person, day, world.probability("ae_admit", risk, 0.43)), n)
     else:  # the final admission of someone dying in hospital
         admitted = np.ones(n, dtype=bool)
     other = np.array(["HOM", "LFT", "TRN", "CHM"])[rng.choice(4, n, p=[0.86, 0.08, 0.04, 0.02])]
@@ -170,6 +170,8 @@ def admit(world: World, who: np.ndarray, day: np.ndarray, method: np.ndarray,
     if len(who) == 0:
         return
     people = world.people
+    if world.scheme is not None:
+        world.scheme.log_admissions(who, day)
     age = people.age_on(who, day)
     fall = (age >= 65) & world.chance(np.where(age >= 80, 0.011, 0.008), len(who))
     los = _emergency_los(world, who, age, fall)

@@ -3,6 +3,8 @@ moves, illness, care and deaths, writing every organisation's feed as events hap
 
 from __future__ import annotations
 
+import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +15,7 @@ from joinedup.synth.config import AreaSpec, FlawRates, Rates
 from joinedup.synth.geography import build_geography
 from joinedup.synth.output import AreaWriter
 from joinedup.synth.people import NO_DAY, People, age_weights
+from joinedup.synth.scheme import Scheme, SchemeSpec, enrol, write_truth
 from joinedup.synth.social_care import ServiceBook
 from joinedup.synth.world import World
 
@@ -20,9 +23,26 @@ DAY_MS = "datetime64[D]"
 
 
 def generate(out: Path, spec: AreaSpec, rates: Rates | None = None, flaws: FlawRates | None = None,
-             progress: bool = True) -> dict[str, int]:
-    """Simulate the area and write its feeds and truth to `out`; return rows written per feed."""
+             progress: bool = True, plant: SchemeSpec | None = None) -> dict[str, int]:
+    """Simulate the area and write its feeds and truth to `out`; return rows written per feed.
+    `plant`: a case-management scheme whose effect the truth records (scheme.py); its
+    counterfactual is the same area simulated first without the effect (into a scratch folder)."""
     out.mkdir(parents=True, exist_ok=True)
+    if plant is None:
+        return _simulate(out, spec, rates, flaws, progress, None)[0]
+    without = None
+    if plant.hazard_ratio != 1:
+        with tempfile.TemporaryDirectory(dir=out) as scratch:
+            without = _simulate(Path(scratch), spec, rates, flaws, progress,
+                                replace(plant, hazard_ratio=1.0))[1]
+    rows, world = _simulate(out, spec, rates, flaws, progress, plant)
+    without = without or world
+    write_truth(world.scheme, without.scheme, world.people, world.geo.practice_codes, out / "truth")
+    return rows
+
+
+def _simulate(out: Path, spec: AreaSpec, rates: Rates | None, flaws: FlawRates | None, progress: bool,
+              plant: SchemeSpec | None) -> tuple[dict[str, int], World]:
     rng = np.random.default_rng(spec.seed)
     geo = build_geography(spec, rng)
     extra = int(spec.people * (spec.registered_non_residents + 0.08 * spec.months / 12)) + 100
@@ -30,7 +50,8 @@ def generate(out: Path, spec: AreaSpec, rates: Rates | None = None, flaws: FlawR
     as_of = np.datetime64(spec.start, "M") + spec.months + 1
     writer = AreaWriter(out, people, flaws or FlawRates(), np.random.default_rng([spec.seed, 1]),
                         as_of.astype(DAY_MS))
-    world = World(spec, rates or Rates(), rng, geo, people, writer, ServiceBook())
+    world = World(spec, rates or Rates(), rng, geo, people, writer, ServiceBook(),
+                  scheme=None if plant is None else Scheme.planned(plant, spec.seed))
     _set_month(world, 0)
     populate(world)
     # Lookalikes are drawn from a stream of their own: the simulation's events stay as they were.
@@ -49,7 +70,7 @@ def generate(out: Path, spec: AreaSpec, rates: Rates | None = None, flaws: FlawR
         steps.step()
     finish(world, out, snapshots, deaths)
     hazards.write(out / "truth" / "hazards.csv", truth_hazards)
-    return writer.close()
+    return writer.close(), world
 
 
 def _set_month(world: World, month: int) -> None:
@@ -109,6 +130,8 @@ def _register(world: World, who: np.ndarray, since: np.ndarray) -> None:
 def simulate_month(world: World, deaths: dict[int, str], truth_hazards: list[tuple]) -> None:
     """A month; on 1 April, first the truth's yearly hazards of everyone alive that morning."""
     people = world.people
+    if world.scheme is not None and world.month_start == world.scheme.start_day:
+        enrol(world.scheme, people, world.active(), len(world.geo.practice_codes))
     if np.datetime64(world.month_start, "D").astype(object).month == 4:
         who = world.active()
         age = people.age_on(who, world.month_start)

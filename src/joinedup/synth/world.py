@@ -13,6 +13,7 @@ from joinedup.synth.output import AreaWriter
 from joinedup.synth.people import People
 
 if TYPE_CHECKING:
+    from joinedup.synth.scheme import Scheme
     from joinedup.synth.social_care import ServiceBook
 
 ACUTE, COMMUNITY_HOSPITAL = "RZA", "RZC"
@@ -31,6 +32,7 @@ class World:
     month_end: int = 0  # day number of the first day of the next month
     month_index: int = 0
     hospital_placement_scale: float = 1.0  # the social care signal's renormalisation (signal.py)
+    scheme: Scheme | None = None  # a planted case-management scheme (scheme.py), off by default
     _ids: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -62,7 +64,16 @@ class World:
     def events(self, name: str, who: np.ndarray, risk: np.ndarray, per_year: float) -> np.ndarray:
         """This month's event counts for `who`: Poisson with rates proportional to `risk`, the
         reference area averaging `per_year` events a year per resident."""
-        return self.rng.poisson(risk * (per_year / 12 / REFERENCE_MEAN_RISK[name]))
+        return self.rng.poisson(risk * self.unit_rate(name, per_year))
+
+    @staticmethod
+    def unit_rate(name: str, per_year: float) -> float:
+        """The monthly rate of one unit of `name`'s risk."""
+        return per_year / 12 / REFERENCE_MEAN_RISK[name]
+
+    def lowered(self, person: np.ndarray, day, chance: np.ndarray) -> np.ndarray:
+        """Admission chances (or expected counts) after the planted scheme, if any."""
+        return chance if self.scheme is None else self.scheme.lower(person, day, chance)
 
     def probability(self, name: str, risk: np.ndarray, mean: float) -> np.ndarray:
         """Per-person probabilities proportional to `risk`, averaging `mean` among the people at
