@@ -497,24 +497,23 @@ def directly_standardised_rate(counts: dict[str, int], pops: dict[str, int | Non
 
 def readmissions_30d(engine: Engine) -> list[dict]:
     readmitted = (
-        "EXISTS (SELECT 1 FROM emergency_spells e WHERE e.pseudo_id = i.pseudo_id"
-        " AND NOT (e.provider_code = i.provider_code AND e.spell_id = i.spell_id)"
-        " AND e.admission_date >= i.discharge_date"
-        f" AND e.admission_date <= {_plus_days('i.discharge_date', 29)})"
+        "EXISTS (SELECT 1 FROM emergency_spells e WHERE e.pseudo_id = r.pseudo_id"
+        " AND NOT (e.provider_code = r.provider_code AND e.spell_id = r.spell_id)"
+        " AND e.admission_date >= r.discharge_date"
+        f" AND e.admission_date <= {_plus_days('r.discharge_date', 29)})"
     )
     ctes = [
-        resident_ctes(
+        resident_ctes("emergency_spells", "acute_apc", "admission_date", EMERGENCY),
+        *_counted(
+            engine,
             "index_spells",
             "acute_apc",
             "admission_date",
             f"{DISCHARGED_ALIVE} AND main_specialty NOT IN ({_quoted(MATERNITY_SPECIALTIES)})",
-            by=engine.by,
+            _flag(readmitted),
             age="age_at_discharge_date",
             day="discharge_date",
         ),
-        resident_ctes("emergency_spells", "acute_apc", "admission_date", EMERGENCY),
-        f"counted AS (SELECT i.discharge_date AS day, {_flag(readmitted)} AS hit"
-        f"{engine.carry('i')} FROM index_spells i)",
     ]
     return _share(engine, "readmissions_30d", ctes, 100)
 
@@ -694,29 +693,52 @@ def eol_home_deaths(engine: Engine) -> list[dict]:
 
 def eol_admissions(engine: Engine) -> list[dict]:
     spells = (
-        "SELECT COUNT(*) FROM acute_apc s WHERE s.pseudo_id = d.pseudo_id"
+        "SELECT COUNT(*) FROM acute_apc s WHERE s.pseudo_id = r.pseudo_id"
         f" AND s.admission_method IN ({_quoted(EMERGENCY_METHODS)})"
-        f" AND s.admission_date >= {_plus_days('d.date_of_death', -365)}"
-        " AND s.admission_date <= d.date_of_death"
+        f" AND s.admission_date >= {_plus_days('r.date_of_death', -365)}"
+        " AND s.admission_date <= r.date_of_death"
     )
-    ctes = [
-        resident_ctes(
-            "registered_deaths",
-            "deaths",
-            "date_of_death",
-            "EXISTS (SELECT 1 FROM eol_register e WHERE e.pseudo_id = t.pseudo_id"
-            " AND e.added_date <= t.date_of_death)",
-            own_postcode=False,
-            by=engine.by,
-            age="age_at_date_of_death",
-        ),
-        f"counted AS (SELECT d.date_of_death AS day, ({spells}) AS hit{engine.carry('d')}"
-        " FROM registered_deaths d)",
-    ]
+    ctes = _counted(
+        engine,
+        "registered_deaths",
+        "deaths",
+        "date_of_death",
+        "EXISTS (SELECT 1 FROM eol_register e WHERE e.pseudo_id = t.pseudo_id"
+        " AND e.added_date <= t.date_of_death)",
+        f"({spells})",
+        age="age_at_date_of_death",
+        day="date_of_death",
+        own_postcode=False,
+    )
     return _share(engine, "eol_admissions", ctes, 1)
 
 
 # --- hospital flow, seven-day services and outcomes (metrics.md) -------------------------------
+
+
+def _counted(
+    engine: Engine,
+    name: str,
+    source: str,
+    event_date: str,
+    where: str,
+    hit: str,
+    *,
+    age: str,
+    day: str = "event_date",
+    own_postcode: bool = True,
+    having: str = "",
+) -> list[str]:
+    """The CTEs a `_share` metric ends in: the resident rows of `source` matching `where` as
+    `name` (alias `r`), then `counted` with each row's `day` (its column `day`), its `hit` and,
+    with `by`, its group on that day; `having` filters the rows counted."""
+    return [
+        resident_ctes(
+            name, source, event_date, where, own_postcode, by=engine.by, age=age, day=day
+        ),
+        f"counted AS (SELECT r.{day} AS day, {hit} AS hit{engine.carry('r')} FROM {name} r"
+        f"{f' WHERE {having}' if having else ''})",
+    ]
 
 
 def _share(engine: Engine, metric_id: str, ctes: list[str], scale: float) -> list[dict]:
@@ -766,19 +788,16 @@ def _weekend(day: str) -> str:
 
 
 def ae_4h(engine: Engine) -> list[dict]:
-    within = f"a.departure_datetime <= a.arrival_datetime + INTERVAL '{FOUR_HOURS}' MINUTE"
-    ctes = [
-        resident_ctes(
-            "timed_attendances",
-            "acute_ae",
-            "CAST(arrival_datetime AS DATE)",
-            "departure_datetime IS NOT NULL",
-            by=engine.by,
-            age="age_at_arrival_datetime",
-        ),
-        f"counted AS (SELECT a.event_date AS day, {_flag(within)} AS hit{engine.carry('a')}"
-        " FROM timed_attendances a)",
-    ]
+    within = f"r.departure_datetime <= r.arrival_datetime + INTERVAL '{FOUR_HOURS}' MINUTE"
+    ctes = _counted(
+        engine,
+        "timed_attendances",
+        "acute_ae",
+        "CAST(arrival_datetime AS DATE)",
+        "departure_datetime IS NOT NULL",
+        _flag(within),
+        age="age_at_arrival_datetime",
+    )
     return _share(engine, "ae_4h", ctes, 100)
 
 
@@ -804,37 +823,30 @@ def long_stays(engine: Engine) -> list[dict]:
 
 
 def fit_days(engine: Engine) -> list[dict]:
-    ctes = [
-        resident_ctes(
-            "fit_spells",
-            "acute_apc",
-            "admission_date",
-            "discharge_date IS NOT NULL AND ready_for_discharge_date <= discharge_date",
-            by=engine.by,
-            age="age_at_discharge_date",
-            day="discharge_date",
-        ),
-        "counted AS (SELECT s.discharge_date AS day,"
-        f" {_days_between('s.ready_for_discharge_date', 's.discharge_date')} AS hit"
-        f"{engine.carry('s')} FROM fit_spells s)",
-    ]
+    ctes = _counted(
+        engine,
+        "fit_spells",
+        "acute_apc",
+        "admission_date",
+        "discharge_date IS NOT NULL AND ready_for_discharge_date <= discharge_date",
+        _days_between("r.ready_for_discharge_date", "r.discharge_date"),
+        age="age_at_discharge_date",
+        day="discharge_date",
+    )
     return _share(engine, "fit_days", ctes, 1)
 
 
 def weekend_discharges(engine: Engine) -> list[dict]:
-    ctes = [
-        resident_ctes(
-            "alive_discharges",
-            "acute_apc",
-            "admission_date",
-            DISCHARGED_ALIVE,
-            by=engine.by,
-            age="age_at_discharge_date",
-            day="discharge_date",
-        ),
-        "counted AS (SELECT s.discharge_date AS day,"
-        f" {_flag(_weekend('s.discharge_date'))} AS hit{engine.carry('s')} FROM alive_discharges s)",
-    ]
+    ctes = _counted(
+        engine,
+        "alive_discharges",
+        "acute_apc",
+        "admission_date",
+        DISCHARGED_ALIVE,
+        _flag(_weekend("r.discharge_date")),
+        age="age_at_discharge_date",
+        day="discharge_date",
+    )
     return _share(engine, "weekend_discharges", ctes, 100)
 
 
@@ -858,42 +870,37 @@ def care_direct_from_hospital(engine: Engine) -> list[dict]:
 def preferred_place_of_death(engine: Engine) -> list[dict]:
     def preference(match: str) -> str:
         return (
-            "EXISTS (SELECT 1 FROM eol_register e WHERE e.pseudo_id = d.pseudo_id"
-            " AND e.added_date <= d.date_of_death AND e.preferred_place_of_death IS NOT NULL"
+            "EXISTS (SELECT 1 FROM eol_register e WHERE e.pseudo_id = r.pseudo_id"
+            " AND e.added_date <= r.date_of_death AND e.preferred_place_of_death IS NOT NULL"
             f"{match})"
         )
 
-    ctes = [
-        resident_ctes(
-            "dying_residents",
-            "deaths",
-            "date_of_death",
-            own_postcode=False,
-            by=engine.by,
-            age="age_at_date_of_death",
-        ),
-        "counted AS (SELECT d.date_of_death AS day,"
-        f" {_flag(preference(' AND e.preferred_place_of_death = d.place_of_death'))} AS hit"
-        f"{engine.carry('d')} FROM dying_residents d WHERE {preference('')})",
-    ]
+    ctes = _counted(
+        engine,
+        "dying_residents",
+        "deaths",
+        "date_of_death",
+        "TRUE",
+        _flag(preference(" AND e.preferred_place_of_death = r.place_of_death")),
+        age="age_at_date_of_death",
+        day="date_of_death",
+        own_postcode=False,
+        having=preference(""),
+    )
     return _share(engine, "preferred_place_of_death", ctes, 100)
 
 
 def reablement_outcome(engine: Engine) -> list[dict]:
-    ctes = [
-        resident_ctes(
-            "reablement_ends",
-            "social_care_events",
-            "event_end_date",
-            "event_type = 'SERVICE' AND service_type = 'STS_REABLEMENT'"
-            " AND event_end_date IS NOT NULL AND event_outcome IS NOT NULL",
-            by=engine.by,
-            age="age_at_event_end_date",
-        ),
-        "counted AS (SELECT e.event_end_date AS day,"
-        f" {_flag(f'e.event_outcome IN ({_quoted(REABLEMENT_SUCCESS)})')} AS hit"
-        f"{engine.carry('e')} FROM reablement_ends e)",
-    ]
+    ctes = _counted(
+        engine,
+        "reablement_ends",
+        "social_care_events",
+        "event_end_date",
+        "event_type = 'SERVICE' AND service_type = 'STS_REABLEMENT'"
+        " AND event_end_date IS NOT NULL AND event_outcome IS NOT NULL",
+        _flag(f"r.event_outcome IN ({_quoted(REABLEMENT_SUCCESS)})"),
+        age="age_at_event_end_date",
+    )
     return _share(engine, "reablement_outcome", ctes, 100)
 
 
