@@ -104,6 +104,85 @@ def test_a_carer_counts_in_every_ward_of_their_events_and_once_in_the_area(area)
     assert found == {None: (1, None), "W1": (1, None), "W2": (1, None)}
 
 
+def test_ambulance_conveyance_by_practice_keeps_each_groups_care_home_split(area):
+    area.add(
+        "gp_register",
+        """
+        pseudo_id | practice_code | registration_date
+        a         | P1            | 2000-01-01
+        b         | P2            | 2000-01-01
+        """,
+    )
+    area.add(
+        "urgent_care_contacts",
+        """
+        pseudo_id | contact_datetime    | outcome        | from_care_home
+        a         | 2015-04-02 10:00:00 | CONVEYED       | Y
+        a         | 2015-04-09 10:00:00 | SEE_AND_TREAT  | N
+        b         | 2015-04-03 10:00:00 | CONVEYED       | N
+        c         | 2015-04-04 10:00:00 | HEAR_AND_TREAT |
+        """,
+    )
+    found = grouped(area, "conveyance", "practice", "2015-04")
+    assert found == {None: (2, 4), "P1": (1, 2), "P2": (1, 1), "unregistered": (0, 1)}
+    with store.reading(area.path) as con:
+        records = engine.compute_metrics(con, ["conveyance"], ("2015-04", "2015-04"), by="practice")
+    p1 = next(r for r in records if r["group"] == "P1")
+    assert p1["breakdown"]["from_care_home"] == {
+        "N": {"numerator": 0, "denominator": 1, "value": 0.0},
+        "Y": {"numerator": 1, "denominator": 1, "value": 100.0},
+    }
+
+
+def test_care_home_emergencies_by_sex_count_attendances_and_ambulance_incidents(area):
+    area.add("person", "pseudo_id | sex | birth_month\na | 1 | 1930-01\nb | 2 | 1931-01")
+    area.add(
+        "acute_ae",
+        """
+        pseudo_id | arrival_datetime    | from_care_home
+        a         | 2015-04-02 10:00:00 | Y
+        b         | 2015-04-03 10:00:00 | N
+        """,
+    )
+    area.add(
+        "urgent_care_contacts",
+        """
+        pseudo_id | contact_datetime    | from_care_home
+        a         | 2015-04-02 09:00:00 | Y
+        b         | 2015-04-05 09:00:00 | Y
+        """,
+    )
+    found = grouped(area, "care_home_emergencies", "sex", "2015-04")
+    assert found == {None: (3, None), "1": (2, None), "2": (1, None)}
+
+
+def test_home_deaths_by_ward_place_each_death_by_the_registration_address(area):
+    area.add(
+        "geography",
+        "lsoa_code | ward_code | ward_name | locality | imd_decile\nE02 | W2 | Two | South | 7",
+    )
+    area.add(
+        "gp_register",
+        """
+        pseudo_id | registration_date | ward_code | postcode_in_area
+        a         | 2000-01-01        | W1        | true
+        b         | 2000-01-01        | W2        | true
+        c         | 2000-01-01        | W2        | true
+        """,
+    )
+    area.add(
+        "deaths",
+        """
+        pseudo_id | date_of_death | place_of_death | age_at_date_of_death
+        a         | 2015-06-01    | HOME           | 80
+        b         | 2015-07-01    | HOSPITAL       | 81
+        c         | 2015-08-01    | CARE_HOME      | 82
+        """,
+    )
+    found = grouped(area, "eol_home_deaths", "ward", "2015/16")
+    assert found == {None: (2, 3), "W1": (1, 1), "W2": (1, 2)}
+
+
 @pytest.fixture(scope="module", name="random_area")
 def random_area_fixture(tmp_path_factory):
     path = tmp_path_factory.mktemp("breakdowns") / "random.duckdb"

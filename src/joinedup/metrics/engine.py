@@ -619,76 +619,89 @@ def ae_attendances(engine: Engine) -> list[dict]:
 
 
 def care_home_emergencies(engine: Engine) -> list[dict]:
+    group = "e.grp" if engine.by else "NULL"
     rows = engine.query(
         [
             resident_ctes(
-                "ae", "acute_ae", "CAST(arrival_datetime AS DATE)", "from_care_home = 'Y'"
+                "ae",
+                "acute_ae",
+                "CAST(arrival_datetime AS DATE)",
+                "from_care_home = 'Y'",
+                by=engine.by,
+                age="age_at_arrival_datetime",
             ),
             resident_ctes(
                 "ambulance",
                 "urgent_care_contacts",
                 "CAST(contact_datetime AS DATE)",
                 "service = 'AMBULANCE' AND from_care_home = 'Y'",
+                by=engine.by,
+                age="age_at_contact_datetime",
             ),
-            "care_home_events AS (SELECT 'ae' AS source, event_date FROM ae"
-            " UNION ALL SELECT 'ambulance', event_date FROM ambulance)",
+            f"care_home_events AS (SELECT 'ae' AS source, event_date{engine.carry('ae')} FROM ae"
+            f" UNION ALL SELECT 'ambulance', event_date{engine.carry('ambulance')} FROM ambulance)",
         ],
-        "SELECT p.period, e.source, COUNT(*) FROM periods p"
+        f"SELECT p.period, {group}, e.source, COUNT(*) FROM periods p"
         " JOIN care_home_events e ON e.event_date BETWEEN p.start_date AND p.end_date"
-        " WHERE p.grain = 'month' GROUP BY p.period, e.source",
+        f" WHERE p.grain = 'month' GROUP BY p.period, {group}, e.source",
     )
-    by_source: dict[str, dict[str, int]] = defaultdict(lambda: {"ae": 0, "ambulance": 0})
-    for period, source, count in rows:
-        by_source[period][source] = count
-    records = []
-    for period in engine.of_grains(("month",)):
-        sources = by_source[period.label]
-        total = sum(sources.values())
-        records.append(
-            record("care_home_emergencies", period, total, None, total, {"source": dict(sources)})
-        )
-    return records
-
-
-def _resident_deaths() -> list[str]:
-    return [
-        resident_ctes("resident_deaths", "deaths", "date_of_death", own_postcode=False),
-        "deaths_in_year AS (SELECT p.period, d.pseudo_id, d.date_of_death, d.place_of_death,"
-        " CASE WHEN EXISTS (SELECT 1 FROM eol_register e WHERE e.pseudo_id = d.pseudo_id"
-        " AND e.added_date <= d.date_of_death) THEN 1 ELSE 0 END AS on_register"
-        " FROM periods p JOIN resident_deaths d"
-        " ON d.date_of_death BETWEEN p.start_date AND p.end_date WHERE p.grain = 'year')",
-    ]
+    by_source: dict[tuple, dict[str, int]] = defaultdict(lambda: {"ae": 0, "ambulance": 0})
+    for period, grp, source, count in rows:
+        by_source[(period, grp)][source] = count
+    return _records(
+        engine,
+        "care_home_emergencies",
+        {key: (sources,) for key, sources in by_source.items()},
+        ({"ae": 0, "ambulance": 0},),
+        lambda sources: (
+            sum(sources.values()),
+            None,
+            sum(sources.values()),
+            {"source": dict(sources)},
+        ),
+    )
 
 
 def eol_home_deaths(engine: Engine) -> list[dict]:
-    at_home = "CASE WHEN place_of_death IN ('HOME', 'CARE_HOME') THEN 1 ELSE 0 END"
-    counts = engine.by_period(
-        _resident_deaths(),
-        f"SELECT period, COUNT(*), SUM({at_home}), SUM(on_register), SUM(on_register * {at_home})"
-        " FROM deaths_in_year GROUP BY period",
+    group = "d.grp" if engine.by else "NULL"
+    at_home = "CASE WHEN d.place_of_death IN ('HOME', 'CARE_HOME') THEN 1 ELSE 0 END"
+    on_register = (
+        "CASE WHEN EXISTS (SELECT 1 FROM eol_register e WHERE e.pseudo_id = d.pseudo_id"
+        " AND e.added_date <= d.date_of_death) THEN 1 ELSE 0 END"
     )
-    records = []
-    for period in engine.of_grains(("year",)):
-        deaths, home, registered, registered_home = (
-            int(v) for v in counts.get(period.label, (0,) * 4)
-        )
-        on_register = {
-            "numerator": registered_home,
-            "denominator": registered,
-            "value": ratio(registered_home, registered, 100),
-        }
-        records.append(
-            record(
-                "eol_home_deaths",
-                period,
-                home,
-                deaths,
-                ratio(home, deaths, 100),
-                {"eol_register": on_register},
-            )
-        )
-    return records
+    rows = engine.query(
+        [
+            resident_ctes(
+                "resident_deaths",
+                "deaths",
+                "date_of_death",
+                own_postcode=False,
+                by=engine.by,
+                age="age_at_date_of_death",
+            ),
+            f"deaths_in_year AS (SELECT p.period, {group} AS grp, {at_home} AS at_home,"
+            f" {on_register} AS on_register FROM periods p JOIN resident_deaths d"
+            " ON d.date_of_death BETWEEN p.start_date AND p.end_date WHERE p.grain = 'year')",
+        ],
+        "SELECT period, grp, COUNT(*), SUM(at_home), SUM(on_register),"
+        " SUM(on_register * at_home) FROM deaths_in_year GROUP BY period, grp",
+    )
+    return _records(
+        engine,
+        "eol_home_deaths",
+        {(period, grp): tuple(int(v) for v in counts) for period, grp, *counts in rows},
+        (0, 0, 0, 0),
+        _home_deaths,
+    )
+
+
+def _home_deaths(deaths: int, home: int, registered: int, registered_home: int) -> tuple:
+    on_register = {
+        "numerator": registered_home,
+        "denominator": registered,
+        "value": ratio(registered_home, registered, 100),
+    }
+    return home, deaths, ratio(home, deaths, 100), {"eol_register": on_register}
 
 
 def eol_admissions(engine: Engine) -> list[dict]:
@@ -905,6 +918,8 @@ def reablement_outcome(engine: Engine) -> list[dict]:
 
 
 def conveyance(engine: Engine) -> list[dict]:
+    group = "i.grp" if engine.by else "NULL"
+    origin = "COALESCE(i.from_care_home, 'unknown')"
     conveyed = _flag("i.outcome = 'CONVEYED'")
     rows = engine.query(
         [
@@ -913,38 +928,37 @@ def conveyance(engine: Engine) -> list[dict]:
                 "urgent_care_contacts",
                 "CAST(contact_datetime AS DATE)",
                 "service = 'AMBULANCE'",
+                by=engine.by,
+                age="age_at_contact_datetime",
             ),
         ],
-        "SELECT p.period, COALESCE(i.from_care_home, 'unknown'), COUNT(*),"
+        f"SELECT p.period, {group}, {origin}, COUNT(*),"
         f" SUM({conveyed}) FROM periods p"
         " JOIN incidents i ON i.event_date BETWEEN p.start_date AND p.end_date"
-        " WHERE p.grain = 'month' GROUP BY p.period, COALESCE(i.from_care_home, 'unknown')",
+        f" WHERE p.grain = 'month' GROUP BY p.period, {group}, {origin}",
     )
-    by_origin: dict[str, dict[str, tuple[int, int]]] = defaultdict(dict)
-    for period, origin, incidents, conveyed in rows:
-        by_origin[period][origin] = (int(conveyed), incidents)
-    records = []
-    for period in engine.of_grains(("month",)):
-        origins = dict(sorted(by_origin[period.label].items()))
-        conveyed = sum(n for n, _ in origins.values())
-        incidents = sum(d for _, d in origins.values())
-        breakdown = {
-            "from_care_home": {
-                origin: {"numerator": n, "denominator": d, "value": ratio(n, d, 100)}
-                for origin, (n, d) in origins.items()
-            }
+    by_origin: dict[tuple, dict[str, tuple[int, int]]] = defaultdict(dict)
+    for period, grp, origin_label, incidents, conveyed in rows:
+        by_origin[(period, grp)][origin_label] = (int(conveyed), incidents)
+    return _records(
+        engine,
+        "conveyance",
+        {key: (dict(sorted(origins.items())),) for key, origins in by_origin.items()},
+        ({},),
+        _conveyed,
+    )
+
+
+def _conveyed(origins: dict[str, tuple[int, int]]) -> tuple:
+    conveyed = sum(n for n, _ in origins.values())
+    incidents = sum(d for _, d in origins.values())
+    breakdown = {
+        "from_care_home": {
+            origin: {"numerator": n, "denominator": d, "value": ratio(n, d, 100)}
+            for origin, (n, d) in origins.items()
         }
-        records.append(
-            record(
-                "conveyance",
-                period,
-                conveyed,
-                incidents,
-                ratio(conveyed, incidents, 100),
-                breakdown,
-            )
-        )
-    return records
+    }
+    return conveyed, incidents, ratio(conveyed, incidents, 100), breakdown
 
 
 def personal_budgets(engine: Engine) -> list[dict]:
@@ -1014,6 +1028,9 @@ BREAKDOWN_METRICS = (
     "preferred_place_of_death",
     "reablement_outcome",
     "carers_supported",
+    "care_home_emergencies",
+    "eol_home_deaths",
+    "conveyance",
 )
 
 

@@ -564,13 +564,20 @@ def ae_attendances(area: Area, months) -> list[dict]:
 
 
 def care_home_emergencies(area: Area, months) -> list[dict]:
-    ae = [
-        a["arrival_datetime"]
+    events = [
+        (
+            "ae",
+            a["arrival_datetime"],
+            area.group(a, a["arrival_datetime"], a["arrival_datetime"], "age_at_arrival_datetime"),
+        )
         for a in area.rows("acute_ae")
         if a["from_care_home"] == "Y" and area.resident(a, a["arrival_datetime"])
-    ]
-    ambulance = [
-        u["contact_datetime"]
+    ] + [
+        (
+            "ambulance",
+            u["contact_datetime"],
+            area.group(u, u["contact_datetime"], u["contact_datetime"], "age_at_contact_datetime"),
+        )
         for u in area.rows("urgent_care_contacts")
         if u["service"] == "AMBULANCE"
         and u["from_care_home"] == "Y"
@@ -578,46 +585,57 @@ def care_home_emergencies(area: Area, months) -> list[dict]:
     ]
     result = []
     for period in periods(*months, "month"):
-        sources = {
-            "ae": sum(1 for t in ae if period.holds(t)),
-            "ambulance": sum(1 for t in ambulance if period.holds(t)),
-        }
-        total = sum(sources.values())
-        result.append(out("care_home_emergencies", period, total, None, total, {"source": sources}))
+        here = [(source, g) for source, t, g in events if period.holds(t)]
+        for group in sorted({g for _, g in here}) if area.by else [None]:
+            sources = {
+                name: sum(1 for s, g in here if s == name and g == group)
+                for name in ("ae", "ambulance")
+            }
+            total = sum(sources.values())
+            result.append(
+                grouped(
+                    area,
+                    group,
+                    out("care_home_emergencies", period, total, None, total, {"source": sources}),
+                )
+            )
     return result
-
-
-def resident_deaths(area: Area, period: Period) -> list[dict]:
-    return [
-        d
-        for d in area.rows("deaths")
-        if period.holds(d["date_of_death"]) and area.resident(d, d["date_of_death"])
-    ]
 
 
 def eol_home_deaths(area: Area, months) -> list[dict]:
     result = []
     for period in periods(*months, "year"):
-        deaths = resident_deaths(area, period)
-        registered = [d for d in deaths if area.on_eol_register(d["pseudo_id"], d["date_of_death"])]
-        home = [d for d in deaths if d["place_of_death"] in ("HOME", "CARE_HOME")]
-        registered_home = [d for d in registered if d["place_of_death"] in ("HOME", "CARE_HOME")]
-        on_register = {
-            "numerator": len(registered_home),
-            "denominator": len(registered),
-            "value": per(len(registered_home), len(registered), 100),
-        }
-        result.append(
-            out(
-                "eol_home_deaths",
-                period,
-                len(home),
-                len(deaths),
-                per(len(home), len(deaths), 100),
-                {"eol_register": on_register},
+        deaths = [
+            (d, area.group(d, d["date_of_death"], d["date_of_death"], "age_at_date_of_death"))
+            for d in area.rows("deaths")
+            if period.holds(d["date_of_death"]) and area.resident(d, d["date_of_death"])
+        ]
+        for group in sorted({g for _, g in deaths}) if area.by else [None]:
+            result.append(
+                grouped(
+                    area, group, _home_deaths(area, period, [d for d, g in deaths if g == group])
+                )
             )
-        )
     return result
+
+
+def _home_deaths(area: Area, period: Period, deaths: list[dict]) -> dict:
+    registered = [d for d in deaths if area.on_eol_register(d["pseudo_id"], d["date_of_death"])]
+    home = [d for d in deaths if d["place_of_death"] in ("HOME", "CARE_HOME")]
+    registered_home = [d for d in registered if d["place_of_death"] in ("HOME", "CARE_HOME")]
+    on_register = {
+        "numerator": len(registered_home),
+        "denominator": len(registered),
+        "value": per(len(registered_home), len(registered), 100),
+    }
+    return out(
+        "eol_home_deaths",
+        period,
+        len(home),
+        len(deaths),
+        per(len(home), len(deaths), 100),
+        {"eol_register": on_register},
+    )
 
 
 def eol_admissions(area: Area, months) -> list[dict]:
@@ -807,29 +825,37 @@ def reablement_outcome(area: Area, months) -> list[dict]:
 
 def conveyance(area: Area, months) -> list[dict]:
     incidents = [
-        u
+        (u, area.group(u, u["contact_datetime"], u["contact_datetime"], "age_at_contact_datetime"))
         for u in area.rows("urgent_care_contacts")
         if u["service"] == "AMBULANCE" and area.resident(u, u["contact_datetime"])
     ]
     result = []
     for period in periods(*months, "month"):
-        origins: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-        for u in incidents:
-            if period.holds(u["contact_datetime"]):
-                counts = origins[u["from_care_home"] or "unknown"]
-                counts[0] += u["outcome"] == "CONVEYED"
-                counts[1] += 1
-        conveyed = sum(n for n, _ in origins.values())
-        total = sum(d for _, d in origins.values())
-        breakdown = {
-            "from_care_home": {
-                origin: {"numerator": n, "denominator": d, "value": per(n, d, 100)}
-                for origin, (n, d) in sorted(origins.items())
+        here = [(u, g) for u, g in incidents if period.holds(u["contact_datetime"])]
+        for group in sorted({g for _, g in here}) if area.by else [None]:
+            origins: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+            for u, g in here:
+                if g == group:
+                    counts = origins[u["from_care_home"] or "unknown"]
+                    counts[0] += u["outcome"] == "CONVEYED"
+                    counts[1] += 1
+            conveyed = sum(n for n, _ in origins.values())
+            total = sum(d for _, d in origins.values())
+            breakdown = {
+                "from_care_home": {
+                    origin: {"numerator": n, "denominator": d, "value": per(n, d, 100)}
+                    for origin, (n, d) in sorted(origins.items())
+                }
             }
-        }
-        result.append(
-            out("conveyance", period, conveyed, total, per(conveyed, total, 100), breakdown)
-        )
+            result.append(
+                grouped(
+                    area,
+                    group,
+                    out(
+                        "conveyance", period, conveyed, total, per(conveyed, total, 100), breakdown
+                    ),
+                )
+            )
     return result
 
 

@@ -1,0 +1,79 @@
+"""Issue 12's figures: `joinedup metrics --by practice` on a warehouse, and the evaluator on a
+scheme planted in a generated area (the true effect, the estimate with its interval, the naive
+before/after, and the evaluator's time).
+
+    python bench/commissioning.py by-practice WAREHOUSE
+    python bench/commissioning.py planted [PEOPLE]   # default 175000; about 2,000 enrolled
+
+The planted area is kept in out/bench/planted-PEOPLE (delete it to generate again).
+The planted area is generated with `synth --scheme --scheme-cohort 0.04` and evaluated on the
+warehouse a perfect landing would produce (`synth/oracle.py`, written to a file), so that the
+figure is the evaluator's and not the linkage's. Take timings under `flock /work/wt/bench.lock`
+on a shared machine and note the load average.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from run import JOINEDUP, OUT, measure  # noqa: E402
+
+START = "2015-04-01"  # the default scheme start of the default area (12 months before its end)
+ORACLE = (
+    "import sys; from pathlib import Path; from joinedup.synth.oracle import build_oracle_warehouse;"
+    "con = build_oracle_warehouse(Path(sys.argv[1]));"
+    "con.execute(f\"ATTACH '{sys.argv[2]}' AS w; COPY FROM DATABASE memory TO w; DETACH w\")"
+)
+
+
+def by_practice(warehouse: str) -> None:
+    argv = [JOINEDUP, "metrics", "--warehouse", warehouse, "--by", "practice", "--format", "json"]
+    print(f"  cpu {measure('metrics --by practice', argv)['cpu_seconds']} s")
+
+
+def planted(people: int) -> None:
+    folder = OUT / f"planted-{people}"
+    area, warehouse = folder / "area", folder / "oracle.duckdb"
+    folder.mkdir(parents=True, exist_ok=True)
+    synth = [JOINEDUP, "synth", "--out", str(area), "--people", str(people), "--quiet"]
+    if not warehouse.exists():  # kept: timing the evaluator again need not generate again
+        measure(
+            "synth --scheme (twice: with and without)",
+            [*synth, "--scheme", "--scheme-cohort", "0.04"],
+        )
+        measure("oracle warehouse", [sys.executable, "-c", ORACLE, str(area), str(warehouse)])
+    cohort = folder / "cohort.csv"
+    with (
+        (area / "truth" / "scheme_enrolment.csv").open(newline="") as rows,
+        cohort.open("w") as out,
+    ):
+        out.write("pseudo_id\n" + "".join(f"{r['person_id']}\n" for r in csv.DictReader(rows)))
+    result = folder / "evaluation.json"
+    with result.open("w") as handle:
+        argv = [JOINEDUP, "evaluate", "--warehouse", str(warehouse), "--cohort", str(cohort)]
+        measure("evaluate", [*argv, "--start", START], stdout=handle)
+    truth = json.loads((area / "truth" / "scheme.json").read_text())
+    found = json.loads(result.read_text())
+    print(f"  enrolled {truth['enrolled']} (published {found['cohort']})")
+    for window, planted_effect in truth["windows"].items():
+        e = found["windows"][window]["emergency_admissions"]
+        print(
+            f"  {window}: planted {planted_effect['effect_per_person']:+.3f} admissions a person;"
+            f" estimate {e['did']['value']:+.3f} ({e['did']['low']:+.3f} to {e['did']['high']:+.3f});"
+            f" naive {e['naive']['value']:+.3f} ({e['naive_percent']:+.0f}%)"
+        )
+    print(f"  load average {os.getloadavg()[0]:.1f}")
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["by-practice"]:
+        by_practice(sys.argv[2])
+    else:
+        planted(int(sys.argv[2]) if len(sys.argv) > 2 else 175_000)
+    subprocess.run(["uptime"], check=False)
