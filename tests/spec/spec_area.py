@@ -93,8 +93,9 @@ class SpecArea:
     in all, 15,400 aged 18+ counting 2 of the 5 years of 15-19, 6,000 aged 65+), a ward X9
     outside the area, and practice P1."""
 
-    def __init__(self, path) -> None:
+    def __init__(self, path, on=None) -> None:
         self.path = path
+        self.on = on  # the warehouse file -> the Engine to run the metrics on; None: DuckDB
         self.ids = itertools.count(1)
         with duckdb.connect(str(path)) as con:
             schema.create_all(con)
@@ -128,14 +129,21 @@ class SpecArea:
                     f"INSERT INTO {table} ({names}) VALUES ({marks})", list(values.values())
                 )
 
-    def metric(self, metric_id: str, months=FY_2015) -> dict[str, dict]:
-        """The engine's records of one metric by period label, after checking that the
-        reference computes the very same records."""
+    def records(self, metric_ids: list[str], months=FY_2015, by: str | None = None) -> list[dict]:
+        """The engine's records (on `self.on`, DuckDB unless a Spark suite says so), after
+        checking that the reference computes the very same records."""
         with store.reading(self.path) as con:
-            computed = engine.compute_metrics(con, [metric_id], months=months)
-            expected = reference.compute_metrics(con, [metric_id], months=months)
+            expected = reference.compute_metrics(con, metric_ids, months=months, by=by)
+            if self.on is None:
+                computed = engine.compute_metrics(con, metric_ids, months=months, by=by)
+        if self.on is not None:
+            computed = engine.compute_metrics(self.on(self.path), metric_ids, months, by=by)
         assert_same_records(computed, expected)
-        return {r["period"]: r for r in computed}
+        return computed
+
+    def metric(self, metric_id: str, months=FY_2015) -> dict[str, dict]:
+        """The engine's records of one metric by period label (checked against the reference)."""
+        return {r["period"]: r for r in self.records([metric_id], months)}
 
 
 def rounded(value):
@@ -162,5 +170,7 @@ def approx(value: float):
 
 
 @pytest.fixture(name="area")
-def area_fixture(tmp_path) -> SpecArea:
-    return SpecArea(tmp_path / "warehouse.duckdb")
+def area_fixture(tmp_path, request) -> SpecArea:
+    """A spec area; a test module that sets `ENGINE` (the Spark suite, tests/spark) runs the
+    metrics on the engine it gives for the warehouse file."""
+    return SpecArea(tmp_path / "warehouse.duckdb", getattr(request.module, "ENGINE", None))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from joinedup.engine import engine_of
 from joinedup.errors import BadInput
 from joinedup.marts.calendar import write_calendar
 from joinedup.marts.events import EVENT_TABLE, MONTH_COUNTS_SQL, SOURCE_TABLES, person_event_sql
@@ -46,7 +47,8 @@ class _Coverage:
 
 def write_marts(con, show_progress: bool = False) -> _Coverage:
     """Rebuild every mart inside the caller's transaction (retention rebuilds them with its own
-    deletions, in one transaction)."""
+    deletions, in one transaction), on a DuckDB connection or any `joinedup.engine` Engine."""
+    con = engine_of(con)
     check_tables(con, REQUIRED_TABLES)
     coverage = _coverage(con)
     window = coverage.window
@@ -77,13 +79,9 @@ def build_marts(con, show_progress: bool = False) -> MartsSummary:
     """Materialise calendar_month, person_event, person_month_cost, person_year_cost and
     person_year_segment in the warehouse (an open store, `warehouse.store.writing`)."""
     started = time.monotonic()
-    con.execute("BEGIN TRANSACTION")
-    try:
+    con = engine_of(con)
+    with con.transaction():
         coverage = write_marts(con, show_progress)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     events, uncosted, total = con.execute(
         f"SELECT COUNT(*), COUNT(*) - COUNT(cost_gbp), COALESCE(SUM(cost_gbp), 0) "
         f"FROM {EVENT_TABLE}"

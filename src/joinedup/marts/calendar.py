@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from joinedup.marts.dialect import date_literal
 from joinedup.metrics.periods import financial_year_label, financial_year_start
 from joinedup.warehouse.coverage import Window, month_end
 
@@ -30,10 +31,13 @@ def calendar_rows(window: Window) -> list[tuple]:
 
 
 def write_calendar(con, window: Window) -> None:
-    con.execute(
-        f"CREATE OR REPLACE TABLE {CALENDAR_TABLE} (month STRING, month_start DATE, "
-        "month_end DATE, financial_year STRING, year_start DATE, year_end DATE)"
+    """The calendar as one CREATE ... AS SELECT over inline values (every engine runs it)."""
+    rows = ",\n  ".join(
+        f"('{month}', {date_literal(start)}, {date_literal(end)}, '{label}',"
+        f" {date_literal(year_start)}, {date_literal(year_end)})"
+        for month, start, end, label, year_start, year_end in calendar_rows(window)
     )
-    con.executemany(
-        f"INSERT INTO {CALENDAR_TABLE} VALUES (?, ?, ?, ?, ?, ?)", calendar_rows(window)
+    con.execute(
+        f"CREATE OR REPLACE TABLE {CALENDAR_TABLE} AS SELECT * FROM (VALUES\n  {rows}\n)"
+        " AS t(month, month_start, month_end, financial_year, year_start, year_end)"
     )

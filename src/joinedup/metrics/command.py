@@ -11,6 +11,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from joinedup.engine import stores
 from joinedup.errors import BadOption
 from joinedup.metrics import periods
 from joinedup.metrics.engine import (
@@ -22,13 +23,15 @@ from joinedup.metrics.engine import (
     required_tables,
 )
 from joinedup.progress import stage
-from joinedup.warehouse import store
 
 CSV_COLUMNS = ["id", "period", "grain", "numerator", "denominator", "value", "unit", "breakdown"]
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--warehouse", required=True, type=Path, help="warehouse DuckDB file")
+    parser.add_argument(
+        "--warehouse", required=True, help="warehouse DuckDB file (or Parquet folder, --engine)"
+    )
+    stores.add_option(parser)
     parser.add_argument("--format", choices=("json", "csv"), default="json", help="output format")
     parser.add_argument(
         "--metric",
@@ -75,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
     if args.by and (unbroken := sorted(set(args.metric or ()) - set(BREAKDOWN_METRICS))):
         raise BadOption(f"--by: no breakdown yet for {', '.join(unbroken)}")
     with (  # the store first: a missing warehouse is one line, no progress before it
-        store.reading(args.warehouse, needed=required_tables()) as con,
+        stores.reading(args.engine, args.warehouse, needed=required_tables()) as con,
         stage("computing metrics", enabled=not args.quiet),
     ):
         metrics = compute_metrics(con, args.metric, months, args.question, args.by)
@@ -83,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
         disclosure = importlib.import_module("joinedup.governance.disclosure")
         metrics = disclosure.apply_disclosure_control(metrics, args.method or "round5")
     if args.format == "json":
-        write_json(metrics, args.area or args.warehouse.stem, sys.stdout)
+        write_json(metrics, args.area or Path(args.warehouse.rstrip("/")).stem, sys.stdout)
     else:
         write_csv(metrics, sys.stdout)
     return 0

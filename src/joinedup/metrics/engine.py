@@ -1,8 +1,8 @@
 """The metric engine: every metric of `../shared/metrics.md` as SQL over the warehouse.
 
 Each metric is one query built from common table expressions in engine-neutral SQL (standard
-joins, EXISTS, window functions, `INTERVAL 'n' DAY`), so that it could run on Spark SQL; the one
-DuckDB-specific expression, a difference in days, is `_days_between`. Reporting periods enter
+joins, EXISTS, window functions, `INTERVAL 'n' DAY`) in DuckDB's spelling, which the engine seam
+(`joinedup.engine`) runs on DuckDB or, transpiled by SQLGlot, on Spark SQL. Reporting periods enter
 every query as an inline VALUES table, so one join serves months, quarters and years alike.
 Python only fills empty periods with zeros and divides numerators by denominators.
 
@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterable
 import duckdb
 
 from joinedup import contract
+from joinedup.engine import engine_of
 from joinedup.errors import StoreError, UserError
 from joinedup.metrics import periods as P
 from joinedup.metrics.catalogue import catalogue
@@ -101,7 +102,7 @@ def _plus_days(expression: str, days: int) -> str:
 
 
 def _days_between(first: str, last: str) -> str:
-    """Days from first to last (DuckDB; Spark SQL spells it datediff(last, first))."""
+    """Days from first to last (SQLGlot spells it for Spark)."""
     return f"date_diff('day', {first}, {last})"
 
 
@@ -246,7 +247,7 @@ class Engine:
     whole area or (`by`) for the groups of one breakdown dimension."""
 
     def __init__(self, con, periods: list[P.Period], by: str | None = None) -> None:
-        self.con = con
+        self.con = engine_of(con)
         self.periods = periods
         self.by = by
 
@@ -262,7 +263,7 @@ class Engine:
         sql = "WITH " + ",\n".join([_periods_cte(self.periods), *groups, *ctes]) + "\n" + select
         try:
             return self.con.execute(sql).fetchall()
-        except duckdb.Error as error:
+        except self.con.errors as error:
             raise StoreError(f"a metric query failed on this warehouse: {error}") from error
 
     def by_period(self, ctes: list[str], select: str) -> dict[str, tuple]:
@@ -796,8 +797,9 @@ def _flag(condition: str) -> str:
 
 
 def _weekend(day: str) -> str:
-    """Saturday or Sunday (DuckDB's ISO day of week; Spark SQL: dayofweek() in (1, 7))."""
-    return f"EXTRACT(ISODOW FROM {day}) >= 6"
+    """Saturday or Sunday: days since a Monday (1 January 1900), modulo 7, as every engine
+    counts them (day-of-week functions number the days differently in DuckDB and Spark)."""
+    return _days_between("DATE '1900-01-01'", day) + " % 7 >= 5"
 
 
 def ae_4h(engine: Engine) -> list[dict]:

@@ -29,6 +29,7 @@ from pathlib import Path
 import duckdb
 
 from joinedup import duck
+from joinedup.engine import engine_of
 from joinedup.errors import StoreError
 
 Connection = duckdb.DuckDBPyConnection
@@ -49,7 +50,7 @@ def check_tables(
     con: Connection, needed: Iterable[str], path: Path | None = None, what: str = "warehouse"
 ) -> None:
     """A StoreError naming the missing tables unless the store holds all of `needed`."""
-    present = {row[0] for row in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    present = engine_of(con).tables()
     if missing := [table for table in needed if table not in present]:
         where = f"{path}: " if path else ""
         raise StoreError(

@@ -1,0 +1,64 @@
+"""A command's warehouse on the engine it names (`--engine`): DuckDB on a warehouse file (or,
+read only, on a Parquet folder), or Spark on a Parquet folder (local, HDFS, S3, ABFS)."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from joinedup.engine import ENGINES, Engine
+from joinedup.errors import StoreError
+from joinedup.warehouse import store
+
+
+def add_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default="duckdb",
+        help="duckdb (default): the warehouse file, or a Parquet folder read only; spark: a "
+        "Parquet folder (`joinedup parquet`) on Spark, from JOINEDUP_SPARK_MASTER (default "
+        "local[2]); see docs/spark.md",
+    )
+
+
+def _spark(where: str, needed: Iterable[str]) -> Engine:
+    from joinedup.engine.spark import Spark
+
+    engine = Spark(where)
+    if not engine.tables():
+        raise StoreError(f"{where}: no Parquet warehouse here (run `joinedup parquet` first)")
+    store.check_tables(engine, needed, Path(where))
+    return engine
+
+
+@contextmanager
+def reading(engine: str, where: str | Path, needed: Iterable[str] = ()) -> Iterator:
+    """The warehouse for the length of the block: a DuckDB connection or an Engine."""
+    if engine == "spark":
+        yield _spark(str(where), needed)
+    elif Path(where).is_dir():
+        from joinedup.engine.parquet import open_in_duckdb
+
+        opened = open_in_duckdb(where)
+        try:
+            store.check_tables(opened, needed, Path(where))
+            yield opened
+        finally:
+            opened.con.close()
+    else:
+        with store.reading(where, needed=needed) as con:
+            yield con
+
+
+@contextmanager
+def writing(engine: str, where: str | Path, needed: Iterable[str] = ()) -> Iterator:
+    """The warehouse to change: DuckDB's store writer, or Spark on the Parquet folder (whose
+    tables are each replaced whole, `engine.spark`)."""
+    if engine == "spark":
+        yield _spark(str(where), needed)
+    else:
+        with store.writing(where, needed=needed) as con:
+            yield con

@@ -1,0 +1,64 @@
+"""The engine seam on DuckDB: a Parquet-folder warehouse (`joinedup parquet`) gives the same
+metrics as the warehouse file, and a failed transaction leaves no table behind. The same seam on
+Spark is tested by the Spark suite (tests/spark, `make test-spark`)."""
+
+import json
+from datetime import date, timedelta
+
+import duckdb
+import pytest
+
+from joinedup.cli import main
+from joinedup.engine import DuckDB, engine_of
+from joinedup.warehouse import schema
+
+
+@pytest.fixture(name="warehouse")
+def warehouse_fixture(tmp_path):
+    path = tmp_path / "w.duckdb"
+    with duckdb.connect(str(path)) as con:
+        schema.create_all(con)
+        for n in range(60):
+            con.execute(
+                "INSERT INTO acute_apc (pseudo_id, spell_id, provider_code, admission_date,"
+                " discharge_date, admission_method, main_specialty, postcode_in_area)"
+                " VALUES (?, ?, 'RZA', ?, ?, '21', '300', true)",
+                [f"p{n % 7}", f"s{n}", date(2015, 4, 1) + timedelta(days=n), date(2015, 6, 9)],
+            )
+    return path
+
+
+def metrics_json(capsys, warehouse) -> dict:
+    assert main(["metrics", "--warehouse", str(warehouse), "--quiet"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    printed.pop("generated_at")
+    return printed
+
+
+def test_a_parquet_folder_warehouse_gives_the_same_metrics_as_the_file(warehouse, capsys):
+    folder = warehouse.with_name("w.parquet")
+    assert main(["parquet", str(warehouse), "--out", str(folder)]) == 0
+    assert (folder / "acute_apc").is_dir() and (folder / "person").is_dir()
+    on_file = metrics_json(capsys, warehouse)
+    assert on_file["area"] == "w"
+    assert sum(r["numerator"] for r in on_file["metrics"] if r["id"] == "nel_admissions") > 0
+    assert metrics_json(capsys, folder) == on_file
+
+
+def test_parquet_refuses_a_folder_that_holds_something(warehouse, capsys):
+    (warehouse.parent / "out" / "x").mkdir(parents=True)
+    assert main(["parquet", str(warehouse), "--out", str(warehouse.parent / "out")]) == 3
+    assert capsys.readouterr().err.strip().endswith("not empty; give a new folder for the Parquet store")
+
+
+def test_a_failed_transaction_leaves_no_table_and_the_seam_wraps_a_connection(tmp_path):
+    con = duckdb.connect(str(tmp_path / "t.duckdb"))
+    engine = engine_of(con)
+    assert isinstance(engine, DuckDB) and engine_of(engine) is engine
+    with pytest.raises(ZeroDivisionError), engine.transaction():
+        engine.execute("CREATE OR REPLACE TABLE t AS SELECT 1 AS a")
+        raise ZeroDivisionError
+    assert "t" not in engine.tables()
+    with engine.transaction():
+        engine.execute("CREATE OR REPLACE TABLE t AS SELECT ? AS a", [7])
+    assert engine.execute("SELECT a FROM t").fetchone() == (7,)
