@@ -32,6 +32,7 @@ from joinedup.metrics.engine import required_tables as engine_tables
 from joinedup.plan import Plan, load_plan
 from joinedup.progress import Progress
 from joinedup.report.breakdowns import BreakdownTable, breakdown_tables
+from joinedup.report.funnel import FunnelPlot, funnel_plots
 from joinedup.report.headlines import HEADLINES, Panel, build_panel, complete
 from joinedup.report.tables import (
     QualitySection,
@@ -77,6 +78,7 @@ def build_report(
         build_panel(h, [r for r in records if r["id"] == h.id], plan, months) for h in HEADLINES
     ]
     breakdowns = breakdown_tables(con, months)
+    funnels = funnel_plots(con, months)
     spend = _spend(con, months)
     progress.step("spend")
     quality = quality_section(quality_report(con))
@@ -86,6 +88,7 @@ def build_report(
         months=months,
         panels=panels,
         breakdowns=breakdowns,
+        funnels=funnels,
         spend=spend,
         quality=quality,
     )
@@ -185,6 +188,7 @@ def render(
     months: tuple[str, str],
     panels: list[Panel],
     breakdowns: tuple[BreakdownTable, ...],
+    funnels: tuple[FunnelPlot, ...],
     spend: SpendSection | None,
     quality: QualitySection,
 ) -> str:
@@ -209,6 +213,7 @@ def render(
         national=[p for p in panels if p.headline.national],
         local=[p for p in panels if not p.headline.national],
         breakdowns=breakdowns,
+        funnels=funnels,
         spend=spend,
         quality=quality,
         variation_badges=VARIATION_BADGES,
