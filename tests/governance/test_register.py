@@ -42,8 +42,12 @@ def test_the_generated_register_covers_every_feed_practice_and_role(small_area):
         "social_care_team",
         "hospital_team",
     }
-    assert tuple(register.users) == DEMO_USER_IDS
+    assert tuple(register.users)[: len(DEMO_USER_IDS)] == DEMO_USER_IDS
     assert len({u.role for u in register.users.values()}) == 9
+    practices = [o.code for o in register.organisations.values() if o.kind == "gp_practice"]
+    for code in practices:  # every practice's MDT has its GP, a community matron, a social worker
+        members = {u.role for u in register.users.values() if f"MDT-{code}" in u.teams}
+        assert members >= {"gp", "clinician", "social_worker"}
     assert len(register.sha256) == 64
 
 
@@ -97,7 +101,7 @@ def _broken(tmp_path, small_area, change) -> str:
             "colour: red",
         ),
         (
-            lambda d: d["users"].append(dict(d["users"][0])),
+            lambda d: d["users"].insert(9, dict(d["users"][0])),
             "users[9].id",
             "repeats",
             "id: board.demo",

@@ -88,11 +88,17 @@ EXPECTED = {
     "POST /api/v1/caseload/{entry_id}/close": TIER_I,
     "POST /api/v1/mdt/referrals": TIER_I,
     "POST /api/v1/mdt/meetings": TIER_I,
-    "GET /api/v1/mdt/meetings/{meeting_id}": TIER_I,
     "POST /api/v1/mdt/meetings/{meeting_id}/outcomes": TIER_I,
     "GET /api/v1/persons/{pseudonym}/care-plan": TIER_I,
     "POST /api/v1/persons/{pseudonym}/care-plan": TIER_I,
     "GET /api/v1/audit/break-glass": IG,
+    "GET /mdt": TIER_I,
+    "GET /api/v1/mdt": TIER_I,
+    "POST /mdt/meetings": TIER_I,
+    "GET /mdt/meetings/{meeting_id}": TIER_I,
+    "GET /api/v1/mdt/meetings/{meeting_id}": TIER_I,
+    "POST /mdt/meetings/{meeting_id}/outcomes": TIER_I,
+    "POST /audit/break-glass/{alert_id}/review": IG,
     "GET /api/v1/board/care-plans": TIER_A,
     "POST /api/v1/audit/break-glass/{alert_id}/review": IG,
 }
@@ -115,6 +121,10 @@ CARE_STATUS = {
     "GET /api/v1/persons/{pseudonym}/care-plan": 403,
     "POST /api/v1/persons/{pseudonym}/care-plan": 403,
     "POST /api/v1/audit/break-glass/{alert_id}/review": 404,
+    "POST /mdt/meetings": 400,
+    "GET /mdt/meetings/{meeting_id}": 404,
+    "POST /mdt/meetings/{meeting_id}/outcomes": 404,
+    "POST /audit/break-glass/{alert_id}/review": 404,
 }
 PRINCIPALS = (*ROLES, "signed_out", "disabled", "wrong_purpose")
 

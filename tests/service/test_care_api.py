@@ -3,6 +3,7 @@ care plan; role separation in the record; refusals without a relationship, an ex
 entry, its grace, break glass alerted to the IG lead and closed; the DIRECT objection; and the
 relationship's rule in the audit record of every tier I read and write."""
 
+import csv
 import datetime as dt
 import json
 import sqlite3
@@ -12,6 +13,7 @@ import pytest
 from web_helpers import ROLE_USERS, as_role, csrf
 
 from joinedup.governance.register import load_register
+from joinedup.identity.directory import Directory
 
 DIAGNOSES = {"condition", "primary_diagnosis", "secondary_diagnoses", "hrg_code",
              "underlying_cause", "main_specialty", "bnf_code"}  # fmt: skip
@@ -51,14 +53,32 @@ def post(client, path, **form):
     return client.post(path, data={**form, "csrf_token": csrf(client)})
 
 
+def person_key(server, pseudonym: str) -> int:
+    return Directory(server.root / "vault.duckdb").person_key(pseudonym)
+
+
 def backdate_caseload(server, person: str, team: str, days_ago: int) -> None:
     day = (dt.datetime.now(dt.UTC).date() - dt.timedelta(days_ago)).isoformat()
     with sqlite3.connect(server.service) as con:
         con.execute(
-            "INSERT INTO caseload (person, team, accepted, accepted_by, reason)"
+            "INSERT INTO caseload (person_key, team, accepted, accepted_by, reason)"
             " VALUES (?, ?, ?, 'social.demo', 'test')",
-            (person, team, day),
+            (person_key(server, person), team, day),
         )
+
+
+def true_identity(server, pseudonym: str) -> dict:
+    """The generated truth of the person behind a pseudonym (via their gp_register row)."""
+    con = duckdb.connect(str(server.warehouse), read_only=True)
+    (line,) = con.execute(
+        "SELECT min(_source_line) FROM gp_register WHERE pseudo_id = ?", [pseudonym]
+    ).fetchone()
+    con.close()
+    with (server.area / "truth" / "row_person.csv").open() as handle:
+        person = next(r["person_id"] for r in csv.DictReader(handle)
+                      if r["feed"] == "gp_register" and int(r["line"]) == line)  # fmt: skip
+    with (server.area / "truth" / "people.csv").open() as handle:
+        return next(r for r in csv.DictReader(handle) if r["person_id"] == person)
 
 
 def test_the_loop_from_worklist_to_mdt_to_a_care_plan_the_social_worker_sees(server, area):
@@ -74,7 +94,15 @@ def test_the_loop_from_worklist_to_mdt_to_a_care_plan_the_social_worker_sees(ser
     person = next(r["pseudonym"] for r in worklist["rows"] if r["pseudonym"] in area["registered"])
     seen = gp.get(f"/api/v1/persons/{person}/record")
     assert seen.status_code == 200 and seen.json()["relationship"] == "registration"
-    assert social.get(f"/api/v1/persons/{person}/record").status_code == 403
+    truth, identity = true_identity(server, person), seen.json()["identity"]
+    assert identity["nhs_number"] == truth["nhs_number"]
+    assert identity["date_of_birth"] == truth["date_of_birth"]
+    assert truth["family_name"].upper() in identity["name"].upper()
+    row = next(r for r in worklist["rows"] if r["pseudonym"] == person)
+    assert row["identity"] == identity and row["relationship"] == "registration"
+    assert row["reasons"] and isinstance(row["rule_flagged"], bool)
+    refused = social.get(f"/api/v1/persons/{person}/record")
+    assert refused.status_code == 403 and truth["nhs_number"] not in refused.text
     referral = post(gp, "/api/v1/mdt/referrals", pseudonym=person, team=area["team"],
                     reason="rising risk, lives alone")  # fmt: skip
     assert referral.status_code == 200, referral.text
@@ -82,7 +110,9 @@ def test_the_loop_from_worklist_to_mdt_to_a_care_plan_the_social_worker_sees(ser
                    members=f"{ROLE_USERS['gp']},{ROLE_USERS['social_worker']}")  # fmt: skip
     meeting_id = meeting.json()["meeting"]["id"]
     agenda = nurse.get(f"/api/v1/mdt/meetings/{meeting_id}").json()["agenda"]
-    assert [a["pseudonym"] for a in agenda] == [person]
+    referred = [a for a in agenda if a["source"] == "referral"]
+    assert [a["pseudonym"] for a in referred] == [person]
+    assert referred[0]["identity"]["nhs_number"] == truth["nhs_number"]
     actions = json.dumps([{"action": "falls assessment", "owner": ROLE_USERS["clinician"],
                            "due": "2026-12-15"}])  # fmt: skip
     outcome = post(nurse, f"/api/v1/mdt/meetings/{meeting_id}/outcomes", pseudonym=person,
@@ -124,6 +154,27 @@ def test_the_loop_from_worklist_to_mdt_to_a_care_plan_the_social_worker_sees(ser
     assert ("POST api 200", "allow", "relationship:referral") in rules
     assert ("GET api 200", "allow", "relationship:caseload") in rules
     assert sum(1 for a, d, _ in rules if a.startswith("POST") and d == "allow") == 4
+    for kept in (server.audit, server.log):  # identities are shown, never written down
+        text = kept.read_text()
+        assert truth["nhs_number"] not in text and truth["family_name"] not in text
+
+
+def test_the_worklist_sorts_and_filters(server, area):
+    gp = as_role(server, "gp")
+    for sort in ("permanent_care", "high_cost"):
+        rows = gp.get("/api/v1/worklist", params={"sort": sort}).json()["rows"]
+        assert [r[sort] for r in rows] == sorted((r[sort] for r in rows), reverse=True)
+    high = gp.get("/api/v1/worklist", params={"tier": "high"}).json()["rows"]
+    assert high and {r["tier"] for r in high} == {"high"}
+    flagged = gp.get("/api/v1/worklist", params={"flagged": "yes"}).json()["rows"]
+    assert all(r["rule_flagged"] for r in flagged)
+    unplanned = gp.get("/api/v1/worklist", params={"plan": "no"}).json()["rows"]
+    assert unplanned and not any(r["on_care_plan"] for r in unplanned)
+    assert gp.get("/api/v1/worklist", params={"sort": "age"}).status_code == 400
+    everyone = gp.get("/api/v1/worklist").json()["rows"]
+    assert all((r["identity"] is None) == (r["relationship"] is None) for r in everyone)
+    for r in [r for r in everyone if r["identity"] is None][:3]:  # left or died: no relationship
+        assert gp.get(f"/api/v1/persons/{r['pseudonym']}/record").status_code == 403
 
 
 def test_break_glass_opens_marked_and_alerts_the_ig_lead_until_reviewed(server, area):

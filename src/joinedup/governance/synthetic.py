@@ -1,6 +1,8 @@
 """The governance register of a generated area: its organisations (council, CCG, trusts, every
-practice, a hospice, the CSU that processes), teams, one agreement per feed and one demo user per
-role. `joinedup synth` writes it to `DIR/register.yaml`."""
+practice, a hospice, the CSU that processes), teams (each practice's own and its
+multi-disciplinary team, `MDT-<practice>`), one agreement per feed, one demo user per role, and
+the care team members of every practice's MDT (its GP, the locality's community matron and
+social worker; no accounts). `joinedup synth` writes it to `DIR/register.yaml`."""
 
 from __future__ import annotations
 
@@ -36,15 +38,16 @@ DEMO_USERS = [
     ("board.demo", "Demo board member", COUNCIL, [], "board"),
     ("analyst.demo", "Demo analyst", CSU, [], "analyst"),
     ("super.demo", "Demo super-user", CSU, [], "super_user"),
-    ("gp.demo", "Demo GP", None, ["practice"], "gp"),
+    ("gp.demo", "Demo GP", None, ["practice", "mdt"], "gp"),
     (
         "clinician.demo",
         "Demo community matron",
         COMMUNITY,
-        ["integrated", "community"],
+        ["integrated", "community", "mdt"],
         "clinician",
     ),
-    ("social.demo", "Demo social worker", COUNCIL, ["social_care", "integrated"], "social_worker"),
+    ("social.demo", "Demo social worker", COUNCIL, ["social_care", "integrated", "mdt"],
+     "social_worker"),
     ("ig.demo", "Demo IG lead", CCG, [], "ig_lead"),
     ("linkage.demo", "Demo linkage officer", CSU, [], "linkage_officer"),
     ("admin.demo", "Demo administrator", CSU, [], "admin"),
@@ -72,6 +75,8 @@ def synthetic_register(area: str | Path) -> dict:
     teams = (
         [{"code": f"PT-{p['practice_code']}", "organisation": p["practice_code"], "kind": "practice"}
          for p in practices]
+        + [{"code": f"MDT-{p['practice_code']}", "organisation": p["practice_code"],
+            "kind": "integrated_team"} for p in practices]
         + [{"code": f"IT-{_slug(name)}", "organisation": COMMUNITY, "kind": "integrated_team"}
            for name in localities]
         + [{"code": "CT-DN", "organisation": COMMUNITY, "kind": "community_team"},
@@ -86,7 +91,8 @@ def synthetic_register(area: str | Path) -> dict:
         "organisations": organisations,
         "agreements": [_agreement(feed, codes) for feed, codes in senders.items()],
         "teams": teams,
-        "users": [_user(u, practices[0]["practice_code"], localities[0]) for u in DEMO_USERS],
+        "users": [_user(u, practices[0]["practice_code"], practices[0]["locality"])
+                  for u in DEMO_USERS] + care_team_members(practices),
         "retention": {"feeds": {}, "quarantine_days": 90},
     }
 
@@ -107,7 +113,7 @@ def _agreement(feed: str, senders: list[str]) -> dict:
 def _user(user: tuple, practice: str, locality: str) -> dict:
     user_id, name, organisation, teams, role = user
     codes = {"practice": f"PT-{practice}", "integrated": f"IT-{_slug(locality)}",
-             "community": "CT-DN", "social_care": "SC-ADULTS"}  # fmt: skip
+             "community": "CT-DN", "social_care": "SC-ADULTS", "mdt": f"MDT-{practice}"}  # fmt: skip
     return {
         "id": user_id,
         "name": name,
@@ -116,6 +122,27 @@ def _user(user: tuple, practice: str, locality: str) -> dict:
         "role": role,
         "start": START,
     }
+
+
+def care_team_members(practices: list[dict]) -> list[dict]:
+    """Each practice's MDT: a GP of the practice; each locality's community matron and social
+    worker sit on the MDTs of its practices (users without accounts: the demo's people)."""
+    out = []
+    for p in practices:
+        code = p["practice_code"]
+        out.append({"id": f"gp.{code.lower()}", "name": f"GP of {p['practice_name']}",
+                    "organisation": code, "teams": [f"PT-{code}", f"MDT-{code}"], "role": "gp",
+                    "start": START})  # fmt: skip
+    for locality in sorted({p["locality"] for p in practices}):
+        mdts = [f"MDT-{p['practice_code']}" for p in practices if p["locality"] == locality]
+        slug = _slug(locality)
+        out.append({"id": f"matron.{slug.lower()}", "name": f"Community matron, {locality}",
+                    "organisation": COMMUNITY, "teams": [f"IT-{slug}", "CT-DN", *mdts],
+                    "role": "clinician", "start": START})  # fmt: skip
+        out.append({"id": f"social.{slug.lower()}", "name": f"Social worker, {locality}",
+                    "organisation": COUNCIL, "teams": [f"IT-{slug}", "SC-ADULTS", *mdts],
+                    "role": "social_worker", "start": START})  # fmt: skip
+    return out
 
 
 def _slug(text: str) -> str:

@@ -9,10 +9,12 @@ This module handles identifiable values: never log or print them.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import stat
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -96,6 +98,41 @@ IDENTITY_COLUMNS = ("nhs_number", "given_name", "family_name", "date_of_birth", 
 OWNER_ONLY = 0o077  # umask while the vault is open: its file and WAL are created 0600
 
 LINK_METHODS = ("nhs_number", "council_id", "probabilistic", "new_person", "held_for_review")
+# A person's current identity: their own row, or that of the person they were merged into.
+CURRENT_IDENTITY_SQL = """
+SELECT c.person_key, p.nhs_number, p.given_name, p.family_name, p.date_of_birth, p.postcode
+FROM (SELECT person_key, coalesce(merged_into, person_key) AS final FROM people) c
+JOIN people p ON p.person_key = c.final
+WHERE c.person_key IN (SELECT unnest(?)) AND coalesce(p.identity_feed, '') <> 'destroyed'"""
+
+
+@dataclass(frozen=True, repr=False)
+class Identity:
+    """A person's current identity (tier I). Its repr shows nothing, so that a stray log line
+    or traceback cannot carry it."""
+
+    nhs_number: str | None
+    given_name: str | None
+    family_name: str | None
+    date_of_birth: dt.date | None
+    postcode: str | None
+
+    def __repr__(self) -> str:
+        return "Identity(<not shown>)"
+
+    def as_dict(self) -> dict:
+        name = " ".join(n for n in (self.given_name, self.family_name) if n)
+        born = self.date_of_birth.isoformat() if self.date_of_birth else None
+        return {"name": name or None, "nhs_number": self.nhs_number, "date_of_birth": born,
+                "postcode": self.postcode}  # fmt: skip
+
+
+def _same(a: str | None, b: str | None) -> bool:
+    """Names and postcodes compared without case or spaces."""
+    def norm(v: str | None) -> str:
+        return "".join((v or "").split()).upper()
+
+    return bool(norm(a)) and norm(a) == norm(b)
 
 
 class Vault:
@@ -124,11 +161,15 @@ class Vault:
         must_exist: bool = False,
         rotating: bool = False,
         key_file: Path | None = None,
+        read_only: bool = False,
     ) -> Vault:
         """Open (creating if missing, unless must_exist) the vault and load its secrets.
         `rotating`: rotate-key decides itself what an interrupted rotation left. `key_file`:
-        the vault key file the register names (encryption.py)."""
+        the vault key file the register names (encryption.py). `read_only` (the service's
+        identity look-ups): an existing vault, never changed."""
         path = Path(path)
+        if read_only:
+            return cls._open_read_only(path, encryption.configured(key_file))
         if must_exist and not path.exists():
             raise StoreError(f"{path}: no identity vault here")
         pending = [Path(f"{keys.key_file_for(path)}.new")]
@@ -155,9 +196,27 @@ class Vault:
             raise
         return cls(path, con, meta, secrets, umask, seal)
 
+    @classmethod
+    def _open_read_only(cls, path: Path, seal: encryption.VaultKey | None) -> Vault:
+        if not path.is_file():
+            raise StoreError(f"{path}: no identity vault here")
+        con = duck.connect()
+        try:
+            encryption.attach(con, path, "vault", seal, read_only=True)
+            con.execute("USE vault")
+            rows = con.execute("SELECT * FROM vault_meta").fetchall()
+            if not rows:
+                raise StoreError(f"{path}: the identity vault records no key")
+            key = keys.load_secret(keys.PSEUDO_KEY, path, rows[0][1], False, seal)
+        except BaseException:
+            con.close()
+            raise
+        return cls(path, con, tuple(rows[0]), (key, b""), -1, seal)
+
     def close(self) -> None:
         self.con.close()
-        os.umask(self._umask)
+        if self._umask >= 0:
+            os.umask(self._umask)
 
     def __enter__(self) -> Vault:
         return self
@@ -249,6 +308,29 @@ class Vault:
         """Record a rotated key: from now on pseudo_ids are made with it."""
         self.con.execute("UPDATE vault_meta SET key_fingerprint = ?", [keys.fingerprint(key)])
         self._key, self.key_fingerprint = key, keys.fingerprint(key)
+
+    # Tier I: identities by person key, read only by the service's directory.
+    def people_keys(self) -> list[tuple[int, int]]:
+        """(person key, the key of the person it now is: itself, or whom it was merged into)."""
+        return self.con.execute(
+            "SELECT person_key, coalesce(merged_into, person_key) FROM people ORDER BY 1"
+        ).fetchall()
+
+    def identities(self, person_keys: list[int]) -> dict[int, Identity]:
+        """The current identity of each person key (merged people: the person they became;
+        destroyed identities are absent)."""
+        rows = self.con.execute(CURRENT_IDENTITY_SQL, [[int(k) for k in person_keys]]).fetchall()
+        return {int(r[0]): Identity(*r[1:]) for r in rows}
+
+    def identity(self, person_key: int) -> Identity | None:
+        return self.identities([person_key]).get(int(person_key))
+
+    def sharing(self, person_keys: list[int], family_name: str | None, postcode: str | None) -> set[int]:
+        """The person keys whose current family name or postcode is the one given (a viewer's
+        own, for the IG lead's alert): only the fact leaves the vault, never the identity."""
+        found = self.identities(person_keys)
+        return {k for k, i in found.items()
+                if _same(i.family_name, family_name) or _same(i.postcode, postcode)}  # fmt: skip
 
     # The warehouse side: which vault and secrets a warehouse was made with.
     def binding(self) -> tuple[str, str, str]:

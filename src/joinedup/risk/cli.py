@@ -69,6 +69,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "score", help=f"score everyone at an index date into the warehouse table {SCORES_TABLE}"
     )
     _common(score)
+    _rules(score)
     score.add_argument("--index-date", type=iso_date, required=True)
     listing = actions.add_parser(
         "list", help="case-finding worklists, the rule's list, or the tier pyramid"
@@ -173,7 +174,9 @@ def do_score(con, args) -> int:
     bundle = workflow.load(args.model_dir)
     with stage(f"risk: scoring at {args.index_date}", not args.quiet):
         scored = workflow.score(con, bundle, args.index_date)
-        written = write_scores(con, scored)
+        reasons = bundle.explain(workflow.PRIMARY_OUTCOME, scored.features)
+        flagged = load_rules(args.rules).flag(scored.features)
+        written = write_scores(con, scored, reasons, flagged)
     counts = disclosed(pyramid(scored.features.localities, scored.tiers))
     if args.format == "json":
         print(
@@ -192,9 +195,10 @@ def do_score(con, args) -> int:
     return 0
 
 
-def write_scores(con, scored: workflow.Scores) -> int:
+def write_scores(con, scored: workflow.Scores, reasons: list[str], flagged) -> int:
     """Replace this index date's rows of the scores table: one row per person, a score column
-    per outcome, and the tier by the emergency admission score."""
+    per outcome, the tier by the emergency admission score, its top reasons, and whether the
+    case-finding rule flags the person (the worklists of tier I show both)."""
     table = scored.features
     columns = {
         "index_date": pa.array([table.index] * len(table), pa.date32()),
@@ -203,15 +207,19 @@ def write_scores(con, scored: workflow.Scores) -> int:
         "locality": pa.array(table.localities.tolist(), pa.string()),
         **{o: pa.array(scored.scores[o], pa.float64()) for o in OUTCOMES},
         "tier": pa.array(scored.tiers.tolist(), pa.string()),
+        "reasons": pa.array(reasons, pa.string()),
+        "rule_flagged": pa.array([bool(f) for f in flagged], pa.bool_()),
     }
     outcome_columns = ", ".join(f"{o} DOUBLE" for o in OUTCOMES)
     con.execute(
         f"CREATE TABLE IF NOT EXISTS {SCORES_TABLE} (index_date DATE, pseudo_id VARCHAR, "
         f"practice_code VARCHAR, locality VARCHAR, {outcome_columns}, tier VARCHAR)"
     )
+    for name, kind in (("reasons", "VARCHAR"), ("rule_flagged", "BOOLEAN")):  # tables before them
+        con.execute(f"ALTER TABLE {SCORES_TABLE} ADD COLUMN IF NOT EXISTS {name} {kind}")
     con.execute(f"DELETE FROM {SCORES_TABLE} WHERE index_date = ?", [table.index])
     con.register("new_scores", pa.table(columns))
-    con.execute(f"INSERT INTO {SCORES_TABLE} SELECT * FROM new_scores")
+    con.execute(f"INSERT INTO {SCORES_TABLE} BY NAME SELECT * FROM new_scores")
     con.unregister("new_scores")
     return len(table)
 

@@ -341,6 +341,7 @@ def create_app(
     service_path: Path,
     audit_path: Path,
     incidents_path: Path | None = None,
+    vault: Path | None = None,
 ) -> FastAPI:
     from joinedup.service import handlers  # noqa: F401  (fills ROUTES)
 
@@ -357,7 +358,7 @@ def create_app(
         register=register,
         templates=_templates(),
         export_secret=store.secret("export_pseudonyms"),
-        care=CareStore(store),
+        care=CareStore(store, vault, register.vault_key_file),
         incidents=IncidentLog(incidents_path),
     )
     app = FastAPI(title="joinedup", version="1", openapi_url=None, docs_url=None, redoc_url=None)

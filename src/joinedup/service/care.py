@@ -1,11 +1,14 @@
 """Tier I routes (GOVERNANCE.md, issue 11): the worklist, a person's joined-up record after role
-separation and objections, break glass, caseload, referrals and MDT meetings, joint care plans,
-and the IG lead's review of break-glass uses.
+separation and objections with their identity from the vault, break glass, caseload, referrals,
+MDT meetings (agenda, outcomes, actions, the lead professional), joint care plans, and the IG
+lead's review of break-glass uses.
 
 Every person-level route decides the legitimate relationship first (`relationships.relationship`)
 and writes its rule into the audit record (`relationship:<rule>`); without one the answer is 403
-and the refusal is audited with its rule. Identity from the vault is not served yet (`identity`
-is null) until the vault's identity look-up lands.
+and the refusal is audited with its rule. Pseudonyms are the edges (URLs, the warehouse); the
+service store keys its rows by person key (`identity.directory`). Identities (name, NHS number,
+date of birth, postcode) are read from the vault per request, shown only where a relationship
+holds, and never logged.
 """
 
 from __future__ import annotations
@@ -25,11 +28,15 @@ from joinedup.governance.relationships import (
     user_practices,
 )
 from joinedup.governance.separation import TIER_I_FEEDS, filter_record, sender
+from joinedup.identity.directory import Directory, VaultBusy
 from joinedup.service import care_outcomes as outcomes
 from joinedup.service.app import Context, Refused, route
 
 API = "/api/v1"
 WORKLIST_LIMIT = 500
+AGENDA_FROM_WORKLIST = 10  # people the worklist adds to an MDT agenda
+SCORES = ("emergency_admission", "permanent_care", "high_cost")
+VAULT_BUSY = "The identity vault is being updated (a load is running): identities are not shown; try again in a minute."
 
 
 def today() -> dt.date:
@@ -48,54 +55,100 @@ def _user(ctx: Context):
     return ctx.service.register.users[ctx.principal.user]
 
 
+def _directory(ctx: Context) -> Directory:
+    directory = ctx.service.care.directory
+    if directory is None:
+        raise Refused(503, "no_vault", "Tier I needs the identity vault: serve with --vault.")
+    ctx.service.care.follow_merges()
+    return directory
+
+
+def _key(ctx: Context, person: str) -> int:
+    key = _directory(ctx).person_key(person)
+    if key is None:
+        ctx.people = [person]
+        raise Refused(404, "not_found", "No person with this pseudonym.")
+    return key
+
+
+def _in(values) -> tuple[str, list]:
+    """A list parameter for DuckDB (`x IN (SELECT unnest(?))`)."""
+    return "(SELECT unnest(?))", [list(values)]
+
+
 # --- facts and the decision ---------------------------------------------------------------------
 
 
-def person_facts(ctx: Context, person: str) -> PersonFacts:
+def facts_of(ctx: Context, people: dict[str, int]) -> dict[str, PersonFacts]:
+    """The facts of each person (pseudonym -> person key) the relationship rule needs, in one
+    query per source for them all."""
     con, register = ctx.snap.con, ctx.service.register
-    registrations = tuple(
-        Registration(practice, start, end)
-        for practice, start, end in con.execute(
-            "SELECT practice_code, registration_date, deregistration_date FROM gp_register"
-            " WHERE pseudo_id = ?",
-            [person],
-        ).fetchall()
-    )
-    spells = [
-        Episode("hospital_spell", provider, start, end)
-        for provider, start, end in con.execute(
-            "SELECT provider_code, admission_date, discharge_date FROM acute_apc"
-            " WHERE pseudo_id = ?",
-            [person],
-        ).fetchall()
-    ]
+    listed, params = _in(people)
+    registrations: dict[str, list] = {}
+    for person, practice, start, end in con.execute(
+        "SELECT pseudo_id, practice_code, registration_date, deregistration_date FROM gp_register"
+        f" WHERE pseudo_id IN {listed}", params
+    ).fetchall():  # fmt: skip
+        registrations.setdefault(person, []).append(Registration(practice, start, end))
+    episodes: dict[str, list] = {}
+    for person, provider, start, end in con.execute(
+        "SELECT pseudo_id, provider_code, admission_date, discharge_date FROM acute_apc"
+        f" WHERE pseudo_id IN {listed}", params
+    ).fetchall():  # fmt: skip
+        episodes.setdefault(person, []).append(Episode("hospital_spell", provider, start, end))
     council = sender(register, "social_care_events", {})
-    services = [
-        Episode("social_care_service", council, start, end)
-        for start, end in con.execute(
-            "SELECT event_start_date, event_end_date FROM social_care_events"
-            " WHERE pseudo_id = ? AND event_type = 'SERVICE'",
-            [person],
-        ).fetchall()
-    ]
+    for person, start, end in con.execute(
+        "SELECT pseudo_id, event_start_date, event_end_date FROM social_care_events"
+        f" WHERE pseudo_id IN {listed} AND event_type = 'SERVICE'", params
+    ).fetchall():  # fmt: skip
+        episodes.setdefault(person, []).append(Episode("social_care_service", council, start, end))
     care = ctx.service.care
-    return PersonFacts(
-        registrations, tuple(spells + services), care.caseload_entries(person),
-        care.break_glass_of(person),
-    )  # fmt: skip
+    keys = list(people.values())
+    caseload, glass = care.caseload_entries_of(keys), care.break_glass_of(keys)
+    return {
+        p: PersonFacts(tuple(registrations.get(p, ())), tuple(episodes.get(p, ())),
+                       caseload.get(k, ()), glass.get(k, ()))
+        for p, k in people.items()
+    }  # fmt: skip
 
 
-def decide_person(ctx: Context, person: str, allow_break_glass: bool = True) -> Relationship:
-    """The relationship of the signed-in user with `person` today; 403 (audited) without one."""
-    found = relationship(
-        ctx.service.register, ctx.principal.user, person_facts(ctx, person), today()
-    )
+def relationships_of(ctx: Context, people: dict[str, int]) -> dict[str, Relationship]:
+    register, user, day = ctx.service.register, ctx.principal.user, today()
+    return {p: relationship(register, user, f, day) for p, f in facts_of(ctx, people).items()}
+
+
+def decide_person(
+    ctx: Context, person: str, allow_break_glass: bool = True
+) -> tuple[Relationship, int]:
+    """The relationship of the signed-in user with `person` today, and the person's key; 403
+    (audited with the rule) without one."""
+    key = _key(ctx, person)
+    found = relationships_of(ctx, {person: key})[person]
     ctx.audit_rule, ctx.people = found.audit_rule, [person]
     if not found.allowed or (found.marked and not allow_break_glass):
         raise Refused(403, "no_relationship",
                       "You have no legitimate relationship with this person. In an emergency,"
                       f" break the glass: /persons/{person}/break-glass")  # fmt: skip
-    return found
+    return found, key
+
+
+def _referred_or_related(ctx: Context, person: str, team: str) -> int:
+    """A person referred to `team` may be taken on or discussed by its members (the rule
+    `relationship:referral`); anyone else needs a relationship (not break glass)."""
+    key = _key(ctx, person)
+    if ctx.service.care.referred(key, team):
+        ctx.audit_rule, ctx.people = "relationship:referral", [person]
+        return key
+    return decide_person(ctx, person, allow_break_glass=False)[1]
+
+
+def identities(ctx: Context, keys: list[int]) -> tuple[dict[int, dict], str | None]:
+    """Identities of these person keys from the vault now ({} and a notice while it is busy)."""
+    try:
+        found = _directory(ctx).identities(keys)
+    except VaultBusy:
+        return {}, VAULT_BUSY
+    return {k: i.as_dict() for k, i in found.items()}, None
 
 
 # --- the worklist -------------------------------------------------------------------------------
@@ -123,55 +176,129 @@ def both(method: str, path: str, name: str, rule: str, params=(), nav=None, page
     return register
 
 
-@both("GET", "/worklist", "My worklist", "tier_i", ("tier", "sort"), "My worklist", "worklist.html")
-def worklist(ctx: Context) -> dict:
-    register, user = ctx.service.register, _user(ctx)
-    practices = sorted(user_practices(register, user))
-    caseload = ctx.service.care.caseload_people(user.teams)
-    planned = ctx.service.care.people_with_plan(today())
-    sort = ctx.query.get("sort", "emergency_admission")
-    if sort not in ("emergency_admission", "permanent_care", "high_cost"):
-        raise BadInput("sort: one of emergency_admission, permanent_care, high_cost")
-    where, params = [], []
-    if practices:
-        where.append(f"practice_code IN ({','.join('?' * len(practices))})")
-        params += practices
-    if caseload:
-        where.append(f"pseudo_id IN ({','.join('?' * len(caseload))})")
-        params += caseload
-    rows = []
-    if where:
-        tier = ctx.query.get("tier")
-        rows = ctx.snap.con.execute(
-            "SELECT pseudo_id, practice_code, tier, emergency_admission, permanent_care, high_cost"
-            " FROM risk_scores WHERE index_date = (SELECT max(index_date) FROM risk_scores)"
-            f" AND ({' OR '.join(where)})"
-            + (" AND tier = ?" if tier else "")
-            + f" ORDER BY {sort} DESC LIMIT {WORKLIST_LIMIT}",
-            params + ([tier] if tier else []),
+def _risk_columns(ctx: Context) -> set[str]:
+    """The risk_scores table's columns (none without scores; older tables lack the reasons)."""
+
+    def build(con) -> set[str]:
+        found = con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE database_name = 'store'"
+            " AND table_name = 'risk_scores'"
         ).fetchall()
-    keys = ("pseudonym", "practice", "tier", "emergency_admission", "permanent_care", "high_cost")
-    out = [
-        {**dict(zip(keys, r, strict=True)), "on_caseload": r[0] in caseload,
-         "on_care_plan": r[0] in planned, "identity": None}
-        for r in rows
-    ]  # fmt: skip
-    ctx.count, ctx.audit_rule = len(out), "relationship:worklist(registration,caseload)"
-    return {"rows": out, "practices": practices, "teams": list(user.teams),
-            "mdt_teams": sorted(register.teams)}  # fmt: skip
+        return {c for (c,) in found}
+
+    return ctx.snap.cached("risk_scores_columns", build)
+
+
+def _open_episode_people(ctx: Context, teams) -> list[str]:
+    """People with an open episode of a hospital or social care team's own organisation."""
+    con, register, out = ctx.snap.con, ctx.service.register, []
+    for team in teams:
+        if team.kind == "hospital_team":
+            out += [p for (p,) in con.execute(
+                "SELECT DISTINCT pseudo_id FROM acute_apc WHERE provider_code = ?"
+                " AND discharge_date IS NULL", [team.organisation]).fetchall()]  # fmt: skip
+        elif team.kind == "social_care_team" and team.organisation == sender(
+            register, "social_care_events", {}
+        ):
+            out += [p for (p,) in con.execute(
+                "SELECT DISTINCT pseudo_id FROM social_care_events WHERE event_type = 'SERVICE'"
+                " AND event_end_date IS NULL").fetchall()]  # fmt: skip
+    return out
+
+
+def _choice(ctx: Context, name: str, allowed: tuple[str, ...], default: str | None = None):
+    value = ctx.query.get(name) or default
+    if value is not None and value not in allowed:
+        raise BadInput(f"{name}: one of {', '.join(allowed)}")
+    return value
+
+
+@both("GET", "/worklist", "My worklist", "tier_i", ("sort", "tier", "flagged", "plan"),
+      "My worklist", "worklist.html")  # fmt: skip
+def worklist(ctx: Context) -> dict:
+    """The case-finding list of the user's practices, teams' caseloads and open episodes: the
+    three scores, the top reasons, the Southend rule's flag, already on a care plan; identity
+    only where a relationship holds."""
+    register, user, care = ctx.service.register, _user(ctx), ctx.service.care
+    directory = _directory(ctx)
+    practices = sorted(user_practices(register, user))
+    teams = [register.teams[t] for t in user.teams if t in register.teams]
+    caseload = set(directory.pseudonyms(care.caseload_people(user.teams)).values())
+    listed = caseload | set(_open_episode_people(ctx, teams))
+    planned_keys = care.people_with_plan(today())
+    planned = set(directory.pseudonyms(list(planned_keys)).values())
+    sort = _choice(ctx, "sort", SCORES, "emergency_admission")
+    tier = _choice(ctx, "tier", ("very_high", "high", "moderate", "low"))
+    flagged = _choice(ctx, "flagged", ("yes", "no"))
+    plan = _choice(ctx, "plan", ("yes", "no"))
+    columns = _risk_columns(ctx)
+    rows = []
+    if columns and (practices or listed):
+        extra = [c for c in ("reasons", "rule_flagged") if c in columns]
+        where = ["practice_code IN (SELECT unnest(?))", "pseudo_id IN (SELECT unnest(?))"]
+        sql = (f"SELECT pseudo_id, practice_code, tier, {', '.join(SCORES + tuple(extra))}"
+               " FROM risk_scores WHERE index_date = (SELECT max(index_date) FROM risk_scores)"
+               f" AND ({' OR '.join(where)})")  # fmt: skip
+        params: list = [practices, sorted(listed)]
+        if tier:
+            sql, params = sql + " AND tier = ?", [*params, tier]
+        if flagged and "rule_flagged" in columns:
+            sql += " AND rule_flagged" if flagged == "yes" else " AND NOT rule_flagged"
+        if plan:
+            sql += f" AND {'' if plan == 'yes' else 'NOT '}pseudo_id IN (SELECT unnest(?))"
+            params.append(sorted(planned))
+        names = ("pseudonym", "practice", "tier", *SCORES, *extra)
+        found = ctx.snap.con.execute(
+            sql + f" ORDER BY {sort} DESC, pseudo_id LIMIT {WORKLIST_LIMIT}", params
+        ).fetchall()
+        rows = [dict(zip(names, r, strict=True)) for r in found]
+    keys = directory.person_keys([r["pseudonym"] for r in rows])
+    related = relationships_of(ctx, keys)
+    shown = [keys[p] for p, r in related.items() if r.allowed and not r.marked]
+    known, notice = identities(ctx, shown)
+    for r in rows:
+        found = related.get(r["pseudonym"])
+        key = keys.get(r["pseudonym"])
+        r.setdefault("reasons", None)
+        r.setdefault("rule_flagged", None)
+        r.update(on_caseload=r["pseudonym"] in caseload, on_care_plan=r["pseudonym"] in planned,
+                 relationship=found.rule if found and found.allowed and not found.marked else None,
+                 identity=known.get(key))  # fmt: skip
+    ctx.count, ctx.audit_rule = len(rows), "relationship:worklist(registration,caseload,episode)"
+    return {"rows": rows, "practices": practices, "teams": list(user.teams),
+            "mdt_teams": sorted(register.teams), "sort": sort, "filters":
+            {"tier": tier, "flagged": flagged, "plan": plan}, "notice": notice,
+            "scores": bool(columns)}  # fmt: skip
 
 
 # --- the person ---------------------------------------------------------------------------------
 
 
+def _feed_columns(ctx: Context) -> dict[str, list[str]]:
+    def build(con) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for table, column in con.execute(
+            "SELECT table_name, column_name FROM duckdb_columns() WHERE database_name = 'store'"
+            " AND table_name IN (SELECT unnest(?)) ORDER BY table_name, column_index",
+            [list(TIER_I_FEEDS)],
+        ).fetchall():
+            out.setdefault(table, []).append(column)
+        return out
+
+    return ctx.snap.cached("tier_i_feed_columns", build)
+
+
 def _rows(ctx: Context, person: str) -> dict[str, list[dict]]:
-    out = {}
-    for feed in TIER_I_FEEDS:
-        cursor = ctx.snap.con.execute(f"SELECT * FROM {feed} WHERE pseudo_id = ?", [person])
-        names = [d[0] for d in cursor.description]
-        out[feed] = [
-            {n: _plain(v) for n, v in zip(names, r, strict=True)} for r in cursor.fetchall()
-        ]
+    """Every tier I feed's rows of the person, in one query (each row as JSON, by feed)."""
+    present = _feed_columns(ctx)
+    feeds = [f for f in TIER_I_FEEDS if f in present]
+    sql = " UNION ALL ".join(
+        f"SELECT '{f}' AS feed, CAST(to_json(t) AS VARCHAR) FROM {f} t WHERE pseudo_id = $1"
+        for f in feeds
+    )
+    out: dict[str, list[dict]] = {f: [] for f in feeds}
+    for feed, body in ctx.snap.con.execute(sql, [person]).fetchall():
+        out[feed].append(json.loads(body))
     return out
 
 
@@ -186,13 +313,17 @@ def _direct_objection(ctx: Context, person: str) -> bool:
 
 
 def _risk(ctx: Context, person: str) -> dict | None:
+    columns = _risk_columns(ctx)
+    if not columns:
+        return None
+    names = ("index_date", "tier", *SCORES,
+             *(c for c in ("reasons", "rule_flagged") if c in columns))  # fmt: skip
     found = ctx.snap.con.execute(
-        "SELECT index_date, tier, emergency_admission, permanent_care, high_cost FROM risk_scores"
-        " WHERE pseudo_id = ? ORDER BY index_date DESC LIMIT 1",
+        f"SELECT {', '.join(names)} FROM risk_scores WHERE pseudo_id = ?"
+        " ORDER BY index_date DESC LIMIT 1",
         [person],
     ).fetchall()
-    keys = ("index_date", "tier", "emergency_admission", "permanent_care", "high_cost")
-    return {k: _plain(v) for k, v in zip(keys, found[0], strict=True)} if found else None
+    return {k: _plain(v) for k, v in zip(names, found[0], strict=True)} if found else None
 
 
 def _to_person(payload: dict) -> str:
@@ -202,16 +333,18 @@ def _to_person(payload: dict) -> str:
 @both("GET", "/persons/{pseudonym}/record", "A person's record", "tier_i", page="record.html")
 def record(ctx: Context) -> dict:
     person = _person(ctx)
-    found = decide_person(ctx, person)
-    p = ctx.principal
+    found, key = decide_person(ctx, person)
+    p, care = ctx.principal, ctx.service.care
     shown = filter_record(
         ctx.service.register, p.role, p.organisation, _rows(ctx, person),
         _direct_objection(ctx, person),
     )  # fmt: skip
-    plans = ctx.service.care.care_plans(person)
+    plans = care.care_plans(key)
+    known, notice = identities(ctx, [key])
     return {
         "pseudonym": person,
-        "identity": None,
+        "identity": known.get(key),
+        "identity_notice": notice,
         "relationship": found.rule,
         "break_glass": found.marked,
         "objected": shown.objected,
@@ -219,7 +352,10 @@ def record(ctx: Context) -> dict:
         "rows": shown.rows,
         "risk": _risk(ctx, person),
         "care_plan": plans[-1] if plans else None,
-        "mdt": ctx.service.care.mdt_history(person),
+        "care_plan_versions": len(plans),
+        "mdt": care.mdt_history(key),
+        "teams": list(_user(ctx).teams),
+        "mdt_teams": sorted(ctx.service.register.teams),
     }  # fmt: skip
 
 
@@ -237,16 +373,17 @@ def break_glass_form(ctx: Context) -> Response:
 )
 def break_glass(ctx: Context) -> dict:
     person = _person(ctx)
+    key = _key(ctx, person)
     reason = ctx.form.get("reason", "")
     if not reason.strip():
         raise BadInput("reason: required to break the glass")
-    ctx.service.care.break_glass(person, ctx.principal.user, reason, today())
-    found = decide_person(ctx, person)
+    ctx.service.care.break_glass(key, ctx.principal.user, reason, today())
+    found, _ = decide_person(ctx, person)
     return {"pseudonym": person, "opened": found.allowed, "relationship": found.rule,
             "record": f"{API}/persons/{person}/record"}  # fmt: skip
 
 
-# --- caseload, referrals, MDT ------------------------------------------------------------------
+# --- caseload, referrals --------------------------------------------------------------------
 
 
 def _own_team(ctx: Context, team: str) -> str:
@@ -258,13 +395,9 @@ def _own_team(ctx: Context, team: str) -> str:
 @both("POST", "/caseload", "Add to caseload", "tier_i", page="/worklist")
 def add_to_caseload(ctx: Context) -> dict:
     person, team = ctx.form.get("pseudonym", ""), _own_team(ctx, ctx.form.get("team", ""))
-    referred = any(r["pseudonym"] == person for r in ctx.service.care.referrals(team))
-    if not referred:
-        decide_person(ctx, person, allow_break_glass=False)
-    else:
-        ctx.audit_rule, ctx.people = "relationship:referral", [person]
+    key = _referred_or_related(ctx, person, team)
     entry = ctx.service.care.add_to_caseload(
-        person, team, ctx.principal.user, ctx.form.get("reason", ""), today()
+        key, team, ctx.principal.user, ctx.form.get("reason", ""), today()
     )
     return {"entry": entry, "team": team, "pseudonym": person}
 
@@ -283,26 +416,42 @@ def refer(ctx: Context) -> dict:
     person, team = ctx.form.get("pseudonym", ""), ctx.form.get("team", "")
     if team not in ctx.service.register.teams:
         raise BadInput("team: no team with this code in the register")
-    decide_person(ctx, person, allow_break_glass=False)
-    referral = ctx.service.care.refer(person, team, ctx.principal.user, ctx.form.get("reason", ""))
+    _, key = decide_person(ctx, person, allow_break_glass=False)
+    referral = ctx.service.care.refer(key, team, ctx.principal.user, ctx.form.get("reason", ""))
     return {"referral": referral, "team": team, "pseudonym": person}
 
 
-@route("POST", API + "/mdt/meetings", "New MDT meeting", "tier_i", kind="api")
-def new_meeting(ctx: Context) -> Response:
+# --- MDT meetings ----------------------------------------------------------------------------
+
+
+@both("GET", "/mdt", "MDT meetings", "tier_i", nav="MDT", page="mdt.html")
+def meetings(ctx: Context) -> dict:
+    user, register = _user(ctx), ctx.service.register
+    found = ctx.service.care.meetings(user.teams, user.id)
+    colleagues = sorted(u.id for u in register.users.values()
+                        if u.id != user.id and set(u.teams) & set(user.teams))  # fmt: skip
+    ctx.count = len(found)
+    return {"meetings": found, "teams": list(user.teams), "colleagues": colleagues,
+            "today": today().isoformat()}  # fmt: skip
+
+
+@both("POST", "/mdt/meetings", "New MDT meeting", "tier_i",
+      page=lambda p: f"/mdt/meetings/{p['meeting']['id']}")  # fmt: skip
+def new_meeting(ctx: Context) -> dict:
     team = _own_team(ctx, ctx.form.get("team", ""))
     try:
         day = dt.date.fromisoformat(ctx.form.get("day", ""))
     except ValueError:
         raise BadInput("day: expected a date (YYYY-MM-DD)") from None
     members = [m.strip() for m in ctx.form.get("members", "").split(",") if m.strip()]
+    members += [v for k, v in ctx.form.items() if k.startswith("member_")]
     unknown = [m for m in members if m not in ctx.service.register.users]
     if unknown:
         raise BadInput("members: every member must be a user of the register")
     meeting = ctx.service.care.new_meeting(
         team, day, ctx.principal.user, members + [ctx.principal.user]
     )
-    return ctx.json({"meeting": ctx.service.care.meeting(meeting)})
+    return {"meeting": ctx.service.care.meeting(meeting)}
 
 
 def _meeting(ctx: Context) -> dict:
@@ -313,39 +462,95 @@ def _meeting(ctx: Context) -> dict:
     return found
 
 
-@route("GET", API + "/mdt/meetings/{meeting_id}", "MDT meeting", "tier_i", kind="api")
-def meeting(ctx: Context) -> Response:
+def _worklist_candidates(ctx: Context, team: str, exclude: set[int]) -> list[dict]:
+    """From the worklist, for the team's agenda: the Southend rule's people and the very high
+    tier of the team's practice and caseload, not on a care plan, not yet discussed."""
+    columns = _risk_columns(ctx)
+    if not columns:
+        return []
+    care, register, directory = ctx.service.care, ctx.service.register, _directory(ctx)
+    organisation = register.teams[team].organisation
+    practice = organisation if register.organisations[organisation].kind == "gp_practice" else ""
+    caseload = directory.pseudonyms(care.caseload_people((team,)))
+    skip = set(directory.pseudonyms(list(exclude | care.people_with_plan(today()))).values())
+    skip |= set(directory.pseudonyms([k for k, _ in care.reviewed_people()]).values())
+    flag = "rule_flagged OR " if "rule_flagged" in columns else ""
+    found = ctx.snap.con.execute(
+        "SELECT pseudo_id, emergency_admission FROM risk_scores WHERE index_date ="
+        " (SELECT max(index_date) FROM risk_scores) AND (practice_code = ? OR pseudo_id IN"
+        f" (SELECT unnest(?))) AND ({flag}tier = 'very_high') AND NOT pseudo_id IN"
+        " (SELECT unnest(?)) ORDER BY emergency_admission DESC, pseudo_id LIMIT ?",
+        [practice, sorted(caseload.values()), sorted(skip), AGENDA_FROM_WORKLIST],
+    ).fetchall()
+    return [{"pseudonym": p, "source": "worklist", "reason": f"risk {score:.2f}"}
+            for p, score in found]  # fmt: skip
+
+
+def _agenda(ctx: Context, found: dict) -> list[dict]:
+    care, directory = ctx.service.care, _directory(ctx)
+    referrals = care.referrals(found["team"])
+    names = directory.pseudonyms([r["person_key"] for r in referrals])
+    items = [{"pseudonym": names[r["person_key"]], "source": "referral", "reason": r["reason"],
+              "by": r["by"], "person_key": r["person_key"]}
+             for r in referrals if r["person_key"] in names]  # fmt: skip
+    referred = {r["person_key"] for r in referrals}
+    listed = _worklist_candidates(ctx, found["team"], referred)
+    keys = directory.person_keys([i["pseudonym"] for i in listed])
+    items += [{**i, "by": None, "person_key": keys[i["pseudonym"]]} for i in listed
+              if i["pseudonym"] in keys]  # fmt: skip
+    related = relationships_of(ctx, {i["pseudonym"]: i["person_key"] for i in items})
+    shown = [i["person_key"] for i in items
+             if i["source"] == "referral" or (related[i["pseudonym"]].allowed
+                                              and not related[i["pseudonym"]].marked)]  # fmt: skip
+    known, _ = identities(ctx, shown)
+    for i in items:
+        i["identity"] = known.get(i.pop("person_key"))
+    return items
+
+
+@both("GET", "/mdt/meetings/{meeting_id}", "MDT meeting", "tier_i", page="meeting.html")
+def meeting(ctx: Context) -> dict:
     found = _meeting(ctx)
-    agenda = ctx.service.care.referrals(found["team"])
+    care, directory = ctx.service.care, _directory(ctx)
+    agenda = _agenda(ctx, found)
+    recorded = care.outcomes_of(found["id"])
+    names = directory.pseudonyms([o["person_key"] for o in recorded])
+    for o in recorded:
+        o["pseudonym"] = names.get(o.pop("person_key"))
+    members = found["members"]
     ctx.count = len(agenda)
-    return ctx.json({"meeting": found, "agenda": agenda})
+    ctx.audit_rule = "relationship:mdt(referral,registration,caseload,episode)"
+    return {"meeting": found, "agenda": agenda, "outcomes": recorded, "members": members}
 
 
-@route("POST", API + "/mdt/meetings/{meeting_id}/outcomes", "Record an MDT outcome", "tier_i",
-       kind="api")  # fmt: skip
-def record_outcome(ctx: Context) -> Response:
-    found, person = _meeting(ctx), ctx.form.get("pseudonym", "")
-    care, team = ctx.service.care, found["team"]
-    referred = any(r["pseudonym"] == person for r in care.referrals(team))
-    if referred:
-        ctx.audit_rule, ctx.people = "relationship:referral", [person]
-    else:
-        decide_person(ctx, person, allow_break_glass=False)
-    lead = ctx.form.get("lead") or None
-    if lead and lead not in ctx.service.register.users:
-        raise BadInput("lead: the lead professional must be a user of the register")
+def _actions(ctx: Context) -> list[dict]:
+    """Actions as JSON (`actions`) or one from the page's fields (action, owner, due)."""
+    if ctx.form.get("action"):
+        return [{k: ctx.form.get(k) for k in ("action", "owner", "due")}]
     try:
         actions = json.loads(ctx.form.get("actions") or "[]")
     except ValueError:
         raise BadInput("actions: expected a JSON list of {action, owner, due}") from None
     if not isinstance(actions, list) or not all(isinstance(a, dict) for a in actions):
         raise BadInput("actions: expected a JSON list of {action, owner, due}")
-    outcome = care.record_outcome(found["id"], person, ctx.form.get("outcome", ""), lead,
-                                  ctx.principal.user, actions)  # fmt: skip
-    if not any(e.team == team and e.closed is None for e in care.caseload_entries(person)):
-        care.add_to_caseload(person, team, ctx.principal.user, "discussed at the MDT", today())
-    care.record_contact(person, team, ctx.principal.user, "mdt", today())
-    return ctx.json({"outcome": outcome, "pseudonym": person, "team": team})
+    return actions
+
+
+@both("POST", "/mdt/meetings/{meeting_id}/outcomes", "Record an MDT outcome", "tier_i",
+      page=lambda p: f"/mdt/meetings/{p['meeting']}")  # fmt: skip
+def record_outcome(ctx: Context) -> dict:
+    found, person = _meeting(ctx), ctx.form.get("pseudonym", "")
+    care, team = ctx.service.care, found["team"]
+    key = _referred_or_related(ctx, person, team)
+    lead = ctx.form.get("lead") or None
+    if lead and lead not in ctx.service.register.users:
+        raise BadInput("lead: the lead professional must be a user of the register")
+    outcome = care.record_outcome(found["id"], key, ctx.form.get("outcome", ""), lead,
+                                  ctx.principal.user, _actions(ctx))  # fmt: skip
+    if not any(e.team == team and e.closed is None for e in care.caseload_entries(key)):
+        care.add_to_caseload(key, team, ctx.principal.user, "discussed at the MDT", today())
+    care.record_contact(key, team, ctx.principal.user, "mdt", today())
+    return {"outcome": outcome, "pseudonym": person, "team": team, "meeting": found["id"]}
 
 
 # --- joint care plans ---------------------------------------------------------------------------
@@ -356,8 +561,8 @@ def record_outcome(ctx: Context) -> Response:
 )  # on the record page
 def care_plan(ctx: Context) -> Response:
     person = _person(ctx)
-    found = decide_person(ctx, person)
-    versions = ctx.service.care.care_plans(person)
+    found, key = decide_person(ctx, person)
+    versions = ctx.service.care.care_plans(key)
     return ctx.json({"pseudonym": person, "relationship": found.rule, "break_glass": found.marked,
                      "current": versions[-1] if versions else None, "versions": versions})  # fmt: skip
 
@@ -365,12 +570,14 @@ def care_plan(ctx: Context) -> Response:
 @both("POST", "/persons/{pseudonym}/care-plan", "Save a care plan", "tier_i", page=_to_person)
 def save_care_plan(ctx: Context) -> dict:
     person = _person(ctx)
-    decide_person(ctx, person, allow_break_glass=False)
+    _, key = decide_person(ctx, person, allow_break_glass=False)
     care = ctx.service.care
-    version = care.save_care_plan(person, ctx.principal.user, ctx.form)
-    for entry in care.caseload_entries(person):
+    if ctx.form.get("lead_professional", "").strip() not in ctx.service.register.users:
+        raise BadInput("lead_professional: the accountable lead must be a user of the register")
+    version = care.save_care_plan(key, ctx.principal.user, ctx.form)
+    for entry in care.caseload_entries(key):
         if entry.team in _user(ctx).teams and entry.closed is None:
-            care.record_contact(person, entry.team, ctx.principal.user, "care_plan", today())
+            care.record_contact(key, entry.team, ctx.principal.user, "care_plan", today())
     return {"pseudonym": person, "version": version}
 
 
@@ -385,13 +592,13 @@ def break_glass_alerts(ctx: Context) -> Response:
     return ctx.json({"alerts": found})
 
 
-@route("POST", API + "/audit/break-glass/{alert_id}/review", "Review a break-glass use", "audit",
-       kind="api")  # fmt: skip
-def review_break_glass(ctx: Context) -> Response:
+@both("POST", "/audit/break-glass/{alert_id}/review", "Review a break-glass use", "audit",
+      page="/audit/alerts")  # fmt: skip
+def review_break_glass(ctx: Context) -> dict:
     alert = _int(ctx.request.path_params["alert_id"], "alert")
     if not ctx.service.care.review_break_glass(alert, ctx.principal.user):
         raise Refused(404, "not_found", "No open break-glass alert with this number.")
-    return ctx.json({"alert": alert, "reviewed": True})
+    return {"alert": alert, "reviewed": True}
 
 
 def _int(value: str, what: str) -> int:
@@ -405,8 +612,13 @@ def _int(value: str, what: str) -> int:
 
 @route("GET", API + "/board/care-plans", "Care plans and MDT outcomes", "tier_a", kind="api")
 def care_outcomes(ctx: Context) -> Response:
-    care = ctx.service.care
+    care, names = ctx.service.care, _directory(ctx).pseudonyms
+    planned = set(names(list(care.people_with_plan(today()))).values())
+    reviewed = care.reviewed_people()
+    known = names([k for k, _ in reviewed])
     return ctx.json({
-        "coverage": outcomes.coverage(ctx.snap.con, care.people_with_plan(today())),
-        "mdt_before_after": outcomes.before_after(ctx.snap.con, care.reviewed_people()),
+        "coverage": outcomes.coverage(ctx.snap.con, planned),
+        "mdt_before_after": outcomes.before_after(
+            ctx.snap.con, [(known[k], day) for k, day in reviewed if k in known]
+        ),
     })  # fmt: skip

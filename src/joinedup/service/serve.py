@@ -16,7 +16,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--warehouse", required=True, type=Path, help="warehouse DuckDB file (read only)"
     )
     parser.add_argument("--vault", required=True, type=Path,
-                        help="identity vault (tier I, the next issue: checked to exist, not opened)")  # fmt: skip
+                        help="identity vault (tier I identities; opened read only, per look-up)")  # fmt: skip
     parser.add_argument("--register", required=True, type=Path, help="governance register (YAML)")
     parser.add_argument(
         "--service", required=True, type=Path, help="the service's own store S (SQLite)"
@@ -40,7 +40,8 @@ def run(args: argparse.Namespace) -> int:
         if not path.is_file():
             raise StoreError(f"{path}: no such {what} file")
     app = create_app(
-        args.warehouse, load_register(args.register), args.service, args.audit, args.incidents
+        args.warehouse, load_register(args.register), args.service, args.audit, args.incidents,
+        vault=args.vault,
     )
     print(
         f"joinedup serving on http://{args.host}:{args.port}/ (Ctrl-C stops it)",
