@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 NEL_REDUCTION = 0.035  # the expected minimum reduction for 2015/16 (metrics.md nel_admissions)
 NEL_COST = 1490  # £ per non-elective admission the 2015/16 BCF guidance costs the fund at
+PERFORMANCE_YEAR = "2015/16"  # the one year the BCF paid for performance
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,7 @@ class Benefit:
     unit_cost_activity: str | None  # unit_costs activity for the area's own cost (NEL_SPELL)
     stated_outcomes: float | None  # what the plan says (205)
     stated_saving: float | None  # (350,000)
+    bed_days_per_outcome: float | None = None  # each avoided admission's stay, for scenarios
 
 
 def whole(x: float) -> int:

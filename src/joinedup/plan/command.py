@@ -1,4 +1,5 @@
-"""`joinedup plan`: check a BCF plan file and print it (text summary or the whole plan as JSON)."""
+"""`joinedup plan`: check a BCF plan file and print it (text summary or the whole plan as JSON);
+recompute its benefit models; vary a scheme in a scenario."""
 
 from __future__ import annotations
 
@@ -6,11 +7,15 @@ import argparse
 import json
 import sys
 from dataclasses import asdict
+from datetime import date
 from pathlib import Path
 
-from joinedup.metrics.engine import METRICS, compute_metrics, required_tables
+from joinedup.errors import BadOption
+from joinedup.metrics import periods as P
+from joinedup.metrics.engine import EMERGENCY, METRICS, compute_metrics, required_tables
 from joinedup.plan.benefits import baseline_figures, performance_fund, recompute
 from joinedup.plan.loader import Plan, load_plan
+from joinedup.plan.scenario import Variation, scenario, scenario_text
 from joinedup.warehouse import store
 
 
@@ -18,9 +23,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "action",
         nargs="?",
-        choices=("show", "benefits"),
+        choices=("show", "benefits", "scenario"),
         default="show",
-        help="show the plan (default), or recompute every scheme's benefit model",
+        help="show the plan (default), recompute every scheme's benefit model, or vary one scheme",
     )
     parser.add_argument(
         "--file",
@@ -35,12 +40,39 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--format", choices=("text", "json"), default="text", help="output format")
     parser.add_argument(
-        "--warehouse", type=Path, help="benefits: also from this area's own baseline and costs"
+        "--warehouse",
+        type=Path,
+        help="benefits: also from this area's own baseline and costs; scenario: its own length"
+        " of an emergency stay in the baseline year",
     )
+    varied = parser.add_argument_group("scenario")
+    varied.add_argument("--scheme", help="the scheme id to vary (one with a benefit model)")
+    varied.add_argument("--effect", type=float, help="its change as a fraction (plan: benefit.change)")
+    varied.add_argument("--cohort", type=float, help="its cohort a year (plan: benefit.cohort)")
+    varied.add_argument("--start", type=_day, help="its start, YYYY-MM-DD (plan: go_live)")
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected YYYY-MM-DD, got {text!r}") from None
 
 
 def run(args: argparse.Namespace) -> int:
     plan = load_plan(args.file, people=args.people)
+    if args.action == "scenario":
+        if not args.scheme:
+            raise BadOption("scenario needs --scheme")
+        stay = _emergency_stay(args.warehouse, plan.baseline_year) if args.warehouse else None
+        variation = Variation(args.effect, args.cohort, args.start)
+        result = scenario(plan, args.scheme, variation, stay)
+        if args.format == "json":
+            json.dump(result, sys.stdout, indent=1)
+            sys.stdout.write("\n")
+        else:
+            sys.stdout.write(scenario_text(result))
+        return 0
     if args.action == "benefits":
         result = benefits_of(plan, args.warehouse)
         if args.format == "json":
@@ -50,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
             sys.stdout.write(benefits_text(result))
         return 0
     if args.format == "json":
-        json.dump(asdict(plan), sys.stdout, indent=1)
+        json.dump(asdict(plan), sys.stdout, indent=1, default=str)
         sys.stdout.write("\n")
     else:
         sys.stdout.write(summary(plan))
@@ -78,6 +110,18 @@ def summary(plan: Plan) -> str:
             else f"trajectory {metric}: no targets"
         )
     return "\n".join(lines) + "\n"
+
+
+def _emergency_stay(warehouse: Path, year: str) -> float | None:
+    """The area's mean length (days) of emergency spells discharged in the financial year."""
+    period = P.parse(year)
+    with store.reading(warehouse, needed=["acute_apc"]) as con:
+        (stay,) = con.execute(
+            "SELECT AVG(date_diff('day', admission_date, discharge_date)) FROM acute_apc"
+            f" WHERE {EMERGENCY} AND discharge_date BETWEEN ? AND ?",
+            [period.start, period.end],
+        ).fetchone()
+    return None if stay is None else round(float(stay), 2)
 
 
 def benefits_of(plan: Plan, warehouse: Path | None) -> dict:

@@ -1,4 +1,6 @@
-"""Load and check a BCF plan file (YAML): metric trajectories, schemes and the pooled budget.
+"""Load and check a BCF plan file (YAML): metric trajectories, schemes and the pooled budget,
+and the plan register: risks, milestones, each scheme's go-live date, national conditions and
+sub-projects, and the risk-sharing terms of the performance fund.
 
 `load_plan()` with no path gives the packaged default plan (after Southend's 2015/16 plan), scaled
 to the generated area's people; a user's plan is taken as written, for its own area. Every mistake
@@ -10,7 +12,8 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -23,6 +26,12 @@ from joinedup.metrics.engine import DEFAULT_EXPERIENCE_QUESTION
 from joinedup.plan.benefits import Benefit
 
 DEFAULT_PLAN = "default_plan.yaml"
+# condition id -> title (the BCF 2015/16 national conditions)
+NATIONAL_CONDITIONS: dict[str, str] = yaml.safe_load(
+    resources.files(__package__).joinpath("national_conditions.yaml").read_text(encoding="utf-8")
+)
+CONDITION_STATES = ("yes", "no", "partly")
+MILESTONE_STATES = ("planned", "done", "late")
 
 # The metric ids a plan may set trajectories for: the catalogue's, and spend (marts).
 METRICS = frozenset({*catalogue(), "spend_per_person"})
@@ -40,6 +49,9 @@ PLAN_KEYS = {
     "pooled_budget",
     "schemes",
     "trajectories",
+    "risks",
+    "milestones",
+    "risk_sharing",
 }
 REQUIRED_PLAN_KEYS = {"area", "baseline_year", "pooled_budget", "schemes", "trajectories"}
 SCHEME_KEYS = {
@@ -51,7 +63,23 @@ SCHEME_KEYS = {
     "metrics",
     "note",
     "benefit",
+    "go_live",
+    "conditions",
+    "sub_projects",
 }
+RISK_KEYS = {
+    "id",
+    "description",
+    "likelihood",
+    "impact",
+    "at_risk",
+    "owner",
+    "bears",
+    "mitigations",
+}
+MILESTONE_KEYS = {"scheme", "description", "due", "status"}
+SUB_PROJECT_KEYS = {"name", "investment", "lead"}
+CONDITION_KEYS = {"met", "evidence"}
 BENEFIT_KEYS = {
     "cohort_metric",
     "cohort",
@@ -62,6 +90,7 @@ BENEFIT_KEYS = {
     "unit_cost_activity",
     "stated_outcomes",
     "stated_saving",
+    "bed_days_per_outcome",
 }
 REQUIRED_BENEFIT_KEYS = {"cohort_metric", "cohort", "change", "unit_cost"}
 REQUIRED_SCHEME_KEYS = {"id", "name", "investment"}
@@ -79,6 +108,43 @@ class Trajectory:
 
 
 @dataclass(frozen=True)
+class Risk:
+    id: str
+    description: str
+    likelihood: int  # 1 (rare) to 5 (almost certain)
+    impact: int  # 1 (negligible) to 5 (severe)
+    at_risk: float  # GBP
+    owner: str  # who manages it
+    bears: str  # who bears the loss if it happens
+    mitigations: tuple[str, ...]
+
+    @property
+    def score(self) -> int:
+        return self.likelihood * self.impact
+
+
+@dataclass(frozen=True)
+class Milestone:
+    scheme: str  # a scheme id, or "" for the whole plan
+    description: str
+    due: date
+    status: str  # planned, done or late
+
+
+@dataclass(frozen=True)
+class SubProject:
+    name: str
+    investment: float
+    lead: str
+
+
+@dataclass(frozen=True)
+class Condition:
+    met: str  # yes, no or partly
+    evidence: str
+
+
+@dataclass(frozen=True)
 class Scheme:
     id: str
     name: str
@@ -88,6 +154,9 @@ class Scheme:
     metrics: tuple[str, ...]
     note: str
     benefit: Benefit | None = None
+    go_live: date | None = None  # when it started changing things (SPC charts rebase here)
+    conditions: Mapping[str, Condition] = field(default_factory=dict)  # national condition id ->
+    sub_projects: tuple[SubProject, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -98,6 +167,13 @@ class Plan:
     pooled_budget: Mapping[str, float]  # financial year -> GBP
     schemes: tuple[Scheme, ...]
     trajectories: Mapping[str, Trajectory]
+    risks: tuple[Risk, ...] = ()
+    milestones: tuple[Milestone, ...] = ()
+    # who bears the performance fund not released, party -> share (the shares add up to 1)
+    risk_sharing: Mapping[str, float] = field(default_factory=dict)
+
+    def scheme(self, scheme_id: str) -> Scheme | None:
+        return next((s for s in self.schemes if s.id == scheme_id), None)
 
     def target(self, metric: str, period: str) -> float | None:
         trajectory = self.trajectories.get(metric)
@@ -151,7 +227,7 @@ def _plan(raw: dict, where: str, scale: float) -> Plan:
     _check_keys(raw, PLAN_KEYS, REQUIRED_PLAN_KEYS, where, "")
     if "population" in raw:
         _positive_number(raw["population"], where, "population")
-    return Plan(
+    plan = Plan(
         area=_text(raw["area"], where, "area"),
         baseline_year=_period(raw["baseline_year"], where, "baseline_year", YEAR),
         experience_question=_text(
@@ -171,7 +247,96 @@ def _plan(raw: dict, where: str, scale: float) -> Plan:
             metric: _trajectory(metric, spec, where, scale)
             for metric, spec in _mapping(raw["trajectories"], where, "trajectories").items()
         },
+        risks=tuple(
+            _risk(item, where, f"risks[{i}]", scale)
+            for i, item in enumerate(_list(raw.get("risks", []), where, "risks"))
+        ),
+        milestones=tuple(
+            _milestone(item, where, f"milestones[{i}]")
+            for i, item in enumerate(_list(raw.get("milestones", []), where, "milestones"))
+        ),
+        risk_sharing=_shares(raw.get("risk_sharing", {}), where),
     )
+    for i, milestone in enumerate(plan.milestones):
+        if milestone.scheme and plan.scheme(milestone.scheme) is None:
+            raise BadInput(f"{where}: milestones[{i}].scheme: no scheme {milestone.scheme!r}")
+    return plan
+
+
+def _risk(raw: Any, where: str, key: str, scale: float) -> Risk:
+    raw = _mapping(raw, where, key)
+    _check_keys(raw, RISK_KEYS, RISK_KEYS - {"mitigations"}, where, key + ".")
+    return Risk(
+        id=_text(raw["id"], where, f"{key}.id"),
+        description=_text(raw["description"], where, f"{key}.description"),
+        likelihood=_rating(raw["likelihood"], where, f"{key}.likelihood"),
+        impact=_rating(raw["impact"], where, f"{key}.impact"),
+        at_risk=_number(raw["at_risk"], where, f"{key}.at_risk") * scale,
+        owner=_text(raw["owner"], where, f"{key}.owner"),
+        bears=_text(raw["bears"], where, f"{key}.bears"),
+        mitigations=tuple(
+            _text(m, where, f"{key}.mitigations")
+            for m in _list(raw.get("mitigations", []), where, f"{key}.mitigations")
+        ),
+    )
+
+
+def _milestone(raw: Any, where: str, key: str) -> Milestone:
+    raw = _mapping(raw, where, key)
+    _check_keys(raw, MILESTONE_KEYS, MILESTONE_KEYS - {"scheme"}, where, key + ".")
+    status = raw["status"]
+    if status not in MILESTONE_STATES:
+        raise BadInput(f"{where}: {key}.status: must be one of {', '.join(MILESTONE_STATES)}")
+    return Milestone(
+        scheme=_text(raw.get("scheme", ""), where, f"{key}.scheme", allow_empty=True),
+        description=_text(raw["description"], where, f"{key}.description"),
+        due=_date(raw["due"], where, f"{key}.due"),
+        status=status,
+    )
+
+
+def _conditions(raw: Any, where: str, key: str) -> dict[str, Condition]:
+    conditions = {}
+    for condition, spec in _mapping(raw, where, key).items():
+        if condition not in NATIONAL_CONDITIONS:
+            raise BadInput(
+                f"{where}: {key}.{condition}: not a national condition"
+                f" (one of {', '.join(NATIONAL_CONDITIONS)})"
+            )
+        spec = _mapping(spec, where, f"{key}.{condition}")
+        _check_keys(spec, CONDITION_KEYS, {"met"}, where, f"{key}.{condition}.")
+        if spec["met"] not in CONDITION_STATES:
+            raise BadInput(
+                f"{where}: {key}.{condition}.met: must be one of {', '.join(CONDITION_STATES)}"
+            )
+        evidence = _text(spec.get("evidence", ""), where, f"{key}.{condition}.evidence", True)
+        conditions[condition] = Condition(spec["met"], evidence)
+    return conditions
+
+
+def _sub_projects(raw: Any, where: str, key: str, scale: float) -> tuple[SubProject, ...]:
+    projects = []
+    for i, item in enumerate(_list(raw, where, key)):
+        item = _mapping(item, where, f"{key}[{i}]")
+        _check_keys(item, SUB_PROJECT_KEYS, {"name", "investment"}, where, f"{key}[{i}].")
+        projects.append(
+            SubProject(
+                name=_text(item["name"], where, f"{key}[{i}].name"),
+                investment=_number(item["investment"], where, f"{key}[{i}].investment") * scale,
+                lead=_text(item.get("lead", ""), where, f"{key}[{i}].lead", allow_empty=True),
+            )
+        )
+    return tuple(projects)
+
+
+def _shares(raw: Any, where: str) -> dict[str, float]:
+    shares = {
+        _text(party, where, "risk_sharing"): _number(share, where, f"risk_sharing.{party}")
+        for party, share in _mapping(raw, where, "risk_sharing").items()
+    }
+    if shares and abs(sum(shares.values()) - 1) > 1e-9:
+        raise BadInput(f"{where}: risk_sharing: the shares must add up to 1")
+    return shares
 
 
 def _schemes(raw: Any, where: str, scale: float) -> tuple[Scheme, ...]:
@@ -204,6 +369,13 @@ def _schemes(raw: Any, where: str, scale: float) -> tuple[Scheme, ...]:
                 benefit=None
                 if item.get("benefit") is None
                 else _benefit(item["benefit"], where, f"{key}.benefit", scale),
+                go_live=None
+                if item.get("go_live") is None
+                else _date(item["go_live"], where, f"{key}.go_live"),
+                conditions=_conditions(item.get("conditions", {}), where, f"{key}.conditions"),
+                sub_projects=_sub_projects(
+                    item.get("sub_projects", []), where, f"{key}.sub_projects", scale
+                ),
             )
         )
     ids = [s.id for s in schemes]
@@ -238,6 +410,7 @@ def _benefit(raw: Any, where: str, key: str, scale: float) -> Benefit:
         else _text(activity, where, f"{key}.unit_cost_activity"),
         stated_outcomes=optional("stated_outcomes", scale),
         stated_saving=optional("stated_saving", scale),
+        bed_days_per_outcome=optional("bed_days_per_outcome"),
     )
 
 
@@ -304,6 +477,21 @@ def _number(raw: Any, where: str, key: str) -> float:
     ):
         raise BadInput(f"{where}: {key}: must be a number of 0 or more")
     return float(raw)
+
+
+def _rating(raw: Any, where: str, key: str) -> int:
+    if isinstance(raw, bool) or not isinstance(raw, int | float) or raw not in (1, 2, 3, 4, 5):
+        raise BadInput(f"{where}: {key}: must be a whole number from 1 to 5")
+    return int(raw)
+
+
+def _date(raw: Any, where: str, key: str) -> date:
+    if isinstance(raw, date):
+        return raw
+    try:
+        return date.fromisoformat(str(raw))
+    except ValueError:
+        raise BadInput(f"{where}: {key}: must be a date (YYYY-MM-DD)") from None
 
 
 def _positive_number(raw: Any, where: str, key: str) -> float:
