@@ -65,27 +65,19 @@ def run(args: argparse.Namespace) -> int:
         if not args.scheme:
             raise BadOption("scenario needs --scheme")
         stay = _emergency_stay(args.warehouse, plan.baseline_year) if args.warehouse else None
-        variation = Variation(args.effect, args.cohort, args.start)
-        result = scenario(plan, args.scheme, variation, stay)
-        if args.format == "json":
-            json.dump(result, sys.stdout, indent=1)
-            sys.stdout.write("\n")
-        else:
-            sys.stdout.write(scenario_text(result))
-        return 0
+        result = scenario(plan, args.scheme, Variation(args.effect, args.cohort, args.start), stay)
+        return _print(args.format, result, scenario_text)
     if args.action == "benefits":
-        result = benefits_of(plan, args.warehouse)
-        if args.format == "json":
-            json.dump(result, sys.stdout, indent=1)
-            sys.stdout.write("\n")
-        else:
-            sys.stdout.write(benefits_text(result))
-        return 0
-    if args.format == "json":
-        json.dump(asdict(plan), sys.stdout, indent=1, default=str)
+        return _print(args.format, benefits_of(plan, args.warehouse), benefits_text)
+    return _print(args.format, asdict(plan), lambda _: summary(plan))
+
+
+def _print(form: str, result: dict, as_text) -> int:
+    if form == "json":
+        json.dump(result, sys.stdout, indent=1, default=str)
         sys.stdout.write("\n")
     else:
-        sys.stdout.write(summary(plan))
+        sys.stdout.write(as_text(result))
     return 0
 
 
