@@ -57,10 +57,13 @@ def planted(people: int) -> None:
     result = folder / "evaluation.json"
     with result.open("w") as handle:
         argv = [JOINEDUP, "evaluate", "--warehouse", str(warehouse), "--cohort", str(cohort)]
-        measure("evaluate", [*argv, "--start", START], stdout=handle)
+        timed = measure("evaluate", [*argv, "--start", START], stdout=handle)
     truth = json.loads((area / "truth" / "scheme.json").read_text())
     found = json.loads(result.read_text())
-    print(f"  enrolled {truth['enrolled']} (published {found['cohort']})")
+    print(
+        f"  enrolled {truth['enrolled']} (published {found['cohort']}); evaluator cpu"
+        f" {timed['cpu_seconds']} s"
+    )
     for window, planted_effect in truth["windows"].items():
         e = found["windows"][window]["emergency_admissions"]
         print(
