@@ -1,10 +1,14 @@
 """The board report's headline panels: which periods and grain are charted, the plan's targets and
 measure, and the plain-English reading of each chart."""
 
+from dataclasses import replace
+from datetime import date
+
 from joinedup.governance.disclosure import apply_disclosure_control
 from joinedup.metrics import periods as P
 from joinedup.metrics.spc import xmr_chart
 from joinedup.plan import Plan, Trajectory
+from joinedup.plan.loader import Scheme
 from joinedup.report.headlines import HEADLINES, build_panel, complete, reading
 
 NEL = next(h for h in HEADLINES if h.id == "nel_admissions")
@@ -182,3 +186,22 @@ def test_reading_warns_that_limits_from_few_points_are_a_rough_guide():
         "Only 3 years of figures: the process limits are a rough guide until there are at least 12."
     )
     assert len(reading(xmr_chart([30.0] * 12, MONTHS), "month", NEL)) == 1
+
+
+def test_a_schemes_go_live_rebases_the_charts_of_the_metrics_it_is_judged_by():
+    values = [200] * 6 + [150] * 6  # the scheme halves the gap from October
+    records = count_records("nel_admissions", "month", dict(zip(MONTHS, values, strict=True)))
+    hub = Scheme("004", "the GP hub", 50_000, None, 0, ("nel_admissions",), "",
+                 go_live=date(2015, 9, 15))  # fmt: skip
+    unrelated = Scheme("002", "End of life", 1, None, 0, ("eol_admissions",), "",
+                       go_live=date(2015, 6, 1))  # fmt: skip
+    with_schemes = replace(plan("nel_admissions", {}), schemes=(hub, unrelated))
+    panel = build_panel(NEL, records, with_schemes, YEAR_MONTHS)
+    segments = [p.segment for p in panel.chart.points]
+    assert segments == [0] * 6 + [1] * 6  # the first month starting on or after 15 September
+    assert (panel.chart.points[0].mean, panel.chart.points[-1].mean) == (200, 150)
+    assert "Rebased at 2015-10, when the GP hub went live" in " ".join(panel.reading)
+    assert panel.svg.count('class="mean"') == 2  # one mean line per segment
+    before = replace(hub, go_live=date(2015, 1, 1))  # before the chart: nothing to rebase
+    panel = build_panel(NEL, records, replace(with_schemes, schemes=(before,)), YEAR_MONTHS)
+    assert {p.segment for p in panel.chart.points} == {0}

@@ -5,6 +5,11 @@ A period is complete when every day its figure rests on lies within the whole mo
 covers (`days_needed`): a readmission rate needs 29 days after the period, so the last month of
 data is never charted for it.
 
+A scheme's go-live date (the plan's `go_live`) rebases the charts of the metrics it is judged by
+(its `metrics`): from the first charted period that starts on or after it, the chart has a new
+mean and new limits, so that it shows the process before and after the change (Making Data
+Count). A go-live before the second period or after the last one changes nothing.
+
 A metric is charted at its finest grain (month, then quarter, then financial year) whose complete
 periods all survive disclosure control: a monthly count of 1-7 is suppressed, and an XmR chart
 cannot have gaps, so a small area's metric moves to quarters or years, or is not charted at all.
@@ -124,7 +129,10 @@ def build_panel(
         )
     grain, periods, values = series
     targets = [plan.target(headline.id, p) if plan else None for p in periods]
-    chart = xmr_chart(values, periods, improvement=headline.direction, target=targets)
+    rebases = go_live_rebases(plan, headline.id, periods)
+    chart = xmr_chart(
+        values, periods, improvement=headline.direction, target=targets, rebase_at=list(rebases)
+    )
     svg = render_spc_svg(chart, title=headline.title, y_label=unit)
     return Panel(
         headline=headline,
@@ -133,11 +141,34 @@ def build_panel(
         grain=grain,
         chart=chart,
         svg=svg,
-        reading=tuple(reading(chart, grain, headline, measure, unit)),
+        reading=tuple(reading(chart, grain, headline, measure, unit))
+        + tuple(_rebase_sentence(period, names) for period, names in rebases.items()),
         latest_period=periods[-1],
         latest_value=values[-1],
         latest_target=targets[-1],
         plan_rows=plan_rows,
+    )
+
+
+def go_live_rebases(plan: Plan | None, metric_id: str, periods: Sequence[str]) -> dict:
+    """Rebase period -> the names of the schemes judged by the metric that went live then: the
+    first of `periods` (after the first) starting on or after each go-live date."""
+    rebases: dict[str, list[str]] = {}
+    starts = [parse_period(p).start for p in periods]
+    for scheme in plan.schemes if plan else ():
+        if scheme.go_live is None or metric_id not in scheme.metrics:
+            continue
+        after = [i for i, start in enumerate(starts) if start >= scheme.go_live]
+        if after and after[0] > 0:
+            rebases.setdefault(periods[after[0]], []).append(scheme.name)
+    return rebases
+
+
+def _rebase_sentence(period: str, names: list[str]) -> str:
+    schemes = " and ".join(names)
+    return (
+        f"Rebased at {period}, when {schemes} went live: the mean and limits from then on are"
+        " the process since the change, those before it the process before."
     )
 
 
