@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 from sklearn.linear_model import LinearRegression
 
+from joinedup.identity.vault import Vault
+from joinedup.landing.lineage import landed_lineage
 from joinedup.landing.load import load_area
 from joinedup.marts import build_marts
 from joinedup.risk import oracle, workflow
@@ -45,11 +47,16 @@ def warehouse(area):
 
 
 @pytest.fixture(scope="module")
-def validated(area, warehouse):
+def truth(area, warehouse) -> oracle.Truth:
+    with Vault.open(area / "vault.duckdb", must_exist=True) as vault:
+        lineage = landed_lineage(warehouse, vault, area / "warehouse.duckdb")
+    return oracle.Truth(area / "feeds" / "truth", lineage)
+
+
+@pytest.fixture(scope="module")
+def validated(warehouse, truth):
     bundle = workflow.train(warehouse, TRAIN)
-    report = workflow.evaluate(
-        warehouse, bundle, VALIDATE, load_rules(), truth=area / "feeds" / "truth"
-    )
+    report = workflow.evaluate(warehouse, bundle, VALIDATE, load_rules(), truth=truth)
     workflow.choose_learners(bundle, report)
     return bundle, report
 
@@ -85,12 +92,12 @@ def test_the_true_hazards_rank_above_the_model_and_the_model_above_the_rule(vali
     assert placements["oracle_brier"] < placements["model_brier"]
 
 
-def test_the_social_care_features_carry_the_planted_signal_that_health_data_lacks(area, warehouse):
+def test_the_social_care_features_carry_the_planted_signal_that_health_data_lacks(warehouse, truth):
     """About 20 placements a year are too few to train on, so the signal is checked against the
     true hazards themselves: the features with social care explain the log-odds of the true
     permanent care hazard (people at home aged 65+) better than health features alone."""
     table = workflow.cohort(warehouse, VALIDATE, with_outcomes=False).features
-    hazard = oracle.true_hazards(warehouse, area / "feeds" / "truth", table)["permanent_care"]
+    hazard = oracle.true_hazards(warehouse, truth, table)["permanent_care"]
     at_risk = (hazard > 0) & (hazard < 1)  # out: unmatched (NaN), in care, placement arranged
     log_odds = np.log(hazard[at_risk] / (1 - hazard[at_risk]))
     inputs = Inputs(table.names).fit(table)

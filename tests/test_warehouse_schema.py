@@ -20,7 +20,8 @@ def test_person_tables_gain_pseudo_id_ages_geography_and_lineage():
     assert columns["age_at_admission_date"] == "INTEGER"
     assert columns["age_at_discharge_date"] == "INTEGER"
     assert columns["postcode_in_area"] == "BOOLEAN"
-    assert "_row_key" in columns and "_source_line" in columns
+    assert "_row_key" in columns and "_load_id" in columns
+    assert not set(schema.RETIRED_COLUMNS) & set(columns)  # the vault holds file and line
     deaths = dict(schema.warehouse_columns(contract.feed("deaths")))
     assert "age_at_date_of_death" in deaths and "lsoa_code" not in deaths
 
@@ -31,3 +32,11 @@ def test_every_table_can_be_created_in_duckdb():
     tables = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
     assert {"acute_apc", "geography", "population", "person", "social_care_events"} <= tables
     assert "postcode_lookup" not in tables
+
+
+def test_a_warehouse_made_before_loses_its_source_file_and_line_columns():
+    con = duckdb.connect()
+    con.execute("CREATE TABLE deaths (pseudo_id VARCHAR, _source_file VARCHAR, _source_line BIGINT)")
+    con.execute("INSERT INTO deaths VALUES ('p1', 'deaths.csv', 2)")
+    schema.create_all(con)
+    assert con.execute("SELECT * FROM deaths").fetchall() == [("p1",)]

@@ -30,7 +30,7 @@ def landed(tmp_path_factory):
         load_area(area, folder / "warehouse.duckdb", folder / "vault.duckdb", progress=False)
     finally:
         mp.undo()
-    return folder / "warehouse.duckdb", area / "truth"
+    return folder / "warehouse.duckdb", folder / "vault.duckdb", area / "truth"
 
 
 @pytest.fixture(scope="session")
@@ -56,7 +56,7 @@ def test_linkage_meets_the_bars_overall(quality):
 
 
 def test_the_quality_report_counts_nhs_number_conflicts_ties_and_match_weights(landed):
-    warehouse, truth = landed
+    warehouse, _, truth = landed
     with store.reading(warehouse) as con:
         report = add_linkage(quality_report(con), warehouse, truth_dir=truth)
     conflicts = sum(feed["nhs_number_conflicts"] for feed in report["feeds"].values())
@@ -69,7 +69,7 @@ def test_the_quality_report_counts_nhs_number_conflicts_ties_and_match_weights(l
 
 def test_both_models_are_measured_on_the_area_landed_afresh(landed, tmp_path, monkeypatch):
     monkeypatch.delenv("JOINEDUP_PSEUDO_KEY", raising=False)
-    _, truth = landed
+    _, _, truth = landed
     models = compare_models(truth.parent, tmp_path)
     assert set(models) == {"fixed", "estimated"}
     assert models["fixed"]["precision"] >= 0.999 and models["fixed"]["recall"] >= 0.995

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import duckdb
+import pyarrow as pa
 import pytest
 
 from joinedup.errors import BadInput
 from joinedup.identity.evaluate import linkage_quality
+from joinedup.identity.vault import Vault
 
 # (feed, line, pseudo_id, true person, flaw)
 ROWS = [
@@ -22,15 +24,27 @@ ROWS = [
 
 
 @pytest.fixture
-def area(tmp_path):
-    warehouse = tmp_path / "warehouse.duckdb"
+def area(tmp_path, monkeypatch):
+    """A warehouse of pseudo_ids and row keys, and a vault bound to it holding each row's line."""
+    monkeypatch.delenv("JOINEDUP_PSEUDO_KEY", raising=False)
+    warehouse, vault_path = tmp_path / "warehouse.duckdb", tmp_path / "vault.duckdb"
     con = duckdb.connect(str(warehouse))
     for feed in ("gp_register", "acute_ae"):
-        con.execute(
-            f"CREATE TABLE {feed} (pseudo_id VARCHAR, _source_file VARCHAR, _source_line BIGINT)"
-        )
+        con.execute(f"CREATE TABLE {feed} (pseudo_id VARCHAR, _row_key VARCHAR)")
     for feed, line, pseudo_id, _, _ in ROWS:
-        con.execute(f"INSERT INTO {feed} VALUES (?, ?, ?)", [pseudo_id, f"{feed}.csv", line])
+        con.execute(f"INSERT INTO {feed} VALUES (?, ?)", [pseudo_id, f"k{line}"])
+    with Vault.open(vault_path) as vault:
+        vault.bind_warehouse(con)
+        vault.record_lineage(
+            pa.table(
+                {
+                    "feed": [r[0] for r in ROWS],
+                    "row_key": [f"k{r[1]}" for r in ROWS],
+                    "file": [f"{r[0]}.csv" for r in ROWS],
+                    "line": [r[1] for r in ROWS],
+                }
+            )
+        )
     con.close()
     truth = tmp_path / "truth"
     truth.mkdir()
@@ -40,7 +54,7 @@ def area(tmp_path):
     (truth / "flaws.csv").write_text(
         "feed,line,flaw\n" + "".join(f"{f},{n},{x}\n" for f, n, _, _, x in ROWS if x)
     )
-    return warehouse, truth
+    return warehouse, vault_path, truth
 
 
 def test_precision_and_recall_count_right_wrong_and_missed_links(area):
@@ -53,6 +67,6 @@ def test_precision_and_recall_count_right_wrong_and_missed_links(area):
 
 
 def test_a_missing_truth_folder_is_bad_input(area, tmp_path):
-    warehouse, _ = area
+    warehouse, vault, _ = area
     with pytest.raises(BadInput, match="flaws.csv|row_person.csv"):
-        linkage_quality(warehouse, tmp_path / "nowhere")
+        linkage_quality(warehouse, vault, tmp_path / "nowhere")

@@ -193,6 +193,22 @@ def query(warehouse: Path, sql: str, params=None) -> list[tuple]:
         return con.execute(sql, params or []).fetchall()
 
 
+def query_with_lineage(stores: dict[str, Path], sql: str) -> list[tuple]:
+    """`sql` over the warehouse with the vault attached as `vault`: its row_lineage (feed,
+    row_key, file, line) gives a row's file and line, which the warehouse does not hold."""
+    with duckdb.connect(str(stores["warehouse"]), read_only=True) as con:
+        con.execute(f"ATTACH '{stores['vault']}' AS vault (READ_ONLY)")
+        return con.execute(sql).fetchall()
+
+
+def lineage_sql(feed: str, columns: str) -> str:
+    """`columns` of the feed's rows (alias w) and their lineage (alias l: file, line)."""
+    return (
+        f"SELECT {columns} FROM {feed} w JOIN vault.row_lineage l"
+        f" ON l.feed = '{feed}' AND l.row_key = w._row_key"
+    )
+
+
 @pytest.fixture(scope="session")
 def small_generated_area(tmp_path_factory) -> Path:
     """A generated area of 2,000 people, shared by the tests that need real senders' files."""

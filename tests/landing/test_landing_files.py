@@ -6,7 +6,16 @@ import re
 
 import duckdb
 import pytest
-from conftest import AS_OF, base_area, query, row, token, write_feed
+from conftest import (
+    AS_OF,
+    base_area,
+    lineage_sql,
+    query,
+    query_with_lineage,
+    row,
+    token,
+    write_feed,
+)
 
 from joinedup import contract
 from joinedup.cli import main
@@ -124,7 +133,7 @@ def test_parquet_and_monthly_folders_land_like_csv(tmp_path, stores):
     assert query(stores["warehouse"], "SELECT file, line, column_name, rule FROM rejections") == [
         ("acute_ae.parquet", 3, "arrival_mode", "invalid_code")
     ]
-    assert query(stores["warehouse"], "SELECT _source_file FROM deaths ORDER BY 1") == [
+    assert query_with_lineage(stores, lineage_sql("deaths", "l.file") + " ORDER BY 1") == [
         ("deaths/2014-05.csv",),
         ("deaths/2014-06.csv",),
     ]

@@ -11,7 +11,18 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import AS_OF, PEOPLE, base_area, query, row, snapshot, token, write_feed
+from conftest import (
+    AS_OF,
+    PEOPLE,
+    base_area,
+    lineage_sql,
+    query,
+    query_with_lineage,
+    row,
+    snapshot,
+    token,
+    write_feed,
+)
 
 from joinedup.landing import load_area, write
 from joinedup.landing.quality import quality_report
@@ -80,9 +91,8 @@ def test_next_month_adds_and_a_repeated_key_replaces(tmp_path, stores):
     )
     second = land(folder, stores)
     assert second["files_already_loaded"] == 1 and second["files_loaded"] == 1
-    spells = query(
-        stores["warehouse"],
-        "SELECT spell_id, discharge_date, _source_file, _load_id FROM acute_apc",
+    spells = query_with_lineage(
+        stores, lineage_sql("acute_apc", "w.spell_id, w.discharge_date, l.file, w._load_id")
     )
     assert sorted(spells, key=repr) == sorted(
         [
@@ -105,7 +115,7 @@ def test_within_one_load_the_last_row_sent_for_a_key_wins(tmp_path, stores):
         ],
     )
     land(folder, stores)
-    assert query(stores["warehouse"], "SELECT spell_cost, _source_line FROM acute_apc") == [
+    assert query_with_lineage(stores, lineage_sql("acute_apc", "w.spell_cost, l.line")) == [
         (250.0, 3)
     ]
 

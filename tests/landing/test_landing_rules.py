@@ -7,7 +7,7 @@ import json
 
 import duckdb
 import pytest
-from conftest import AS_OF, postcode_rows, query, row, write_feed
+from conftest import AS_OF, lineage_sql, postcode_rows, query, query_with_lineage, row, write_feed
 
 from joinedup.identifiers import is_valid_nhs_number
 from joinedup.landing import load_area
@@ -179,9 +179,8 @@ def test_quarantine_keeps_each_rejected_row_as_sent_with_its_reasons(loaded):
 
 def test_a_postcode_outside_the_area_is_valid_but_not_in_the_area(loaded):
     _, _, stores = loaded
-    places = query(
-        stores["warehouse"],
-        "SELECT postcode_in_area, lsoa_code FROM acute_apc ORDER BY _source_line",
+    places = query_with_lineage(
+        stores, lineage_sql("acute_apc", "w.postcode_in_area, w.lsoa_code") + " ORDER BY l.line"
     )
     # VALID acute_apc rows in order: 4 with Ann's own postcode, ss12ab, CB1 1AA, blank, Ann's.
     assert places == [(True, "E01000001")] * 4 + [

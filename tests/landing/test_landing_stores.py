@@ -8,7 +8,7 @@ import os
 import shutil
 import stat
 
-from conftest import query, snapshot
+from conftest import lineage_sql, query, query_with_lineage, snapshot
 
 from joinedup.cli import main
 from joinedup.identity import Vault
@@ -172,11 +172,14 @@ def test_lineage_gives_the_file_and_line_of_every_landed_row_owner_only(
     expected = [
         (feed, file, line, pseudo_id)
         for feed in ("acute_apc", "gp_register", "social_care_events")
-        for file, line, pseudo_id in query(
-            stores["warehouse"], f"SELECT _source_file, _source_line, pseudo_id FROM {feed}"
+        for file, line, pseudo_id in query_with_lineage(
+            stores, lineage_sql(feed, "l.file, l.line, w.pseudo_id")
         )
     ]
     assert sorted(rows) == sorted(expected) and len(rows) == 6
+    assert {(feed, file) for feed, file, _, _ in rows} == {
+        (feed, f"{feed}.csv") for feed in ("acute_apc", "gp_register", "social_care_events")
+    }
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
     other = tmp_path / "other" / "v.duckdb"
     assert load(area, tmp_path / "other" / "w.duckdb", other) == 0

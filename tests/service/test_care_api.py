@@ -68,10 +68,14 @@ def backdate_caseload(server, person: str, team: str, days_ago: int) -> None:
 
 
 def true_identity(server, pseudonym: str) -> dict:
-    """The generated truth of the person behind a pseudonym (via their gp_register row)."""
+    """The generated truth of the person behind a pseudonym (via their gp_register row's line,
+    from the vault's lineage)."""
     con = duckdb.connect(str(server.warehouse), read_only=True)
+    con.execute(f"ATTACH '{server.root / 'vault.duckdb'}' AS vault (READ_ONLY)")
     (line,) = con.execute(
-        "SELECT min(_source_line) FROM gp_register WHERE pseudo_id = ?", [pseudonym]
+        "SELECT min(l.line) FROM gp_register g JOIN vault.row_lineage l"
+        " ON l.feed = 'gp_register' AND l.row_key = g._row_key WHERE g.pseudo_id = ?",
+        [pseudonym],
     ).fetchone()
     con.close()
     with (server.area / "truth" / "row_person.csv").open() as handle:

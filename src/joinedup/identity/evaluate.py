@@ -18,7 +18,8 @@ true person's pseudo_id is the one holding most of their rows.
 
 `errors` lists every false merge and missed link (feed, line and the row's flaws as its cause).
 
-Reads only pseudo_ids and lineage from the warehouse and person ids from the truth folder.
+Reads only pseudo_ids from the warehouse, each row's file and line from the vault's lineage, and
+person ids from the truth folder.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from joinedup import contract
 from joinedup.errors import BadInput
 from joinedup.identity import probabilistic
 from joinedup.identity.resolve import PARAMETERS_VARIABLE
+from joinedup.identity.vault import Vault
 from joinedup.warehouse import store
 
 NHS_FLAWS = ("missing_nhs_number", "mistyped_nhs_number")
@@ -98,11 +100,16 @@ GROUP BY ALL ORDER BY ALL
 """
 
 
-def linkage_quality(warehouse_path: str | Path, truth_dir: str | Path) -> dict:
+def linkage_quality(
+    warehouse_path: str | Path, vault_path: str | Path, truth_dir: str | Path
+) -> dict:
     """Precision and recall of linkage for rows without a valid NHS number (see module doc)."""
-    with store.reading(warehouse_path) as con:
+    from joinedup.landing.lineage import landed_lineage
+
+    with Vault.open(vault_path, must_exist=True) as vault, store.reading(warehouse_path) as con:
         con.execute("SET enable_progress_bar = false")
         _read_truth(con, Path(truth_dir))
+        con.register("lineage_rows", landed_lineage(con, vault, Path(warehouse_path)))
         con.execute(f"CREATE TEMP TABLE landed AS {_landed_rows_sql(con)}")
         con.execute(f"CREATE TEMP TABLE labelled AS {LABELLED_SQL}")
         con.execute(f"CREATE TEMP TABLE judged AS {QUALITY_SQL}")
@@ -143,7 +150,9 @@ def compare_models(area: Path, work: Path) -> dict[str, dict]:
         folder.mkdir(parents=True, exist_ok=True)
         with _linkage_parameters(parameters):
             load_area(area, folder / "warehouse.duckdb", folder / "vault.duckdb", progress=False)
-        quality = linkage_quality(folder / "warehouse.duckdb", area / "truth")
+        quality = linkage_quality(
+            folder / "warehouse.duckdb", folder / "vault.duckdb", area / "truth"
+        )
         results[parameters] = {
             "rows_without_valid_nhs_number": quality["rows_without_valid_nhs_number"],
             "precision": quality["precision"],
@@ -251,20 +260,9 @@ def _read_truth(con: duckdb.DuckDBPyConnection, truth_dir: Path) -> None:
 
 def _landed_rows_sql(con: duckdb.DuckDBPyConnection) -> str:
     """Every landed person-level row as (feed, line, pseudo_id, has_nhs_column)."""
-    tables = {
-        name
-        for (name,) in con.execute(
-            "SELECT table_name FROM information_schema.columns WHERE table_schema = 'main'"
-            " GROUP BY table_name HAVING count(*) FILTER (WHERE column_name IN"
-            " ('pseudo_id', '_source_file', '_source_line')) = 3"
-        ).fetchall()
-    }
-    parts = [
-        f"SELECT '{feed.name}' AS feed, _source_line AS line, pseudo_id, "
-        f"{'nhs_number' in feed.column_names} AS has_nhs_column FROM {feed.name}"
-        for feed in contract.feeds().values()
-        if feed.name in tables
-    ]
-    if not parts:
+    if not con.execute("SELECT count(*) FROM lineage_rows").fetchone()[0]:
         raise BadInput("the warehouse has no landed person-level rows to evaluate")
-    return " UNION ALL ".join(parts)
+    with_nhs = ", ".join(
+        f"'{f.name}'" for f in contract.feeds().values() if "nhs_number" in f.column_names
+    )
+    return f"SELECT feed, line, pseudo_id, feed IN ({with_nhs}) AS has_nhs_column FROM lineage_rows"

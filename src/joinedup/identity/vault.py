@@ -293,14 +293,14 @@ class Vault:
         finally:
             self.con.unregister("replacing_batch")
 
-    def lineage(self, landed: pa.Table) -> list[tuple]:
+    def lineage(self, landed: pa.Table) -> pa.Table:
         """(feed, file, line, pseudo_id) of each landed row (feed, row_key, pseudo_id)."""
         self.con.register("landed_rows", landed)
         try:
-            return self.con.execute(
+            return self.con.sql(
                 "SELECT l.feed, l.file, l.line, w.pseudo_id FROM landed_rows w"
                 " JOIN row_lineage l USING (feed, row_key) ORDER BY l.feed, l.file, l.line"
-            ).fetchall()
+            ).to_arrow_table()
         finally:
             self.con.unregister("landed_rows")
 

@@ -30,20 +30,22 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    rows = lineage(args.vault, args.warehouse)
+    with (
+        Vault.open(args.vault, must_exist=True) as vault,
+        store.reading(args.warehouse, needed=("load_files",)) as con,
+    ):
+        rows = landed_lineage(con, vault, args.warehouse)
     write_csv(args.out, rows)
-    print(f"{len(rows)} rows' lineage written to {args.out}")
+    print(f"{rows.num_rows} rows' lineage written to {args.out}")
     return 0
 
 
-def lineage(vault_path: Path, warehouse_path: Path) -> list[tuple]:
-    """(feed, file, line, pseudo_id) of every landed person-level row."""
-    with Vault.open(vault_path, must_exist=True) as vault:
-        with store.reading(warehouse_path, needed=("load_files",)) as con:
-            if not vault.check_warehouse(con, warehouse_path):
-                raise StoreError(f"{warehouse_path}: names no vault; it was not made by a load")
-            landed = _landed_rows(con)
-        return vault.lineage(landed)
+def landed_lineage(con, vault: Vault, warehouse_path: Path) -> pa.Table:
+    """(feed, file, line, pseudo_id) of every landed person-level row of the warehouse open on
+    `con`, which must have been made with this vault."""
+    if not vault.check_warehouse(con, warehouse_path):
+        raise StoreError(f"{warehouse_path}: names no vault; it was not made by a load")
+    return vault.lineage(_landed_rows(con))
 
 
 def _landed_rows(con) -> pa.Table:
@@ -59,7 +61,7 @@ def _landed_rows(con) -> pa.Table:
     return con.sql(" UNION ALL ".join(selects)).to_arrow_table()
 
 
-def write_csv(path: Path, rows: list[tuple]) -> None:
+def write_csv(path: Path, rows: pa.Table) -> None:
     try:
         path.unlink(missing_ok=True)
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -68,4 +70,4 @@ def write_csv(path: Path, rows: list[tuple]) -> None:
     with os.fdopen(descriptor, "w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["feed", "file", "line", "pseudo_id"])
-        writer.writerows(rows)
+        writer.writerows(zip(*(column.to_pylist() for column in rows.columns), strict=True))

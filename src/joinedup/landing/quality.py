@@ -77,7 +77,7 @@ def add_linkage(
             if feed in report["feeds"]:
                 report["feeds"][feed]["nhs_number_conflicts"] = n
     if truth_dir is not None:
-        quality = linkage_quality(warehouse, truth_dir)
+        quality = linkage_quality(warehouse, vault, truth_dir)
         causes = errors_by_cause(quality.pop("errors"))
         quality["errors_by_cause"] = [
             {"scope": scope, "error": error, "cause": cause, "rows": rows}

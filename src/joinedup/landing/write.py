@@ -80,8 +80,6 @@ def _column_sql(feed: Feed, name: str, load_id: int) -> str:
         "pseudo_id": "r.pseudo_id",
         "_row_key": "a._row_key",
         "_load_id": str(load_id),
-        "_source_file": "a._source_file",
-        "_source_line": "a._line",
     }
     return lineage.get(name, f"g.{name}")
 

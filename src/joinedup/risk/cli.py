@@ -12,8 +12,10 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from joinedup.identity.vault import Vault
+from joinedup.landing.lineage import landed_lineage
 from joinedup.progress import stage
-from joinedup.risk import workflow
+from joinedup.risk import oracle, workflow
 from joinedup.risk.outcomes import OUTCOMES
 from joinedup.risk.rules import load_rules
 from joinedup.risk.tiers import TIER_NAMES, disclosed, pyramid
@@ -64,6 +66,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--truth",
         type=Path,
         help="a generated area's truth folder: report the true hazards' ceiling beside the model",
+    )
+    evaluate.add_argument(
+        "--vault",
+        type=Path,
+        help="with --truth: the identity vault, for each row's file and line (default:"
+        " vault.duckdb beside the warehouse)",
     )
     score = actions.add_parser(
         "score", help=f"score everyone at an index date into the warehouse table {SCORES_TABLE}"
@@ -135,13 +143,20 @@ def do_evaluate(con, args) -> int:
     bundle = workflow.load(args.model_dir)
     plots = args.model_dir / f"evaluation-{args.index_date.isoformat()}"
     plots.mkdir(parents=True, exist_ok=True)
+    truth = _truth(con, args) if args.truth else None
     with stage(f"risk: evaluating at {args.index_date}", not args.quiet):
         report = workflow.evaluate(
-            con, bundle, args.index_date, load_rules(args.rules), plots, args.truth
+            con, bundle, args.index_date, load_rules(args.rules), plots, truth
         )
     (plots / workflow.EVALUATION_FILE).write_text(json.dumps(report, indent=2), "utf-8")
     print(json.dumps(report) if args.format == "json" else summary_text(report))
     return 0
+
+
+def _truth(con, args) -> oracle.Truth:
+    vault_path = args.vault or args.warehouse.parent / "vault.duckdb"
+    with Vault.open(vault_path, must_exist=True) as vault:
+        return oracle.Truth(args.truth, landed_lineage(con, vault, args.warehouse))
 
 
 def summary_text(report: dict) -> str:

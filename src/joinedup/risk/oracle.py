@@ -3,15 +3,17 @@ per person and 1 April) ranked as if they were a model's scores, and how much of
 chance that they achieve the model achieves.
 
 A warehouse pseudo_id is matched to its true person through the lineage of its GP registration
-rows (`_source_line` against truth/row_person.csv): the person holding most of them. Only
-pseudo_ids and truth person ids are read; no identifier.
+rows (the vault's file and line of each row, against truth/row_person.csv): the person holding
+most of them. Only pseudo_ids, lines and truth person ids are read; no identifier.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
+import pyarrow as pa
 
 from joinedup.errors import BadInput
 from joinedup.risk import evaluation
@@ -29,23 +31,35 @@ PROBABILITIES = ("emergency_admission", "permanent_care")  # Brier scores need p
 PERSON_OF_PSEUDO_ID = """
     WITH lines AS (
         SELECT g.pseudo_id, r.person_id, count(*) AS n
-        FROM gp_register g
+        FROM truth_lineage g
         JOIN read_csv(?, header = true, columns = {'feed': 'VARCHAR', 'line': 'BIGINT',
                                                    'person_id': 'VARCHAR'}) r
-          ON r.feed = 'gp_register' AND r.line = g._source_line
-        WHERE g.pseudo_id IS NOT NULL
+          ON r.feed = g.feed AND r.line = g.line
+        WHERE g.feed = 'gp_register' AND g.pseudo_id IS NOT NULL
         GROUP BY g.pseudo_id, r.person_id
     )
     SELECT pseudo_id, arg_max(person_id, n) FROM lines GROUP BY pseudo_id"""
 
 
-def true_hazards(con, truth: Path, table: FeatureTable) -> dict[str, np.ndarray]:
+class Truth(NamedTuple):
+    """A generated area's truth folder, and the lineage (feed, file, line, pseudo_id) of the
+    warehouse's rows from the vault (`landing.lineage.landed_lineage`)."""
+
+    folder: Path
+    lineage: pa.Table
+
+
+def true_hazards(con, truth: Truth, table: FeatureTable) -> dict[str, np.ndarray]:
     """Per outcome, each person's true hazard at the table's index date (NaN when unmatched)."""
-    path, people = truth / HAZARDS_FILE, truth / "row_person.csv"
+    path, people = truth.folder / HAZARDS_FILE, truth.folder / "row_person.csv"
     for needed in (path, people):
         if not needed.is_file():
             raise BadInput(f"{needed}: missing (expected a generated area's truth folder)")
-    person_of = dict(con.execute(PERSON_OF_PSEUDO_ID, [str(people)]).fetchall())
+    con.register("truth_lineage", truth.lineage)
+    try:
+        person_of = dict(con.execute(PERSON_OF_PSEUDO_ID, [str(people)]).fetchall())
+    finally:
+        con.unregister("truth_lineage")
     columns = ", ".join(TRUTH_COLUMNS.values())
     rows = con.execute(
         f"SELECT CAST(person_id AS VARCHAR), {columns} FROM read_csv(?, header = true) "

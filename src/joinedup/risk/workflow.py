@@ -158,11 +158,12 @@ def evaluate(
     index: date,
     rules: RuleSet,
     plot_dir: Path | None = None,
-    truth: Path | None = None,
+    truth: oracle.Truth | None = None,
 ) -> dict:
     """Every outcome's performance at `index` (a later date than training, for temporal
     validation) for both learners, against the rule list, against the model without social
-    care and, given a generated area's truth folder, against the true hazards (the ceiling).
+    care and, given a generated area's truth (its folder and the rows' lineage), against the true
+    hazards (the ceiling).
     The headline figures are the chosen learner's (before a choice: the better log loss)."""
     require_outcomes(con, index)
     data = cohort(con, index, with_outcomes=True)

@@ -47,10 +47,6 @@ def _column(feed: Feed, name: str, sql_type: str) -> str:
         return f"age_between(t.born, CAST(TRY_CAST(r.\"{name[7:]}\" AS TIMESTAMP) AS DATE))"
     if name in GEOGRAPHY and "postcode" in feed.column_names:
         return GEOGRAPHY[name]
-    if name == "_source_line":
-        return "r.line"
-    if name == "_source_file":
-        return f"'{feed.name}.csv'"
     if name in feed.column_names:
         return f"TRY_CAST(r.\"{name}\" AS {sql_type})"
     return f"CAST(NULL AS {sql_type})"

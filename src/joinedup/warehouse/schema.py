@@ -22,12 +22,10 @@ GEOGRAPHY_COLUMNS = (
     ("locality", "VARCHAR"),
     ("imd_decile", "BIGINT"),
 )
-LINEAGE_COLUMNS = (
-    ("_row_key", "VARCHAR"),
-    ("_load_id", "BIGINT"),
-    ("_source_file", "VARCHAR"),
-    ("_source_line", "BIGINT"),
-)
+LINEAGE_COLUMNS = (("_row_key", "VARCHAR"), ("_load_id", "BIGINT"))
+# Dropped from warehouses made before: with them a row could be joined back to its sender's file
+# and line, so to the person; the vault's row_lineage holds them now.
+RETIRED_COLUMNS = ("_source_file", "_source_line")
 PERSON_TABLE = (("pseudo_id", "VARCHAR"), ("sex", "VARCHAR"), ("birth_month", "VARCHAR"))
 # postcode_lookup lands without its postcode column, as the area's geography.
 GEOGRAPHY_TABLE = "geography"
@@ -60,17 +58,22 @@ def warehouse_columns(feed: Feed) -> list[tuple[str, str]]:
     return columns + list(LINEAGE_COLUMNS)
 
 
-def create_table_sql(feed: Feed, schema: str | None = None) -> str:
-    name = warehouse_table_name(feed)
-    qualified = f"{schema}.{name}" if schema else name
+def create_table_sql(feed: Feed) -> str:
     body = ", ".join(f'"{n}" {t}' for n, t in warehouse_columns(feed))
-    return f"CREATE TABLE IF NOT EXISTS {qualified} ({body})"
+    return f"CREATE TABLE IF NOT EXISTS {warehouse_table_name(feed)} ({body})"
 
 
-def create_all(con, schema: str | None = None) -> None:
-    """Create every feed table and the person table (if missing) on a DuckDB connection."""
+def create_all(con) -> None:
+    """Create every feed table and the person table (if missing) on a DuckDB connection, and drop
+    the retired columns of a warehouse made before."""
     for feed in contract.feeds().values():
-        con.execute(create_table_sql(feed, schema))
-    qualified = f"{schema}.person" if schema else "person"
+        con.execute(create_table_sql(feed))
     body = ", ".join(f"{n} {t}" for n, t in PERSON_TABLE)
-    con.execute(f"CREATE TABLE IF NOT EXISTS {qualified} ({body})")
+    con.execute(f"CREATE TABLE IF NOT EXISTS person ({body})")
+    retired = con.execute(
+        "SELECT table_name, column_name FROM duckdb_columns()"
+        " WHERE database_name = current_database() AND column_name IN"
+        f" ({', '.join(repr(c) for c in RETIRED_COLUMNS)})"
+    ).fetchall()
+    for table, column in retired:
+        con.execute(f'ALTER TABLE {table} DROP COLUMN "{column}"')
