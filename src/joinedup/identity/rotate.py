@@ -1,4 +1,4 @@
-"""`joinedup rotate-key`: a new pseudonymisation key, every pseudo_id in the warehouse re-keyed.
+"""A new pseudonymisation key, every pseudo_id in the warehouse re-keyed.
 
 Order, so that an interruption never leaves pseudo_ids no key can reproduce: (1) the new key is
 written beside the old one (`<vault>.key.new`); (2) the warehouse is re-keyed in one transaction
@@ -10,7 +10,6 @@ warehouse this vault and key made is re-keyed.
 
 from __future__ import annotations
 
-import argparse
 import os
 import secrets
 from pathlib import Path
@@ -19,19 +18,6 @@ from joinedup.errors import StoreError, UserError
 from joinedup.identity import keys, repoint
 from joinedup.identity.vault import Vault, warehouse_binding
 from joinedup.warehouse import store
-
-
-def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--vault", required=True, type=Path, help="the identity vault (DuckDB)")
-    parser.add_argument("--warehouse", required=True, type=Path, help="the warehouse (DuckDB)")
-
-
-def run(args: argparse.Namespace) -> int:
-    changed = rotate_key(args.vault, args.warehouse)
-    for table, rows in changed.items():
-        print(f"{table}: {rows} rows re-keyed")
-    print(f"new key in {keys.key_file_for(args.vault)}")
-    return 0
 
 
 def rotate_key(vault_path: Path, warehouse_path: Path) -> dict[str, int]:

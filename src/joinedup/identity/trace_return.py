@@ -1,15 +1,15 @@
-"""`joinedup trace-return --vault V --register R --org CODE --out FILE --audit A`: the NHS number
-for the council (the BCF condition: the NHS number as the primary identifier in correspondence).
+"""The NHS number for the council (the BCF condition: the NHS number as the primary identifier in
+correspondence).
 
 For the organisation's records that arrived without a valid NHS number and that linkage matched
 to a person whose NHS number the vault knows, one CSV row: the sender's own person id
 (`la_person_id`) and the NHS number. Read from the vault only; the run is audited (count only).
-This module handles identifiable values: it writes them to FILE and nowhere else.
+This module handles identifiable values: it writes them to the output file and nowhere
+else.
 """
 
 from __future__ import annotations
 
-import argparse
 import csv
 import getpass
 import os
@@ -37,34 +37,28 @@ def trace_rows(vault: Vault, feeds: list[str]) -> list[tuple[str, str]]:
     return vault.con.execute(TRACE_SQL.format(feeds=marks), feeds).fetchall()
 
 
-def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--vault", required=True, type=Path, help="the identity vault")
-    parser.add_argument("--register", required=True, type=Path, help="governance register (YAML)")
-    parser.add_argument("--org", required=True, help="the organisation's code (e.g. the council)")
-    parser.add_argument("--out", required=True, type=Path, help="the CSV to write (owner-only)")
-    parser.add_argument("--audit", required=True, type=Path, help="the audit log")
-
-
-def run(args: argparse.Namespace) -> int:
-    register = load_register(args.register)
-    organisation = register.organisations.get(args.org)
+def trace_return(
+    vault_path: Path, register_path: Path, org: str, out: Path, audit_path: Path
+) -> int:
+    """Write the CSV of `org`'s records (owner-only) and audit the run; how many rows."""
+    register = load_register(register_path)
+    organisation = register.organisations.get(org)
     if organisation is None:
-        raise BadInput(f"--org {args.org}: no organisation with this code in the register")
+        raise BadInput(f"--org {org}: no organisation with this code in the register")
     feeds = list(organisation.feeds)
     if not feeds:
-        raise BadInput(f"--org {args.org}: the register names no feed this organisation sends")
-    with Vault.open(args.vault, must_exist=True, key_file=register.vault_key_file) as vault:
+        raise BadInput(f"--org {org}: the register names no feed this organisation sends")
+    with Vault.open(vault_path, must_exist=True, key_file=register.vault_key_file) as vault:
         rows = trace_rows(vault, feeds)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(args.out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["la_person_id", "nhs_number"])
         writer.writerows(rows)
-    log = AuditLog(args.audit, register.sha256)
-    log.append(user=f"cli:{getpass.getuser()}", organisation=args.org, tier="I",
-               purpose="direct_care", action="trace-return", resource=f"org {args.org}",
+    log = AuditLog(audit_path, register.sha256)
+    log.append(user=f"cli:{getpass.getuser()}", organisation=org, tier="I",
+               purpose="direct_care", action="trace-return", resource=f"org {org}",
                count=len(rows), decision="allow", rule="trace_return:from_the_vault")  # fmt: skip
     log.close()
-    print(f"{len(rows)} records of {args.org} with the NHS number linkage found")
-    return 0
+    return len(rows)
