@@ -229,7 +229,7 @@ def test_a_direct_objection_shows_only_the_viewers_organisations_rows(server, ar
 
 def test_care_plan_coverage_of_the_top_five_percent_through_the_tier_a_gate(server, area):
     from joinedup.governance.disclosure import round_count
-    from joinedup.metrics.engine import EMERGENCY_METHODS
+    from joinedup.groupings import EMERGENCY_ADMISSION
     from joinedup.service.care_outcomes import TOP_SQL, before_after, coverage
 
     con = duckdb.connect(str(server.warehouse), read_only=True)
@@ -251,7 +251,7 @@ def test_care_plan_coverage_of_the_top_five_percent_through_the_tier_a_gate(serv
     ).fetchall()
     con.close()
     start, end = review - dt.timedelta(182), review + dt.timedelta(182)
-    emergency = [d for d, m in spells if m in EMERGENCY_METHODS]
+    emergency = [d for d, m in spells if m in EMERGENCY_ADMISSION]
     assert figures["people"] == 40
     assert figures["before"]["emergency_admissions"] == round_count(
         sum(start <= d < review for d in emergency)

@@ -7,12 +7,12 @@ its date; a social care SERVICE costs weekly_cost x days active within the data 
 
 from __future__ import annotations
 
+from joinedup.groupings import ELECTIVE_ADMISSION, MENTAL_HEALTH_SPECIALTY
 from joinedup.marts.calendar import CALENDAR_TABLE, Window
 from joinedup.marts.dialect import date_literal, days_between
 
 EVENT_TABLE = "person_event"
 ORG_TYPES = ("acute", "community", "mental_health", "primary_care", "urgent_care", "social_care")
-ELECTIVE_METHODS = ("11", "12", "13")
 # Every other provider (the acute trust RZA, or any out-of-area trust) is acute.
 COMMUNITY_PROVIDER, MENTAL_HEALTH_PROVIDER = "RZC", "RZM"
 SOURCE_TABLES = (
@@ -36,13 +36,13 @@ def _in_list(values: tuple[str, ...]) -> str:
 # Costs count them), elective or day case.
 _APC = f"""
 SELECT pseudo_id, admission_date AS event_date, discharge_date AS end_date,
-  CASE WHEN provider_code = '{MENTAL_HEALTH_PROVIDER}' OR main_specialty BETWEEN '700' AND '715'
+  CASE WHEN provider_code = '{MENTAL_HEALTH_PROVIDER}' OR main_specialty IN ({_in_list(MENTAL_HEALTH_SPECIALTY)})
          THEN 'mental_health'
        WHEN provider_code = '{COMMUNITY_PROVIDER}' THEN 'community'
        ELSE 'acute' END AS org_type,
-  CASE WHEN provider_code = '{COMMUNITY_PROVIDER}' AND main_specialty NOT BETWEEN '700' AND '715'
+  CASE WHEN provider_code = '{COMMUNITY_PROVIDER}' AND main_specialty NOT IN ({_in_list(MENTAL_HEALTH_SPECIALTY)})
          THEN 'COMMUNITY_BED_DAY'
-       WHEN admission_method NOT IN ({_in_list(ELECTIVE_METHODS)}) THEN 'NEL_SPELL'
+       WHEN admission_method NOT IN ({_in_list(ELECTIVE_ADMISSION)}) THEN 'NEL_SPELL'
        WHEN patient_classification = '2' THEN 'DAY_CASE'
        ELSE 'EL_SPELL' END AS activity,
   'acute_apc' AS source_table,

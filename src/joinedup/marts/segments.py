@@ -15,6 +15,7 @@ force (never withdrawn; `governance.objections`, the rule the risk models use): 
 from __future__ import annotations
 
 from joinedup.governance.objections import opted_out_condition
+from joinedup.groupings import sql_list
 from joinedup.marts.calendar import CALENDAR_TABLE
 from joinedup.marts.events import EVENT_TABLE
 from joinedup.marts.periods import YEAR_TABLE
@@ -32,9 +33,10 @@ HIGH_COST_SHARE = 0.05
 _AGE = """EXTRACT(YEAR FROM p.year_start) - CAST(SUBSTR(pe.birth_month, 1, 4) AS INTEGER)
       - CASE WHEN CAST(SUBSTR(pe.birth_month, 6, 2) AS INTEGER) >= 4 THEN 1 ELSE 0 END"""
 
+PERMANENT_CARE = sql_list("permanent_care_service")
 # Residential and nursing care is permanent unless recorded as respite or a short stay.
-_CARE_LEVEL = """CASE
-      WHEN s.service_type IN ('LTS_RESIDENTIAL', 'LTS_NURSING')
+_CARE_LEVEL = f"""CASE
+      WHEN s.service_type IN ({PERMANENT_CARE})
         AND COALESCE(s.placement_type, 'PERMANENT') = 'PERMANENT' THEN 3
       WHEN s.service_type = 'LTS_COMMUNITY' THEN 2
       ELSE 1 END"""

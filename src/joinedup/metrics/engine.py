@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterable
 import duckdb
 
 from joinedup import contract
+from joinedup import groupings as G
 from joinedup.engine import engine_of
 from joinedup.errors import StoreError, UserError
 from joinedup.metrics import periods as P
@@ -41,11 +42,6 @@ from joinedup.metrics.catalogue import catalogue
 from joinedup.warehouse.coverage import covered
 from joinedup.warehouse.schema import warehouse_table_name
 
-EMERGENCY_METHODS = ("21", "22", "23", "24", "25", "28", "2A", "2B", "2C", "2D")
-MATERNITY_SPECIALTIES = ("501", "560")
-MENTAL_HEALTH_SPECIALTIES = tuple(str(code) for code in range(700, 716))
-PERMANENT_CARE_TYPES = ("LTS_RESIDENTIAL", "LTS_NURSING")
-GENERAL_AND_ACUTE_EXCLUDED = MATERNITY_SPECIALTIES + MENTAL_HEALTH_SPECIALTIES
 FOUR_HOURS = 240  # minutes from arrival to departure
 LONG_STAY_DAYS = (7, 14, 21)
 REABLEMENT_SUCCESS = ("NO_SERVICES", "UNIVERSAL_SIGNPOSTING", "ONGOING_LOW_LEVEL")
@@ -106,8 +102,8 @@ def _days_between(first: str, last: str) -> str:
     return f"date_diff('day', {first}, {last})"
 
 
-EMERGENCY = f"admission_method IN ({_quoted(EMERGENCY_METHODS)})"
-GENERAL_AND_ACUTE = f"main_specialty NOT IN ({_quoted(GENERAL_AND_ACUTE_EXCLUDED)})"
+EMERGENCY = f"admission_method IN ({_quoted(G.EMERGENCY_ADMISSION)})"
+GENERAL_AND_ACUTE = f"main_specialty NOT IN ({_quoted(G.NOT_GENERAL_AND_ACUTE)})"
 DISCHARGED_ALIVE = (
     "discharge_date IS NOT NULL AND COALESCE(discharge_method, '') <> '4'"
     " AND COALESCE(discharge_destination, '') <> '79'"
@@ -117,7 +113,7 @@ DISCHARGED_ALIVE = (
 def _is_permanent_care(row: str) -> str:
     return (
         f"{row}.event_type = 'SERVICE' AND {row}.placement_type = 'PERMANENT'"
-        f" AND {row}.service_type IN ({_quoted(PERMANENT_CARE_TYPES)})"
+        f" AND {row}.service_type IN ({_quoted(G.PERMANENT_CARE_SERVICE)})"
     )
 
 
@@ -510,7 +506,7 @@ def readmissions_30d(engine: Engine) -> list[dict]:
             "index_spells",
             "acute_apc",
             "admission_date",
-            f"{DISCHARGED_ALIVE} AND main_specialty NOT IN ({_quoted(MATERNITY_SPECIALTIES)})",
+            f"{DISCHARGED_ALIVE} AND main_specialty NOT IN ({_quoted(G.MATERNITY_SPECIALTY)})",
             _flag(readmitted),
             age="age_at_discharge_date",
             day="discharge_date",
@@ -708,7 +704,7 @@ def _home_deaths(deaths: int, home: int, registered: int, registered_home: int) 
 def eol_admissions(engine: Engine) -> list[dict]:
     spells = (
         "SELECT COUNT(*) FROM acute_apc s WHERE s.pseudo_id = r.pseudo_id"
-        f" AND s.admission_method IN ({_quoted(EMERGENCY_METHODS)})"
+        f" AND s.{EMERGENCY}"
         f" AND s.admission_date >= {_plus_days('r.date_of_death', -365)}"
         " AND s.admission_date <= r.date_of_death"
     )

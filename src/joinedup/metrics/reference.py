@@ -1,8 +1,8 @@
 """A reference implementation of every metric in `../shared/metrics.md`: plain Python over the
 rows of the warehouse tables, written straight from the definitions, slow and obvious on purpose.
 
-It shares no SQL and no logic with `engine.py` (only the list of metrics, their units and the
-output shape), so that when both agree on the spec cases and on a generated area, both are
+It shares no SQL and no logic with `engine.py` (only the list of metrics, their units, the
+output shape and the code groupings of `groupings.yaml`, which are data), so that when both agree on the spec cases and on a generated area, both are
 likely right. Use it for tests, never for real areas.
 """
 
@@ -12,11 +12,12 @@ from collections import defaultdict
 from datetime import date, datetime, timedelta
 from statistics import median
 
+from joinedup import groupings
 from joinedup.metrics.engine import METRICS, check_breakdown, check_metric_ids
 
-EMERGENCY = {"21", "22", "23", "24", "25", "28", "2A", "2B", "2C", "2D"}
-MATERNITY = {"501", "560"}
-MENTAL_ILLNESS = {str(n) for n in range(700, 716)}
+EMERGENCY = set(groupings.EMERGENCY_ADMISSION)
+MATERNITY = set(groupings.MATERNITY_SPECIALTY)
+MENTAL_ILLNESS = set(groupings.MENTAL_HEALTH_SPECIALTY)
 FALLS_CODES = {f"W{n:02d}" for n in range(20)}
 ESP_2013 = {"65-69": 5500, "70-74": 5000, "75-79": 4000, "80-84": 2500, "85-89": 1500, "90+": 1000}
 QUARTER_OF_MONTH = {4: 1, 5: 1, 6: 1, 7: 2, 8: 2, 9: 2, 10: 3, 11: 3, 12: 3, 1: 4, 2: 4, 3: 4}
@@ -246,7 +247,7 @@ class Area:
 def is_permanent_care(event: dict) -> bool:
     return (
         event["event_type"] == "SERVICE"
-        and event["service_type"] in ("LTS_RESIDENTIAL", "LTS_NURSING")
+        and event["service_type"] in groupings.PERMANENT_CARE_SERVICE
         and event["placement_type"] == "PERMANENT"
     )
 

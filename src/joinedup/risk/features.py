@@ -16,12 +16,9 @@ from datetime import date, timedelta
 import numpy as np
 
 from joinedup import contract
+from joinedup.groupings import ELECTIVE_ADMISSION, EMERGENCY_ADMISSION, PERMANENT_CARE_SERVICE
 from joinedup.marts.dialect import days_between
 
-EMERGENCY_METHODS = ("21", "22", "23", "24", "25", "28", "2A", "2B", "2C", "2D")
-ELECTIVE_METHODS = ("11", "12", "13")
-# Maternity (501, 560) and mental illness / learning disability (700-715) are not G&A.
-NON_GA_SPECIALTIES = ("501", "560") + tuple(str(s) for s in range(700, 716))
 POLYPHARMACY_DAYS = 90
 
 
@@ -99,7 +96,7 @@ def population_sql(w: Windows) -> str:
 def event_ctes_sql(w: Windows) -> str:
     idx, m6, m12 = lit(w.index), lit(w.months_back(6)), lit(w.months_back(12))
     med = lit(w.medicines_from)
-    emergency, elective = in_list(EMERGENCY_METHODS), in_list(ELECTIVE_METHODS)
+    emergency, elective = in_list(EMERGENCY_ADMISSION), in_list(ELECTIVE_ADMISSION)
     stay_from = f"CASE WHEN admission_date > {m12} THEN admission_date ELSE {m12} END"
     stay_to = (
         f"CASE WHEN discharge_date IS NULL OR discharge_date > {idx} THEN {idx}"
@@ -234,7 +231,8 @@ def social_care_sql(w: Windows) -> str:
                                            OR placement_type = 'RESPITE') THEN 1 ELSE 0 END)
                    AS sc_respite_12m,
                MAX(CASE WHEN {active} AND placement_type = 'PERMANENT'
-                         AND service_type IN ('LTS_RESIDENTIAL', 'LTS_NURSING') THEN 1 ELSE 0 END)
+                         AND service_type IN ({in_list(PERMANENT_CARE_SERVICE)})
+                        THEN 1 ELSE 0 END)
                    AS sc_permanent_care,
                SUM(CASE WHEN {recent} AND event_type IN ('REQUEST', 'ASSESSMENT')
                         THEN 1 ELSE 0 END) AS sc_requests_12m,

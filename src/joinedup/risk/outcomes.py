@@ -16,12 +16,16 @@ from datetime import date, timedelta
 
 import numpy as np
 
+from joinedup.groupings import (
+    ELECTIVE_ADMISSION,
+    EMERGENCY_ADMISSION,
+    MENTAL_HEALTH_SPECIALTY,
+    NOT_GENERAL_AND_ACUTE,
+    PERMANENT_CARE_SERVICE,
+)
 from joinedup.marts.dialect import days_between
 from joinedup.metrics.periods import financial_year_label
 from joinedup.risk.features import (
-    ELECTIVE_METHODS,
-    EMERGENCY_METHODS,
-    NON_GA_SPECIALTIES,
     FeatureTable,
     add_months,
     in_list,
@@ -40,15 +44,15 @@ def window_end(index: date) -> date:
 def emergency_admission_sql(start: date, end: date) -> str:
     return f"""
     SELECT DISTINCT pseudo_id FROM acute_apc
-    WHERE admission_method IN ({in_list(EMERGENCY_METHODS)})
-      AND main_specialty NOT IN ({in_list(NON_GA_SPECIALTIES)})
+    WHERE admission_method IN ({in_list(EMERGENCY_ADMISSION)})
+      AND main_specialty NOT IN ({in_list(NOT_GENERAL_AND_ACUTE)})
       AND admission_date >= {lit(start)} AND admission_date < {lit(end)}"""
 
 
 def permanent_care_sql(start: date, end: date) -> str:
     permanent = (
         "event_type = 'SERVICE' AND placement_type = 'PERMANENT'"
-        " AND service_type IN ('LTS_RESIDENTIAL', 'LTS_NURSING')"
+        f" AND service_type IN ({in_list(PERMANENT_CARE_SERVICE)})"
     )
     return f"""
     WITH placements AS (
@@ -76,12 +80,14 @@ def financial_year_sql(column: str) -> str:
 def cost_sql(start: date, end: date) -> str:
     """Cost per person of every event dated in [start, end)."""
     s, e, last = lit(start), lit(end), lit(end - timedelta(days=1))
-    elective = in_list(ELECTIVE_METHODS)
+    elective = in_list(ELECTIVE_ADMISSION)
 
     def dated(column: str) -> str:
         return f"CAST({column} AS DATE) >= {s} AND CAST({column} AS DATE) < {e}"
 
-    community_bed = "provider_code = 'RZC' AND main_specialty NOT BETWEEN '700' AND '715'"
+    community_bed = (
+        f"provider_code = 'RZC' AND main_specialty NOT IN ({in_list(MENTAL_HEALTH_SPECIALTY)})"
+    )
     spell_activity = (
         f"CASE WHEN {community_bed} THEN 'COMMUNITY_BED_DAY'"
         f" WHEN admission_method NOT IN ({elective}) THEN 'NEL_SPELL'"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from joinedup.metrics.engine import EMERGENCY_METHODS
+from joinedup.groupings import sql_list
 from joinedup.service import tier_a
 
 TOP_SHARE = 0.05
@@ -62,7 +62,7 @@ def before_after(con, reviewed: list[tuple[str, str]]) -> dict:
 
 
 def _activity(con, person: str, start: dt.date, end: dt.date) -> dict:
-    methods = ",".join(f"'{m}'" for m in EMERGENCY_METHODS)
+    methods = sql_list("emergency_admission")
     spells = con.execute(
         f"SELECT count(*) FILTER (WHERE admission_method IN ({methods})),"
         " coalesce(sum(date_diff('day', admission_date, coalesce(discharge_date, ?))), 0),"

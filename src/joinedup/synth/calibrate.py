@@ -17,7 +17,7 @@ from pathlib import Path
 
 from joinedup import duck
 from joinedup.errors import BadInput, CheckFailed
-from joinedup.metrics.engine import EMERGENCY_METHODS, compute_metrics, resident_ctes
+from joinedup.metrics.engine import EMERGENCY, compute_metrics, resident_ctes
 from joinedup.synth.config import REFERENCE_PEOPLE
 from joinedup.synth.oracle import build_oracle_warehouse
 from joinedup.warehouse import store
@@ -47,9 +47,6 @@ class Year:
     @property
     def september(self) -> str:
         return f"{self.mid_year}-09"
-
-
-EMERGENCY = "admission_method IN (" + ", ".join(f"'{m}'" for m in EMERGENCY_METHODS) + ")"
 
 
 def _sql(con, ctes: list[str], select: str, year: Year) -> float:
