@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "lineage": ("joinedup.landing.lineage", "vault-side: the sender's file and line of every landed row, with its pseudo_id"),
     "quality": ("joinedup.landing.quality", "what landing did with every row: read, rejected, linked"),
     "marts": ("joinedup.marts.command", "build the person timeline and Year of Care cost marts"),
+    "budgets": ("joinedup.marts.budgets_command", "Year of Care capitated budgets by locality and practice against actual spend"),
     "parquet": ("joinedup.engine.command", "write a warehouse or vault as a Parquet folder (one per table) for --engine spark"),
     "metrics": ("joinedup.metrics.command", "compute the BCF and local metrics (JSON or CSV), optionally disclosure-controlled"),
     "trace-return": ("joinedup.identity.trace_return_command", "the NHS number for a sender's records that arrived without one, from the vault (audited)"),
