@@ -115,5 +115,6 @@ def test_the_command_prints_tier_a_budgets(area, capsys):
         for figures in groups.values():
             assert figures["people"] is None or figures["people"] % 5 == 0
             assert figures["budget_gbp"] is None or figures["budget_gbp"] % 1000 == 0
-    assert cli.main(["budgets", "--warehouse", str(warehouse), "--base-year", "2014"]) == 3
-    assert "not a financial year" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as refused:  # argparse: a command-line error
+        cli.main(["budgets", "--warehouse", str(warehouse), "--base-year", "2014"])
+    assert refused.value.code == 2 and "not a financial year" in capsys.readouterr().err

@@ -110,12 +110,7 @@ def fit(rows: list[dict], base_year: str) -> CostModel:
 def budgets(con, base_year: str, uplift: float = 0.0) -> dict:
     """The model fitted on `base_year` and the next year's budgets against spend, by locality
     and by practice, raw (before disclosure control)."""
-    try:
-        year = P.parse(base_year)
-    except ValueError:
-        year = None
-    if year is None or year.grain != "year":
-        raise BadInput(f"--base-year: {base_year!r} is not a financial year (YYYY/YY)")
+    year = P.parse(base_year)  # a financial year YYYY/YY
     next_year = f"{year.start.year + 1}/{str(year.start.year + 2)[2:]}"
     model = fit(residents(con, base_year), base_year)
     rows = residents(con, next_year)

@@ -23,6 +23,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--base-year",
+        type=_financial_year,
         help="financial year the cost model is fitted on, YYYY/YY (default: the one before the"
         " latest complete year, which is then the budget year)",
     )
@@ -30,6 +31,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--uplift", type=float, default=0.0, help="price uplift to the budget year (0.015: 1.5%%)"
     )
     parser.add_argument("--format", choices=("text", "json"), default="text", help="output format")
+
+
+def _financial_year(text: str) -> str:
+    try:
+        if P.parse(text).grain == "year":
+            return text
+    except ValueError:
+        pass
+    raise argparse.ArgumentTypeError(f"{text!r} is not a financial year (YYYY/YY)")
 
 
 def run(args: argparse.Namespace) -> int:
