@@ -101,6 +101,10 @@ EXPECTED = {
     "POST /audit/break-glass/{alert_id}/review": IG,
     "GET /api/v1/board/care-plans": TIER_A,
     "POST /api/v1/audit/break-glass/{alert_id}/review": IG,
+    "POST /incidents": IG,
+    "POST /api/v1/incidents": IG,
+    "POST /incidents/{incident_id}": IG,
+    "POST /api/v1/incidents/{incident_id}": IG,
 }
 # Tier I past the role gate, for a person with no relationship to any demo user and forms
 # without their fields (test_care_api.py covers each relationship): refused, or a bad request.
@@ -125,6 +129,8 @@ CARE_STATUS = {
     "GET /mdt/meetings/{meeting_id}": 404,
     "POST /mdt/meetings/{meeting_id}/outcomes": 404,
     "POST /audit/break-glass/{alert_id}/review": 404,
+    "POST /incidents/{incident_id}": 404,  # the IG lead's, for an incident that does not exist
+    "POST /api/v1/incidents/{incident_id}": 404,
 }
 PRINCIPALS = (*ROLES, "signed_out", "disabled", "wrong_purpose")
 
@@ -179,7 +185,7 @@ def fillers(server, clients):
     assert saved.status_code == 201, saved.text
     return {"{metric_id}": "nel_admissions", "{pseudonym}": pseudonym, "{view_id}": str(saved.json()["id"]),
             "{path:path}": "nhsuk/nhsuk-frontend.min.css", "{entry_id}": "999", "{meeting_id}": "999",
-            "{alert_id}": "999"}  # fmt: skip
+            "{alert_id}": "999", "{incident_id}": "999"}  # fmt: skip
 
 
 # people any tier I demo user has a relationship with (registered at the demo practice, an open
@@ -201,6 +207,8 @@ FORMS = {
     "/api/v1/cohort/export": {"recipient": "matrix test", "format": "parquet"},
     "/views": {"name": "matrix view"},
     "/api/v1/views": {"name": "matrix view"},
+    "/incidents": {"what": "matrix incident", "people_affected": "0"},
+    "/api/v1/incidents": {"what": "matrix incident", "people_affected": "0"},
 }
 
 
@@ -217,7 +225,7 @@ def expected_status(route, principal: str) -> int:
     if key(route) in CARE_STATUS:
         return CARE_STATUS[key(route)]
     if route.method == "POST":
-        return {"/api/v1/views": 201}.get(
+        return {"/api/v1/views": 201, "/api/v1/incidents": 201}.get(
             route.path, 200 if route.kind == "api" or "export" in route.path else 303
         )
     return 200
