@@ -7,7 +7,8 @@ from retention_area import landed_area_fixture, stores_fixture  # noqa: F401 (fi
 
 from joinedup.cli import main
 from joinedup.governance import retention
-from joinedup.governance.audit import AuditLog
+from joinedup.governance.annual import annual_report, annual_report_html
+from joinedup.governance.audit import FIELDS, GENESIS, AuditLog, record_hash, verify
 from joinedup.governance.incidents import IncidentLog
 
 
@@ -44,3 +45,33 @@ def test_the_annual_report_counts_loads_objections_accesses_destruction_and_inci
     assert loaded["rows_landed"]["acute_apc"]["rows_accepted"] > 0
     assert sum(loaded["objections"]["people_with_an_active_objection"].values()) > 0
     assert loaded["accesses"]["requests"] == 0 and loaded["destruction_runs"] == []
+
+
+def write_audit(path, records: list[dict]) -> None:
+    """An audit log of these records at their own times, chained as AuditLog chains them."""
+    prev, lines = GENESIS, []
+    for seq, fields in enumerate(records, start=1):
+        record = {name: fields.get(name) for name in FIELDS} | {"seq": seq, "prev": prev}
+        record["hash"] = prev = record_hash(record)
+        lines.append(json.dumps(record, sort_keys=True) + "\n")
+    path.write_text("".join(lines))
+
+
+def test_the_annual_report_counts_the_years_alerts_by_the_services_rules(stores):
+    audit = stores / "alerts.jsonl"
+    viewed = [f"p{n}" for n in range(31)]
+    write_audit(audit, [
+        {"time": "2016-05-10T10:00:00", "user": "analyst.demo", "tier": "P", "decision": "allow",
+         "people": viewed},  # more than 30 people in a day
+        {"time": "2016-05-11T22:30:00", "user": "gp.demo", "tier": "I", "decision": "allow",
+         "rule": "relationship:registration"},  # out of hours
+        *[{"time": f"2016-06-01T09:0{n}:00", "user": "board.demo", "action": "sign-in",
+           "decision": "deny"} for n in range(3)],  # three refused sign-ins in a day
+        *[{"time": f"2016-06-0{d}T09:00:00", "user": "admin.demo", "action": "sign-in",
+           "decision": "deny"} for d in (2, 3)],  # two, on two days: no alert
+        {"time": "2017-05-10T23:00:00", "user": "gp.demo", "tier": "I", "decision": "allow"},
+    ])  # fmt: skip
+    assert verify(audit).broken_at is None
+    report = annual_report("2016/17", stores / "w.duckdb", audit, None)
+    assert report["alerts"] == {"volume": 1, "out_of_hours": 1, "failed_sign_ins": 1}
+    assert "Alerts" in annual_report_html(report)

@@ -1,6 +1,6 @@
 """The annual report (CAG condition 10) for a financial year, from the system's own records:
 rows landed per feed (the warehouse's load records), objections applied by type, accesses by
-tier, role and purpose and the break-glass uses (the audit log), destruction runs (the
+tier, role and purpose, the break-glass uses and the alerts (the audit log), destruction runs (the
 destruction record) and incidents (the incident log). Counts only; as JSON and one
 self-contained HTML page. Loads and destruction runs fall in the year by their as-of day."""
 
@@ -14,6 +14,7 @@ from pathlib import Path
 
 from joinedup import contract
 from joinedup.errors import BadInput
+from joinedup.governance import alerts
 from joinedup.governance.audit import verify
 from joinedup.governance.incidents import IncidentLog
 from joinedup.governance.retention import destruction_record
@@ -82,6 +83,20 @@ def _accesses(audit: Path | None, start: dt.date, end: dt.date) -> dict:
         "by_purpose": dict(Counter(str(r.get("purpose")) for r in allowed)),
         "break_glass_uses": sum("review" not in str(r.get("action")) for r in glass),
         "break_glass_reviews": sum("review" in str(r.get("action")) for r in glass),
+        "alerts": _alerts(inside),
+    }
+
+
+def _alerts(inside: list[dict]) -> dict:
+    """The year's alerts by kind, by the service's rules (governance/alerts.py): a user's day
+    with more than 30 people viewed, with tier P or I use out of hours, with repeated refused
+    sign-ins (break-glass uses are counted above)."""
+    kinds = Counter(a["kind"] for a in alerts.alerts(inside, []))
+    failed = alerts.failed_sign_ins_by_day(inside).values()
+    return {
+        "volume": kinds["volume"],
+        "out_of_hours": kinds["out_of_hours"],
+        "failed_sign_ins": sum(n >= alerts.FAILED_SIGN_IN_ALERT for n in failed),
     }
 
 
@@ -124,7 +139,8 @@ def annual_report(year: str, warehouse: Path, audit: Path | None, incidents: Pat
         "to": end.isoformat(),
         "rows_landed": landed,
         "objections": objections,
-        "accesses": _accesses(audit, start, end),
+        "accesses": (accesses := _accesses(audit, start, end)),
+        "alerts": accesses.pop("alerts", None),
         "destruction_runs": _destruction(warehouse, start, end),
         "incidents": _incidents(incidents, start, end),
     }
@@ -153,6 +169,7 @@ def annual_report_html(report: dict) -> str:
         _table("Rows landed per feed", report["rows_landed"]),
         _table("Objections applied", report["objections"]),
         _table("Accesses (audit log)", report["accesses"]),
+        _table("Alerts (users' days)", report["alerts"] or {"audit log": None}),
         _table("Destruction runs", runs),
         _table("Incidents", report["incidents"]),
     ]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 import json
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import asdict
 from urllib.parse import urlencode
 
@@ -15,6 +15,7 @@ from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Resp
 from joinedup.errors import BadInput
 from joinedup.governance import changes, records
 from joinedup.governance.access import PURPOSES, ROLES, RULES, purposes_of
+from joinedup.governance.alerts import alerts
 from joinedup.governance.audit import FIELDS, verify
 from joinedup.governance.incidents import overdue
 from joinedup.service import board as B
@@ -41,12 +42,6 @@ COHORT_LABELS = (("year", "Financial year"), ("age_band", "Age band"), ("sex", "
                  ("activity", "Activity in the year"))  # fmt: skip
 AUDIT_FILTERS = ("user", "role", "purpose", "tier", "person", "date", "decision")
 AUDIT_PAGE = 200
-VOLUME_ALERT = 30  # people viewed by one user in a day
-WORKING_HOURS = (7, 19)
-FAILED_SIGN_IN_ALERT = 3
-# tier I views of people on the user's caseload or registered list (not counted for volume)
-ON_THE_LIST = ("relationship:registration", "relationship:caseload", "relationship:referral",
-               "relationship:registration_grace", "relationship:caseload_grace")  # fmt: skip
 
 
 def twin(path: str, name: str, rule: str, params=(), nav=None):
@@ -409,47 +404,6 @@ def audit_page(ctx: Context):
               "tiers": ["A", "P", "audit", "admin", "session", "public"],
               "register_sha256": ctx.service.register.sha256}  # fmt: skip
     return payload, "audit.html", values
-
-
-def alerts(records: list[dict], failures: list[tuple[str, int]]) -> list[dict]:
-    """GOVERNANCE.md alerts from the audit log: repeated failed sign-ins, more than 30 people a
-    day (tier I: not on the user's caseload or registered list), tier P or I use outside
-    07:00-19:00. Break-glass uses come from the service store (`care_alerts`)."""
-    found = [
-        {
-            "kind": "failed_sign_ins",
-            "user": user,
-            "day": "last 24 hours",
-            "detail": f"{n} failed sign-ins",
-        }
-        for user, n in failures
-        if n >= FAILED_SIGN_IN_ALERT
-    ]
-    seen: dict[tuple[str, str], set] = defaultdict(set)
-    late: Counter = Counter()
-    for r in records:
-        if r.get("decision") != "allow" or r.get("tier") not in ("P", "I") or not r.get("user"):
-            continue
-        day, hour = r["time"][:10], int(r["time"][11:13])
-        if r["tier"] == "P" or r.get("rule") not in ON_THE_LIST:
-            seen[(r["user"], day)].update(r.get("people") or [])
-        if not WORKING_HOURS[0] <= hour < WORKING_HOURS[1]:
-            late[(r["user"], day)] += 1
-    found += [
-        {"kind": "volume", "user": u, "day": d, "detail": f"{len(p)} people viewed"}
-        for (u, d), p in sorted(seen.items())
-        if len(p) > VOLUME_ALERT
-    ]
-    found += [
-        {
-            "kind": "out_of_hours",
-            "user": u,
-            "day": d,
-            "detail": f"{n} tier P or I requests outside 07:00-19:00 UTC",
-        }
-        for (u, d), n in sorted(late.items())
-    ]
-    return found
 
 
 @twin("/audit/alerts", "Alerts", "audit", nav="Alerts")
