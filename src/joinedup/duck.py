@@ -3,7 +3,9 @@
 DuckDB's default memory limit is 80% of the machine *per database instance*, and a load opens
 several (warehouse, vault, the linkage model's working database): together they can exhaust the
 machine on a large area. Every instance here gets a limit (JOINEDUP_DUCKDB_MEMORY, default 5GB)
-and spills to disk beyond it.
+and spills to disk beyond it. Work too large to hold at once (identifier records between landing
+and identity, linkage's candidate pairs) moves in batches of `batch_rows()` rows
+(JOINEDUP_BATCH_ROWS, default 100,000): the results do not depend on it.
 """
 
 from __future__ import annotations
@@ -15,6 +17,12 @@ from pathlib import Path
 import duckdb
 
 DEFAULT_MEMORY_LIMIT = "5GB"
+DEFAULT_BATCH_ROWS = 100_000
+
+
+def batch_rows() -> int:
+    """Rows per batch of the work that moves in batches (see above)."""
+    return int(os.environ.get("JOINEDUP_BATCH_ROWS", DEFAULT_BATCH_ROWS))
 
 
 def connect(path: str | Path | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:

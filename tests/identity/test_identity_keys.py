@@ -14,7 +14,7 @@ from identity_fixtures import background, by_id, table
 from joinedup.cli import main
 from joinedup.errors import StoreError, UserError
 from joinedup.identity import Vault
-from joinedup.identity.keys import KEY_ENV, key_file_for
+from joinedup.identity.keys import KEY_ENV, key_file_for, pseudo_id, pseudo_id_sql
 from joinedup.identity.rotate import rotate_key
 
 
@@ -44,6 +44,17 @@ def warehouse_pseudo_ids(path) -> dict[str, str]:
     rows = con.execute("SELECT _row_key, pseudo_id FROM gp_register").fetchall()
     con.close()
     return dict(rows)
+
+
+@pytest.mark.parametrize("length", [16, 32, 65])
+def test_pseudo_ids_made_in_sql_are_the_pseudo_ids_made_in_python(length):
+    key = bytes(range(100, 100 + length))
+    person_keys = [0, 1, 42, 175_000, 2**40]
+    with duckdb.connect() as con:
+        rows = con.execute(
+            f"SELECT {pseudo_id_sql(key, 'k')} FROM unnest(?) AS t(k)", [person_keys]
+        ).fetchall()
+    assert [r[0] for r in rows] == [pseudo_id(key, k) for k in person_keys]
 
 
 def test_key_file_is_created_owner_only_beside_the_vault_and_never_in_a_store(tmp_path):

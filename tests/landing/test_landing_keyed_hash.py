@@ -12,12 +12,13 @@ import pytest
 from joinedup.errors import StoreError
 from joinedup.identity import Vault
 from joinedup.identity.keys import ROW_KEY, secret_file
-from joinedup.landing.keyed_hash import hmac_sql
+from joinedup.keyed_hash import hmac_sql
 
 
 @pytest.mark.parametrize("text", ["", "9434765919", "SS1 2AB", "Zoë\x1fO'Brien"])
-def test_the_sql_keyed_hash_is_hmac_sha256(text):
-    secret = bytes(range(32))
+@pytest.mark.parametrize("length", [16, 32, 64, 100])  # a key over 64 bytes is hashed first
+def test_the_sql_keyed_hash_is_hmac_sha256(text, length):
+    secret = bytes(range(length))
     with duckdb.connect() as con:
         digest = con.execute(f"SELECT {hmac_sql('?', secret)}", [text]).fetchall()[0][0]
     assert digest == hmac.new(secret, text.encode(), hashlib.sha256).hexdigest()

@@ -2,7 +2,7 @@
 
 - The pseudonymisation key: JOINEDUP_PSEUDO_KEY (hex) or `<vault>.key`.
   pseudo_id = HMAC-SHA256(key, person key) as hex.
-- Landing's row secret (row keys and postcode keys, see landing/keyed_hash.py):
+- Landing's row secret (row keys and postcode keys, see joinedup/keyed_hash.py):
   JOINEDUP_ROW_KEY (hex) or `<vault>.rowkey`; its own, so that a key rotation leaves row
   replacement intact.
 
@@ -27,6 +27,7 @@ from pathlib import Path
 from joinedup.errors import StoreError
 from joinedup.identity import encryption
 from joinedup.identity.encryption import VaultKey
+from joinedup.keyed_hash import hmac_sql
 
 KEY_BYTES = 32
 MIN_KEY_BYTES = 16
@@ -146,6 +147,11 @@ def _parse_hex(text: str, source: str, kind: SecretKind) -> bytes:
 
 def pseudo_id(key: bytes, person_key: int) -> str:
     return hmac.new(key, str(int(person_key)).encode(), hashlib.sha256).hexdigest()
+
+
+def pseudo_id_sql(key: bytes, person_key: str) -> str:
+    """SQL for `pseudo_id` of a BIGINT person key expression (the same digest, in DuckDB)."""
+    return hmac_sql(f"CAST({person_key} AS VARCHAR)", key)
 
 
 def pseudo_ids(key: bytes, person_keys: Iterable[int]) -> dict[int, str]:

@@ -40,6 +40,8 @@ PARAMETERS = ("fixed", "estimated")
 MIN_PEOPLE_FOR_PRIOR = 10_000
 # Pairs below this probability are not worth returning.
 KEEP_ABOVE = 0.001
+# Records per side of a chunk of candidate pairs, in batches (duck.batch_rows()).
+CHUNK_BATCHES = 10
 
 # Candidate pairs: each rule is an equality join, so its cost is the pairs it makes. Same date
 # of birth finds most; the others catch a swapped day and month (same year and the same two
@@ -292,7 +294,14 @@ def _score(con, new_records: pa.Table, known: pa.Table, known_people: int, param
     linker = Linker([new_df, known_df], settings(known_people), log_level=None)
     if parameters == "estimated":
         _estimate(linker)
-    predictions = linker.inference.predict(threshold_match_probability=KEEP_ABOVE)
+    # Candidate pairs are made and scored chunk by chunk (each pair in exactly one chunk), so
+    # that a large area's pairs need not all be held at once; the scores do not change.
+    per_chunk = duck.batch_rows() * CHUNK_BATCHES
+    predictions = linker.inference.predict(
+        threshold_match_probability=KEEP_ABOVE,
+        num_chunks_left=-(-new_records.num_rows // per_chunk),
+        num_chunks_right=-(-known.num_rows // per_chunk),
+    )
     return con.sql(_best_sql(predictions.physical_name)).to_arrow_table()
 
 

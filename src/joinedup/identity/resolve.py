@@ -19,10 +19,12 @@ This module handles identifiable values: never log or print them.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from joinedup import duck
 from joinedup.identifiers import nhs_number_valid_sql
 from joinedup.identity import probabilistic
 from joinedup.identity.canonical import refresh_people
@@ -41,6 +43,7 @@ RECORD_SCHEMA = pa.schema(
         ("la_person_id", pa.string()),
     ]
 )
+DUCKDB_TYPES = {pa.string(): "VARCHAR", pa.date32(): "DATE"}
 IDENTIFIERS = "nhs_number, given_name, family_name, date_of_birth, sex, postcode"
 PARAMETERS_VARIABLE = "JOINEDUP_LINKAGE_PARAMETERS"  # the probabilistic model's parameters
 
@@ -48,17 +51,31 @@ PARAMETERS_VARIABLE = "JOINEDUP_LINKAGE_PARAMETERS"  # the probabilistic model's
 def resolve(
     vault, records: pa.Table, progress: bool = False, parameters: str | None = None
 ) -> pa.Table:
-    """Link every record (see module docstring) and return one answer row per record.
-    `parameters`: the probabilistic model's, "fixed" or "estimated" from the records; by default
-    $JOINEDUP_LINKAGE_PARAMETERS, else "fixed"."""
+    """Link every record (see module docstring) and return one answer row per record, in the
+    records' order. `parameters`: the probabilistic model's, "fixed" or "estimated" from the
+    records; by default $JOINEDUP_LINKAGE_PARAMETERS, else "fixed"."""
+    with resolving(vault, records.to_reader(), progress, parameters) as answers:
+        return answers.read_all()
+
+
+@contextmanager
+def resolving(
+    vault,
+    records: pa.RecordBatchReader,
+    progress: bool = False,
+    parameters: str | None = None,
+) -> Iterator[pa.RecordBatchReader]:
+    """`resolve` in bounded memory: the records are read batch by batch into the vault's own
+    (spilling) DuckDB, linked there in one transaction, and the answers, in the records' order,
+    are read from the block's reader in batches (`duck.batch_rows()`). The reader is valid inside the
+    block only, and nothing else may use the vault meanwhile."""
     parameters = parameters or os.environ.get(PARAMETERS_VARIABLE) or "fixed"
     if parameters not in probabilistic.PARAMETERS:
         raise ValueError(f"linkage parameters must be one of {', '.join(probabilistic.PARAMETERS)}")
-    incoming = _conform(records)
     con = vault.con
-    con.register("incoming", incoming)
     con.register("nicknames", probabilistic.nickname_table())
     try:
+        _take_incoming(con, records)
         con.execute("BEGIN TRANSACTION")
         try:
             _stage_new_records(con)
@@ -68,23 +85,40 @@ def resolve(
         except BaseException:
             con.execute("ROLLBACK")
             raise
-        return _answers(vault)
+        yield con.sql(_answers_sql(vault)).to_arrow_reader(duck.batch_rows())
     finally:
-        for name in ("incoming", "nicknames", "numbered_candidates", "best_candidates"):
+        for name in ("nicknames", "numbered_candidates", "best_candidates"):
             con.unregister(name)
-        tables = ("batch", "decided", "grouped", "group_decisions", "new_people", "nhs_conflicts")
+        tables = ("incoming", "batch", "decided", "grouped", "group_decisions", "new_people",
+                  "nhs_conflicts")  # fmt: skip
         for table in tables:
             con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
-def _conform(records: pa.Table) -> pa.Table:
+def _take_incoming(con, records: pa.RecordBatchReader) -> None:
+    """Temp table `incoming`: the records as RECORD_SCHEMA, numbered in order (`position`)."""
+    columns = ", ".join(f"{f.name} {DUCKDB_TYPES[f.type]}" for f in RECORD_SCHEMA)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE incoming ({columns}, position BIGINT)")
+    taken = 0
+    for batch in records:
+        con.register("incoming_batch", _conform(pa.Table.from_batches([batch]), taken))
+        try:
+            con.execute("INSERT INTO incoming SELECT * FROM incoming_batch")
+        finally:
+            con.unregister("incoming_batch")
+        taken += batch.num_rows
+    duplicated = con.execute("SELECT count(*) - count(DISTINCT record_id) FROM incoming")
+    if duplicated.fetchall()[0][0]:
+        raise ValueError("identifier records must have unique record_id values")
+
+
+def _conform(records: pa.Table, first: int) -> pa.Table:
     missing = [name for name in RECORD_SCHEMA.names if name not in records.column_names]
     if missing:
         raise ValueError(f"identifier records lack columns: {', '.join(missing)}")
     table = records.select(RECORD_SCHEMA.names).cast(RECORD_SCHEMA)
-    if pc.count_distinct(table["record_id"], mode="all").as_py() != table.num_rows:
-        raise ValueError("identifier records must have unique record_id values")
-    return table.append_column("position", pa.array(range(table.num_rows), pa.int64()))
+    positions = pa.array(range(first, first + table.num_rows), pa.int64())
+    return table.append_column("position", positions)
 
 
 # The NHS number rule of joinedup.identifiers, in SQL (checked in the vault, not row by row in Python).
@@ -386,24 +420,18 @@ def _refresh_canonical_identity(con) -> None:
     refresh_people(con, "SELECT DISTINCT person_key FROM decided")
 
 
-def _answers(vault) -> pa.Table:
-    con = vault.con
-    answers = con.sql(
-        """SELECT n.position, i.record_id, i.person_key, i.link_method, i.match_weight,
-            p.date_of_birth AS person_date_of_birth, p.sex AS person_sex
-        FROM incoming n JOIN identifier_records i USING (record_id)
-        JOIN people p USING (person_key)"""
-    ).to_arrow_table()
-    distinct_keys = sorted(set(answers["person_key"].to_pylist()))
-    con.register("answers", answers)
-    con.register("answer_pseudo_ids", vault.pseudo_id_table(distinct_keys))
-    try:
-        return con.sql(
-            """SELECT a.record_id, a.person_key, s.pseudo_id, a.link_method, a.match_weight,
-                a.person_date_of_birth, a.person_sex
-            FROM answers a JOIN answer_pseudo_ids s USING (person_key)
-            ORDER BY a.position"""
-        ).to_arrow_table()
-    finally:
-        con.unregister("answers")
-        con.unregister("answer_pseudo_ids")
+def _answers_sql(vault) -> str:
+    """Each incoming record's answer, in the records' order; a pseudo_id made once per person."""
+    return f"""WITH answers AS (
+            SELECT n.position, n.record_id, i.person_key, i.link_method, i.match_weight,
+                p.date_of_birth AS person_date_of_birth, p.sex AS person_sex
+            FROM incoming n JOIN identifier_records i USING (record_id)
+            JOIN people p USING (person_key)
+        ), pseudonyms AS (
+            SELECT person_key, {vault.pseudo_id_sql("person_key")} AS pseudo_id
+            FROM (SELECT DISTINCT person_key FROM answers) k
+        )
+        SELECT a.record_id, a.person_key, s.pseudo_id, a.link_method, a.match_weight,
+            a.person_date_of_birth, a.person_sex
+        FROM answers a JOIN pseudonyms s USING (person_key)
+        ORDER BY a.position"""

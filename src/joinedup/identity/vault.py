@@ -227,11 +227,21 @@ class Vault:
     def pseudo_id(self, person_key: int) -> str:
         return keys.pseudo_id(self._key, person_key)
 
+    def pseudo_id_sql(self, person_key: str) -> str:
+        """SQL for the pseudo_id of a person key expression (keys.pseudo_id_sql)."""
+        return keys.pseudo_id_sql(self._key, person_key)
+
     def resolve(self, records: pa.Table, progress: bool = False) -> pa.Table:
         """Link each record to a person; see resolve.py and docs/architecture.md."""
         from joinedup.identity.resolve import resolve
 
         return resolve(self, records, progress=progress)
+
+    def resolving(self, records: pa.RecordBatchReader, progress: bool = False):
+        """`resolve` in bounded memory: a context manager giving a reader of the answers."""
+        from joinedup.identity.resolve import resolving
+
+        return resolving(self, records, progress=progress)
 
     def pseudo_id_table(self, person_keys: list[int]) -> pa.Table:
         ids = keys.pseudo_ids(self._key, person_keys)

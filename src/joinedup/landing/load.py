@@ -13,12 +13,14 @@ import contextlib
 import datetime as dt
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
+from joinedup import duck
 from joinedup.contract import Feed
 from joinedup.errors import BadInput, StoreError
 from joinedup.governance import retention
@@ -435,19 +437,32 @@ def _through_vault(con, vault: Vault, feeds: list[Feed], progress: bool) -> None
             " link_method VARCHAR, person_date_of_birth DATE, person_sex VARCHAR)"
         )
         return
-    table = con.sql(records).to_arrow_table()
-    if progress:
-        print(f"load: linking {table.num_rows} identifier records", file=sys.stderr, flush=True)
-    _keep_resolved(con, vault.resolve(table, progress=progress), table.num_rows)
-
-
-def _keep_resolved(con, resolved, expected: int) -> None:
-    con.register("resolved_batch", resolved)
-    con.execute("CREATE OR REPLACE TEMP TABLE resolved AS SELECT * FROM resolved_batch")
-    con.unregister("resolved_batch")
+    # In batches both ways, so that neither side holds every record in Python at once.
+    sent = _Counted(con.sql(records).to_arrow_reader(duck.batch_rows()))
+    with vault.resolving(sent.reader, progress=progress) as answers:
+        if progress:
+            print(f"load: linked {sent.rows} identifier records", file=sys.stderr, flush=True)
+        con.register("resolved_batches", answers)
+        try:
+            con.execute("CREATE OR REPLACE TEMP TABLE resolved AS SELECT * FROM resolved_batches")
+        finally:
+            con.unregister("resolved_batches")
     answered = con.execute("SELECT count(DISTINCT record_id) FROM resolved").fetchall()[0][0]
-    if answered != expected:
-        raise RuntimeError(f"identity resolved {answered} of {expected} records")
+    if answered != sent.rows:
+        raise RuntimeError(f"identity resolved {answered} of {sent.rows} records")
+
+
+class _Counted:
+    """A record batch reader that counts the rows read through it."""
+
+    def __init__(self, reader: pa.RecordBatchReader) -> None:
+        self.rows = 0
+        self.reader = pa.RecordBatchReader.from_batches(reader.schema, self._batches(reader))
+
+    def _batches(self, reader: pa.RecordBatchReader) -> Iterator[pa.RecordBatch]:
+        for batch in reader:
+            self.rows += batch.num_rows
+            yield batch
 
 
 def _write_warehouse(con, feeds: list[Feed], load_id: int, as_of: dt.date) -> None:

@@ -7,7 +7,7 @@ Identifier values live only in temp tables of the landing connection and in the 
 from __future__ import annotations
 
 from joinedup.contract import Feed
-from joinedup.landing.keyed_hash import hmac_sql
+from joinedup.keyed_hash import hmac_sql
 from joinedup.landing.rules import (
     compact_nhs_number_sql,
     literal,
