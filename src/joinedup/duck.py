@@ -3,7 +3,9 @@
 DuckDB's default memory limit is 80% of the machine *per database instance*, and a load opens
 several (warehouse, vault, the linkage model's working database): together they can exhaust the
 machine on a large area. Every instance here gets a limit (JOINEDUP_DUCKDB_MEMORY, default 5GB)
-and spills to disk beyond it. Work too large to hold at once (identifier records between landing
+and spills to disk beyond it; during a load, which holds three at once, each gets
+JOINEDUP_LOAD_MEMORY (default 512MB), so that the load's peak stays bounded whatever the area's
+size (it spills more on a larger one). Work too large to hold at once (identifier records between landing
 and identity, linkage's candidate pairs) moves in batches of `batch_rows()` rows
 (JOINEDUP_BATCH_ROWS, default 100,000): the results do not depend on it.
 """
@@ -17,6 +19,7 @@ from pathlib import Path
 import duckdb
 
 DEFAULT_MEMORY_LIMIT = "5GB"
+DEFAULT_LOAD_MEMORY_LIMIT = "512MB"
 DEFAULT_BATCH_ROWS = 100_000
 
 
@@ -25,12 +28,26 @@ def batch_rows() -> int:
     return int(os.environ.get("JOINEDUP_BATCH_ROWS", DEFAULT_BATCH_ROWS))
 
 
-def connect(path: str | Path | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection (in memory when `path` is None) with a memory limit and a spill folder."""
+def load_memory_limit() -> str:
+    """The memory limit of each DuckDB instance of a load (see above)."""
+    return os.environ.get("JOINEDUP_LOAD_MEMORY", DEFAULT_LOAD_MEMORY_LIMIT)
+
+
+def limit_memory(con: duckdb.DuckDBPyConnection, limit: str) -> None:
+    """Cap an open instance's memory (it spills beyond)."""
+    con.execute("SET memory_limit = ?", [limit])
+
+
+def connect(
+    path: str | Path | None = None, read_only: bool = False, memory_limit: str | None = None
+) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection (in memory when `path` is None) with a memory limit (by default
+    JOINEDUP_DUCKDB_MEMORY's) and a spill folder."""
     spill = Path(tempfile.gettempdir()) / "joinedup-spill"
     spill.mkdir(exist_ok=True)
     config = {
-        "memory_limit": os.environ.get("JOINEDUP_DUCKDB_MEMORY", DEFAULT_MEMORY_LIMIT),
+        "memory_limit": memory_limit
+        or os.environ.get("JOINEDUP_DUCKDB_MEMORY", DEFAULT_MEMORY_LIMIT),
         "temp_directory": str(spill),
     }
     return duckdb.connect(":memory:" if path is None else str(path), read_only=read_only, config=config)

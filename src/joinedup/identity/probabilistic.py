@@ -268,7 +268,7 @@ def best_candidates(
     )
     if new_records.num_rows == 0 or known.num_rows == 0:
         return empty
-    con = duck.connect()
+    con = duck.connect(memory_limit=duck.load_memory_limit())  # the linkage's own workspace
     try:
         return _score(con, new_records, known, known_people, parameters)
     finally:

@@ -88,12 +88,14 @@ def load_area(
     _make_folder(warehouse_path)
     try:
         with store.writing(warehouse_path, create=True) as con:
+            duck.limit_memory(con, duck.load_memory_limit())
             _not_a_vault(con, warehouse_path)
             if warehouse_binding(con) is not None and not vault_path.exists():
                 raise StoreError(
                     f"{vault_path}: no identity vault here, and {warehouse_path} has one"
                 )
             with Vault.open(vault_path, key_file=_vault_key_file(register_path)) as vault:
+                duck.limit_memory(vault.con, duck.load_memory_limit())
                 vault.check_warehouse(con, warehouse_path)
                 outcomes = _land(con, found, vault, as_of, progress, reload, minimal)
     except WRITE_FAILURES as error:  # a full disk, an I/O error: the store's problem, not a bug
@@ -426,7 +428,7 @@ def _through_vault(con, vault: Vault, feeds: list[Feed], progress: bool) -> None
     if person_feeds:
         lineage = " UNION ALL ".join(
             f"SELECT {literal(f.name)} AS feed, _row_key AS row_key, _source_file AS file,"
-            f" _line AS line FROM ({write.latest_rows_sql(f, '_row_key')}) latest"
+            f" _line AS line FROM ({write.latest_rows_sql(con, f, '_row_key')}) latest"
             for f in person_feeds
         )
         vault.record_lineage(con.sql(lineage).to_arrow_table())

@@ -47,11 +47,16 @@ def create_tables(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({columns})")
 
 
-def latest_rows_sql(feed: Feed, partition: str) -> str:
-    """This load's accepted rows, the last sent (file order, then line) for each key."""
+def latest_rows_sql(con: duckdb.DuckDBPyConnection, feed: Feed, partition: str) -> str:
+    """This load's accepted rows, the last sent (file order, then line) for each key. Most
+    loads send each key once: then the rows as they are, without ranking them."""
+    table = accepted_table(feed)
+    repeated = con.execute(f"SELECT count(*) - count(DISTINCT {partition}) FROM {table}")
+    if not repeated.fetchall()[0][0]:
+        return f"SELECT * FROM {table}"
     return (
         f"SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY {partition}"
-        f" ORDER BY _file_seq DESC, _line DESC) AS _newest FROM {accepted_table(feed)}) rows"
+        f" ORDER BY _file_seq DESC, _line DESC) AS _newest FROM {table}) rows"
         " WHERE _newest = 1"
     )
 
@@ -99,7 +104,7 @@ def write_event_feed(con: duckdb.DuckDBPyConnection, feed: Feed, load_id: int) -
     )
     con.execute(
         f"INSERT INTO {table} ({', '.join(quote(n) for n, _ in columns)})"
-        f" SELECT {select} FROM ({latest_rows_sql(feed, '_row_key')}) a{joins}"
+        f" SELECT {select} FROM ({latest_rows_sql(con, feed, '_row_key')}) a{joins}"
     )
 
 
@@ -132,7 +137,7 @@ def write_reference(con: duckdb.DuckDBPyConnection, feed: Feed) -> None:
     select = ", ".join(f"{typed_sql(feed.column(n), quote(n))} AS {quote(n)}" for n, _ in columns)
     table = schema.warehouse_table_name(feed)
     same_key = " AND ".join(f"n.{quote(k)} = {table}.{quote(k)}" for k in feed.key)
-    typed = f"SELECT {select} FROM ({latest_rows_sql(feed, '_row_key')}) latest"
+    typed = f"SELECT {select} FROM ({latest_rows_sql(con, feed, '_row_key')}) latest"
     con.execute(f"CREATE OR REPLACE TEMP TABLE new_reference AS {typed}")
     con.execute(
         f"DELETE FROM {table} WHERE EXISTS (SELECT 1 FROM new_reference n WHERE {same_key})"
@@ -142,7 +147,7 @@ def write_reference(con: duckdb.DuckDBPyConnection, feed: Feed) -> None:
 
 def _write_geography(con: duckdb.DuckDBPyConnection, feed: Feed) -> None:
     """A postcode directory is a whole snapshot: it replaces the area's geography."""
-    latest = latest_rows_sql(feed, "_postcode_key")
+    latest = latest_rows_sql(con, feed, "_postcode_key")
     imd = typed_sql(feed.column("imd_decile"), "imd_decile")
     con.execute("DELETE FROM geography")
     con.execute(
