@@ -12,7 +12,7 @@ figures, since a busy machine stretches every wall time.
 
 The area is generated in DIR/area unless it is there already (bench/run.py makes the same one);
 the stores are written to DIR/load/, so that run.py's warehouse is left alone. Results:
-DIR/load/load.json.
+DIR/load/load.json; the load's progress, with each stage's time, DIR/load/load.log.
 """
 
 from __future__ import annotations
@@ -40,15 +40,17 @@ con.close()
 """
 
 
-def measure(argv: list[str]) -> dict:
-    """Run one process to its end: wall and CPU seconds, peak resident MiB, exit code."""
+def measure(argv: list[str], log: Path) -> dict:
+    """Run one process to its end (its stderr, progress with each stage's time, in `log`):
+    wall and CPU seconds, peak resident MiB."""
     started = time.monotonic()
-    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    _, status, usage = os.wait4(process.pid, 0)
+    with log.open("w") as stderr:
+        process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=stderr)
+        _, status, usage = os.wait4(process.pid, 0)
     seconds = time.monotonic() - started
     code = os.waitstatus_to_exitcode(status)
     if code:
-        print(process.stderr.read()[-2000:], file=sys.stderr)
+        print(log.read_text()[-2000:], file=sys.stderr)
         raise SystemExit(f"{argv[2:4]}: exit {code}")
     return {
         "seconds": round(seconds, 2),
@@ -77,10 +79,12 @@ def bench(folder: Path, people: int, seed: int) -> dict:
     fresh(floor_db, warehouse, vault)
     load_average = os.getloadavg()
     results = {"people": people, "area": str(area), "load_average_before": load_average}
-    results["floor"] = measure([sys.executable, "-c", FLOOR, str(area), str(floor_db)])
+    results["floor"] = measure(
+        [sys.executable, "-c", FLOOR, str(area), str(floor_db)], stores / "floor.log"
+    )
     results["floor"]["file_mib"] = round(floor_db.stat().st_size / 2**20, 1)
     results["load"] = measure([*JOINEDUP, "load", str(area), "--warehouse", str(warehouse),
-                               "--vault", str(vault), "--quiet"])  # fmt: skip
+                               "--vault", str(vault)], stores / "load.log")  # fmt: skip
     results["load"]["file_mib"] = round(warehouse.stat().st_size / 2**20, 1)
     results["load"]["vault_mib"] = round(vault.stat().st_size / 2**20, 1)
     results["load_average_after"] = os.getloadavg()
