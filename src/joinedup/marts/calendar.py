@@ -30,14 +30,18 @@ def calendar_rows(window: Window) -> list[tuple]:
     return rows
 
 
-def write_calendar(con, window: Window) -> None:
-    """The calendar as one CREATE ... AS SELECT over inline values (every engine runs it)."""
+def calendar_sql(window: Window) -> str:
+    """The calendar as a SELECT over inline values (every engine runs it)."""
     rows = ",\n  ".join(
         f"('{month}', {date_literal(start)}, {date_literal(end)}, '{label}',"
         f" {date_literal(year_start)}, {date_literal(year_end)})"
         for month, start, end, label, year_start, year_end in calendar_rows(window)
     )
-    con.execute(
-        f"CREATE OR REPLACE TABLE {CALENDAR_TABLE} AS SELECT * FROM (VALUES\n  {rows}\n)"
+    return (
+        f"SELECT * FROM (VALUES\n  {rows}\n)"
         " AS t(month, month_start, month_end, financial_year, year_start, year_end)"
     )
+
+
+def write_calendar(con, window: Window) -> None:
+    con.execute(f"CREATE OR REPLACE TABLE {CALENDAR_TABLE} AS {calendar_sql(window)}")

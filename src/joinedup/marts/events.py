@@ -125,12 +125,18 @@ GROUP BY 1, 2"""
 
 
 def person_event_sql(window: Window) -> str:
+    return f"CREATE OR REPLACE TABLE {EVENT_TABLE} AS{costed_events_sql(window)}"
+
+
+def costed_events_sql(window: Window, calendar: str = CALENDAR_TABLE) -> str:
+    """Every event of a person costed in the window (the Year of Care cost rule, once: the marts
+    write it as person_event, risk sums it over an outcome window). `calendar`: the calendar
+    table, or a subquery of `calendar.calendar_sql`."""
     start, end = date_literal(window.start), date_literal(window.end)
     service_end = f"LEAST(COALESCE(s.end_date, {end}), {end})"
     service_start = f"GREATEST(s.event_date, {start})"
     bed_days = f"GREATEST({days_between('s.event_date', f'COALESCE(s.end_date, {end})')}, 1)"
     return f"""
-CREATE OR REPLACE TABLE {EVENT_TABLE} AS
 WITH source AS ({SOURCE_EVENTS}),
 spans AS (
   SELECT s.*,
@@ -155,5 +161,5 @@ SELECT s.pseudo_id, s.event_date, s.end_date, c.month, c.financial_year, s.org_t
        WHEN u.cost_gbp IS NOT NULL THEN 'unit_cost' END AS cost_source,
   s.cost_start, s.cost_end, s.in_area, s.locality, s.source_row_key
 FROM in_window s
-JOIN {CALENDAR_TABLE} c ON s.cost_start BETWEEN c.month_start AND c.month_end
+JOIN {calendar} c ON s.cost_start BETWEEN c.month_start AND c.month_end
 LEFT JOIN unit_costs u ON u.activity = s.activity AND u.financial_year = c.financial_year"""

@@ -4,8 +4,9 @@
 - `permanent_care`: a qualifying permanent admission to residential or nursing care in the window
   (metrics.md `res_admissions_65` rule, at any age: not in permanent care the day before).
 - `high_cost`: in the top 5% of the population by health and social care cost in the window
-  (metrics.md Cost rule: own cost column, else `unit_costs` for the activity and financial year;
-  a social care SERVICE costs weekly_cost x active days / 7).
+  (the marts' Year of Care cost rule, `marts.events.costed_events_sql`: own cost column, else
+  `unit_costs` for the activity and financial year; a social care SERVICE costs weekly_cost x
+  active days / 7).
 People who die in the window stay in the denominator.
 """
 
@@ -16,14 +17,10 @@ from datetime import date, timedelta
 
 import numpy as np
 
-from joinedup.groupings import (
-    ELECTIVE_ADMISSION,
-    EMERGENCY_ADMISSION,
-    MENTAL_HEALTH_SPECIALTY,
-    NOT_GENERAL_AND_ACUTE,
-    PERMANENT_CARE_SERVICE,
-)
+from joinedup.groupings import EMERGENCY_ADMISSION, NOT_GENERAL_AND_ACUTE, PERMANENT_CARE_SERVICE
+from joinedup.marts.calendar import calendar_sql
 from joinedup.marts.dialect import days_between
+from joinedup.marts.events import costed_events_sql
 from joinedup.metrics.periods import financial_year_label
 from joinedup.risk.features import (
     FeatureTable,
@@ -31,6 +28,7 @@ from joinedup.risk.features import (
     in_list,
     lit,
 )
+from joinedup.warehouse.coverage import Window
 
 OUTCOMES = ("emergency_admission", "permanent_care", "high_cost")
 HIGH_COST_SHARE = 0.05
@@ -68,91 +66,11 @@ def permanent_care_sql(start: date, end: date) -> str:
                OR {days_between("b.event_end_date", "a.event_start_date")} <= 1))"""
 
 
-def financial_year_sql(column: str) -> str:
-    """'YYYY/YY' of a date expression (April to March)."""
-    year = (
-        f"(CAST(EXTRACT(YEAR FROM {column}) AS INTEGER)"
-        f" - CASE WHEN EXTRACT(MONTH FROM {column}) < 4 THEN 1 ELSE 0 END)"
-    )
-    return f"CAST({year} AS VARCHAR) || '/' || SUBSTR(CAST({year} + 1 AS VARCHAR), 3, 2)"
-
-
 def cost_sql(start: date, end: date) -> str:
-    """Cost per person of every event dated in [start, end)."""
-    s, e, last = lit(start), lit(end), lit(end - timedelta(days=1))
-    elective = in_list(ELECTIVE_ADMISSION)
-
-    def dated(column: str) -> str:
-        return f"CAST({column} AS DATE) >= {s} AND CAST({column} AS DATE) < {e}"
-
-    community_bed = (
-        f"provider_code = 'RZC' AND main_specialty NOT IN ({in_list(MENTAL_HEALTH_SPECIALTY)})"
-    )
-    spell_activity = (
-        f"CASE WHEN {community_bed} THEN 'COMMUNITY_BED_DAY'"
-        f" WHEN admission_method NOT IN ({elective}) THEN 'NEL_SPELL'"
-        f" WHEN patient_classification = '2' THEN 'DAY_CASE' ELSE 'EL_SPELL' END"
-    )
-    bed_days = (
-        f"CASE WHEN {community_bed} THEN GREATEST(1, "
-        f"{days_between('admission_date', f'COALESCE(discharge_date, {e})')}) ELSE 1 END"
-    )
-    urgent_activity = (
-        "CASE WHEN service = 'NHS111' THEN 'NHS111_CALL' WHEN service = 'OOH' THEN 'OOH_CONTACT'"
-        " WHEN outcome = 'CONVEYED' THEN 'AMBULANCE_CONVEYED'"
-        " WHEN outcome = 'HEAR_AND_TREAT' THEN 'AMBULANCE_HEAR_AND_TREAT'"
-        " ELSE 'AMBULANCE_SEE_AND_TREAT' END"
-    )
-    service_from = f"CASE WHEN event_start_date > {s} THEN event_start_date ELSE {s} END"
-    service_to = (
-        f"CASE WHEN event_end_date IS NULL OR event_end_date > {last} THEN {last}"
-        " ELSE event_end_date END"
-    )
-    return f"""
-    WITH activity AS (
-        SELECT pseudo_id, {spell_activity} AS activity, {financial_year_sql("admission_date")} AS fy,
-               {bed_days} AS quantity, spell_cost AS own_cost
-        FROM acute_apc WHERE {dated("admission_date")}
-        UNION ALL
-        SELECT pseudo_id, 'AE_ATTENDANCE', {financial_year_sql("arrival_datetime")}, 1,
-               attendance_cost
-        FROM acute_ae WHERE {dated("arrival_datetime")}
-        UNION ALL
-        SELECT pseudo_id, 'GP_APPOINTMENT', {financial_year_sql("appointment_date")}, 1, NULL
-        FROM gp_appointments WHERE status = 'ATTENDED' AND {dated("appointment_date")}
-        UNION ALL
-        SELECT pseudo_id, 'PRESCRIPTION_ITEM', {financial_year_sql("issue_date")}, 1, NULL
-        FROM gp_medications WHERE {dated("issue_date")}
-        UNION ALL
-        SELECT pseudo_id, 'COMMUNITY_CONTACT', {financial_year_sql("contact_date")}, 1,
-               contact_cost
-        FROM community_contacts WHERE {dated("contact_date")}
-        UNION ALL
-        SELECT pseudo_id, 'MH_CONTACT', {financial_year_sql("contact_date")}, 1, contact_cost
-        FROM mental_health_contacts WHERE {dated("contact_date")}
-        UNION ALL
-        SELECT pseudo_id, {urgent_activity}, {financial_year_sql("contact_datetime")}, 1,
-               contact_cost
-        FROM urgent_care_contacts WHERE {dated("contact_datetime")}
-    ),
-    health AS (
-        SELECT a.pseudo_id, COALESCE(a.own_cost, a.quantity * u.cost_gbp, 0) AS cost
-        FROM activity a
-        LEFT JOIN unit_costs u ON u.activity = a.activity AND u.financial_year = a.fy
-    ),
-    social AS (
-        SELECT pseudo_id,
-               COALESCE(weekly_cost, 0)
-                 * ({days_between(service_from, service_to)} + 1) / 7.0 AS cost
-        FROM social_care_events
-        WHERE event_type = 'SERVICE' AND event_start_date < {e}
-          AND (event_end_date IS NULL OR event_end_date >= {s})
-    )
-    SELECT pseudo_id, SUM(cost) AS cost FROM (
-        SELECT pseudo_id, cost FROM health UNION ALL SELECT pseudo_id, cost FROM social
-    ) all_costs
-    WHERE pseudo_id IS NOT NULL
-    GROUP BY pseudo_id"""
+    """Cost per person of every event in [start, end), by the marts' Year of Care cost rule."""
+    window = Window(start, end - timedelta(days=1))
+    events = costed_events_sql(window, calendar=f"({calendar_sql(window)})")
+    return f"SELECT pseudo_id, SUM(cost_gbp) AS cost FROM ({events}) events GROUP BY pseudo_id"
 
 
 def people_in(con, sql: str, pseudo_ids: np.ndarray) -> np.ndarray:
