@@ -26,13 +26,14 @@ def test_equal_scores_keep_row_order_so_tiers_are_reproducible():
     assert list(tiers[:1]) == ["very_high"] and tiers[1] == "high"
 
 
-def test_pyramid_counts_by_group_and_disclosure_control_hides_small_counts():
+def test_pyramid_counts_by_group_and_disclosure_control_hides_small_counts_and_what_reveals_them():
     groups = np.array(["P1"] * 12 + ["P2"] * 40)
     tiers = np.array(["very_high"] * 2 + ["low"] * 10 + ["high"] * 9 + ["low"] * 31)
     raw = pyramid(groups, tiers)
     assert raw["P1"] == {"very_high": 2, "high": 0, "moderate": 0, "low": 10, "total": 12}
     shown = disclosed(raw)
-    assert shown["P1"] == {"very_high": None, "high": 0, "moderate": 0, "low": 10, "total": 10}
+    # very_high (2) is suppressed, and low too: the total less low would reveal it
+    assert shown["P1"] == {"very_high": None, "high": 0, "moderate": 0, "low": None, "total": 10}
     assert shown["P2"] == {"very_high": 0, "high": 10, "moderate": 0, "low": 30, "total": 40}
 
 

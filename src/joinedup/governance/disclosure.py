@@ -18,6 +18,7 @@ an estimated denominator (dementia's expected prevalence) is made a whole number
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Hashable
 from typing import Any
 
 METHODS = ("round5", "midpoint6")
@@ -54,18 +55,61 @@ def rounded_money(gbp: float | None) -> int | None:
     return None if gbp is None else math.floor(gbp / MONEY_ROUNDING + 0.5) * MONEY_ROUNDING
 
 
-def apply_disclosure_control(metrics: list[dict], method: str = "round5") -> list[dict]:
+def count(n: int | None, method: str = "round5") -> int | None:
+    """One published count of a table (None stays None)."""
+    return None if n is None else round_count(int(n), method)
+
+
+def parts(raw: dict[Hashable, int], method: str = "round5") -> dict[Hashable, int | None]:
+    """The parts of a published total (each rounded from its own value), with secondary
+    suppression: the smallest shown parts are hidden too while the hidden ones could be worked
+    out from the total."""
+    out = {key: count(n, method) for key, n in raw.items()}
+    hidden = [k for k, v in out.items() if v is None and raw[k] > 0]
+    for key in _also_hidden(raw, hidden):
+        out[key] = None
+    return out
+
+
+def apply_disclosure_control(
+    metrics: list[dict], method: str = "round5", round_money: bool = False
+) -> list[dict]:
     """Disclosure-controlled copies of metric records shaped as metrics.md "Output shape".
 
     Each copy gains `disclosure_control` (the method) and `suppressed` (the fields set to None,
-    breakdown entries as dotted paths).
+    breakdown entries as dotted paths). `round_money`: spend (unit gbp) is also published to
+    the nearest £1,000 and its value recomputed (the service's tier A pages).
     """
     if method not in METHODS:
         raise ValueError(f"disclosure control method must be one of {METHODS}, not {method!r}")
     controlled = [_controlled_record(record, method) for record in metrics]
     if method == "round5":  # midpoint6 suppresses nothing, so there is nothing to protect
         _suppress_secondary(metrics, controlled)
+    if round_money:
+        controlled = [_money_rounded(r) if r.get("unit") == "gbp" else r for r in controlled]
     return controlled
+
+
+def _money_rounded(record: dict) -> dict:
+    out = dict(record)
+    out["numerator"] = rounded_money(record.get("numerator"))
+    denominator = record.get("denominator")
+    out["value"] = (
+        out["numerator"] / denominator if out["numerator"] is not None and denominator else None
+    )
+    out["breakdown"] = _money_breakdown(record.get("breakdown") or {})
+    return out
+
+
+def _money_breakdown(breakdown: dict) -> dict:
+    return {
+        key: _money_breakdown(v)
+        if isinstance(v, dict)
+        else rounded_money(v)
+        if isinstance(v, int | float)
+        else None
+        for key, v in breakdown.items()
+    }
 
 
 def _suppress_secondary(originals: list[dict], controlled: list[dict]) -> None:
@@ -77,15 +121,26 @@ def _suppress_secondary(originals: list[dict], controlled: list[dict]) -> None:
             tables.setdefault(key, []).append(i)
     for cells in tables.values():
         for field in ("numerator", "denominator"):
-            counted = [i for i in cells if _is_count(originals[i].get(field))]
-            hidden = [i for i in counted if controlled[i][field] is None]
-            while hidden and _recoverable([originals[i][field] for i in hidden]):
-                shown = [i for i in counted if i not in hidden and originals[i][field] > 0]
-                if not shown:
-                    break
-                chosen = min(shown, key=lambda i: (originals[i][field], originals[i]["group"]))
-                _hide(controlled[chosen], field)
-                hidden.append(chosen)
+            values = {i: originals[i][field] for i in cells if _is_count(originals[i].get(field))}
+            hidden = [i for i in values if controlled[i][field] is None]
+            for i in _also_hidden(values, hidden, label=lambda i: originals[i]["group"]):
+                _hide(controlled[i], field)
+
+
+def _also_hidden(
+    values: dict[Hashable, int], hidden: list, label: Callable[[Any], Any] = lambda key: key
+) -> list:
+    """The cells to hide besides `hidden` so that none of them follows from the table's total:
+    the smallest shown non-zero cells first (ties by label)."""
+    hidden, extra = list(hidden), []
+    while hidden and _recoverable([values[k] for k in hidden]):
+        shown = [k for k in values if k not in hidden and values[k] > 0]
+        if not shown:
+            break
+        chosen = min(shown, key=lambda k: (values[k], label(k)))
+        hidden.append(chosen)
+        extra.append(chosen)
+    return extra
 
 
 def _recoverable(hidden: list[int]) -> bool:

@@ -1,6 +1,6 @@
 """The report's tables, every figure disclosure-controlled (DESIGN.md tier A).
 
-Counts: 1-7 suppressed, others rounded to the nearest 5 (`governance.disclosure.round_count`), each
+Counts: 1-7 suppressed, others rounded to the nearest 5 (`governance.disclosure.count`), each
 total rounded from its true value. Shares are recomputed from the rounded counts.
 Money: rounded to the nearest £1,000; spend per person is the rounded total over the rounded
 people count, and a row whose people count is suppressed shows no money at all.
@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from joinedup.governance.disclosure import round_count, rounded_money
+from joinedup.governance.disclosure import count as controlled
+from joinedup.governance.disclosure import rounded_money
 from joinedup.marts import SpendRow
 
 ORG_TYPE_NAMES = {
@@ -28,10 +29,6 @@ SEGMENT_NAMES = {
     "locality": "Locality",
     "high_cost": "High-cost cohort (top 5% by spend)",
 }
-
-
-def controlled(n: int | None) -> int | None:
-    return None if n is None else round_count(int(n))
 
 
 def share(part: int | None, whole: int | None) -> float | None:

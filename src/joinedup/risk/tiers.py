@@ -13,7 +13,7 @@ from datetime import date
 
 import numpy as np
 
-from joinedup.governance.disclosure import round_count
+from joinedup.governance import disclosure
 from joinedup.risk.evaluation import ranking
 from joinedup.risk.features import Windows, lit
 
@@ -49,11 +49,15 @@ def pyramid(groups: np.ndarray, tiers: np.ndarray) -> dict[str, dict[str, int]]:
 def disclosed(
     counts: dict[str, dict[str, int]], method: str = "round5"
 ) -> dict[str, dict[str, int | None]]:
-    """The pyramid after disclosure control (DESIGN.md tier A): small counts suppressed (None),
-    every count rounded from its own true value (`governance.disclosure`)."""
-
+    """The pyramid after disclosure control (DESIGN.md tier A, `governance.disclosure`): each
+    group's total and its tiers as the parts of a published total, so small counts are
+    suppressed (None), with secondary suppression, and every count is rounded from its own
+    true value (the service's pyramid publishes the same)."""
     return {
-        group: {tier: round_count(n, method) for tier, n in row.items()}
+        group: {
+            **disclosure.parts({t: n for t, n in row.items() if t != "total"}, method),
+            "total": disclosure.count(row["total"], method),
+        }
         for group, row in counts.items()
     }
 

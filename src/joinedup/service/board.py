@@ -1,6 +1,6 @@
 """Tier A content of the service: the board's metrics, plan, spend and data quality, computed once
 per warehouse version from the same functions as the board report, every figure through the tier
-A gate (`tier_a`)."""
+A gate (`governance.disclosure`)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from joinedup.governance import disclosure
 from joinedup.landing import quality_report
 from joinedup.marts import spend_per_person
 from joinedup.metrics.engine import compute_metrics
@@ -15,7 +16,6 @@ from joinedup.plan import Plan, load_plan
 from joinedup.report.builder import area_people, build_report, complete_months, latest_complete_year
 from joinedup.report.headlines import HEADLINES, Panel, build_panel
 from joinedup.report.tables import QualitySection, SpendSection, quality_section, spend_section
-from joinedup.service import tier_a
 from joinedup.service.warehouse import Snapshot
 
 
@@ -39,8 +39,9 @@ def board(snap: Snapshot) -> Board:
 def _build(con) -> Board:
     months = complete_months(con)
     plan = load_plan(people=area_people(con, months))
-    records = tier_a.metric_records(
-        compute_metrics(con, months=months, experience_question=plan.experience_question)
+    records = disclosure.apply_disclosure_control(
+        compute_metrics(con, months=months, experience_question=plan.experience_question),
+        round_money=True,
     )
     panels = tuple(
         build_panel(h, [r for r in records if r["id"] == h.id], plan, months) for h in HEADLINES
@@ -95,19 +96,19 @@ def plan_json(plan: Plan) -> dict:
     return {
         "area": plan.area,
         "baseline_year": plan.baseline_year,
-        "pooled_budget_gbp": {year: tier_a.money(v) for year, v in plan.pooled_budget.items()},
+        "pooled_budget_gbp": {year: disclosure.rounded_money(v) for year, v in plan.pooled_budget.items()},
         "schemes": [
             {
                 "id": s.id,
                 "name": s.name,
-                "investment_gbp": tier_a.money(s.investment),
-                "expected_return_gbp": tier_a.money(s.expected_return),
-                "other_savings_gbp": tier_a.money(s.other_savings),
+                "investment_gbp": disclosure.rounded_money(s.investment),
+                "expected_return_gbp": disclosure.rounded_money(s.expected_return),
+                "other_savings_gbp": disclosure.rounded_money(s.other_savings),
                 "metrics": list(s.metrics),
             }
             for s in plan.schemes
         ],
-        "total_investment_gbp": tier_a.money(plan.total_investment),
+        "total_investment_gbp": disclosure.rounded_money(plan.total_investment),
     }
 
 

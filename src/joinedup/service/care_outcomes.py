@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from joinedup.governance import disclosure
 from joinedup.groupings import sql_list
-from joinedup.service import tier_a
 
 TOP_SHARE = 0.05
 FOLLOW_UP_DAYS = 182
@@ -33,8 +33,8 @@ def coverage(con, planned: set[str]) -> dict:
 
 
 def _rate(rows: list, planned: set[str]) -> dict:
-    covered = tier_a.count(sum(r[0] in planned for r in rows))
-    total = tier_a.count(len(rows))
+    covered = disclosure.count(sum(r[0] in planned for r in rows))
+    total = disclosure.count(len(rows))
     rate = round(covered / total, 3) if covered is not None and total else None
     return {"with_plan": covered, "top_5_percent": total, "coverage": rate}
 
@@ -55,8 +55,8 @@ def before_after(con, reviewed: list[tuple[str, str]]) -> dict:
             for name, value in _activity(con, person, start, end).items():
                 totals[side][name] += value
     return {
-        "people": tier_a.count(len(people)),
-        **{side: {k: tier_a.money(v) if k == "cost_gbp" else tier_a.count(v)
+        "people": disclosure.count(len(people)),
+        **{side: {k: disclosure.rounded_money(v) if k == "cost_gbp" else disclosure.count(v)
                   for k, v in t.items()} for side, t in totals.items()},
     }  # fmt: skip
 

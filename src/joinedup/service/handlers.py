@@ -13,14 +13,13 @@ from urllib.parse import urlencode
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 
 from joinedup.errors import BadInput
-from joinedup.governance import changes, records
+from joinedup.governance import changes, disclosure, records
 from joinedup.governance.access import PURPOSES, ROLES, RULES, purposes_of
 from joinedup.governance.alerts import alerts
 from joinedup.governance.audit import FIELDS, verify
 from joinedup.governance.incidents import overdue
 from joinedup.service import board as B
 from joinedup.service import people as P
-from joinedup.service import tier_a
 from joinedup.service.app import (
     CONTENT_TYPES,
     LOGIN_COOKIE,
@@ -509,7 +508,7 @@ def loads_page(ctx: Context):
         load["finished_at"] = str(load["finished_at"])[:19]
         load["as_of"] = str(load["as_of"])
         for name in ("rows_read", "rows_accepted", "rows_rejected"):
-            load[name] = tier_a.count(load[name])
+            load[name] = disclosure.count(load[name])
         loads.append(load)
     return {"loads": loads}, "loads.html", {"loads": loads}
 

@@ -14,8 +14,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from joinedup.errors import BadInput
+from joinedup.governance import disclosure
 from joinedup.governance.objections import still_opted_out_sql
-from joinedup.service import tier_a
 from joinedup.service.warehouse import Snapshot
 
 PAGE_SIZE = 50
@@ -251,8 +251,8 @@ def pyramid(snap: Snapshot) -> dict:
         localities = [
             {
                 "locality": name,
-                "total": tier_a.count(sum(parts.values())),
-                "tiers": tier_a.parts(parts),
+                "total": disclosure.count(sum(parts.values())),
+                "tiers": disclosure.parts(parts),
             }
             for name, parts in sorted(raw.items())
         ]
@@ -269,11 +269,11 @@ def tile(snap: Snapshot, filters: dict[str, str]) -> dict:
     """A saved cohort published to the board: its size and spend through the tier A gate."""
     result = cohort(snap, filters, page=1)
     spend = sum(a["cost_gbp"] for a in result["activity"])
-    people = tier_a.count(result["count"])
+    people = disclosure.count(result["count"])
     return {
         "filters": filters,
         "people": people,
-        "spend_gbp": tier_a.money(spend) if people else None,
+        "spend_gbp": disclosure.rounded_money(spend) if people else None,
     }
 
 
