@@ -96,6 +96,9 @@ def test_list_shows_worklists_rule_lists_and_pyramids_with_pseudo_ids_only(train
         "--index-date",
         "2015-04-01",
     )
+    assert main(["risk", "list", *common, "--quiet"]) == 3  # nothing scored at that date yet
+    assert "run `joinedup risk score --index-date 2015-04-01` first" in capsys.readouterr().err
+    scored = run_json(capsys, "score", *common)
     worklist = run_json(capsys, "list", *common, "--practice", "P2")["worklist"]
     assert worklist and {r["practice_code"] for r in worklist} == {"P2"}
     assert {r["tier"] for r in worklist} <= {"very_high", "high"}
@@ -112,8 +115,13 @@ def test_list_shows_worklists_rule_lists_and_pyramids_with_pseudo_ids_only(train
     rule = run_json(capsys, "list", *common, "--rule")
     assert rule["list_size"] == len(rule["people"]) > 0
     assert all(r["criteria_met"].startswith("aged_over_65") for r in rule["people"])
+    flagged = {r["pseudo_id"] for r in rule["people"]}  # the stored flags are the rule's
+    assert all(r["rule_flagged"] == (r["pseudo_id"] in flagged) for r in worklist)
+    assert all(r["reasons"] for r in worklist)
     shown = run_json(capsys, "list", *common, "--pyramid", "practice")
     assert set(shown) == {"P1", "P2", "P3"}
+    by_locality = run_json(capsys, "list", *common, "--pyramid", "locality")
+    assert by_locality == scored["pyramid_by_locality"]  # the stored tiers, not a re-scoring
     assert all(v is None or v % 5 == 0 for row in shown.values() for v in row.values())
 
 
@@ -136,7 +144,7 @@ def test_user_mistakes_exit_with_their_documented_codes(trained, tmp_path, capsy
         main(
             [
                 "risk",
-                "list",
+                "score",
                 "--warehouse",
                 str(warehouse),
                 "--model-dir",

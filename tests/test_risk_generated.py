@@ -75,7 +75,7 @@ def test_models_learn_the_generated_area_and_leave_opted_out_people_out(warehous
             "AND withdrawn_date IS NULL"
         ).fetchall()
     }
-    assert opted_out and not opted_out & set(scored.features.pseudo_ids)
+    assert opted_out and not opted_out & set(scored.pseudo_ids)
 
 
 def test_the_true_hazards_rank_above_the_model_and_the_model_above_the_rule(validated):

@@ -34,8 +34,8 @@ def test_opted_out_people_are_left_out_of_training_and_every_list(area, bundle):
     assert not {"p0001", "p0003"} & set(trained)
     assert bundle.models["emergency_admission"].trained["people"] == len(trained) == 598
     scored = workflow.score(area, bundle, date(2016, 4, 1))
-    assert not {"p0001", "p0003"} & set(scored.features.pseudo_ids)
-    listed = workflow.worklists(area, bundle, scored, load_rules(), ("very_high", "high", "low"))
+    assert not {"p0001", "p0003"} & set(scored.pseudo_ids)
+    listed = workflow.worklists(area, scored, ("very_high", "high", "low"))
     assert not {"p0001", "p0003"} & {row.pseudo_id for row in listed}
 
 

@@ -1,4 +1,4 @@
-"""`joinedup risk train|evaluate|score|list`: risk stratification over a warehouse.
+"""`joinedup risk train|evaluate|score|list`: the command adapter over `risk.workflow`.
 
 Every listing shows pseudo_ids only (tier P); the tier pyramid is disclosure-controlled (tier A).
 """
@@ -10,18 +10,15 @@ import json
 from datetime import date
 from pathlib import Path
 
-import pyarrow as pa
-
 from joinedup.identity.vault import Vault
 from joinedup.landing.lineage import landed_lineage
 from joinedup.progress import stage
 from joinedup.risk import oracle, workflow
-from joinedup.risk.outcomes import OUTCOMES
 from joinedup.risk.rules import load_rules
-from joinedup.risk.tiers import TIER_NAMES, disclosed, pyramid
+from joinedup.risk.scores import SCORES_TABLE, read
+from joinedup.risk.tiers import TIER_NAMES
 from joinedup.warehouse import store
 
-SCORES_TABLE = "risk_scores"
 REQUIRED_TABLES = ("gp_register", "person", "acute_apc", "social_care_events", "objections")
 
 
@@ -80,7 +77,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     _rules(score)
     score.add_argument("--index-date", type=iso_date, required=True)
     listing = actions.add_parser(
-        "list", help="case-finding worklists, the rule's list, or the tier pyramid"
+        "list",
+        help=f"case-finding worklists (from {SCORES_TABLE}), the rule's list, or the tier pyramid",
     )
     _common(listing)
     _rules(listing)
@@ -124,31 +122,28 @@ def run(args: argparse.Namespace) -> int:
 
 
 def do_train(con, args) -> int:
-    rules = load_rules(args.rules)
-    bundle = workflow.train(con, args.train_index, args.seed, progress=not args.quiet)
-    args.model_dir.mkdir(parents=True, exist_ok=True)
-    with stage(f"risk: validating at {args.validate_index}", not args.quiet):
-        report = workflow.evaluate(con, bundle, args.validate_index, rules, args.model_dir)
-    workflow.choose_learners(bundle, report)
-    card = workflow.save(args.model_dir, bundle, report)
+    trained = workflow.train_and_validate(
+        con,
+        args.model_dir,
+        load_rules(args.rules),
+        args.train_index,
+        args.validate_index,
+        args.seed,
+        progress=not args.quiet,
+    )
     if args.format == "json":
-        print(json.dumps({"model_dir": str(args.model_dir), "card": card, "evaluation": report}))
+        print(json.dumps(trained.to_dict()))
     else:
         print(f"model written to {args.model_dir} (card: {workflow.CARD_MARKDOWN})")
-        print(summary_text(report))
+        print(summary_text(trained.evaluation))
     return 0
 
 
 def do_evaluate(con, args) -> int:
-    bundle = workflow.load(args.model_dir)
-    plots = args.model_dir / f"evaluation-{args.index_date.isoformat()}"
-    plots.mkdir(parents=True, exist_ok=True)
     truth = _truth(con, args) if args.truth else None
-    with stage(f"risk: evaluating at {args.index_date}", not args.quiet):
-        report = workflow.evaluate(
-            con, bundle, args.index_date, load_rules(args.rules), plots, truth
-        )
-    (plots / workflow.EVALUATION_FILE).write_text(json.dumps(report, indent=2), "utf-8")
+    report = workflow.evaluate_saved(
+        con, args.model_dir, args.index_date, load_rules(args.rules), truth, not args.quiet
+    )
     print(json.dumps(report) if args.format == "json" else summary_text(report))
     return 0
 
@@ -157,6 +152,33 @@ def _truth(con, args) -> oracle.Truth:
     vault_path = args.vault or args.warehouse.parent / "vault.duckdb"
     with Vault.open(vault_path, must_exist=True) as vault:
         return oracle.Truth(args.truth, landed_lineage(con, vault, args.warehouse))
+
+
+def do_score(con, args) -> int:
+    bundle = workflow.load(args.model_dir)
+    with stage(f"risk: scoring at {args.index_date}", not args.quiet):
+        run = workflow.score_into_warehouse(con, bundle, args.index_date, load_rules(args.rules))
+    if args.format == "json":
+        print(json.dumps(run.to_dict()))
+    else:
+        print(f"{run.rows_written} scores written to {SCORES_TABLE} for {args.index_date}")
+        print(pyramid_text(run.pyramid_by_locality, "locality"))
+    return 0
+
+
+def do_list(con, args) -> int:
+    if args.pyramid:
+        counts = workflow.tier_pyramid(con, args.index_date, args.pyramid)
+        print(json.dumps(counts) if args.format == "json" else pyramid_text(counts, args.pyramid))
+    elif args.rule:
+        listed = workflow.rule_list(con, load_rules(args.rules), args.index_date)
+        print(json.dumps(listed.to_dict()) if args.format == "json" else rule_text(listed))
+    else:
+        stored = read(con, args.index_date)
+        rows = workflow.worklists(con, stored, args.tiers, args.practice)
+        rows = [r.as_dict() for r in rows]
+        print(json.dumps({"worklist": rows}) if args.format == "json" else worklist_text(rows))
+    return 0
 
 
 def summary_text(report: dict) -> str:
@@ -185,110 +207,21 @@ def _f(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}"
 
 
-def do_score(con, args) -> int:
-    bundle = workflow.load(args.model_dir)
-    with stage(f"risk: scoring at {args.index_date}", not args.quiet):
-        scored = workflow.score(con, bundle, args.index_date)
-        reasons = bundle.explain(workflow.PRIMARY_OUTCOME, scored.features)
-        flagged = load_rules(args.rules).flag(scored.features)
-        written = write_scores(con, scored, reasons, flagged)
-    counts = disclosed(pyramid(scored.features.localities, scored.tiers))
-    if args.format == "json":
-        print(
-            json.dumps(
-                {
-                    "index_date": args.index_date.isoformat(),
-                    "rows_written": written,
-                    "table": SCORES_TABLE,
-                    "pyramid_by_locality": counts,
-                }
-            )
-        )
-    else:
-        print(f"{written} scores written to {SCORES_TABLE} for {args.index_date}")
-        print(pyramid_text(counts, "locality"))
-    return 0
+def rule_text(listed: workflow.RuleList) -> str:
+    lines = [f"{listed.rule}: {len(listed.people)} people flagged of {listed.population}"]
+    lines += [f"{r['practice_code']}\t{r['pseudo_id']}\t{r['criteria_met']}" for r in listed.people]
+    return "\n".join(lines)
 
 
-def write_scores(con, scored: workflow.Scores, reasons: list[str], flagged) -> int:
-    """Replace this index date's rows of the scores table: one row per person, a score column
-    per outcome, the tier by the emergency admission score, its top reasons, and whether the
-    case-finding rule flags the person (the worklists of tier I show both)."""
-    table = scored.features
-    columns = {
-        "index_date": pa.array([table.index] * len(table), pa.date32()),
-        "pseudo_id": pa.array(table.pseudo_ids.tolist(), pa.string()),
-        "practice_code": pa.array(table.practices.tolist(), pa.string()),
-        "locality": pa.array(table.localities.tolist(), pa.string()),
-        **{o: pa.array(scored.scores[o], pa.float64()) for o in OUTCOMES},
-        "tier": pa.array(scored.tiers.tolist(), pa.string()),
-        "reasons": pa.array(reasons, pa.string()),
-        "rule_flagged": pa.array([bool(f) for f in flagged], pa.bool_()),
-    }
-    outcome_columns = ", ".join(f"{o} DOUBLE" for o in OUTCOMES)
-    con.execute(
-        f"CREATE TABLE IF NOT EXISTS {SCORES_TABLE} (index_date DATE, pseudo_id VARCHAR, "
-        f"practice_code VARCHAR, locality VARCHAR, {outcome_columns}, tier VARCHAR)"
-    )
-    for name, kind in (("reasons", "VARCHAR"), ("rule_flagged", "BOOLEAN")):  # tables before them
-        con.execute(f"ALTER TABLE {SCORES_TABLE} ADD COLUMN IF NOT EXISTS {name} {kind}")
-    con.execute(f"DELETE FROM {SCORES_TABLE} WHERE index_date = ?", [table.index])
-    con.register("new_scores", pa.table(columns))
-    con.execute(f"INSERT INTO {SCORES_TABLE} BY NAME SELECT * FROM new_scores")
-    con.unregister("new_scores")
-    return len(table)
-
-
-def do_list(con, args) -> int:
-    bundle = workflow.load(args.model_dir)
-    rules = load_rules(args.rules)
-    scored = workflow.score(con, bundle, args.index_date)
-    if args.pyramid:
-        groups = (
-            scored.features.practices if args.pyramid == "practice" else scored.features.localities
-        )
-        counts = disclosed(pyramid(groups, scored.tiers))
-        print(json.dumps(counts) if args.format == "json" else pyramid_text(counts, args.pyramid))
-    elif args.rule:
-        print_rule_list(scored, rules, args.format)
-    else:
-        rows = workflow.worklists(con, bundle, scored, rules, args.tiers, args.practice)
-        print_worklist([r.as_dict() for r in rows], args.format)
-    return 0
-
-
-def print_rule_list(scored: workflow.Scores, rules, fmt: str) -> None:
-    table = scored.features
-    flagged = rules.flag(table)
-    reasons = rules.reasons(table)
-    rows = [
-        {
-            "practice_code": str(table.practices[i]),
-            "pseudo_id": str(table.pseudo_ids[i]),
-            "criteria_met": reasons[i],
-        }
-        for i in flagged.nonzero()[0]
+def worklist_text(rows: list[dict]) -> str:
+    lines = ["practice\tpseudo_id\tscore\ttier\ton_care_plan\trule_flagged\treasons"]
+    lines += [
+        f"{r['practice_code']}\t{r['pseudo_id']}\t{r['score']:.4f}\t{r['tier']}\t"
+        f"{'yes' if r['on_care_plan'] else 'no'}\t{'yes' if r['rule_flagged'] else 'no'}\t"
+        f"{r['reasons']}"
+        for r in rows
     ]
-    rows.sort(key=lambda r: (r["practice_code"], r["pseudo_id"]))
-    if fmt == "json":
-        print(json.dumps({"rule": rules.name, "list_size": len(rows), "people": rows}))
-        return
-    print(f"{rules.name}: {len(rows)} people flagged of {len(table)}")
-    for r in rows:
-        print(f"{r['practice_code']}\t{r['pseudo_id']}\t{r['criteria_met']}")
-
-
-def print_worklist(rows: list[dict], fmt: str) -> None:
-    if fmt == "json":
-        print(json.dumps({"worklist": rows}))
-        return
-    print("practice\tpseudo_id\tscore\ttier\ton_care_plan\trule_flagged\treasons")
-    for r in rows:
-        print(
-            f"{r['practice_code']}\t{r['pseudo_id']}\t{r['score']:.4f}\t{r['tier']}\t"
-            f"{'yes' if r['on_care_plan'] else 'no'}\t{'yes' if r['rule_flagged'] else 'no'}\t"
-            f"{r['reasons']}"
-        )
+    return "\n".join(lines)
 
 
 def pyramid_text(counts: dict, by: str) -> str:

@@ -17,11 +17,13 @@ from joinedup.errors import BadInput, StoreError
 from joinedup.governance import objections
 from joinedup.progress import stage
 from joinedup.risk import evaluation, oracle
+from joinedup.risk import scores as score_store
 from joinedup.risk.features import FeatureTable, build_features, social_care_features
 from joinedup.risk.models import BoostedModel, Inputs, RiskModel, fit, fit_boosted
 from joinedup.risk.outcomes import OUTCOMES, build_outcomes, outcomes_observable, window_end
-from joinedup.risk.rules import RuleSet
-from joinedup.risk.tiers import WorklistRow, assign_tiers, on_care_plan
+from joinedup.risk.rules import RuleSet, load_rules
+from joinedup.risk.scores import StoredScores
+from joinedup.risk.tiers import WorklistRow, assign_tiers, disclosed, on_care_plan, pyramid
 
 PRIMARY_OUTCOME = "emergency_admission"
 MODEL_FILE = "model.joblib"
@@ -246,52 +248,154 @@ def social_care_gain(model: dict, health: dict) -> dict:
     return gain
 
 
+def score(con, bundle: ModelBundle, index: date, rules: RuleSet | None = None) -> StoredScores:
+    """Score everyone registered at `index` whom no national data opt-out leaves out, with the
+    chosen model's reasons and the case-finding rule's flag (default rule: Southend's)."""
+    table = cohort(con, index, with_outcomes=False).features
+    scored = bundle.predict(table)
+    return StoredScores(
+        index=index,
+        pseudo_ids=table.pseudo_ids,
+        practices=table.practices,
+        localities=table.localities,
+        scores=scored,
+        tiers=assign_tiers(scored[PRIMARY_OUTCOME]),
+        reasons=np.asarray(bundle.explain(PRIMARY_OUTCOME, table), dtype=object),
+        rule_flagged=(rules or load_rules()).flag(table),
+    )
+
+
 @dataclass
-class Scores:
-    features: FeatureTable
-    scores: dict[str, np.ndarray]
-    tiers: np.ndarray  # by the primary outcome's score
+class ScoreRun:
+    index_date: date
+    rows_written: int
+    pyramid_by_locality: dict  # disclosure-controlled
+
+    def to_dict(self) -> dict:
+        return {
+            "index_date": self.index_date.isoformat(),
+            "rows_written": self.rows_written,
+            "table": score_store.SCORES_TABLE,
+            "pyramid_by_locality": self.pyramid_by_locality,
+        }
 
 
-def score(con, bundle: ModelBundle, index: date) -> Scores:
-    """Score everyone registered at `index` whom no national data opt-out leaves out."""
-    data = cohort(con, index, with_outcomes=False)
-    scores = bundle.predict(data.features)
-    return Scores(data.features, scores, assign_tiers(scores[PRIMARY_OUTCOME]))
+def score_into_warehouse(
+    con, bundle: ModelBundle, index: date, rules: RuleSet | None = None
+) -> ScoreRun:
+    """Score everyone at `index` and replace that date's rows of the scores table."""
+    stored = score(con, bundle, index, rules)
+    written = score_store.write(con, stored)
+    return ScoreRun(index, written, disclosed(pyramid(stored.localities, stored.tiers)))
+
+
+def tier_pyramid(con, index: date, by: str) -> dict:
+    """The stored tiers' counts by practice or locality, disclosure-controlled (tier A)."""
+    stored = score_store.read(con, index)
+    groups = stored.practices if by == "practice" else stored.localities
+    return disclosed(pyramid(groups, stored.tiers))
+
+
+@dataclass
+class RuleList:
+    rule: str
+    population: int
+    people: list[dict]  # practice_code, pseudo_id, criteria_met; by practice then pseudo_id
+
+    def to_dict(self) -> dict:
+        return {"rule": self.rule, "list_size": len(self.people), "people": self.people}
+
+
+def rule_list(con, rules: RuleSet, index: date) -> RuleList:
+    """The case-finding rule's people at `index` (opt-outs left out), with the criteria met."""
+    table = cohort(con, index, with_outcomes=False).features
+    reasons = rules.reasons(table)
+    rows = [
+        {
+            "practice_code": str(table.practices[i]),
+            "pseudo_id": str(table.pseudo_ids[i]),
+            "criteria_met": reasons[i],
+        }
+        for i in rules.flag(table).nonzero()[0]
+    ]
+    rows.sort(key=lambda r: (r["practice_code"], r["pseudo_id"]))
+    return RuleList(rules.name, len(table), rows)
 
 
 def worklists(
     con,
-    bundle: ModelBundle,
-    scored: Scores,
-    rules: RuleSet,
+    scored: StoredScores,
     tiers: tuple[str, ...],
     practice: str | None = None,
 ) -> list[WorklistRow]:
-    """People in the given tiers, by practice then score, with reasons and care plan status."""
-    table = scored.features
+    """People in the given tiers, by practice then score, with their stored reasons and rule
+    flag and whether they are already on a care plan."""
     chosen = np.isin(scored.tiers, tiers)
     if practice is not None:
-        chosen &= table.practices.astype(str) == practice
+        chosen &= scored.practices.astype(str) == practice
     rows = np.flatnonzero(chosen)
     p = scored.scores[PRIMARY_OUTCOME]
-    rows = rows[np.lexsort((-p[rows], table.practices[rows].astype(str)))]
-    listed = table.select(rows)
-    reasons = bundle.explain(PRIMARY_OUTCOME, listed)
-    planned = on_care_plan(con, table.pseudo_ids[rows], table.index)
-    flagged = rules.flag(table)[rows]
+    rows = rows[np.lexsort((-p[rows], scored.practices[rows].astype(str)))]
+    planned = on_care_plan(con, scored.pseudo_ids[rows], scored.index)
     return [
         WorklistRow(
-            practice_code=str(table.practices[r]),
-            pseudo_id=str(table.pseudo_ids[r]),
+            practice_code=str(scored.practices[r]),
+            pseudo_id=str(scored.pseudo_ids[r]),
             score=float(p[r]),
             tier=str(scored.tiers[r]),
-            reasons=reason,
+            reasons=str(scored.reasons[r]),
             on_care_plan=bool(plan),
-            rule_flagged=bool(flag),
+            rule_flagged=bool(scored.rule_flagged[r]),
         )
-        for r, reason, plan, flag in zip(rows, reasons, planned, flagged, strict=True)
+        for r, plan in zip(rows, planned, strict=True)
     ]
+
+
+@dataclass
+class Trained:
+    model_dir: Path
+    card: dict
+    evaluation: dict
+
+    def to_dict(self) -> dict:
+        return {"model_dir": str(self.model_dir), "card": self.card, "evaluation": self.evaluation}
+
+
+def train_and_validate(
+    con,
+    model_dir: Path,
+    rules: RuleSet,
+    train_index: date,
+    validate_index: date,
+    seed: int = 0,
+    progress: bool = False,
+) -> Trained:
+    """Train both learners, validate them at the later date, choose per outcome, and write the
+    model directory (model, card, evaluation, calibration plots)."""
+    bundle = train(con, train_index, seed, progress)
+    model_dir.mkdir(parents=True, exist_ok=True)
+    with stage(f"risk: validating at {validate_index}", progress):
+        report = evaluate(con, bundle, validate_index, rules, model_dir)
+    choose_learners(bundle, report)
+    return Trained(model_dir, save(model_dir, bundle, report), report)
+
+
+def evaluate_saved(
+    con,
+    model_dir: Path,
+    index: date,
+    rules: RuleSet,
+    truth: oracle.Truth | None = None,
+    progress: bool = False,
+) -> dict:
+    """Evaluate the saved model at `index`; the report and plots go to evaluation-<date>/."""
+    bundle = load(model_dir)
+    plots = model_dir / f"evaluation-{index.isoformat()}"
+    plots.mkdir(parents=True, exist_ok=True)
+    with stage(f"risk: evaluating at {index}", progress):
+        report = evaluate(con, bundle, index, rules, plots, truth)
+    (plots / EVALUATION_FILE).write_text(json.dumps(report, indent=2), "utf-8")
+    return report
 
 
 def model_card(bundle: ModelBundle, validation: dict | None) -> dict:
