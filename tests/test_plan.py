@@ -133,7 +133,7 @@ def test_duplicate_scheme_ids_are_refused(tmp_path):
 def test_unreadable_and_malformed_files_are_bad_input(tmp_path):
     with pytest.raises(BadInput, match="cannot read the plan file"):
         load_plan(tmp_path / "missing.yaml")
-    with pytest.raises(BadInput, match="line 2 not valid YAML"):
+    with pytest.raises(BadInput, match=r"plan.yaml, line 2: the plan file is not valid YAML \("):
         load_plan(write_plan(tmp_path, "area: x\n  : [unclosed\n"))
     with pytest.raises(BadInput, match="a plan must be a mapping"):
         load_plan(write_plan(tmp_path, "- just a list\n"))

@@ -168,3 +168,13 @@ def test_a_purpose_that_an_agreement_does_not_allow_is_named(tmp_path, small_are
         "gp_medications",
         "gp_register",
     ]
+
+
+def test_a_register_that_is_not_yaml_names_its_file_and_line(tmp_path):
+    path = tmp_path / "register.yaml"
+    path.write_text("organisations:\n  - code: [unclosed\n")
+    with pytest.raises(BadInput, match=r"register.yaml, line 3: the register is not valid YAML"):
+        load_register(path)
+    path.write_bytes(b"organisations: \xff\n")
+    with pytest.raises(BadInput, match="register.yaml: the register is not UTF-8 text"):
+        load_register(path)

@@ -17,6 +17,7 @@ import yaml
 from joinedup import contract
 from joinedup.errors import BadInput
 from joinedup.governance.access import PURPOSES, ROLES
+from joinedup.yaml_files import read_user_yaml
 
 ORGANISATION_KINDS = (
     "council",
@@ -163,17 +164,8 @@ def _join(prefix: str, name: str) -> str:
 def load_register(path: str | Path) -> Register:
     """The register at `path`, validated; BadInput names the file, line and key of a problem."""
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as error:
-        raise BadInput(f"{path}: cannot read the register ({error.strerror})") from None
-    try:
-        text = raw.decode("utf-8")
-        where = _Where(path, yaml.compose(text))
-        data = yaml.safe_load(text)
-    except (UnicodeDecodeError, yaml.YAMLError) as error:
-        line = getattr(getattr(error, "problem_mark", None), "line", 0) + 1
-        raise BadInput(f"{path}, line {line}: not valid YAML") from None
+    data, text, raw = read_user_yaml(path, "register")
+    where = _Where(path, yaml.compose(text))
     return _Reader(where).register(data, hashlib.sha256(raw).hexdigest())
 
 
@@ -188,28 +180,17 @@ class _Reader:
             {"organisations", "agreements", "teams", "users", "retention", "vault_encryption"},
         )
         organisations = self._unique(
-            [
-                self._organisation(o, f"organisations[{i}]")
-                for i, o in enumerate(self._list(top, "organisations"))
-            ],
-            "organisations",
+            self._each(top, "organisations", self._organisation), "organisations"
         )
         teams = self._unique(
-            [
-                self._team(t, f"teams[{i}]", organisations)
-                for i, t in enumerate(self._list(top, "teams"))
-            ],
+            self._each(top, "teams", lambda item, key: self._team(item, key, organisations)),
             "teams",
         )
         agreements = tuple(
-            self._agreement(a, f"agreements[{i}]", organisations)
-            for i, a in enumerate(self._list(top, "agreements"))
+            self._each(top, "agreements", lambda item, k: self._agreement(item, k, organisations))
         )
         users = self._unique(
-            [
-                self._user(u, f"users[{i}]", organisations, teams)
-                for i, u in enumerate(self._list(top, "users"))
-            ],
+            self._each(top, "users", lambda item, k: self._user(item, k, organisations, teams)),
             "users",
             key="id",
         )
@@ -339,6 +320,10 @@ class _Reader:
         for name in sorted(required - set(value)):
             raise self.where.error(key, f"missing key {name}")
         return value
+
+    def _each(self, top: dict, section: str, read) -> list:
+        """Every entry of a list section, each read by read(item, key) (key: its path)."""
+        return [read(item, f"{section}[{i}]") for i, item in enumerate(self._list(top, section))]
 
     def _list(self, top: dict, name: str) -> list:
         value = top.get(name)

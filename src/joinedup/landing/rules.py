@@ -10,12 +10,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
-
-import yaml
 
 from joinedup.contract import POSTCODE_PATTERN, Column, Feed
 from joinedup.identifiers import NHS_NUMBER_PATTERN, nhs_number_valid_sql  # noqa: F401 (landing's rules)
+from joinedup.yaml_files import packaged_yaml
 
 DATE_PATTERN = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 DATETIME_PATTERN = "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2})?$"
@@ -145,8 +143,7 @@ def feed_rules(feed: Feed, as_of: dt.date) -> list[Rule]:
 @cache
 def plausibility() -> tuple[dict, ...]:
     """The plausibility rules, as data (plausibility.yaml)."""
-    text = resources.files("joinedup.landing").joinpath("plausibility.yaml").read_text()
-    return tuple(yaml.safe_load(text))
+    return tuple(packaged_yaml(__package__, "plausibility.yaml"))
 
 
 def _typed_or_null_sql(column: Column, value: str) -> str:

@@ -7,9 +7,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from functools import cache
-from importlib import resources
 
-import yaml
+from joinedup.yaml_files import packaged_yaml
 
 GRAINS = ("month", "quarter", "year")
 UNITS = ("count", "percent", "per_100k", "dsr_per_100k")
@@ -60,5 +59,4 @@ def _metric(entry: dict) -> Metric:
 @cache
 def catalogue() -> dict[str, Metric]:
     """Every metric by id, in the catalogue's order (the order of every output)."""
-    text = resources.files("joinedup.metrics").joinpath("catalogue.yaml").read_text("utf-8")
-    return {entry["id"]: _metric(entry) for entry in yaml.safe_load(text)}
+    return {entry["id"]: _metric(entry) for entry in packaged_yaml(__package__, "catalogue.yaml")}

@@ -14,22 +14,18 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from importlib import resources
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from joinedup.errors import BadInput
 from joinedup.metrics.catalogue import catalogue
 from joinedup.metrics.engine import DEFAULT_EXPERIENCE_QUESTION
 from joinedup.plan.benefits import Benefit
+from joinedup.yaml_files import packaged_yaml, read_user_yaml
 
 DEFAULT_PLAN = "default_plan.yaml"
 # condition id -> title (the BCF 2015/16 national conditions)
-NATIONAL_CONDITIONS: dict[str, str] = yaml.safe_load(
-    resources.files(__package__).joinpath("national_conditions.yaml").read_text(encoding="utf-8")
-)
+NATIONAL_CONDITIONS: dict[str, str] = packaged_yaml(__package__, "national_conditions.yaml")
 CONDITION_STATES = ("yes", "no", "partly")
 MILESTONE_STATES = ("planned", "done", "late")
 
@@ -188,8 +184,7 @@ def load_plan(path: str | Path | None = None, people: int = 175_000) -> Plan:
     """The plan in `path` (YAML, or a return workbook .xlsx), or the packaged default scaled to
     `people` when path is None."""
     if path is None:
-        text = resources.files(__package__).joinpath(DEFAULT_PLAN).read_text(encoding="utf-8")
-        raw = _parse(text, DEFAULT_PLAN)
+        raw = _mapping_of_plan(packaged_yaml(__package__, DEFAULT_PLAN), DEFAULT_PLAN)
         scale = people / _positive_number(raw.get("population"), DEFAULT_PLAN, "population")
         return _plan(raw, DEFAULT_PLAN, scale)
     path = Path(path)
@@ -197,11 +192,8 @@ def load_plan(path: str | Path | None = None, people: int = 175_000) -> Plan:
         from joinedup.plan.workbook import read_plan
 
         return read_plan(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise BadInput(f"{path}: cannot read the plan file ({error.strerror})") from None
-    return _plan(_parse(text, str(path)), str(path), scale=1.0)
+    raw, _, _ = read_user_yaml(path, "plan file")
+    return _plan(_mapping_of_plan(raw, str(path)), str(path), scale=1.0)
 
 
 def plan_from_raw(raw: dict, where: str) -> Plan:
@@ -209,15 +201,7 @@ def plan_from_raw(raw: dict, where: str) -> Plan:
     return _plan(raw, where, scale=1.0)
 
 
-def _parse(text: str, where: str) -> dict:
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = f" line {mark.line + 1}" if mark is not None else ""
-        raise BadInput(
-            f"{where}:{line} not valid YAML ({getattr(error, 'problem', 'unreadable')})"
-        ) from None
+def _mapping_of_plan(raw, where: str) -> dict:
     if not isinstance(raw, dict):
         raise BadInput(f"{where}: a plan must be a mapping of keys {', '.join(sorted(PLAN_KEYS))}")
     return raw

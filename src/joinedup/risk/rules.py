@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 from joinedup.errors import BadInput
 from joinedup.risk.features import FeatureTable, feature_names
+from joinedup.yaml_files import read_user_yaml
 
 DEFAULT_RULES = Path(__file__).with_name("case_finding.yaml")
 OPERATORS = {
@@ -72,12 +72,7 @@ class RuleSet:
 
 def load_rules(path: Path | None = None) -> RuleSet:
     path = path or DEFAULT_RULES
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise BadInput(f"{path}: cannot read the rule file ({error.strerror})") from error
-    except yaml.YAMLError as error:
-        raise BadInput(f"{path}: not valid YAML") from error
+    raw, _, _ = read_user_yaml(path, "rule file")
     return parse_rules(raw, str(path))
 
 
