@@ -33,11 +33,11 @@ QUALITY = (
 )
 
 
-def minimal_register(area: Path) -> Path:
+def minimal_register(area: Path, out: Path) -> Path:
     data = yaml.safe_load((area / "register.yaml").read_text())
     for agreement in data["agreements"]:
         agreement["identifiers"] = "minimal"
-    path = area / "register.minimal.yaml"
+    path = out / "register.minimal.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     return path
 
@@ -51,7 +51,7 @@ def land(area: Path, out: Path, mode: str, register: Path) -> dict:
                    str(register), "--quiet"])  # fmt: skip
     done = subprocess.run([sys.executable, "-c", QUALITY, str(warehouse), str(vault),
                            str(area / "truth")], capture_output=True, text=True, check=True)  # fmt: skip
-    return {"load": load, "linkage": json.loads(done.stdout), "warehouse": str(warehouse),
+    return {"load": load, "linkage": json.loads(done.stdout.splitlines()[-1]), "warehouse": str(warehouse),
             "vault": str(vault)}  # fmt: skip
 
 
@@ -60,10 +60,11 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=20000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--area", type=Path, help="an area already generated (default: OUT/area)")
     parser.add_argument("--retention", action="store_true")
     args = parser.parse_args()
     out = args.out or Path("out") / "bench" / f"minimal-{args.people}"
-    area = out / "area"
+    area = args.area or out / "area"
     out.mkdir(parents=True, exist_ok=True)
     results: dict = {"people": args.people, "seed": args.seed}
     if not (area / "register.yaml").exists():
@@ -71,7 +72,7 @@ def main() -> None:
                                    str(args.people), "--seed", str(args.seed)])  # fmt: skip
     full = land(area, out, "full", area / "register.yaml")
     results["full"] = full
-    results["minimal"] = land(area, out, "minimal", minimal_register(area))
+    results["minimal"] = land(area, out, "minimal", minimal_register(area, out))
     if args.retention:
         results["marts"] = measure("marts", [*CLI, "marts", "--warehouse", full["warehouse"]])
         with open(out / "retention.json", "w") as counts:
