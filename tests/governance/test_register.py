@@ -101,6 +101,12 @@ def _broken(tmp_path, small_area, change) -> str:
             "colour: red",
         ),
         (
+            lambda d: d["agreements"][3].update(identity_review="yes"),
+            "agreements[3].identity_review",
+            "true or false",
+            "identity_review: 'yes'",
+        ),
+        (
             lambda d: d["users"].insert(9, dict(d["users"][0])),
             "users[9].id",
             "repeats",

@@ -2,15 +2,10 @@
 and one `joinedup serve` on 127.0.0.1 over it, shared by every service test of the session."""
 
 import datetime as dt
-import os
-import subprocess
-import sys
-import time
 
-import httpx
 import pytest
 import yaml
-from web_helpers import FORMER, PASSWORD, ROLE_USERS, Server, free_port
+from web_helpers import FORMER, PASSWORD, ROLE_USERS, Server, start_server, stop_server
 
 from joinedup.cli import main
 from joinedup.service.store import ServiceStore
@@ -44,24 +39,6 @@ def server(web_area):
     for user in [*ROLE_USERS.values(), FORMER]:
         store.set_password(user, PASSWORD)
     store.close()
-    port = free_port()
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    command = [sys.executable, "-m", "joinedup.cli", "serve", "--warehouse", str(warehouse), "--vault", str(vault),
-               "--register", str(root / "register.yaml"), "--service", str(service), "--audit", str(audit),
-               "--port", str(port)]  # fmt: skip
-    with log.open("w") as out:
-        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url + "/login", timeout=2).status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.2)
-    else:
-        process.kill()
-        raise AssertionError(f"the service did not start: {log.read_text()}")
+    process, url = start_server(warehouse, vault, root / "register.yaml", service, audit, log)
     yield Server(url, root, area, warehouse, service, audit, root / "register.yaml", log, process)
-    process.terminate()
-    process.wait(timeout=20)
+    stop_server(process)

@@ -15,7 +15,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 MAIN_PAGES = {"/login", "/", "/board", "/board/metrics/nel_admissions", "/board/spend", "/cohort", "/risk",
-              "/views", "/audit", "/audit/alerts", "/register", "/admin/loads", "/admin/users"}  # fmt: skip
+              "/views", "/audit", "/audit/alerts", "/register", "/admin/loads", "/admin/users", "/review"}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +103,7 @@ def test_every_role_walks_its_pages(walk):
     assert {p for p, _ in pages["super_user"]} >= {"/views", "/cohort"}
     assert {p for p, _ in pages["ig_lead"]} >= {"/audit", "/audit/alerts", "/register"}
     assert {p for p, _ in pages["admin"]} >= {"/admin/loads", "/admin/users"}
-    assert [p for p, _ in pages["linkage_officer"]] == ["/"]
+    assert [p for p, _ in pages["linkage_officer"]] == ["/", "/review"]
 
 
 def test_a_board_member_cannot_reach_an_analyst_page(walk):

@@ -1,8 +1,11 @@
 """Helpers of the service tests (the fixtures are in conftest.py)."""
 
+import os
 import re
 import socket
 import subprocess
+import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,3 +67,29 @@ def as_role(server: Server, role: str) -> httpx.Client:
 
 def csrf(client: httpx.Client) -> str:
     return client.get("/api/v1/session").json()["csrf_token"]
+
+
+def start_server(warehouse, vault, register, service, audit, log) -> tuple[subprocess.Popen, str]:
+    """`joinedup serve` on a free port of 127.0.0.1, once its sign-in page answers."""
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    command = [sys.executable, "-m", "joinedup.cli", "serve", "--warehouse", str(warehouse), "--vault", str(vault),
+               "--register", str(register), "--service", str(service), "--audit", str(audit),
+               "--port", str(port)]  # fmt: skip
+    with log.open("w") as out:
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url + "/login", timeout=2).status_code == 200:
+                return process, url
+        except httpx.TransportError:
+            time.sleep(0.2)
+    process.kill()
+    raise AssertionError(f"the service did not start: {log.read_text()}")
+
+
+def stop_server(process: subprocess.Popen) -> None:
+    process.terminate()
+    process.wait(timeout=20)

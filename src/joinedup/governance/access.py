@@ -21,6 +21,8 @@ PURPOSES = (
 )
 ANALYSIS = ("commissioning", "jsna", "evaluation", "emergency_planning")
 CARE = ("direct_care", "case_finding")
+# for running the system, not uses of the data: agreements name the uses, the roles these
+SYSTEM = ("oversight", "linkage_review", "administration")
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,7 @@ class Rule:
     """Who may use a route: `roles` None means anybody, signed in or not (`public`)."""
 
     name: str
-    tier: str  # A, P, audit, admin, session, public: what the route shows
+    tier: str  # A, P, I, audit, admin, review, session, public: what the route shows
     roles: tuple[str, ...] | None
     description: str
 
@@ -66,6 +68,9 @@ RULES: dict[str, Rule] = {
              "tier I, direct care: each person only with a legitimate relationship"),
         Rule("audit", "audit", ("ig_lead",), "the audit log, its chain, alerts and the register"),
         Rule("admin", "admin", ("admin",), "loads, quality, users; no person-level data"),
+        Rule("review", "review", ("linkage_officer",),
+             "identity review: held linkage pairs of feeds whose agreement switches review on"
+             " (identities only, never event data)"),
     )
 }
 

@@ -63,6 +63,7 @@ class Agreement:
     start: dt.date
     end: dt.date | None
     identifiers: str = "full"  # or "minimal": NHS number, postcode, birth year and month, sex
+    identity_review: bool = False  # clerical review of this feed's held linkage pairs (off: CAG)
 
     def active(self, day: dt.date) -> bool:
         return self.start <= day and (self.end is None or day <= self.end)
@@ -105,6 +106,11 @@ class Register:
         """Feeds an active agreement restricts to the minimal identifiers (landing discards
         names and the day of birth before linkage)."""
         return {a.feed for a in self.agreements if a.active(day) and a.identifiers == "minimal"}
+
+    def review_feeds(self, day: dt.date) -> set[str]:
+        """Feeds whose active agreement switches identity review on (GOVERNANCE.md: off by
+        default, held pairs then stay separate people)."""
+        return {a.feed for a in self.agreements if a.active(day) and a.identity_review}
 
     def active_feeds(self, day: dt.date) -> set[str]:
         """Feeds with at least one agreement active on `day` (only these are landed)."""
@@ -262,8 +268,10 @@ class _Reader:
             "start",
             "end",
             "identifiers",
+            "identity_review",
         }
-        m = self._mapping(item, key, fields, required=fields - {"reference", "end", "identifiers"})
+        optional = {"reference", "end", "identifiers", "identity_review"}
+        m = self._mapping(item, key, fields, required=fields - optional)
         feed = self._choice(m, key, "feed", person_level_feeds(), "a contract feed")
         controllers = self._names(
             m["controllers"], f"{key}.controllers", tuple(organisations), "an organisation code"
@@ -287,6 +295,7 @@ class _Reader:
             start,
             end,
             self._choice(m, key, "identifiers", IDENTIFIER_SETS) if "identifiers" in m else "full",
+            self._flag(m, key, "identity_review"),
         )
 
     def _user(self, item, key: str, organisations, teams) -> User:
@@ -363,6 +372,12 @@ class _Reader:
         if value is None or (isinstance(value, dt.date) and not isinstance(value, dt.datetime)):
             return value
         raise self.where.error(f"{key}.{name}", "expected a date (YYYY-MM-DD)")
+
+    def _flag(self, m: dict, key: str, name: str) -> bool:
+        value = m.get(name, False)
+        if not isinstance(value, bool):
+            raise self.where.error(f"{key}.{name}", "expected true or false")
+        return value
 
     def _positive(self, value, key: str) -> None:
         if not isinstance(value, int) or isinstance(value, bool) or value <= 0:

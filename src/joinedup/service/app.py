@@ -25,7 +25,15 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from joinedup.errors import UserError
-from joinedup.governance.access import PURPOSES, ROLES, RULES, Principal, decide, purposes_of
+from joinedup.governance.access import (
+    PURPOSES,
+    ROLES,
+    RULES,
+    SYSTEM,
+    Principal,
+    decide,
+    purposes_of,
+)
 from joinedup.governance.audit import AuditLog
 from joinedup.governance.changes import record_changes
 from joinedup.governance.incidents import IncidentLog
@@ -59,10 +67,12 @@ TIER_LABELS = {
     "I": "I (identifiable, direct care, audited with the relationship)",
     "audit": "audit (no person-level data)",
     "admin": "administration (no person-level data)",
+    "review": "identity review (identities of held pairs only, no event data, audited)",
     "session": "none (start page)",
     "public": "public",
 }
-AUDITED_TIERS = ("P", "I", "audit")
+AUDITED_TIERS = ("P", "I", "audit", "review")
+DATA_TIERS = ("A", "P", "I")  # drawn from the feeds: their agreements must allow the purpose
 
 
 class Refused(Exception):
@@ -92,6 +102,7 @@ class Service:
     export_secret: bytes
     care: CareStore
     incidents: IncidentLog
+    vault: Path | None = None  # opened only by identity review, per request
 
 
 @dataclass
@@ -219,7 +230,8 @@ def _error(ctx: Context, status: int, code: str, message: str) -> Response:
 
 
 def _error_page(ctx: Context, status: int, code: str, message: str) -> Response:
-    titles = {401: "Sign in needed", 403: "Not allowed", 404: "Not found", 400: "Bad request"}
+    titles = {401: "Sign in needed", 403: "Not allowed", 404: "Not found", 400: "Bad request",
+              503: "Try again soon"}  # fmt: skip
     return ctx.page(
         "error.html", status=status, title=titles.get(status, "Problem"), code=code, message=message
     )
@@ -265,10 +277,13 @@ def endpoint(service: Service, r: Route) -> Callable:
                 else "Your role or purpose does not allow this."
             )
             return _error(ctx, decision.status, code, message)
-        # tier P draws on every person-level feed: each feed's agreement must allow the purpose
+        # the pages of tiers A, P and I draw on the person-level feeds (tier A's figures on all
+        # of them): an output no agreement of its feeds allows for the purpose is not produced
+        # (the IG lead's and admin's tier A pages run the system: their purposes are no use)
         if (
-            RULES[r.rule].tier == "P"
+            RULES[r.rule].tier in DATA_TIERS
             and principal is not None
+            and principal.purpose not in SYSTEM
             and service.register.feeds_without_purpose(principal.purpose, dt.date.today())
         ):
             _audit(ctx, "deny", "agreement", 403)
@@ -360,6 +375,7 @@ def create_app(
         export_secret=store.secret("export_pseudonyms"),
         care=CareStore(store, vault, register.vault_key_file),
         incidents=IncidentLog(incidents_path),
+        vault=vault,
     )
     app = FastAPI(title="joinedup", version="1", openapi_url=None, docs_url=None, redoc_url=None)
     for r in ROUTES:

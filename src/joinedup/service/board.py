@@ -27,6 +27,7 @@ class Board:
     panels: tuple[Panel, ...]
     spend: SpendSection | None
     quality: QualitySection
+    linkage: dict  # each feed's rows by link method (`linkage_table`)
 
     def panel(self, metric_id: str) -> Panel | None:
         return next((p for p in self.panels if p.headline.id == metric_id), None)
@@ -48,7 +49,51 @@ def _build(con) -> Board:
     )
     year = latest_complete_year(months)
     spend = spend_section(year, spend_per_person(con, year)) if year else None
-    return Board(months, plan, records, panels, spend, quality_section(quality_report(con)))
+    quality = quality_report(con)
+    return Board(
+        months, plan, records, panels, spend, quality_section(quality), linkage_table(quality)
+    )
+
+
+# link methods (identity/vault.LINK_METHODS) as the board reads them, in this order
+LINK_METHODS = {
+    "nhs_number": "Deterministic: NHS number",
+    "council_id": "Deterministic: council person id",
+    "probabilistic": "Probabilistic",
+    "held_for_review": "Held (a person of its own, not reviewed)",
+    "new_person": "Not linked (a new person)",
+}
+
+
+def linkage_table(report: dict) -> dict:
+    """Each feed's accepted rows by link method, and every feed together: counts through the tier
+    A gate with secondary suppression (the parts of a shown total), shares from the rounded
+    figures. From the warehouse's `linkage_outcomes` (written by each load)."""
+    raw = {feed: f["linkage"] for feed, f in report["feeds"].items() if f["linkage"]}
+    methods = [m for m in LINK_METHODS if any(m in r for r in raw.values())]
+    methods += sorted({m for r in raw.values() for m in r} - set(methods))
+    every = {m: sum(r.get(m, 0) for r in raw.values()) for m in methods}
+
+    def row(name: str, counts: dict[str, int]) -> dict:
+        total = disclosure.count(sum(counts.values()))
+        parts = disclosure.parts({m: counts.get(m, 0) for m in methods})
+        return {
+            "feed": name,
+            "rows": total,
+            "methods": {
+                m: {
+                    "rows": n,
+                    "share_percent": round(n / total * 100, 1) if n is not None and total else None,
+                }
+                for m, n in parts.items()
+            },
+        }
+
+    return {
+        "methods": [{"id": m, "label": LINK_METHODS.get(m, m)} for m in methods],
+        "feeds": [row(feed, counts) for feed, counts in sorted(raw.items())],
+        "totals": row("All feeds", every),
+    }
 
 
 def report_file(snap: Snapshot) -> Path:
@@ -96,7 +141,9 @@ def plan_json(plan: Plan) -> dict:
     return {
         "area": plan.area,
         "baseline_year": plan.baseline_year,
-        "pooled_budget_gbp": {year: disclosure.rounded_money(v) for year, v in plan.pooled_budget.items()},
+        "pooled_budget_gbp": {
+            year: disclosure.rounded_money(v) for year, v in plan.pooled_budget.items()
+        },
         "schemes": [
             {
                 "id": s.id,
@@ -127,7 +174,7 @@ def spend_json(spend: SpendSection | None) -> dict:
     }
 
 
-def quality_json(quality: QualitySection) -> dict:
+def quality_json(quality: QualitySection, linkage: dict) -> dict:
     def feed(f) -> dict:
         return {
             "feed": f.feed,
@@ -145,4 +192,5 @@ def quality_json(quality: QualitySection) -> dict:
         "totals": feed(quality.totals),
         "rejections": [{"rule": r, "rows": n} for r, n in quality.rejections],
         "objections": [{"kind": k, "count": n} for k, n in quality.objections],
+        "linkage": linkage,
     }

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 
-from joinedup.errors import BadInput
+from joinedup.errors import BadInput, UserError
 from joinedup.governance import changes, disclosure, records
 from joinedup.governance.access import PURPOSES, ROLES, RULES, purposes_of
 from joinedup.governance.alerts import alerts
@@ -20,6 +20,7 @@ from joinedup.governance.audit import FIELDS, verify
 from joinedup.governance.incidents import overdue
 from joinedup.service import board as B
 from joinedup.service import people as P
+from joinedup.service import review as R
 from joinedup.service.app import (
     CONTENT_TYPES,
     LOGIN_COOKIE,
@@ -234,7 +235,8 @@ def spend_page(ctx: Context):
 
 @twin("/board/quality", "Data quality and linkage", "tier_a")
 def quality_page(ctx: Context):
-    quality = B.quality_json(B.board(ctx.snap).quality)
+    board = B.board(ctx.snap)
+    quality = B.quality_json(board.quality, board.linkage)
     return quality, "quality.html", {"quality": quality}
 
 
@@ -533,6 +535,45 @@ def users_page(ctx: Context):
                       "organisation": user.organisation if user else None,
                       "registered": bool(user and user.active(today)), "account": state})  # fmt: skip
     return {"users": users}, "users.html", {"users": users}
+
+
+# --- the linkage officer: identity review (off unless an agreement switches it on) ----------
+
+
+@twin("/review", "Identity review", "review", nav="Identity review")
+def review_page(ctx: Context):
+    try:
+        data = R.queue(ctx.service.vault, ctx.service.register, dt.date.today())
+    except R.Unavailable as busy:
+        raise Refused(503, "busy", str(busy)) from None
+    ctx.count = len(data["pairs"])
+    return data, "review.html", {"review": data}
+
+
+def _review_decision(decision: str):
+    def handle(ctx: Context) -> Response:
+        service = ctx.service
+        try:
+            review_id = int(ctx.request.path_params["review_id"])
+            done = R.decide(service.vault, service.reader.path, service.register,
+                            dt.date.today(), review_id, decision)  # fmt: skip
+        except (ValueError, UserError):
+            raise Refused(404, "not_found", "No held pair of a feed under review has this id.") from None
+        except R.Unavailable as busy:
+            raise Refused(503, "busy", str(busy)) from None
+        ctx.audit_resource = f"review {review_id} {done['decision']}"
+        ctx.count = done["warehouse_rows_moved"]
+        if ctx.route.kind == "api":
+            return ctx.json(done)
+        return RedirectResponse("/review", status_code=303)
+
+    return handle
+
+
+for _decision in ("accept", "reject"):
+    for _prefix, _kind in (("", "page"), (API, "api")):
+        route("POST", f"{_prefix}/review/{{review_id}}/{_decision}", f"{_decision.title()} a held pair",
+              "review", kind=_kind)(_review_decision(_decision))  # fmt: skip
 
 
 assert set(FIELDS) >= {"people", "count"}
