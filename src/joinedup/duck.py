@@ -39,15 +39,19 @@ def limit_memory(con: duckdb.DuckDBPyConnection, limit: str) -> None:
 
 
 def connect(
-    path: str | Path | None = None, read_only: bool = False, memory_limit: str | None = None
+    path: str | Path | None = None,
+    read_only: bool = False,
+    memory_limit: str | None = None,
+    settings: dict[str, str] | None = None,
 ) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection (in memory when `path` is None) with a memory limit (by default
-    JOINEDUP_DUCKDB_MEMORY's) and a spill folder."""
+    JOINEDUP_DUCKDB_MEMORY's), a spill folder and any other start-up `settings`."""
     spill = Path(tempfile.gettempdir()) / "joinedup-spill"
     spill.mkdir(exist_ok=True)
     config = {
         "memory_limit": memory_limit
         or os.environ.get("JOINEDUP_DUCKDB_MEMORY", DEFAULT_MEMORY_LIMIT),
         "temp_directory": str(spill),
+        **(settings or {}),
     }
     return duckdb.connect(":memory:" if path is None else str(path), read_only=read_only, config=config)

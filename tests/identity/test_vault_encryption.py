@@ -77,6 +77,8 @@ def test_no_identifier_or_secret_is_in_clear_in_the_vault_or_its_key_files(lande
             [person["nhs_number"], person["family_name"]],
         ).fetchone()[0]
         secrets = (vault.pseudo_id(1), vault.row_secret)
+        spill = "SELECT value FROM duckdb_settings() WHERE name = 'temp_file_encryption'"
+        assert vault.con.execute(spill).fetchone()[0] == "true"  # what it spills is encrypted
     assert held > 0  # the vault holds them: only not in clear
     content = stores.read_bytes()
     for value in (person["nhs_number"], person["family_name"], person["postcode"]):

@@ -126,8 +126,14 @@ def attach(
         con.execute(f"ATTACH '{quoted}' AS {alias}{clause}")
     except duckdb.Error as error:
         raise refusal(path, key, what, error) from None
-    if key is not None:
-        con.execute("SET temp_file_encryption = true")  # spilled vault rows stay encrypted
+
+
+def connect(key: VaultKey | None) -> duckdb.DuckDBPyConnection:
+    """A DuckDB instance for the vault: with a key, the temporary files it spills are encrypted
+    too. Set at start-up: DuckDB refuses the change once the shared spill folder holds any file."""
+    if key is None:
+        return duck.connect()
+    return duck.connect(settings={"temp_file_encryption": "true", "force_mbedtls_unsafe": "true"})
 
 
 def refusal(path: Path, key: VaultKey | None, what: str, error: Exception) -> StoreError:
@@ -154,7 +160,8 @@ def refusal(path: Path, key: VaultKey | None, what: str, error: Exception) -> St
 
 def writable_crypto(con: duckdb.DuckDBPyConnection) -> str:
     """Let DuckDB write encrypted files: OpenSSL through the httpfs extension where it is
-    installed, else DuckDB's built-in mbedtls (docs/encryption.md says what that costs)."""
+    installed, else DuckDB's built-in mbedtls (docs/encryption.md says what that costs; `connect`
+    allows it from the start for the temporary files)."""
     try:
         con.execute("LOAD httpfs")
         return "openssl"
@@ -165,7 +172,7 @@ def writable_crypto(con: duckdb.DuckDBPyConnection) -> str:
 
 def opens_with(path: Path, key: VaultKey | None, what: str = "identity vault") -> bool:
     """Whether the DuckDB file at `path` opens with `key` (None: is plain)."""
-    con = duck.connect()
+    con = connect(key)
     try:
         attach(con, path, "probe", key, read_only=True, what=what)
         return True
@@ -203,7 +210,7 @@ def unseal(path: Path, key: VaultKey | None, what: str) -> bytes:
             f"{path}: the {what} file is encrypted; set {KEY_ENV} or name its key file in the"
             f" register ({REGISTER_KEY})"
         )
-    con = duck.connect()
+    con = connect(key)
     try:
         attach(con, path, "sealed", key, read_only=True, what=f"{what} file")
         return bytes.fromhex(con.execute("SELECT value FROM sealed.secret").fetchone()[0])
@@ -221,7 +228,7 @@ def reseal(path: Path, secret: bytes, key: VaultKey) -> None:
 
 def _write_sealed(staged: Path, secret: bytes, key: VaultKey) -> None:
     umask = os.umask(0o077)
-    con = duck.connect()
+    con = connect(key)
     try:
         attach(con, staged, "sealed", key, what="secret file")
         con.execute("CREATE TABLE sealed.secret (value VARCHAR NOT NULL)")
@@ -242,7 +249,7 @@ def reencrypt(
     for stale in (staged, Path(f"{staged}.wal")):
         stale.unlink(missing_ok=True)
     umask = os.umask(0o077)
-    con = duck.connect()
+    con = connect(new)
     try:
         attach(con, path, "old", old, what=what)
         con.execute("CHECKPOINT old")  # nothing left in its WAL for the new file to miss

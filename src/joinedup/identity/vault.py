@@ -20,7 +20,6 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from joinedup import duck
 from joinedup.errors import StoreError
 from joinedup.identity import encryption, keys
 
@@ -200,7 +199,7 @@ class Vault:
     def _open_read_only(cls, path: Path, seal: encryption.VaultKey | None) -> Vault:
         if not path.is_file():
             raise StoreError(f"{path}: no identity vault here")
-        con = duck.connect()
+        con = encryption.connect(seal)
         try:
             encryption.attach(con, path, "vault", seal, read_only=True)
             con.execute("USE vault")
@@ -418,7 +417,7 @@ def _connect(path: Path, seal: encryption.VaultKey | None) -> duckdb.DuckDBPyCon
             os.chmod(existing, 0o600)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        con = duck.connect()
+        con = encryption.connect(seal)
     except (duckdb.Error, OSError) as error:
         reason = " ".join(str(error).split())
         raise StoreError(f"{path}: cannot open the identity vault ({reason})") from None

@@ -77,14 +77,14 @@ def open_snapshot(
     path = Path(path)
     if not path.is_file():
         raise _missing(path, what)
-    con = duck.connect()
-    try:
-        if encryption_key is not None:
-            from joinedup.identity import encryption
+    from joinedup.identity import encryption
 
-            encryption.attach(con, path, "store", encryption_key, read_only=True, what=what)
-        else:
+    con = encryption.connect(encryption_key)  # duck.connect() without a key
+    try:
+        if encryption_key is None:
             con.execute(f"ATTACH '{_quoted(path)}' AS store (READ_ONLY)")
+        else:
+            encryption.attach(con, path, "store", encryption_key, read_only=True, what=what)
         con.execute("USE store")
         check_tables(con, needed, path, what)
     except duckdb.Error as error:
