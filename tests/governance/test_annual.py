@@ -17,7 +17,14 @@ def test_the_annual_report_counts_loads_objections_accesses_destruction_and_inci
     log = AuditLog(audit, "0" * 64)
     log.append(user="analyst.demo", role="analyst", purpose="jsna", tier="P", decision="allow")
     log.append(user="gp.demo", role="gp", purpose="direct_care", tier="I", decision="allow",
-               action="GET page 200 break_glass")  # fmt: skip
+               action="POST page 303", resource="/persons/abc/break-glass",
+               rule="relationship:break_glass")  # fmt: skip
+    log.append(user="gp.demo", role="gp", purpose="direct_care", tier="I", decision="allow",
+               action="GET api 200", resource="/api/v1/persons/abc/record",
+               rule="relationship:break_glass")  # a view after the use: not a use  # fmt: skip
+    log.append(user="ig.demo", role="ig_lead", purpose="oversight", tier="audit",
+               decision="allow", action="POST api 200",
+               resource="/api/v1/audit/break-glass/1/review", rule="audit")  # fmt: skip
     log.append(user="board.demo", role="board", purpose="jsna", tier="P", decision="deny")
     log.close()
     today = dt.date.today()
@@ -32,8 +39,9 @@ def test_the_annual_report_counts_loads_objections_accesses_destruction_and_inci
     assert main(args) == 0
     report = json.loads(out.with_suffix(".json").read_text())
     accesses = report["accesses"]
-    assert accesses["requests"] == 3 and accesses["refused"] == 1
-    assert accesses["by_role"] == {"analyst": 1, "gp": 1} and accesses["break_glass_uses"] == 1
+    assert accesses["requests"] == 5 and accesses["refused"] == 1
+    assert accesses["by_role"] == {"analyst": 1, "gp": 2, "ig_lead": 1}
+    assert accesses["break_glass_uses"] == 1 and accesses["break_glass_reviews"] == 1
     assert accesses["audit_log"]["chain_intact"]
     assert report["incidents"]["recorded"] == 1 and report["incidents"]["people_affected"] == 2
     assert len(report["destruction_runs"]) == 1 and report["destruction_runs"][0]["rows"] > 0
