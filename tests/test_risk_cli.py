@@ -2,7 +2,7 @@ import json
 
 import duckdb
 import pytest
-from test_risk_area import synthetic_area
+from risk_area import synthetic_area
 
 from joinedup.cli import main
 

@@ -1,7 +1,7 @@
 from datetime import date, datetime
 
 import numpy as np
-from test_risk_area import Warehouse
+from risk_area import Warehouse
 
 from joinedup.risk.features import add_months, build_features
 

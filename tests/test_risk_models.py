@@ -2,8 +2,8 @@ from datetime import date
 
 import numpy as np
 import pytest
+from risk_area import synthetic_area
 from sklearn.metrics import roc_auc_score
-from test_risk_area import synthetic_area
 
 from joinedup.risk import evaluation, workflow
 from joinedup.risk.features import FeatureTable, feature_names

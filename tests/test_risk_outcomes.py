@@ -2,7 +2,7 @@ from datetime import date, datetime
 
 import numpy as np
 import pytest
-from test_risk_area import Warehouse
+from risk_area import Warehouse
 
 from joinedup.risk.features import build_features
 from joinedup.risk.outcomes import build_outcomes, cost_in_window, top_share

@@ -1,7 +1,7 @@
 from datetime import date
 
 import pytest
-from test_risk_area import Warehouse
+from risk_area import Warehouse
 
 from joinedup.errors import BadInput
 from joinedup.risk.features import build_features

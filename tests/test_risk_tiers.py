@@ -2,7 +2,7 @@ from datetime import date
 
 import numpy as np
 import pytest
-from test_risk_area import Warehouse
+from risk_area import Warehouse
 
 from joinedup.risk.tiers import assign_tiers, disclosed, on_care_plan, pyramid
 

@@ -1,5 +1,5 @@
 """A generated area, landed and with its marts, shared by the retention tests (each test works on
-its own copy of the warehouse and vault). No conftest.py: landing's tests import theirs by name."""
+its own copy of the warehouse and vault)."""
 
 from __future__ import annotations
 

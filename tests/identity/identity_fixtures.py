@@ -1,7 +1,6 @@
-"""Small hand-written identity fixtures (imported by the tests: a conftest.py here would
-shadow other folders' conftest modules): a background population registered with GPs (so that
-name and postcode frequencies are realistic enough for term-frequency adjustment) and helpers to
-build identifier records as landing sends them."""
+"""Small hand-written identity fixtures (imported by the tests): a background population
+registered with GPs (so that name and postcode frequencies are realistic enough for
+term-frequency adjustment) and helpers to build identifier records as landing sends them."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ import os
 import subprocess
 import sys
 
-from conftest import PEOPLE, base_area, query, row, write_feed
+from landing_area import PEOPLE, base_area, query, row, write_feed
 
 from joinedup import contract
 from joinedup.cli import main

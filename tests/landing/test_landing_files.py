@@ -6,7 +6,7 @@ import re
 
 import duckdb
 import pytest
-from conftest import (
+from landing_area import (
     AS_OF,
     base_area,
     lineage_sql,

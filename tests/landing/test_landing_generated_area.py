@@ -7,8 +7,7 @@ import datetime as dt
 import re
 
 import pytest
-from conftest import query
-from test_landing_load import _text_values
+from landing_area import query, text_values
 
 from joinedup.cli import main
 from joinedup.landing import load_area, quality_report
@@ -119,7 +118,7 @@ def test_no_identifier_of_a_generated_person_reaches_the_warehouse(generated):
     }
     names = {p[c] for p in people for c in ("given_name", "family_name")} - public
     numbers_and_dates = {p[c] for p in people for c in ("nhs_number", "date_of_birth")}
-    texts = set(_text_values(warehouse))
+    texts = set(text_values(warehouse))
     assert len(texts) > 1000 and len(names) > 100
     assert names.isdisjoint(texts)
     readable = [t for t in texts if not HEX_DIGEST.match(t)]  # pseudo_ids and row keys aside

@@ -9,9 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import duckdb
 import pytest
-from conftest import (
+from landing_area import (
     AS_OF,
     PEOPLE,
     base_area,
@@ -20,6 +19,7 @@ from conftest import (
     query_with_lineage,
     row,
     snapshot,
+    text_values,
     token,
     write_feed,
 )
@@ -177,20 +177,6 @@ def test_a_load_killed_before_it_commits_leaves_the_warehouse_unchanged(tmp_path
     ) == [(1,)]
 
 
-def _text_values(warehouse: Path) -> list[str]:
-    """Every value of every text (or text list) column of every warehouse table."""
-    values = []
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        columns = con.execute(
-            "SELECT table_name, column_name FROM information_schema.columns"
-            " WHERE data_type IN ('VARCHAR', 'VARCHAR[]')"
-        ).fetchall()
-        for table, column in columns:
-            for (value,) in con.execute(f'SELECT DISTINCT "{column}" FROM {table}').fetchall():
-                values += value if isinstance(value, list) else [value]
-    return [v for v in values if v is not None]
-
-
 def test_no_identifier_of_the_input_reaches_the_warehouse(area, stores):
     land(area, stores)
     identifiers = {"LA7731"}
@@ -205,7 +191,7 @@ def test_no_identifier_of_the_input_reaches_the_warehouse(area, stores):
             person["postcode"],
             person["postcode"].replace(" ", ""),
         }
-    texts = _text_values(stores["warehouse"])
+    texts = text_values(stores["warehouse"])
     assert len(texts) > 20
     leaks = {i for i in identifiers for text in texts if i.lower() in text.lower()}
     assert leaks == set()
@@ -385,7 +371,7 @@ def test_source_record_ids_are_keyed_tokens_that_still_join_feeds(area, stores):
         ],
     )
     land(area, stores)
-    texts = set(_text_values(stores["warehouse"]))
+    texts = set(text_values(stores["warehouse"]))
     assert not {"S1", "S2", "E1", "D1"} & texts  # a PAS or Care First id never lands as sent
     joined = query(
         stores["warehouse"],

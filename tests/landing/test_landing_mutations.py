@@ -13,8 +13,7 @@ import random
 import re
 
 import pytest
-from conftest import query
-from test_landing_load import _text_values
+from landing_area import query, text_values
 
 from joinedup.cli import main
 
@@ -162,7 +161,7 @@ def test_mutated_feed_files_never_break_landing(
         else:
             assert read <= records, (attempt, status, read, records)
     names, numbers_and_dates = _identifiers(small_generated_area)
-    texts = set(_text_values(warehouse))
+    texts = set(text_values(warehouse))
     assert names.isdisjoint(texts) and numbers_and_dates.isdisjoint(texts)
     output = "\n".join(printed)
     words = set(re.findall(r"[A-Za-z'-]+|[0-9-]+", output))

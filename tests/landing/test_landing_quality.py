@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import AS_OF, base_area, row, write_feed
+from landing_area import AS_OF, base_area, row, write_feed
 
 from joinedup.cli import main
 

@@ -7,7 +7,15 @@ import json
 
 import duckdb
 import pytest
-from conftest import AS_OF, lineage_sql, postcode_rows, query, query_with_lineage, row, write_feed
+from landing_area import (
+    AS_OF,
+    lineage_sql,
+    postcode_rows,
+    query,
+    query_with_lineage,
+    row,
+    write_feed,
+)
 
 from joinedup.identifiers import is_valid_nhs_number
 from joinedup.landing import load_area

@@ -8,7 +8,7 @@ import os
 import shutil
 import stat
 
-from conftest import lineage_sql, query, query_with_lineage, snapshot
+from landing_area import lineage_sql, query, query_with_lineage, snapshot
 
 from joinedup.cli import main
 from joinedup.identity import Vault

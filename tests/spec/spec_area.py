@@ -2,8 +2,7 @@
 DuckDB file), checks a hand-computed figure, and checks that the engine and the reference agree
 on every record. Columns a case does not mention take the defaults below (or a fresh id).
 
-Test modules import the `area` fixture from here (no conftest.py: landing's tests import theirs
-by name, and a second one would shadow it)."""
+Test modules import the `area` fixture from here."""
 
 from __future__ import annotations
 
