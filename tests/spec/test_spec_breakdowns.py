@@ -4,7 +4,7 @@ counted in every group one of their events falls in, and `joinedup metrics --by`
 import json
 
 import pytest
-from spec_area import area_fixture  # noqa: F401 (provides the `area` fixture)
+from spec_area import approx, area_fixture  # noqa: F401 (provides the `area` fixture)
 from test_spec_random_areas import build_random_area
 
 from joinedup import cli
@@ -180,6 +180,101 @@ def test_home_deaths_by_ward_place_each_death_by_the_registration_address(area):
     assert found == {None: (2, 3), "W1": (1, 1), "W2": (1, 2)}
 
 
+def year_groups(records: list[dict], period: str = "2015/16") -> dict:
+    return {
+        r["group"]: (r["numerator"], r["denominator"]) for r in records if r["period"] == period
+    }
+
+
+def test_population_rates_by_age_band_and_sex_take_each_groups_own_population(area):
+    area.add(
+        "person", "pseudo_id | sex | birth_month\na | 1 | 1945-01\nb | 2 | 1975-01\nc | | 1975-01"
+    )
+    area.add(
+        "acute_apc",
+        """
+        pseudo_id | admission_date | age_at_admission_date
+        a         | 2015-05-01     | 70
+        a         | 2015-06-01     | 70
+        b         | 2015-07-01     | 40
+        c         | 2015-08-01     | 40
+        """,
+    )
+    by_band = year_groups(area.records(["nel_admissions_rate"], by="age_band"))
+    assert by_band == {None: (4, 19_000), "70-74": (2, 1_000), "40-44": (2, 1_000)}
+    by_sex = year_groups(area.records(["nel_admissions_rate"], by="sex"))
+    assert by_sex == {None: (4, 19_000), "1": (2, 9_500), "2": (1, 9_500), "unknown": (1, None)}
+
+
+def test_a_band_cut_by_18_counts_two_fifths_of_its_population_within_the_group(area):
+    area.add(
+        "delayed_transfers",
+        """
+        pseudo_id | ready_date | transfer_date | age_at_ready_date
+        a         | 2015-04-01 | 2015-04-11    | 18
+        """,
+    )
+    april = year_groups(area.records(["dtoc_days"], by="age_band"), "2015-04")
+    assert april == {None: (10, 15_400), "15-19": (10, 400)}
+
+
+def test_a_practices_population_is_its_registered_residents_on_1_october(area):
+    area.add(
+        "person",
+        """
+        pseudo_id | sex | birth_month
+        turned65  | 1   | 1950-10
+        still64   | 1   | 1950-11
+        died      | 1   | 1940-01
+        moved     | 2   | 1940-01
+        away      | 2   | 1940-01
+        """,
+    )
+    area.add(
+        "gp_register",
+        """
+        pseudo_id | practice_code | registration_date | deregistration_date | postcode_in_area
+        turned65  | P1            | 2000-01-01        |                     | true
+        still64   | P1            | 2000-01-01        |                     | true
+        died      | P1            | 2000-01-01        |                     | true
+        moved     | P1            | 2000-01-01        | 2015-10-02          | true
+        moved     | P2            | 2015-10-02        |                     | true
+        away      | P1            | 2000-01-01        |                     | false
+        """,
+    )
+    area.add("deaths", "pseudo_id | date_of_death | age_at_date_of_death\ndied | 2015-09-30 | 75")
+    area.add(
+        "social_care_events",
+        """
+        pseudo_id | service_type    | placement_type | event_start_date | age_at_event_start_date
+        turned65  | LTS_RESIDENTIAL | PERMANENT      | 2015-11-01       | 65
+        moved     | LTS_NURSING     | PERMANENT      | 2015-11-01       | 75
+        nobody    | LTS_NURSING     | PERMANENT      | 2015-11-01       | 90
+        """,
+    )
+    found = year_groups(area.records(["res_admissions_65"], by="practice"))
+    # P1 on 1 October 2015: turned65 and moved (still on P1's list that day) are its 65+
+    # residents; still64 is 64, died had died, away lives outside; P2 had nobody yet
+    assert found == {None: (3, 6_000), "P1": (1, 2), "P2": (1, None), "unregistered": (1, None)}
+
+
+def test_falls_keep_their_standardisation_within_a_locality_and_are_crude_within_a_band(area):
+    area.add(
+        "acute_apc",
+        """
+        pseudo_id | admission_date | age_at_admission_date | primary_diagnosis | secondary_diagnoses | ward_code
+        a         | 2015-05-01     | 67                    | S720              | W010                | W1
+        b         | 2015-06-01     | 91                    | S720              | W190                | W1
+        """,
+    )
+    locality = {r["group"]: r for r in area.records(["falls_65"], by="locality")}
+    # every band of W1 holds 1,000: (1/1000 x 5500 + 1/1000 x 1000) / 19500 x 100,000
+    assert locality["North"]["value"] == approx((5.5 + 1) / 19_500 * 100_000)
+    assert (locality["North"]["numerator"], locality["North"]["denominator"]) == (2, 6_000)
+    bands = {r["group"]: r for r in area.records(["falls_65"], by="age_band")}
+    assert bands["65-69"]["value"] == approx(100) and bands["90+"]["denominator"] == 1_000
+
+
 @pytest.fixture(scope="module", name="random_area")
 def random_area_fixture(tmp_path_factory):
     path = tmp_path_factory.mktemp("breakdowns") / "random.duckdb"
@@ -204,9 +299,9 @@ def test_metrics_by_practice_prints_groups_with_secondary_suppression(random_are
 
 
 def test_by_with_a_metric_it_does_not_break_down_yet_is_a_command_line_error(random_area, capsys):
-    argv = ["metrics", "--warehouse", str(random_area), "--by", "ward", "--metric", "dtoc_days"]
+    argv = ["metrics", "--warehouse", str(random_area), "--by", "ward", "--metric", "reablement_91d"]
     assert cli.main(argv) == 2
-    assert "no breakdown yet for dtoc_days" in capsys.readouterr().err
+    assert "no breakdown yet for reablement_91d" in capsys.readouterr().err
 
 
 def test_the_report_tables_show_each_metrics_latest_figure_by_locality_and_decile(random_area):

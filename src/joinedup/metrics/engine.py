@@ -23,7 +23,10 @@ Where metrics.md leaves a choice, the engine (and the reference) read it so:
   weekend_discharges, and the discharge care_direct_from_hospital looks for), a reablement
   outcome's at its end date, a personal budget's and its holder's age at 31 March (age from the
   birth month, exact at a month end); fit_days counts deaths too (metrics.md asks only for a
-  discharge); a person with several eol_register rows preferred each place listed before death.
+  discharge); a person with several eol_register rows preferred each place listed before death;
+- breakdowns of population rates: a group is reported where its numerator counts something;
+  a practice's registered residents on 1 October are aged from their birth month (a birthday
+  in October counts as had); dtoc_days' delays are grouped at their ready date.
 """
 
 from __future__ import annotations
@@ -212,16 +215,74 @@ def _group(by: str, age: str | None, day: str, own_postcode: bool) -> str:
     return f"COALESCE({expressions[by]}, 'unknown')"
 
 
-POPULATION_CTE = """area_population AS (
-  SELECT year, age_band, SUM(population) AS population FROM population
-  WHERE area_code IN (SELECT ward_code FROM geography) GROUP BY year, age_band),
-bands AS (
-  SELECT year, age_band, population,
+BANDS_CTE = """bands AS (
+  SELECT year, grp, age_band, population,
     CAST(CASE WHEN age_band LIKE '%+' THEN REPLACE(age_band, '+', '')
               ELSE SUBSTR(age_band, 1, POSITION('-' IN age_band) - 1) END AS INTEGER) AS age_from,
     CASE WHEN age_band LIKE '%+' THEN NULL
          ELSE CAST(SUBSTR(age_band, POSITION('-' IN age_band) + 1) AS INTEGER) END AS age_to
   FROM area_population)"""
+# The population of each group of a dimension, by year and five-year band (metrics.md
+# "Breakdowns"): the `population` rows of the area's wards, grouped.
+WARDS = "area_code IN (SELECT ward_code FROM geography)"
+POPULATION_GROUPS = {
+    None: ("CAST(NULL AS VARCHAR)", ""),
+    "ward": ("area_code", ""),
+    "locality": ("w.locality", " JOIN ward_locality w ON w.ward_code = area_code"),
+    "imd_decile": (
+        "CAST(w.imd_decile AS VARCHAR)",
+        " JOIN ward_imd_decile w ON w.ward_code = area_code",
+    ),
+    "sex": ("CAST(sex AS VARCHAR)", ""),
+    "age_band": ("age_band", ""),
+}
+# A practice's population: its registered residents on 1 October of the year (alive, the latest
+# registration active that day, resident by the postcode fallback that day), in five-year bands
+# of their age that day from the birth month (a birthday in October counts as had).
+PRACTICE_POPULATION = """registered_days AS (
+  SELECT DISTINCT pop_year AS year,
+    CAST(CAST(pop_year AS VARCHAR) || '-10-01' AS DATE) AS day FROM periods),
+registrations_by_day AS (
+  SELECT d.year, d.day, g.pseudo_id, g.practice_code, g.registration_date, g.postcode_in_area,
+    g.registration_date <= d.day
+      AND (g.deregistration_date IS NULL OR g.deregistration_date > d.day) AS active,
+    MAX(g.registration_date) OVER (PARTITION BY d.year, g.pseudo_id) AS latest
+  FROM registered_days d JOIN gp_register g ON g.registration_date <= d.day),
+registered_people AS (
+  SELECT year, day, pseudo_id,
+    MAX(CASE WHEN registration_date = latest AND postcode_in_area THEN 1 ELSE 0 END) AS in_area
+  FROM registrations_by_day GROUP BY year, day, pseudo_id),
+registered_practice AS (
+  SELECT year, pseudo_id, practice_code FROM (
+    SELECT year, pseudo_id, practice_code, ROW_NUMBER() OVER (
+      PARTITION BY year, pseudo_id ORDER BY registration_date DESC, practice_code) AS rank
+    FROM registrations_by_day WHERE active) t WHERE rank = 1),
+registered_ages AS (
+  SELECT r.year, x.practice_code,
+    r.year - CAST(SUBSTR(b.birth_month, 1, 4) AS INTEGER)
+      - CASE WHEN CAST(SUBSTR(b.birth_month, 6, 2) AS INTEGER) > 10 THEN 1 ELSE 0 END AS age
+  FROM registered_people r
+  JOIN registered_practice x ON x.year = r.year AND x.pseudo_id = r.pseudo_id
+  JOIN person b ON b.pseudo_id = r.pseudo_id
+  WHERE r.in_area = 1 AND NOT EXISTS (
+    SELECT 1 FROM deaths d WHERE d.pseudo_id = r.pseudo_id AND d.date_of_death <= r.day)),
+area_population AS (
+  SELECT year, practice_code AS grp,
+    CASE WHEN age >= 90 THEN '90+' ELSE CAST(age // 5 * 5 AS VARCHAR) || '-'
+      || CAST(age // 5 * 5 + 4 AS VARCHAR) END AS age_band, COUNT(*) AS population
+  FROM registered_ages WHERE age >= 0 GROUP BY year, practice_code, age_band)"""
+
+
+def population_ctes(by: str | None) -> list[str]:
+    """CTEs ending in `bands`: (year, grp, age_band, population, age_from, age_to)."""
+    if by == "practice":
+        return [PRACTICE_POPULATION, BANDS_CTE]
+    group, join = POPULATION_GROUPS[by]
+    return [
+        f"area_population AS (SELECT year, {group} AS grp, age_band, SUM(population) AS population"
+        f" FROM population{join} WHERE {WARDS} GROUP BY year, {group}, age_band)",
+        BANDS_CTE,
+    ]
 
 
 def _population_aged(min_age: int) -> str:
@@ -246,6 +307,7 @@ class Engine:
         self.con = engine_of(con)
         self.periods = periods
         self.by = by
+        self._populations: dict[str, dict] = {}  # computed once: a practice's costs a scan
 
     def carry(self, alias: str) -> str:
         """The select-list tail that carries a row's group through a CTE (nothing without `by`)."""
@@ -266,41 +328,87 @@ class Engine:
         """Rows keyed by their first column, the period label."""
         return {row[0]: row[1:] for row in self.query(ctes, select)}
 
-    def population(self) -> dict[int, dict[str, int]]:
-        """Area population by year: all ages, aged 18+ and aged 65+."""
-        rows = self.con.execute(
-            f"WITH {POPULATION_CTE} SELECT year, SUM(population), {_population_aged(18)},"
-            f" {_population_aged(65)} FROM bands GROUP BY year"
-        ).fetchall()
-        return {int(year): {"all": int(a), "18+": int(b), "65+": int(c)} for year, a, b, c in rows}
+    def population(self) -> dict[tuple[int, str | None], dict[str, int]]:
+        """Population by (year, group): all ages, aged 18+ and aged 65+; the area's under group
+        None without `by`, each group's with it."""
+        return self._population_tables()["totals"]
 
-    def band_population(self) -> dict[tuple[int, str], int]:
-        rows = self.con.execute(
-            f"WITH {POPULATION_CTE} SELECT year, age_band, population FROM bands"
-        )
-        return {(int(y), band): int(n) for y, band, n in rows.fetchall()}
+    def band_population(self) -> dict[tuple[int, str | None, str], int]:
+        """Population by (year, group, five-year band)."""
+        return self._population_tables()["bands"]
+
+    def _population_tables(self) -> dict[str, dict]:
+        """Both, from one query (a practice's population is a scan of the registrations)."""
+        if not self._populations:
+            rows = self.query(
+                population_ctes(self.by),
+                f"SELECT year, grp, age_band, SUM(population), {_population_aged(18)},"
+                f" {_population_aged(65)} FROM bands"
+                " GROUP BY GROUPING SETS ((year, grp, age_band), (year, grp))",
+            )
+            self._populations["totals"] = {
+                (int(y), g): {"all": int(a), "18+": int(b), "65+": int(c)}
+                for y, g, band, a, b, c in rows
+                if band is None
+            }
+            self._populations["bands"] = {
+                (int(y), g, band): int(a) for y, g, band, a, _, _ in rows if band is not None
+            }
+        return self._populations
 
 
 def nel_admissions(engine: Engine) -> list[dict]:
-    counts = engine.by_period(
+    group = "n.grp" if engine.by else "NULL"
+    rows = engine.query(
         [
             resident_ctes(
-                "nel", "acute_apc", "admission_date", f"{EMERGENCY} AND {GENERAL_AND_ACUTE}"
+                "nel",
+                "acute_apc",
+                "admission_date",
+                f"{EMERGENCY} AND {GENERAL_AND_ACUTE}",
+                by=engine.by,
+                age="age_at_admission_date",
             )
         ],
-        "SELECT p.period, COUNT(*) FROM periods p"
-        " JOIN nel n ON n.admission_date BETWEEN p.start_date AND p.end_date GROUP BY p.period",
+        f"SELECT p.period, {group}, COUNT(*) FROM periods p"
+        " JOIN nel n ON n.admission_date BETWEEN p.start_date AND p.end_date"
+        f" GROUP BY p.period, {group}",
     )
-    population = engine.population()
+    counts = {(period, grp): n for period, grp, n in rows}
+    rates = {
+        (r["period"], r.get("group")): r
+        for r in _per_population(engine, "nel_admissions_rate", counts, "all")
+    }
     records = []
-    for period in engine.of_grains(METRICS["nel_admissions"].grains):
-        count = counts.get(period.label, (0,))[0]
-        people = population.get(period.population_year, {}).get("all")
-        records.append(record("nel_admissions", period, count, None, count))
-        records.append(
-            record("nel_admissions_rate", period, count, people, ratio(count, people, 100_000))
-        )
+    for rate in rates.values():
+        count = rate["numerator"]
+        period = P.parse(rate["period"])
+        group = (engine.by, rate["group"]) if engine.by else None
+        records += [record("nel_admissions", period, count, None, count, group=group), rate]
     return records
+
+
+def _per_population(
+    engine: Engine, metric_id: str, counts: dict, age: str, breakdowns=None, empty=None
+) -> list[dict]:
+    """Records of a count per 100,000 of a population (age: all, 18+ or 65+): the area's for
+    every period of the metric's grains, or each group's with something counted (its population
+    null where it has none: unregistered, unknown). counts and breakdowns: (period, group) ->."""
+    population = engine.population()
+
+    def one(period: P.Period, grp) -> dict:
+        n = counts.get((period.label, grp), 0)
+        people = population.get((period.population_year, grp), {}).get(age)
+        breakdown = (breakdowns or {}).get((period.label, grp), empty)
+        group = (engine.by, grp) if engine.by else None
+        return record(metric_id, period, n, people, ratio(n, people, 100_000), breakdown, group)
+
+    periods = engine.of_grains(METRICS[metric_id].grains)
+    if not engine.by:
+        return [one(p, None) for p in periods]
+    return [
+        one(p, g) for p in periods for g in sorted(g for label, g in counts if label == p.label)
+    ]
 
 
 def _care_admissions(engine: Engine) -> list[str]:
@@ -321,21 +429,15 @@ def _care_admissions(engine: Engine) -> list[str]:
 
 
 def res_admissions_65(engine: Engine) -> list[dict]:
-    counts = engine.by_period(
+    group = "a.grp" if engine.by else "NULL"
+    rows = engine.query(
         _care_admissions(engine),
-        "SELECT p.period, COUNT(DISTINCT a.pseudo_id) FROM periods p"
+        f"SELECT p.period, {group}, COUNT(DISTINCT a.pseudo_id) FROM periods p"
         " JOIN admissions a ON a.event_start_date BETWEEN p.start_date AND p.end_date"
-        " GROUP BY p.period",
+        f" GROUP BY p.period, {group}",
     )
-    population = engine.population()
-    records = []
-    for period in engine.of_grains(METRICS["res_admissions_65"].grains):
-        people = counts.get(period.label, (0,))[0]
-        older = population.get(period.population_year, {}).get("65+")
-        records.append(
-            record("res_admissions_65", period, people, older, ratio(people, older, 100_000))
-        )
-    return records
+    counts = {(period, grp): n for period, grp, n in rows}
+    return _per_population(engine, "res_admissions_65", counts, "65+")
 
 
 def reablement_91d(engine: Engine) -> list[dict]:
@@ -384,35 +486,47 @@ def reablement_91d(engine: Engine) -> list[dict]:
 def dtoc_days(engine: Engine) -> list[dict]:
     # An episode covers [ready_date, transfer_date); an open one runs to the end of the period.
     after_period = _plus_days("p.end_date", 1)
+    group = "d.grp" if engine.by else "NULL"
+    first = "CASE WHEN d.ready_date > p.start_date THEN d.ready_date ELSE p.start_date END"
+    last = (
+        f"CASE WHEN d.transfer_date IS NOT NULL AND d.transfer_date < {after_period}"
+        f" THEN d.transfer_date ELSE {after_period} END"
+    )
     rows = engine.query(
         [
-            resident_ctes("delays", "delayed_transfers", "ready_date", "age_at_ready_date >= 18"),
-            "delay_days AS (SELECT p.period, d.agency, d.reason,"
-            f" {_days_between('CASE WHEN d.ready_date > p.start_date THEN d.ready_date ELSE p.start_date END', f'CASE WHEN d.transfer_date IS NOT NULL AND d.transfer_date < {after_period} THEN d.transfer_date ELSE {after_period} END')} AS days"
+            resident_ctes(
+                "delays",
+                "delayed_transfers",
+                "ready_date",
+                "age_at_ready_date >= 18",
+                by=engine.by,
+                age="age_at_ready_date",
+                day="ready_date",
+            ),
+            f"delay_days AS (SELECT p.period, {group} AS grp, d.agency, d.reason,"
+            f" {_days_between(first, last)} AS days"
             " FROM periods p JOIN delays d ON d.ready_date <= p.end_date"
             " AND (d.transfer_date IS NULL"
             " OR (d.transfer_date > p.start_date AND d.transfer_date > d.ready_date))"
             " WHERE p.grain = 'month')",
         ],
-        "SELECT period, agency, reason, SUM(days) FROM delay_days GROUP BY period, agency, reason",
+        "SELECT period, grp, agency, reason, SUM(days) FROM delay_days"
+        " GROUP BY period, grp, agency, reason",
     )
-    days: dict[str, dict[str, dict[str, int]]] = defaultdict(
+    days: dict[tuple, dict[str, dict[str, int]]] = defaultdict(
         lambda: {"agency": defaultdict(int), "reason": defaultdict(int)}
     )
-    for period, agency, reason, total in rows:
-        days[period]["agency"][agency] += int(total)
-        days[period]["reason"][reason] += int(total)
-    population = engine.population()
-    records = []
-    for period in engine.of_grains(("month",)):
-        split = days.get(period.label, {"agency": {}, "reason": {}})
-        total = sum(split["agency"].values())
-        adults = population.get(period.population_year, {}).get("18+")
-        breakdown = {name: dict(sorted(counts.items())) for name, counts in split.items()}
-        records.append(
-            record("dtoc_days", period, total, adults, ratio(total, adults, 100_000), breakdown)
-        )
-    return records
+    for period, grp, agency, reason, total in rows:
+        days[(period, grp)]["agency"][agency] += int(total)
+        days[(period, grp)]["reason"][reason] += int(total)
+    counts = {key: sum(split["agency"].values()) for key, split in days.items()}
+    breakdowns = {
+        key: {name: dict(sorted(n.items())) for name, n in split.items()}
+        for key, split in days.items()
+    }
+    return _per_population(
+        engine, "dtoc_days", counts, "18+", breakdowns, {"agency": {}, "reason": {}}
+    )
 
 
 def patient_experience(engine: Engine, question: str = DEFAULT_EXPERIENCE_QUESTION) -> list[dict]:
@@ -449,33 +563,48 @@ def falls_65(engine: Engine) -> list[dict]:
         )
         + " END"
     )
+    group = "f.grp" if engine.by else "NULL"
     rows = engine.query(
-        [resident_ctes("falls", "acute_apc", "admission_date", injury_by_fall)],
-        f"SELECT p.period, {band} AS band, COUNT(*) FROM periods p"
+        [
+            resident_ctes(
+                "falls",
+                "acute_apc",
+                "admission_date",
+                injury_by_fall,
+                by=engine.by,
+                age="age_at_admission_date",
+            )
+        ],
+        f"SELECT p.period, {group}, {band} AS band, COUNT(*) FROM periods p"
         " JOIN falls f ON f.admission_date BETWEEN p.start_date AND p.end_date"
-        " WHERE p.grain = 'year' GROUP BY p.period, band",
+        f" WHERE p.grain = 'year' GROUP BY p.period, {group}, band",
     )
-    counts: dict[str, dict[str, int]] = defaultdict(dict)
-    for period, band_label, count in rows:
-        counts[period][band_label] = count
+    counts: dict[tuple, dict[str, int]] = defaultdict(dict)
+    for period, grp, band_label, count in rows:
+        counts[(period, grp)][band_label] = count
     population = engine.population()
     band_population = engine.band_population()
-    records = []
-    for period in engine.of_grains(("year",)):
-        by_band = {b: counts[period.label].get(b, 0) for b in FALLS_WEIGHTS}
-        pops = {b: band_population.get((period.population_year, b)) for b in FALLS_WEIGHTS}
-        older = population.get(period.population_year, {}).get("65+")
-        records.append(
-            record(
-                "falls_65",
-                period,
-                sum(by_band.values()),
-                older,
-                directly_standardised_rate(by_band, pops),
-                {"age_band": by_band},
-            )
+
+    def one(period: P.Period, grp) -> dict:
+        year = period.population_year
+        by_band = {b: counts[(period.label, grp)].get(b, 0) for b in FALLS_WEIGHTS}
+        pops = {b: band_population.get((year, grp, b)) for b in FALLS_WEIGHTS}
+        older = population.get((year, grp), {}).get("65+")
+        if engine.by == "age_band":  # within one band: its crude rate
+            value = ratio(by_band.get(grp, 0), pops.get(grp), 100_000)
+        else:
+            value = directly_standardised_rate(by_band, pops)
+        group = (engine.by, grp) if engine.by else None
+        return record(
+            "falls_65", period, sum(by_band.values()), older, value, {"age_band": by_band}, group
         )
-    return records
+
+    periods = engine.of_grains(("year",))
+    if not engine.by:
+        return [one(p, None) for p in periods]
+    return [
+        one(p, g) for p in periods for g in sorted(g for label, g in counts if label == p.label)
+    ]
 
 
 def _band_from(band: str) -> int:
@@ -1015,6 +1144,11 @@ def carers_supported(engine: Engine) -> list[dict]:
 
 # The metrics `--by` breaks down so far (the others: the area's figure only).
 BREAKDOWN_METRICS = (
+    "nel_admissions",
+    "nel_admissions_rate",
+    "res_admissions_65",
+    "dtoc_days",
+    "falls_65",
     "readmissions_30d",
     "ae_attendances",
     "ae_conversion",

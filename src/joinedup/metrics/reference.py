@@ -193,21 +193,59 @@ class Area:
             found = people[0]["sex"] if people else None
         return "unknown" if found is None else str(found)
 
-    def band_populations(self, year: int) -> dict[str, int]:
-        """The area's population of the year by age band (every ward in geography, both sexes)."""
+    def band_populations(self, year: int, group=None) -> dict[str, int]:
+        """The population of the year by age band: the area's (every ward in geography, both
+        sexes), or with a group that group's (metrics.md "Breakdowns")."""
+        if self.by == "practice" and group is not None:
+            return self.practice_bands(year).get(group, {})
         wards = {g["ward_code"] for g in self.rows("geography")}
         bands: dict[str, int] = defaultdict(int)
         for row in self.rows("population"):
-            if row["year"] == year and row["area_code"] in wards:
+            in_group = group is None or self.population_group(row) == group
+            if row["year"] == year and row["area_code"] in wards and in_group:
                 bands[row["age_band"]] += row["population"]
         return bands
 
-    def band_population(self, year: int, band: str) -> int:
-        return self.band_populations(year).get(band, 0)
+    def population_group(self, row: dict) -> str | None:
+        """The group of a `population` row in the area's dimension."""
+        if self.by == "ward":
+            return row["area_code"]
+        if self.by in ("locality", "imd_decile"):
+            found = self.ward_attribute(row["area_code"], self.by)
+            return None if found is None else str(found)
+        return str(row["sex"] if self.by == "sex" else row["age_band"])
 
-    def population(self, year: int, min_age: int = 0) -> int | None:
+    def practice_bands(self, year: int) -> dict[str, dict[str, int]]:
+        """Each practice's registered residents on 1 October of the year by age band: alive,
+        the latest registration active that day, resident by the postcode fallback that day,
+        aged from the birth month (a birthday in October counts as had)."""
+        key = f"practice bands {year}"
+        if key not in self.tables:
+            day = date(year, 10, 1)
+            bands: dict = defaultdict(lambda: defaultdict(int))
+            born = {p["pseudo_id"]: p["birth_month"] for p in self.rows("person")}
+            for pseudo_id in {g["pseudo_id"] for g in self.rows("gp_register")}:
+                practice = self.practice_on(pseudo_id, day)
+                if (
+                    practice == "unregistered"
+                    or pseudo_id not in born
+                    or self.dead_by(pseudo_id, day)
+                    or not self.resident({"pseudo_id": pseudo_id}, day)
+                ):
+                    continue
+                birth_year, birth_month = int(born[pseudo_id][:4]), int(born[pseudo_id][5:7])
+                age = year - birth_year - (birth_month > 10)
+                if age >= 0:
+                    bands[practice][age_band(age)] += 1
+            self.tables[key] = bands
+        return self.tables[key]
+
+    def band_population(self, year: int, band: str, group=None) -> int:
+        return self.band_populations(year, group).get(band, 0)
+
+    def population(self, year: int, min_age: int = 0, group=None) -> int | None:
         """People aged min_age+; a band straddling min_age counts pro rata, rounded."""
-        bands = self.band_populations(year)
+        bands = self.band_populations(year, group)
         if not bands:
             return None
         total = 0
@@ -284,7 +322,7 @@ def per(numerator, denominator, scale):
 
 def nel_admissions(area: Area, months) -> list[dict]:
     spells = [
-        s
+        (s, area.group(s, s["admission_date"], s["admission_date"], "age_at_admission_date"))
         for s in area.rows("acute_apc")
         if s["admission_method"] in EMERGENCY
         and s["main_specialty"] not in MATERNITY | MENTAL_ILLNESS
@@ -293,35 +331,49 @@ def nel_admissions(area: Area, months) -> list[dict]:
     result = []
     for grain in ("month", "quarter", "year"):
         for period in periods(*months, grain):
-            count = sum(1 for s in spells if period.holds(s["admission_date"]))
-            people = area.population(period.pop_year)
-            result.append(out("nel_admissions", period, count, None, count))
-            result.append(
-                out("nel_admissions_rate", period, count, people, per(count, people, 100_000))
-            )
+            here = [g for s, g in spells if period.holds(s["admission_date"])]
+            for group in sorted(set(here)) if area.by else [None]:
+                count = here.count(group)
+                people = area.population(period.pop_year, 0, group)
+                rate = per(count, people, 100_000)
+                result.append(
+                    grouped(area, group, out("nel_admissions", period, count, None, count))
+                )
+                result.append(
+                    grouped(area, group, out("nel_admissions_rate", period, count, people, rate))
+                )
+    return result
+
+
+def people_per_population(area: Area, metric_id, grain, months, events, min_age) -> list[dict]:
+    """events: (day, pseudo_id, group) of each counted event; each group's distinct people per
+    100,000 of its population aged min_age+."""
+    result = []
+    for period in periods(*months, grain):
+        here = [(who, g) for day, who, g in events if period.holds(day)]
+        for group in sorted({g for _, g in here}) if area.by else [None]:
+            count = len({who for who, g in here if g == group})
+            people = area.population(period.pop_year, min_age, group)
+            record = out(metric_id, period, count, people, per(count, people, 100_000))
+            result.append(grouped(area, group, record))
     return result
 
 
 def res_admissions_65(area: Area, months) -> list[dict]:
     admissions = [
-        e
+        (e["event_start_date"], e["pseudo_id"],
+         area.group(e, e["event_start_date"], e["event_start_date"], "age_at_event_start_date"))
         for e in area.rows("social_care_events")
         if is_permanent_care(e)
         and e["age_at_event_start_date"] >= 65
         and area.resident(e, e["event_start_date"])
         and not area.in_permanent_care(e["pseudo_id"], e["event_start_date"] - timedelta(days=1))
+    ]  # fmt: skip
+    return [
+        r
+        for grain in ("month", "year")
+        for r in people_per_population(area, "res_admissions_65", grain, months, admissions, 65)
     ]
-    result = []
-    for grain in ("month", "year"):
-        for period in periods(*months, grain):
-            people = len(
-                {e["pseudo_id"] for e in admissions if period.holds(e["event_start_date"])}
-            )
-            older = area.population(period.pop_year, 65)
-            result.append(
-                out("res_admissions_65", period, people, older, per(people, older, 100_000))
-            )
-    return result
 
 
 def started_reablement(area: Area, pseudo_id, discharge: date) -> bool:
@@ -368,29 +420,32 @@ def reablement_91d(area: Area, months) -> list[dict]:
 
 def dtoc_days(area: Area, months) -> list[dict]:
     delays = [
-        d
+        (d, area.group(d, d["ready_date"], d["ready_date"], "age_at_ready_date"))
         for d in area.rows("delayed_transfers")
         if d["age_at_ready_date"] >= 18 and area.resident(d, d["ready_date"])
     ]
     result = []
     for period in periods(*months, "month"):
-        agency: dict[str, int] = defaultdict(int)
-        reason: dict[str, int] = defaultdict(int)
+        agency: dict = defaultdict(lambda: defaultdict(int))
+        reason: dict = defaultdict(lambda: defaultdict(int))
         day = period.first
         while day <= period.last:  # count the delayed days one by one
-            for d in delays:
+            for d, group in delays:
                 if d["ready_date"] <= day and (
                     d["transfer_date"] is None or day < d["transfer_date"]
                 ):
-                    agency[d["agency"]] += 1
-                    reason[d["reason"]] += 1
+                    agency[group][d["agency"]] += 1
+                    reason[group][d["reason"]] += 1
             day += timedelta(days=1)
-        total = sum(agency.values())
-        adults = area.population(period.pop_year, 18)
-        breakdown = {"agency": dict(sorted(agency.items())), "reason": dict(sorted(reason.items()))}
-        result.append(
-            out("dtoc_days", period, total, adults, per(total, adults, 100_000), breakdown)
-        )
+        for group in sorted(agency) if area.by else [None]:
+            total = sum(agency[group].values())
+            adults = area.population(period.pop_year, 18, group)
+            breakdown = {
+                "agency": dict(sorted(agency[group].items())),
+                "reason": dict(sorted(reason[group].items())),
+            }
+            record = out("dtoc_days", period, total, adults, per(total, adults, 100_000), breakdown)
+            result.append(grouped(area, group, record))
     return result
 
 
@@ -440,7 +495,7 @@ def is_fall_injury(spell: dict) -> bool:
 
 def falls_65(area: Area, months) -> list[dict]:
     falls = [
-        s
+        (s, area.group(s, s["admission_date"], s["admission_date"], "age_at_admission_date"))
         for s in area.rows("acute_apc")
         if s["admission_method"] in EMERGENCY
         and s["age_at_admission_date"] >= 65
@@ -449,20 +504,25 @@ def falls_65(area: Area, months) -> list[dict]:
     ]
     result = []
     for period in periods(*months, "year"):
-        counts = {band: 0 for band in ESP_2013}
-        for s in falls:
-            if period.holds(s["admission_date"]):
-                counts[age_band(s["age_at_admission_date"])] += 1
-        pops = {band: area.band_population(period.pop_year, band) for band in ESP_2013}
-        if all(pops.values()):
-            rates = sum(counts[b] / pops[b] * ESP_2013[b] for b in ESP_2013)
-            dsr = rates / sum(ESP_2013.values()) * 100_000
-        else:
-            dsr = None
-        older = area.population(period.pop_year, 65)
-        result.append(
-            out("falls_65", period, sum(counts.values()), older, dsr, {"age_band": counts})
-        )
+        here = [(s, g) for s, g in falls if period.holds(s["admission_date"])]
+        for group in sorted({g for _, g in here}) if area.by else [None]:
+            counts = {band: 0 for band in ESP_2013}
+            for s, g in here:
+                if g == group:
+                    counts[age_band(s["age_at_admission_date"])] += 1
+            pops = {band: area.band_population(period.pop_year, band, group) for band in ESP_2013}
+            if area.by == "age_band":  # one band: its crude rate
+                rate = per(counts.get(group, 0), pops.get(group), 100_000)
+            elif all(pops.values()):
+                rates = sum(counts[b] / pops[b] * ESP_2013[b] for b in ESP_2013)
+                rate = rates / sum(ESP_2013.values()) * 100_000
+            else:
+                rate = None
+            older = area.population(period.pop_year, 65, group)
+            record = out(
+                "falls_65", period, sum(counts.values()), older, rate, {"age_band": counts}
+            )
+            result.append(grouped(area, group, record))
     return result
 
 
