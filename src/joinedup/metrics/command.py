@@ -8,7 +8,6 @@ import csv
 import importlib
 import json
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 from joinedup.engine import stores
@@ -22,6 +21,7 @@ from joinedup.metrics.engine import (
     compute_metrics,
     required_tables,
 )
+from joinedup.metrics.output import MetricSet
 from joinedup.progress import stage
 
 CSV_COLUMNS = ["id", "period", "grain", "numerator", "denominator", "value", "unit", "breakdown"]
@@ -107,8 +107,7 @@ def checked_months(months: list[str]) -> tuple[str, str]:
 
 
 def write_json(metrics: list[dict], area: str, out) -> None:
-    generated_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    json.dump({"area": area, "generated_at": generated_at, "metrics": metrics}, out, indent=1)
+    json.dump(MetricSet.now(area, metrics).to_dict(), out, indent=1)
     out.write("\n")
 
 

@@ -18,6 +18,7 @@ from joinedup.governance.access import PURPOSES, ROLES, RULES, purposes_of
 from joinedup.governance.alerts import alerts
 from joinedup.governance.audit import FIELDS, verify
 from joinedup.governance.incidents import overdue
+from joinedup.metrics.output import MetricSet
 from joinedup.service import board as B
 from joinedup.service import people as P
 from joinedup.service import review as R
@@ -218,7 +219,7 @@ def metric_page(ctx: Context):
 @route("GET", API + "/metrics", "Metrics (metrics.md shape, tier A gate)", "tier_a", kind="api")
 def metrics_api(ctx: Context) -> Response:
     board = B.board(ctx.snap)
-    return ctx.json({"area": board.plan.area, "generated_at": None, "metrics": board.records})
+    return ctx.json(MetricSet(board.plan.area, board.records).to_dict())
 
 
 @twin("/board/plan", "The plan: schemes and pooled budget", "tier_a")
