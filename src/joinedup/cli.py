@@ -20,7 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "calibrate": ("joinedup.synth.calibrate", "compare a generated area with the published figures"),
     "load": ("joinedup.landing.load", "land an area's feed files: validate, quarantine, link, pseudonymise"),
     "lineage": ("joinedup.landing.lineage", "vault-side: the sender's file and line of every landed row, with its pseudo_id"),
-    "quality": ("joinedup.landing.quality", "what landing did with every row: read, rejected, linked"),
+    "quality": ("joinedup.landing.quality_command", "what landing did with every row: read, rejected, linked"),
     "marts": ("joinedup.marts.command", "build the person timeline and Year of Care cost marts"),
     "budgets": ("joinedup.marts.budgets_command", "Year of Care capitated budgets by locality and practice against actual spend"),
     "parquet": ("joinedup.engine.command", "write a warehouse or vault as a Parquet folder (one per table) for --engine spark"),
