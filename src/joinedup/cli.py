@@ -17,9 +17,9 @@ from joinedup.errors import UserError
 # `joinedup --help` stays fast and optional engines are only loaded when used.
 COMMANDS: dict[str, tuple[str, str]] = {
     "synth": ("joinedup.synth.command", "generate a synthetic area's feeds and its ground truth"),
-    "calibrate": ("joinedup.synth.calibrate", "compare a generated area with the published figures"),
+    "calibrate": ("joinedup.synth.calibrate_command", "compare a generated area with the published figures"),
     "load": ("joinedup.landing.load", "land an area's feed files: validate, quarantine, link, pseudonymise"),
-    "lineage": ("joinedup.landing.lineage", "vault-side: the sender's file and line of every landed row, with its pseudo_id"),
+    "lineage": ("joinedup.landing.lineage_command", "vault-side: the sender's file and line of every landed row, with its pseudo_id"),
     "quality": ("joinedup.landing.quality_command", "what landing did with every row: read, rejected, linked"),
     "marts": ("joinedup.marts.command", "build the person timeline and Year of Care cost marts"),
     "budgets": ("joinedup.marts.budgets_command", "Year of Care capitated budgets by locality and practice against actual spend"),
@@ -39,7 +39,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "evaluate": ("joinedup.evaluation.command", "evaluate a scheme: matched comparison, difference-in-differences, naive before/after"),
     "return": ("joinedup.plan.return_command", "the BCF quarterly return workbook (.xlsx): metrics, finance, benefits"),
     "accounts": ("joinedup.service.accounts", "the service's accounts: set a password, disable, list"),
-    "audit": ("joinedup.governance.audit", "the audit log: verify its hash chain"),
+    "audit": ("joinedup.governance.audit_command", "the audit log: verify its hash chain"),
     "serve": ("joinedup.service.serve", "the web service for tiers A and P, under the governance register"),
 }
 

@@ -9,7 +9,6 @@ recomputes every hash and names the first broken record.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import fcntl
 import hashlib
@@ -19,7 +18,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from joinedup.errors import CheckFailed, StoreError
+from joinedup.errors import StoreError
 
 GENESIS = "0" * 64
 FIELDS = ("seq", "time", "user", "organisation", "role", "purpose", "tier", "action", "resource",
@@ -129,22 +128,3 @@ def _broken(line: bytes, prev: str, seq: int) -> str | None:
     if record["hash"] != record_hash(record):
         return "hash does not match the record (changed)"
     return None
-
-
-def configure(parser: argparse.ArgumentParser) -> None:
-    action = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-    check = action.add_parser(
-        "verify", help="check the hash chain; exit 4 at the first broken record"
-    )
-    check.add_argument("--audit", required=True, type=Path, help="the audit log file")
-
-
-def run(args: argparse.Namespace) -> int:
-    result = verify(args.audit)
-    if result.broken_at is not None:
-        raise CheckFailed(
-            f"{args.audit}, line {result.broken_at}: chain broken ({result.reason});"
-            f" {result.records} records before it are intact"
-        )
-    print(f"{result.records} records, chain intact")
-    return 0

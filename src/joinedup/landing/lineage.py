@@ -1,5 +1,5 @@
-"""`joinedup lineage --vault V --warehouse W --out FILE.csv`: the sender's file and line of every
-landed person-level row, with its pseudo_id (`feed,file,line,pseudo_id`).
+"""The sender's file and line of every landed person-level row, with its pseudo_id
+(`feed,file,line,pseudo_id`; the command `joinedup lineage` is lineage_command.py).
 
 Vault-side: the warehouse holds only row keys, the vault where each row came from; joined, they
 can trace a row back to a sender (for data quality queries and linkage quality assurance), so the
@@ -8,7 +8,6 @@ file is written owner-only, and only for a warehouse this vault made.
 
 from __future__ import annotations
 
-import argparse
 import csv
 import os
 from pathlib import Path
@@ -18,26 +17,9 @@ import pyarrow as pa
 from joinedup.errors import StoreError
 from joinedup.identity.vault import Vault
 from joinedup.landing import files
-from joinedup.warehouse import schema, store
+from joinedup.warehouse import schema
 
 LANDED = pa.schema([("feed", pa.string()), ("row_key", pa.string()), ("pseudo_id", pa.string())])
-
-
-def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--vault", required=True, type=Path, help="the identity vault (DuckDB)")
-    parser.add_argument("--warehouse", required=True, type=Path, help="the warehouse (DuckDB)")
-    parser.add_argument("--out", required=True, type=Path, help="CSV file to write (owner-only)")
-
-
-def run(args: argparse.Namespace) -> int:
-    with (
-        Vault.open(args.vault, must_exist=True) as vault,
-        store.reading(args.warehouse, needed=("load_files",)) as con,
-    ):
-        rows = landed_lineage(con, vault, args.warehouse)
-    write_csv(args.out, rows)
-    print(f"{rows.num_rows} rows' lineage written to {args.out}")
-    return 0
 
 
 def landed_lineage(con, vault: Vault, warehouse_path: Path) -> pa.Table:

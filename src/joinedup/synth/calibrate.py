@@ -1,5 +1,5 @@
-"""`joinedup calibrate DIR [--warehouse W]`: the generated area's yearly figures against the
-published ones (`../shared/calibration.md`), with pass or fail for each.
+"""The generated area's yearly figures against the published ones (`../shared/calibration.md`),
+with pass or fail for each (the command is calibrate_command.py).
 
 Figures that are metrics come from the metric engine; the others are SQL over the same
 warehouse. By default the warehouse is built from DIR by the truth (synth/oracle.py), which
@@ -9,14 +9,10 @@ figures also carry landing's and linkage's effects.
 
 from __future__ import annotations
 
-import argparse
-import json
-import sys
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 from joinedup import duck
-from joinedup.errors import BadInput, CheckFailed
 from joinedup.metrics.engine import EMERGENCY, compute_metrics, resident_ctes
 from joinedup.synth.config import REFERENCE_PEOPLE
 from joinedup.synth.oracle import build_oracle_warehouse
@@ -197,31 +193,3 @@ def calibration_rows(area: Path, warehouse: Path | None = None) -> list[Row]:
         figures = sql_figures(con, year) | metric_figures(metrics, year)
         rows += [_row(figure, year.label, figures[figure], scale) for figure in TARGETS]
     return rows
-
-
-def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("directory", type=Path, help="a folder written by `joinedup synth`")
-    parser.add_argument("--warehouse", type=Path,
-                        help="measure this landed warehouse (loaded from DIRECTORY) instead of the truth")
-    parser.add_argument("--format", choices=("text", "json"), default="text")
-
-
-def run(args: argparse.Namespace) -> int:
-    directory: Path = args.directory
-    if not (directory / "truth" / "row_person.csv").exists():
-        raise BadInput(f"{directory}: not a generated area (no truth/row_person.csv)")
-    if args.warehouse and not args.warehouse.exists():
-        raise BadInput(f"{args.warehouse}: no such warehouse")
-    rows = calibration_rows(directory, args.warehouse)
-    if args.format == "json":
-        print(json.dumps([asdict(r) | {"passed": r.passed} for r in rows], indent=2))
-    else:
-        print(f"{'figure':<68} {'year':<8} {'target':>10} {'range':>21} {'value':>10}  result")
-        for r in rows:
-            print(f"{r.figure:<68} {r.year:<8} {r.target:>10,.1f} {r.low:>10,.1f}-{r.high:<10,.1f} "
-                  f"{r.value:>10,.1f}  {'pass' if r.passed else 'FAIL'}")
-    failed = [r for r in rows if not r.passed]
-    if failed:
-        raise CheckFailed(f"{len(failed)} of {len(rows)} calibration figures outside tolerance")
-    print(f"all {len(rows)} calibration figures within tolerance", file=sys.stderr)
-    return 0
