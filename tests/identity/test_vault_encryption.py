@@ -172,3 +172,17 @@ def test_a_key_file_named_in_the_register_encrypts_and_rotates(landed, stores, m
     assert main(["vault-key", "status", "--vault", str(stores), "--register", str(named)]) == 0
     status = capsys.readouterr().out
     assert status.count("encrypted, opens with the key") == 3, status
+
+
+def test_the_pseudonymisation_key_rotates_on_an_encrypted_vault_and_stays_sealed(landed, stores):
+    warehouse = stores.parent / "w.duckdb"
+    shutil.copy2(landed / "w.duckdb", warehouse)
+    before = vault_contents(stores)
+    assert main(["rotate-key", "--vault", str(stores), "--warehouse", str(warehouse)]) == 0
+    key_file = keys.key_file_for(stores)
+    assert encryption.is_database(key_file) and not encryption.opens_with(key_file, None, "key")
+    after = vault_contents(stores)
+    assert after["pseudo_id"] != before["pseudo_id"] and after["records"] == before["records"]
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        held = {p for (p,) in con.execute("SELECT DISTINCT pseudo_id FROM gp_register").fetchall()}
+    assert after["pseudo_id"] in held and before["pseudo_id"] not in held
