@@ -275,6 +275,56 @@ def test_falls_keep_their_standardisation_within_a_locality_and_are_crude_within
     assert bands["65-69"]["value"] == approx(100) and bands["90+"]["denominator"] == 1_000
 
 
+def test_a_long_stay_is_grouped_on_the_month_end_by_the_age_it_has_reached_then(area):
+    area.add("person", "pseudo_id | sex | birth_month\na | 1 | 1950-04\nb | 2 | 1950-05")
+    area.add(
+        "acute_apc",
+        """
+        pseudo_id | admission_date | discharge_date | age_at_admission_date
+        a         | 2015-04-01     | 2015-05-20     | 64
+        b         | 2015-04-20     | 2015-05-20     | 64
+        """,
+    )
+    april = year_groups(area.records(["long_stays"], by="age_band"), "2015-04")
+    assert april == {
+        None: (2, None),
+        "65-69": (1, None),
+        "60-64": (1, None),
+    }  # a turned 65 in April
+    bands = {r["group"]: r["breakdown"] for r in area.records(["long_stays"], by="age_band")
+             if r["period"] == "2015-04"}  # fmt: skip
+    assert bands["65-69"] == {"7+": 1, "14+": 1, "21+": 1} and bands["60-64"]["14+"] == 0
+
+
+def test_a_reablement_cohort_member_counts_in_the_group_of_their_first_qualifying_discharge(area):
+    area.add(
+        "gp_register",
+        """
+        pseudo_id | practice_code | registration_date | deregistration_date
+        a         | P1            | 2000-01-01        | 2015-11-01
+        a         | P2            | 2015-11-01        |
+        """,
+    )
+    area.add(
+        "acute_apc",
+        """
+        pseudo_id | admission_date | discharge_date | age_at_discharge_date
+        a         | 2015-10-01     | 2015-10-05     | 80
+        a         | 2015-11-10     | 2015-11-15     | 80
+        """,
+    )
+    area.add(
+        "social_care_events",
+        """
+        pseudo_id | service_type   | event_start_date | event_end_date
+        a         | STS_REABLEMENT | 2015-10-06       | 2015-10-20
+        a         | STS_REABLEMENT | 2015-11-16       | 2015-11-30
+        """,
+    )
+    found = year_groups(area.records(["reablement_91d"], by="practice"))
+    assert found == {None: (1, 1), "P1": (1, 1)}  # once, at the October discharge's practice
+
+
 @pytest.fixture(scope="module", name="random_area")
 def random_area_fixture(tmp_path_factory):
     path = tmp_path_factory.mktemp("breakdowns") / "random.duckdb"
@@ -298,10 +348,21 @@ def test_metrics_by_practice_prints_groups_with_secondary_suppression(random_are
             assert totals[key]["numerator"] is None, (key, cells)
 
 
-def test_by_with_a_metric_it_does_not_break_down_yet_is_a_command_line_error(random_area, capsys):
-    argv = ["metrics", "--warehouse", str(random_area), "--by", "ward", "--metric", "reablement_91d"]
+def test_by_with_the_survey_metric_is_a_command_line_error(random_area, capsys):
+    argv = [
+        "metrics",
+        "--warehouse",
+        str(random_area),
+        "--by",
+        "ward",
+        "--metric",
+        "patient_experience",
+    ]
     assert cli.main(argv) == 2
-    assert "no breakdown yet for reablement_91d" in capsys.readouterr().err
+    assert (
+        "--by: patient_experience: an aggregate survey, with no breakdowns"
+        in capsys.readouterr().err
+    )
 
 
 def test_the_report_tables_show_each_metrics_latest_figure_by_locality_and_decile(random_area):

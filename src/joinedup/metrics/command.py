@@ -65,8 +65,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--by",
         choices=BREAKDOWNS,
-        help="also each group of this dimension (records gain `by` and `group`); metrics: "
-        + ", ".join(BREAKDOWN_METRICS),
+        help="also each group of this dimension (records gain `by` and `group`), for every"
+        " metric but the survey's (patient_experience)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
 
@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
         raise BadOption("--method needs --disclosure-control")
     months = checked_months(args.months) if args.months else None
     if args.by and (unbroken := sorted(set(args.metric or ()) - set(BREAKDOWN_METRICS))):
-        raise BadOption(f"--by: no breakdown yet for {', '.join(unbroken)}")
+        raise BadOption(f"--by: {', '.join(unbroken)}: an aggregate survey, with no breakdowns")
     with (  # the store first: a missing warehouse is one line, no progress before it
         stores.reading(args.engine, args.warehouse, needed=required_tables()) as con,
         stage("computing metrics", enabled=not args.quiet),

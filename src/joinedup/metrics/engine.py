@@ -26,7 +26,9 @@ Where metrics.md leaves a choice, the engine (and the reference) read it so:
   discharge); a person with several eol_register rows preferred each place listed before death;
 - breakdowns of population rates: a group is reported where its numerator counts something;
   a practice's registered residents on 1 October are aged from their birth month (a birthday
-  in October counts as had); dtoc_days' delays are grouped at their ready date.
+  in October counts as had); dtoc_days' delays are grouped at their ready date; a long stay,
+  a registered person and a personal budget holder on the snapshot day, aged that day from the
+  birth month; a reablement cohort member at their first qualifying discharge (ties: lowest group).
 """
 
 from __future__ import annotations
@@ -442,28 +444,33 @@ def res_admissions_65(engine: Engine) -> list[dict]:
 
 def reablement_91d(engine: Engine) -> list[dict]:
     day_d = _plus_days("c.discharge_date", 91)
+    first = ", grp" if engine.by else ""  # ties on the day: the lowest group
     ctes = [
         resident_ctes(
             "discharges",
             "acute_apc",
             "admission_date",
             f"{DISCHARGED_ALIVE} AND age_at_discharge_date >= 65",
+            by=engine.by,
+            age="age_at_discharge_date",
+            day="discharge_date",
         ),
         "reablement_starts AS ("
         " SELECT pseudo_id, event_start_date AS start_date FROM social_care_events"
         " WHERE event_type = 'SERVICE' AND service_type = 'STS_REABLEMENT'"
         " UNION ALL SELECT pseudo_id, contact_date FROM community_contacts"
         " WHERE service IN ('INTERMEDIATE_CARE', 'REHABILITATION'))",
-        "qualifying AS ("
-        " SELECT p.period, d.pseudo_id, d.discharge_date FROM periods p JOIN discharges d"
+        f"qualifying AS (SELECT p.period, d.pseudo_id, d.discharge_date{engine.carry('d')}"
+        " FROM periods p JOIN discharges d"
         f" ON d.discharge_date >= {_plus_days('p.start_date', 183)}"  # 1 October
         f" AND d.discharge_date <= {_plus_days('p.start_date', 274)}"  # 31 December
         " WHERE p.grain = 'year' AND EXISTS (SELECT 1 FROM reablement_starts s"
         " WHERE s.pseudo_id = d.pseudo_id AND s.start_date >= d.discharge_date"
         f" AND s.start_date <= {_plus_days('d.discharge_date', 7)}))",
-        "cohort AS (SELECT period, pseudo_id, MIN(discharge_date) AS discharge_date"
-        " FROM qualifying GROUP BY period, pseudo_id)",
-        "outcomes AS (SELECT c.period, CASE WHEN"
+        # a person's first qualifying discharge of the window (its group, with `by`)
+        "cohort AS (SELECT * FROM (SELECT q.*, ROW_NUMBER() OVER (PARTITION BY period, pseudo_id"
+        f" ORDER BY discharge_date{first}) AS nth FROM qualifying q) t WHERE nth = 1)",
+        f"outcomes AS (SELECT c.period, {'c.grp' if engine.by else 'NULL'} AS grp, CASE WHEN"
         " NOT EXISTS (SELECT 1 FROM deaths x WHERE x.pseudo_id = c.pseudo_id"
         f"  AND x.date_of_death <= {day_d})"
         " AND NOT EXISTS (SELECT 1 FROM acute_apc h WHERE h.pseudo_id = c.pseudo_id"
@@ -471,16 +478,16 @@ def reablement_91d(engine: Engine) -> list[dict]:
         f"  AND (h.discharge_date IS NULL OR h.discharge_date > {day_d}))"
         f" AND NOT {_in_permanent_care('c', day_d)} THEN 1 ELSE 0 END AS at_home FROM cohort c)",
     ]
-    counts = engine.by_period(
-        ctes, "SELECT period, COUNT(*), SUM(at_home) FROM outcomes GROUP BY period"
+    rows = engine.query(
+        ctes, "SELECT period, grp, COUNT(*), SUM(at_home) FROM outcomes GROUP BY period, grp"
     )
-    records = []
-    for period in engine.of_grains(("year",)):
-        cohort, at_home = counts.get(period.label, (0, 0))
-        records.append(
-            record("reablement_91d", period, at_home, cohort, ratio(at_home, cohort, 100))
-        )
-    return records
+    return _records(
+        engine,
+        "reablement_91d",
+        {(period, grp): (cohort, int(at_home)) for period, grp, cohort, at_home in rows},
+        (0, 0),
+        lambda cohort, at_home: (at_home, cohort, ratio(at_home, cohort, 100)),
+    )
 
 
 def dtoc_days(engine: Engine) -> list[dict]:
@@ -658,37 +665,46 @@ def dementia_dx_rate(engine: Engine) -> list[dict]:
         " g.deregistration_date, b.month_number AS born FROM gp_register g"
         " JOIN born b ON b.pseudo_id = g.pseudo_id"
         " WHERE b.month_number <= (SELECT MAX(month_number) FROM month_ends) - 65 * 12)",
-        "registered_65 AS (SELECT DISTINCT m.period, m.month_end, r.pseudo_id"
+        "registered_65 AS (SELECT DISTINCT m.period, m.month_end, r.pseudo_id,"
+        " (m.month_number - r.born) // 12 AS age_at_month_end"
         " FROM month_ends m JOIN older_registrations r ON r.registration_date <= m.month_end"
         " AND (r.deregistration_date IS NULL OR r.deregistration_date > m.month_end)"
         " JOIN practices pr ON pr.practice_code = r.practice_code"
         " WHERE m.month_number - r.born >= 65 * 12"
         " AND NOT EXISTS (SELECT 1 FROM deaths x WHERE x.pseudo_id = r.pseudo_id"
         " AND x.date_of_death <= m.month_end))",
-        resident_ctes("resident_65", "registered_65", "month_end", own_postcode=False),
-        "diagnosed AS (SELECT r.period, CASE WHEN EXISTS (SELECT 1 FROM gp_conditions c"
+        resident_ctes(
+            "resident_65",
+            "registered_65",
+            "month_end",
+            own_postcode=False,
+            by=engine.by,
+            age="age_at_month_end",
+            day="month_end",
+        ),
+        f"diagnosed AS (SELECT r.period, {'r.grp' if engine.by else 'NULL'} AS grp,"
+        " CASE WHEN EXISTS (SELECT 1 FROM gp_conditions c"
         " WHERE c.pseudo_id = r.pseudo_id AND c.condition = 'DEM'"
         " AND c.diagnosed_date <= r.month_end"
         " AND (c.resolved_date IS NULL OR c.resolved_date > r.month_end)) THEN 1 ELSE 0 END"
         " AS has_dementia FROM resident_65 r)",
     ]
-    counts = engine.by_period(
-        ctes, "SELECT period, COUNT(*), SUM(has_dementia) FROM diagnosed GROUP BY period"
+    rows = engine.query(
+        ctes,
+        "SELECT period, grp, COUNT(*), SUM(has_dementia) FROM diagnosed GROUP BY period, grp",
     )
-    records = []
-    for period in engine.of_grains(("month",)):
-        registered, diagnosed = counts.get(period.label, (0, 0))
+
+    def figures(registered: int, diagnosed: int) -> tuple:
         expected = registered * DEMENTIA_EXPECTED_PREVALENCE
-        records.append(
-            record(
-                "dementia_dx_rate",
-                period,
-                int(diagnosed),
-                expected,
-                ratio(diagnosed, expected, 100),
-            )
-        )
-    return records
+        return diagnosed, expected, ratio(diagnosed, expected, 100)
+
+    return _records(
+        engine,
+        "dementia_dx_rate",
+        {(period, grp): (n, int(diagnosed)) for period, grp, n, diagnosed in rows},
+        (0, 0),
+        figures,
+    )
 
 
 def ae_attendances(engine: Engine) -> list[dict]:
@@ -942,24 +958,43 @@ def ae_4h(engine: Engine) -> list[dict]:
 
 
 def long_stays(engine: Engine) -> list[dict]:
-    # Day D is the month end; a stay's length on D is D - admission date.
-    stay = _days_between("s.admission_date", "p.end_date")
+    # Day D is the month end; a stay's length on D is D - admission date; residency is judged
+    # at admission, a group on D (age on D from the birth month).
+    stay = _days_between("r.admission_date", "r.day_d")
+    group = "r.grp" if engine.by else "NULL"
     rows = engine.query(
-        [resident_ctes("inpatients", "acute_apc", "admission_date", GENERAL_AND_ACUTE)],
-        "SELECT p.period, "
+        [
+            "stays_on_day AS (SELECT s.*, p.period, p.end_date AS day_d,"
+            f" {_age_at_month_end('p.end_date')} AS age_on_day FROM periods p JOIN acute_apc s"
+            f" ON s.admission_date <= {_plus_days('p.end_date', -LONG_STAY_DAYS[0])}"
+            " AND (s.discharge_date IS NULL OR s.discharge_date > p.end_date)"
+            " LEFT JOIN person b ON b.pseudo_id = s.pseudo_id"
+            f" WHERE p.grain = 'month' AND s.{GENERAL_AND_ACUTE})",
+            resident_ctes(
+                "inpatients",
+                "stays_on_day",
+                "admission_date",
+                by=engine.by,
+                age="age_on_day",
+                day="day_d",
+            ),
+        ],
+        f"SELECT r.period, {group}, "
         + ", ".join(f"SUM({_flag(f'{stay} >= {days}')})" for days in LONG_STAY_DAYS)
-        + " FROM periods p JOIN inpatients s"
-        f" ON s.admission_date <= {_plus_days('p.end_date', -LONG_STAY_DAYS[0])}"
-        " AND (s.discharge_date IS NULL OR s.discharge_date > p.end_date)"
-        " WHERE p.grain = 'month' GROUP BY p.period",
+        + f" FROM inpatients r GROUP BY r.period, {group}",
     )
-    stays = {row[0]: [int(n) for n in row[1:]] for row in rows}
-    records = []
-    for period in engine.of_grains(("month",)):
-        counts = stays.get(period.label, [0] * len(LONG_STAY_DAYS))
-        breakdown = {f"{days}+": n for days, n in zip(LONG_STAY_DAYS, counts, strict=True)}
-        records.append(record("long_stays", period, counts[0], None, counts[0], breakdown))
-    return records
+    return _records(
+        engine,
+        "long_stays",
+        {(period, grp): tuple(int(n) for n in counts) for period, grp, *counts in rows},
+        (0,) * len(LONG_STAY_DAYS),
+        lambda *counts: (
+            counts[0],
+            None,
+            counts[0],
+            {f"{days}+": n for days, n in zip(LONG_STAY_DAYS, counts, strict=True)},
+        ),
+    )
 
 
 def fit_days(engine: Engine) -> list[dict]:
@@ -1088,32 +1123,49 @@ def _conveyed(origins: dict[str, tuple[int, int]]) -> tuple:
     return conveyed, incidents, ratio(conveyed, incidents, 100), breakdown
 
 
+def _age_at_month_end(day: str, person: str = "b") -> str:
+    """Whole years at a month end `day` from the person's birth month (exact at a month end)."""
+    born = (
+        f"CAST(SUBSTR({person}.birth_month, 1, 4) AS INTEGER) * 12"
+        f" + CAST(SUBSTR({person}.birth_month, 6, 2) AS INTEGER)"
+    )
+    return f"(EXTRACT(YEAR FROM {day}) * 12 + EXTRACT(MONTH FROM {day}) - ({born})) // 12"
+
+
 def personal_budgets(engine: Engine) -> list[dict]:
     # People on 31 March (the year's last day), aged 18+ that day from their birth month.
-    month_number = "EXTRACT(YEAR FROM {0}) * 12 + EXTRACT(MONTH FROM {0})"
-    born = "CAST(SUBSTR(b.birth_month, 1, 4) AS INTEGER) * 12 + CAST(SUBSTR(b.birth_month, 6, 2) AS INTEGER)"
+    group = "c.grp" if engine.by else "NULL"
     ctes = [
         "community_on_day AS (SELECT p.period, p.end_date AS snapshot, t.pseudo_id,"
-        " t.postcode_in_area, t.delivery_mechanism FROM periods p JOIN social_care_events t"
-        " ON t.event_start_date <= p.end_date"
+        " t.postcode_in_area, t.ward_code, t.delivery_mechanism,"
+        f" {_age_at_month_end('p.end_date')} AS age_at_snapshot"
+        " FROM periods p JOIN social_care_events t ON t.event_start_date <= p.end_date"
         " AND (t.event_end_date IS NULL OR t.event_end_date >= p.end_date)"
+        " JOIN person b ON b.pseudo_id = t.pseudo_id"
         " WHERE p.grain = 'year' AND t.event_type = 'SERVICE' AND t.service_type = 'LTS_COMMUNITY')",
-        resident_ctes("community_residents", "community_on_day", "snapshot"),
-        "adults AS (SELECT c.* FROM community_residents c JOIN person b ON b.pseudo_id = c.pseudo_id"
-        f" WHERE {month_number.format('c.snapshot')} - ({born}) >= 18 * 12)",
+        resident_ctes(
+            "community_residents",
+            "community_on_day",
+            "snapshot",
+            "age_at_snapshot >= 18",
+            by=engine.by,
+            age="age_at_snapshot",
+            day="snapshot",
+        ),
     ]
-    counts = engine.by_period(
+    rows = engine.query(
         ctes,
-        "SELECT period, COUNT(DISTINCT pseudo_id), COUNT(DISTINCT CASE WHEN delivery_mechanism"
-        f" IN ({_quoted(PERSONAL_BUDGET_MECHANISMS)}) THEN pseudo_id END) FROM adults GROUP BY period",
+        f"SELECT c.period, {group}, COUNT(DISTINCT c.pseudo_id), COUNT(DISTINCT CASE WHEN"
+        f" c.delivery_mechanism IN ({_quoted(PERSONAL_BUDGET_MECHANISMS)}) THEN c.pseudo_id END)"
+        f" FROM community_residents c GROUP BY c.period, {group}",
     )
-    records = []
-    for period in engine.of_grains(("year",)):
-        people, budgets = counts.get(period.label, (0, 0))
-        records.append(
-            record("personal_budgets", period, budgets, people, ratio(budgets, people, 100))
-        )
-    return records
+    return _records(
+        engine,
+        "personal_budgets",
+        {(period, grp): (people, budgets) for period, grp, people, budgets in rows},
+        (0, 0),
+        lambda people, budgets: (budgets, people, ratio(budgets, people, 100)),
+    )
 
 
 def carers_supported(engine: Engine) -> list[dict]:
@@ -1142,28 +1194,9 @@ def carers_supported(engine: Engine) -> list[dict]:
     )
 
 
-# The metrics `--by` breaks down so far (the others: the area's figure only).
-BREAKDOWN_METRICS = (
-    "nel_admissions",
-    "nel_admissions_rate",
-    "res_admissions_65",
-    "dtoc_days",
-    "falls_65",
-    "readmissions_30d",
-    "ae_attendances",
-    "ae_conversion",
-    "eol_admissions",
-    "ae_4h",
-    "fit_days",
-    "weekend_discharges",
-    "care_direct_from_hospital",
-    "preferred_place_of_death",
-    "reablement_outcome",
-    "carers_supported",
-    "care_home_emergencies",
-    "eol_home_deaths",
-    "conveyance",
-)
+# Every metric breaks down but the survey's, an aggregate with no people in it (metrics.md).
+UNBROKEN = ("patient_experience",)
+BREAKDOWN_METRICS = tuple(m for m in METRICS if m not in UNBROKEN)
 
 
 CALCULATIONS: dict[str, Callable[[Engine], list[dict]]] = {
@@ -1216,10 +1249,8 @@ def check_breakdown(metric_ids: Iterable[str] | None, by: str) -> list[str]:
     if by not in BREAKDOWNS:
         raise UserError(f"unknown breakdown {by}; known: {', '.join(BREAKDOWNS)}")
     wanted = check_metric_ids(metric_ids or BREAKDOWN_METRICS)
-    if unbroken := [m for m in wanted if m not in BREAKDOWN_METRICS]:
-        raise UserError(
-            f"no breakdown yet for {', '.join(unbroken)}; --by breaks down {', '.join(BREAKDOWN_METRICS)}"
-        )
+    if unbroken := [m for m in wanted if m in UNBROKEN]:
+        raise UserError(f"{', '.join(unbroken)}: an aggregate survey, with no breakdowns")
     return wanted
 
 

@@ -393,7 +393,7 @@ def reablement_91d(area: Area, months) -> list[dict]:
     result = []
     for period in periods(*months, "year"):
         window = (date(period.pop_year, 10, 1), date(period.pop_year, 12, 31))
-        first_discharge: dict[str, date] = {}
+        first_discharge: dict[str, tuple] = {}  # pseudo_id -> (day, group), the earliest
         for s in area.rows("acute_apc"):
             if (
                 discharged_alive(s)
@@ -402,19 +402,26 @@ def reablement_91d(area: Area, months) -> list[dict]:
                 and area.resident(s, s["admission_date"])
                 and started_reablement(area, s["pseudo_id"], s["discharge_date"])
             ):
-                earlier = first_discharge.get(s["pseudo_id"], s["discharge_date"])
-                first_discharge[s["pseudo_id"]] = min(earlier, s["discharge_date"])
-        at_home = 0
-        for pseudo_id, discharge in first_discharge.items():
+                day = s["discharge_date"]
+                group = area.group(s, s["admission_date"], day, "age_at_discharge_date")
+                found = (day, group or "")
+                first_discharge[s["pseudo_id"]] = min(
+                    first_discharge.get(s["pseudo_id"], found), found
+                )
+        outcomes: dict = defaultdict(lambda: [0, 0])  # group -> [cohort, at home]
+        for pseudo_id, (discharge, group) in first_discharge.items():
             day_d = discharge + timedelta(days=91)
-            if not (
+            counts = outcomes[group or None]
+            counts[0] += 1
+            counts[1] += not (
                 area.dead_by(pseudo_id, day_d)
                 or area.in_hospital(pseudo_id, day_d)
                 or area.in_permanent_care(pseudo_id, day_d)
-            ):
-                at_home += 1
-        cohort = len(first_discharge)
-        result.append(out("reablement_91d", period, at_home, cohort, per(at_home, cohort, 100)))
+            )
+        for group in sorted(outcomes) if area.by else [None]:
+            cohort, at_home = outcomes[group]
+            record = out("reablement_91d", period, at_home, cohort, per(at_home, cohort, 100))
+            result.append(grouped(area, group, record))
     return result
 
 
@@ -569,6 +576,7 @@ def age_at_month_end(birth_month: str, month_end: date) -> int:
 def dementia_dx_rate(area: Area, months) -> list[dict]:
     practices = {p["practice_code"] for p in area.rows("practices")}
     birth_months = {p["pseudo_id"]: p["birth_month"] for p in area.rows("person")}
+    with_dementia = area.rows("gp_conditions")
     result = []
     for period in periods(*months, "month"):
         end = period.last
@@ -579,26 +587,27 @@ def dementia_dx_rate(area: Area, months) -> list[dict]:
             and g["registration_date"] <= end
             and (g["deregistration_date"] is None or g["deregistration_date"] > end)
         }
-        older = {
-            pid
-            for pid in registered
-            if birth_months.get(pid)
-            and age_at_month_end(birth_months[pid], end) >= 65
-            and not area.dead_by(pid, end)
-            and area.resident({"pseudo_id": pid}, end)
-        }
-        with_dementia = {
+        older: dict = defaultdict(set)  # group -> registered residents aged 65+
+        for pid in registered:
+            age = age_at_month_end(birth_months[pid], end) if birth_months.get(pid) else None
+            if age is not None and age >= 65 and not area.dead_by(pid, end):
+                row = {"pseudo_id": pid, "age_at_month_end": age}
+                if area.resident(row, end):
+                    older[area.group(row, end, end, "age_at_month_end")].add(pid)
+        diagnosed_people = {
             c["pseudo_id"]
-            for c in area.rows("gp_conditions")
+            for c in with_dementia
             if c["condition"] == "DEM"
             and c["diagnosed_date"] <= end
             and (c["resolved_date"] is None or c["resolved_date"] > end)
         }
-        diagnosed = len(older & with_dementia)
-        expected = len(older) * 0.071
-        result.append(
-            out("dementia_dx_rate", period, diagnosed, expected, per(diagnosed, expected, 100))
-        )
+        for group in sorted(older) if area.by else [None]:
+            diagnosed = len(older[group] & diagnosed_people)
+            expected = len(older[group]) * 0.071
+            record = out(
+                "dementia_dx_rate", period, diagnosed, expected, per(diagnosed, expected, 100)
+            )
+            result.append(grouped(area, group, record))
     return result
 
 
@@ -770,6 +779,7 @@ def general_and_acute(spell: dict) -> bool:
 
 
 def long_stays(area: Area, months) -> list[dict]:
+    birth_months = {p["pseudo_id"]: p["birth_month"] for p in area.rows("person")}
     spells = [
         s
         for s in area.rows("acute_apc")
@@ -778,14 +788,19 @@ def long_stays(area: Area, months) -> list[dict]:
     result = []
     for period in periods(*months, "month"):
         day = period.last
-        stays = [
-            (day - s["admission_date"]).days
-            for s in spells
-            if s["admission_date"] <= day
-            and (s["discharge_date"] is None or s["discharge_date"] > day)
-        ]
-        counts = {f"{n}+": sum(1 for stay in stays if stay >= n) for n in (7, 14, 21)}
-        result.append(out("long_stays", period, counts["7+"], None, counts["7+"], counts))
+        stays: dict = defaultdict(list)  # group -> lengths of stay on the day
+        for s in spells:
+            if s["admission_date"] <= day and (
+                s["discharge_date"] is None or s["discharge_date"] > day
+            ):
+                born = birth_months.get(s["pseudo_id"])
+                row = {**s, "age_on_day": age_at_month_end(born, day) if born else None}
+                group = area.group(row, s["admission_date"], day, "age_on_day")
+                stays[group].append((day - s["admission_date"]).days)
+        for group in sorted(g for g, n in stays.items() if max(n) >= 7) if area.by else [None]:
+            counts = {f"{n}+": sum(1 for stay in stays[group] if stay >= n) for n in (7, 14, 21)}
+            record = out("long_stays", period, counts["7+"], None, counts["7+"], counts)
+            result.append(grouped(area, group, record))
     return result
 
 
@@ -925,30 +940,28 @@ def personal_budgets(area: Area, months) -> list[dict]:
     result = []
     for period in periods(*months, "year"):
         day = period.last  # 31 March
-        people, budgets = set(), set()
+        people: dict = defaultdict(set)  # group -> people, and those with a personal budget
+        budgets: dict = defaultdict(set)
         for e in area.rows("social_care_events"):
             born = birth_months.get(e["pseudo_id"])
+            age = age_at_month_end(born, day) if born else None
             if (
                 e["event_type"] == "SERVICE"
                 and e["service_type"] == "LTS_COMMUNITY"
                 and e["event_start_date"] <= day
                 and (e["event_end_date"] is None or e["event_end_date"] >= day)
-                and born
-                and age_at_month_end(born, day) >= 18
+                and age is not None
+                and age >= 18
                 and area.resident(e, day)
             ):
-                people.add(e["pseudo_id"])
+                group = area.group({**e, "age_at_snapshot": age}, day, day, "age_at_snapshot")
+                people[group].add(e["pseudo_id"])
                 if e["delivery_mechanism"] in ("DIRECT_PAYMENT", "MANAGED_PERSONAL_BUDGET"):
-                    budgets.add(e["pseudo_id"])
-        result.append(
-            out(
-                "personal_budgets",
-                period,
-                len(budgets),
-                len(people),
-                per(len(budgets), len(people), 100),
-            )
-        )
+                    budgets[group].add(e["pseudo_id"])
+        for group in sorted(people) if area.by else [None]:
+            n, with_budget = len(people[group]), len(budgets[group])
+            record = out("personal_budgets", period, with_budget, n, per(with_budget, n, 100))
+            result.append(grouped(area, group, record))
     return result
 
 
