@@ -1,6 +1,7 @@
 """The practice comparison: a funnel plot for each rate (percent) metric that breaks down by
 practice, after Spiegelhalter's funnel plots for institutional comparison.
 
+Rate metrics are the percent metrics that are proportions (not the dementia diagnosis rate).
 Each practice is a point at its denominator (how many people or events its rate counts: the
 practice's size for this metric) and its rate, in the latest complete period of the metric's
 coarsest grain (a year when there is one: more events a practice). Around the area's own rate
@@ -27,6 +28,9 @@ from joinedup.report.headlines import HEADLINES, complete
 
 LIMITS = {"95%": 1.959963984540054, "99.8%": 3.090232306167813}
 NOT_PRACTICES = ("unregistered", "unknown")
+# percent metrics that are no proportion of what they count (the dementia diagnosis rate's
+# denominator is an expected prevalence, and the rate can pass 100%): no binomial limits
+NOT_PROPORTIONS = ("dementia_dx_rate",)
 WIDTH, HEIGHT, MARGIN = 640, 300, (48, 16, 20, 40)  # left, right, top, bottom
 
 
@@ -70,7 +74,11 @@ def funnel_plots(con, months: tuple[str, str]) -> tuple[FunnelPlot, ...]:
     first, last = (P.parse(m) for m in months)
     plots = []
     for headline in HEADLINES:
-        if headline.id not in BREAKDOWN_METRICS or headline.unit != "percent":
+        if (
+            headline.id not in BREAKDOWN_METRICS
+            or headline.unit != "percent"
+            or headline.id in NOT_PROPORTIONS
+        ):
             continue
         mine = [r for r in records if r["id"] == headline.id and r["grain"] == headline.grains[-1]]
         done = [
