@@ -18,7 +18,7 @@ from joinedup.errors import UserError
 COMMANDS: dict[str, tuple[str, str]] = {
     "synth": ("joinedup.synth.command", "generate a synthetic area's feeds and its ground truth"),
     "calibrate": ("joinedup.synth.calibrate_command", "compare a generated area with the published figures"),
-    "load": ("joinedup.landing.load", "land an area's feed files: validate, quarantine, link, pseudonymise"),
+    "load": ("joinedup.landing.load_command", "land an area's feed files: validate, quarantine, link, pseudonymise"),
     "lineage": ("joinedup.landing.lineage_command", "vault-side: the sender's file and line of every landed row, with its pseudo_id"),
     "quality": ("joinedup.landing.quality_command", "what landing did with every row: read, rejected, linked"),
     "marts": ("joinedup.marts.command", "build the person timeline and Year of Care cost marts"),

@@ -24,15 +24,23 @@ class Progress:
             return
         of = f"/{self.total}" if self.total else ""
         elapsed = time.monotonic() - self.started
-        print(f"{self.label}: {self.done}{of} {what} ({elapsed:.1f}s)", file=sys.stderr, flush=True)
+        say(f"{self.label}: {self.done}{of} {what} ({elapsed:.1f}s)")
+
+    def note(self, detail: str) -> None:
+        """An indented detail line under the last step (quiet when disabled)."""
+        say(f"  {detail}", self.enabled)
+
+
+def say(line: str, enabled: bool = True) -> None:
+    """One progress line on stderr (never an answer: those go to stdout from a command)."""
+    if enabled:
+        print(line, file=sys.stderr, flush=True)
 
 
 @contextmanager
 def stage(label: str, enabled: bool = True) -> Iterator[None]:
     """Announce a stage and how long it took."""
     started = time.monotonic()
-    if enabled:
-        print(f"{label}...", file=sys.stderr, flush=True)
+    say(f"{label}...", enabled)
     yield
-    if enabled:
-        print(f"{label}: done in {time.monotonic() - started:.1f}s", file=sys.stderr, flush=True)
+    say(f"{label}: done in {time.monotonic() - started:.1f}s", enabled)

@@ -7,14 +7,8 @@ import datetime as dt
 import json
 from pathlib import Path
 
+from joinedup.arguments import iso_date
 from joinedup.governance.incidents import IncidentLog
-
-
-def _iso_date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date YYYY-MM-DD: {text!r}") from None
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -29,7 +23,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     p = add("record", "record a suspected breach; prints its reporting deadline")
     p.add_argument("--what", required=True, help="what happened, without identifiers")
     p.add_argument(
-        "--found", type=_iso_date, default=today, help="day it was found (default today)"
+        "--found", type=iso_date, default=today, help="day it was found (default today)"
     )
     p.add_argument(
         "--people", type=int, required=True, help="how many people are affected (a count)"
@@ -41,10 +35,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     ):
         p = add(name, help_text)
         p.add_argument("--id", type=int, required=True)
-        p.add_argument("--on", type=_iso_date, default=today, help="default today")
+        p.add_argument("--on", type=iso_date, default=today, help="default today")
         p.add_argument(text_flag, required=True, help=text_help)
     p = add("list", "every incident with its deadline; overdue ones marked")
-    p.add_argument("--as-of", type=_iso_date, default=today, help="the day to judge overdue by")
+    p.add_argument("--as-of", type=iso_date, default=today, help="the day to judge overdue by")
     p.add_argument("--overdue", action="store_true", help="only overdue incidents")
     p.add_argument("--format", choices=("text", "json"), default="text")
 

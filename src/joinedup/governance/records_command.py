@@ -7,9 +7,9 @@ import argparse
 import datetime as dt
 from pathlib import Path
 
+from joinedup.arguments import iso_date
 from joinedup.errors import BadInput
 from joinedup.governance import records
-from joinedup.governance.incidents_command import _iso_date
 from joinedup.governance.register import load_register
 
 
@@ -17,7 +17,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("record", choices=("flows", "notice"), help="which record")
     parser.add_argument("--register", type=Path, required=True, help="the governance register")
     parser.add_argument("--out", type=Path, required=True, help="CSV (flows) or HTML (notice)")
-    parser.add_argument("--as-of", type=_iso_date, default=dt.date.today(), help="default today")
+    parser.add_argument("--as-of", type=iso_date, default=dt.date.today(), help="default today")
 
 
 def run(args: argparse.Namespace) -> int:

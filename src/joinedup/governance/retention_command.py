@@ -8,15 +8,15 @@ import datetime as dt
 import json
 from pathlib import Path
 
+from joinedup.arguments import iso_date
 from joinedup.governance import retention
-from joinedup.governance.incidents_command import _iso_date
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--register", type=Path, required=True, help="the governance register")
     parser.add_argument("--warehouse", type=Path, required=True)
     parser.add_argument("--vault", type=Path, required=True)
-    parser.add_argument("--as-of", type=_iso_date, default=dt.date.today(), help="default today")
+    parser.add_argument("--as-of", type=iso_date, default=dt.date.today(), help="default today")
     parser.add_argument(
         "--apply", action="store_true", help="destroy (default: list what would be destroyed)"
     )

@@ -8,10 +8,8 @@ is skipped, so loading the same files twice changes nothing.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import datetime as dt
-import sys
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -37,7 +35,7 @@ from joinedup.landing.records import (
 )
 from joinedup.landing.rules import compact_nhs_number_sql, literal, nhs_number_valid_sql, quote
 from joinedup.landing.validate import extra_values_sql, find_reasons, raw_values_sql, staged_sql
-from joinedup.progress import Progress, stage
+from joinedup.progress import Progress, say, stage
 from joinedup.warehouse import store
 
 RAW, REASONS = "raw_file", "file_reasons"
@@ -400,19 +398,15 @@ def _report(steps: Progress, outcome: FileOutcome) -> None:
         f"{outcome.file.name}: {outcome.rows_read} read, {outcome.rows_accepted} accepted,"
         f" {outcome.rows_rejected} rejected"
     )
-    if not steps.enabled:
-        return
     if outcome.problem:
-        print(f"  {outcome.file.name}: file rejected: {outcome.problem}", file=sys.stderr)
+        steps.note(f"{outcome.file.name}: file rejected: {outcome.problem}")
     if outcome.extra_columns:
-        print(
-            f"  {outcome.file.name}: extra columns kept aside: {', '.join(outcome.extra_columns)}",
-            file=sys.stderr,
-        )
+        kept = ", ".join(outcome.extra_columns)
+        steps.note(f"{outcome.file.name}: extra columns kept aside: {kept}")
     for message in outcome.messages if not outcome.problem else []:
-        print(f"  {message}", file=sys.stderr)
+        steps.note(message)
     if outcome.rows_rejected > len(outcome.messages) and not outcome.problem:
-        print("  ... see `joinedup quality` for every rejection", file=sys.stderr)
+        steps.note("... see `joinedup quality` for every rejection")
 
 
 def _feeds_with_rows(landed: list[FileOutcome]) -> list[Feed]:
@@ -442,8 +436,7 @@ def _through_vault(con, vault: Vault, feeds: list[Feed], progress: bool) -> None
     # In batches both ways, so that neither side holds every record in Python at once.
     sent = _Counted(con.sql(records).to_arrow_reader(duck.batch_rows()))
     with vault.resolving(sent.reader, progress=progress) as answers:
-        if progress:
-            print(f"load: linked {sent.rows} identifier records", file=sys.stderr, flush=True)
+        say(f"load: linked {sent.rows} identifier records", progress)
         con.register("resolved_batches", answers)
         try:
             con.execute("CREATE OR REPLACE TEMP TABLE resolved AS SELECT * FROM resolved_batches")
@@ -557,70 +550,3 @@ def _summary(outcomes: list[FileOutcome], as_of: dt.date, seconds: float) -> dic
         "rows_rejected": sum(o.rows_rejected for o in landed),
         "rows_expired": sum(o.rows_expired for o in landed),
     }
-
-
-def _iso_date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date YYYY-MM-DD: {text!r}") from None
-
-
-def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "directory",
-        metavar="DIR",
-        type=Path,
-        help="folder of feed files named by the contract (<feed>.csv, .parquet or <feed>/)",
-    )
-    parser.add_argument(
-        "--warehouse", required=True, type=Path, help="warehouse DuckDB file (created if missing)"
-    )
-    parser.add_argument(
-        "--vault",
-        type=Path,
-        help="identity vault DuckDB file (default: vault.duckdb beside the warehouse)",
-    )
-    parser.add_argument(
-        "--as-of",
-        type=_iso_date,
-        help="dates after this day are rejected as future (default: today)",
-    )
-    parser.add_argument(
-        "--register",
-        type=Path,
-        help="governance register: land only feeds with an agreement active on --as-of",
-    )
-    parser.add_argument(
-        "--reload",
-        action="append",
-        default=[],
-        metavar="FILE",
-        help="land FILE (relative to DIR) again though already loaded, e.g. after a wrong --as-of",
-    )
-    parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
-
-
-def run(args: argparse.Namespace) -> int:
-    summary = load_area(
-        args.directory,
-        args.warehouse,
-        args.vault,
-        args.as_of,
-        not args.quiet,
-        args.register,
-        args.reload,
-    )
-    for skipped in summary["skipped_files"]:
-        print(f"skipped {skipped['file']}: {skipped['reason']}")
-    if summary["skipped_feeds"]:
-        print(f"skipped (no active agreement): {', '.join(summary['skipped_feeds'])}")
-    print(
-        f"{summary['files_loaded']} files loaded, {summary['files_rejected']} rejected whole,"
-        f" {summary['files_already_loaded']} already loaded; rows read {summary['rows_read']},"
-        f" accepted {summary['rows_accepted']}, rejected {summary['rows_rejected']}"
-        f" ({summary['seconds']}s)"
-    )
-    if summary["rows_expired"]:
-        print(f"skipped {summary['rows_expired']} expired rows (past their retention period)")
-    return 0

@@ -7,9 +7,9 @@ import argparse
 import json
 import sys
 from dataclasses import asdict
-from datetime import date
 from pathlib import Path
 
+from joinedup.arguments import iso_date
 from joinedup.errors import BadOption
 from joinedup.metrics import periods as P
 from joinedup.metrics.engine import EMERGENCY, METRICS, compute_metrics, required_tables
@@ -49,14 +49,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     varied.add_argument("--scheme", help="the scheme id to vary (one with a benefit model)")
     varied.add_argument("--effect", type=float, help="its change as a fraction (plan: benefit.change)")
     varied.add_argument("--cohort", type=float, help="its cohort a year (plan: benefit.cohort)")
-    varied.add_argument("--start", type=_day, help="its start, YYYY-MM-DD (plan: go_live)")
-
-
-def _day(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected YYYY-MM-DD, got {text!r}") from None
+    varied.add_argument("--start", type=iso_date, help="its start, YYYY-MM-DD (plan: go_live)")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -10,6 +10,7 @@ import json
 from datetime import date
 from pathlib import Path
 
+from joinedup.arguments import iso_date
 from joinedup.identity.vault import Vault
 from joinedup.landing.lineage import landed_lineage
 from joinedup.progress import stage
@@ -20,13 +21,6 @@ from joinedup.risk.tiers import TIER_NAMES
 from joinedup.warehouse import store
 
 REQUIRED_TABLES = ("gp_register", "person", "acute_apc", "social_care_events", "objections")
-
-
-def iso_date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, not {text!r}") from error
 
 
 def tier_list(text: str) -> tuple[str, ...]:
