@@ -6,6 +6,7 @@ import datetime as dt
 import duckdb
 import pytest
 import yaml
+from cli_helpers import load_args
 
 from joinedup import contract
 from joinedup.cli import main
@@ -134,19 +135,7 @@ def test_load_with_a_register_lands_only_feeds_with_an_active_agreement(
     register = tmp_path / "register.yaml"
     register.write_text(yaml.safe_dump(data, sort_keys=False))
     warehouse = tmp_path / "w.duckdb"
-    args = [
-        "load",
-        str(small_area),
-        "--warehouse",
-        str(warehouse),
-        "--vault",
-        str(tmp_path / "v.duckdb"),
-        "--as-of",
-        "2016-05-01",
-        "--register",
-        str(register),
-        "--quiet",
-    ]
+    args = [*load_args(small_area, warehouse, tmp_path / "v.duckdb"), "--register", str(register)]
     assert main(args) == 0
     assert "skipped (no active agreement): experience_survey" in capsys.readouterr().out
     con = duckdb.connect(str(warehouse), read_only=True)

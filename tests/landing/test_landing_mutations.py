@@ -13,6 +13,7 @@ import random
 import re
 
 import pytest
+from cli_helpers import load_args
 from landing_area import query, text_values
 
 from joinedup.cli import main
@@ -123,19 +124,7 @@ def test_mutated_feed_files_never_break_landing(
         folder = tmp_path / f"m{attempt}"
         folder.mkdir()
         (folder / f"{feed}.csv").write_bytes(data)
-        code = main(
-            [
-                "load",
-                str(folder),
-                "--warehouse",
-                str(warehouse),
-                "--vault",
-                str(vault),
-                "--as-of",
-                "2016-05-01",
-                "--quiet",
-            ]
-        )
+        code = main(load_args(folder, warehouse, vault))
         out = capsys.readouterr()
         printed.append(out.out + out.err)
         assert code in (0, 3, 4, 5), (attempt, out.err)

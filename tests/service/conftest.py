@@ -5,6 +5,7 @@ import datetime as dt
 
 import pytest
 import yaml
+from cli_helpers import load_args
 from web_helpers import FORMER, PASSWORD, ROLE_USERS, Server, start_server, stop_server
 
 from joinedup.cli import main
@@ -21,8 +22,7 @@ def web_area(tmp_path_factory):
                               "role": "analyst", "start": dt.date(2013, 1, 1)})  # fmt: skip
     (root / "register.yaml").write_text(yaml.safe_dump(register, sort_keys=False))
     warehouse, vault = root / "warehouse.duckdb", root / "vault.duckdb"
-    args = ["load", str(area), "--warehouse", str(warehouse), "--vault", str(vault), "--as-of", "2016-05-01",
-            "--register", str(root / "register.yaml"), "--quiet"]  # fmt: skip
+    args = [*load_args(area, warehouse, vault), "--register", str(root / "register.yaml")]
     assert main(args) == 0
     assert main(["marts", "--warehouse", str(warehouse)]) == 0
     models = ["--warehouse", str(warehouse), "--model-dir", str(root / "models"), "--quiet"]

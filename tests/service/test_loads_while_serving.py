@@ -10,6 +10,7 @@ import time
 import httpx
 import pytest
 import yaml
+from cli_helpers import load_args
 from web_helpers import PASSWORD, free_port, login_token
 
 from joinedup.cli import main
@@ -25,21 +26,12 @@ def _register(area, path, without=None):
     return path
 
 
-def test_a_load_during_service_breaks_no_page_and_shows_within_a_minute(tmp_path):
-    area = tmp_path / "area"
-    assert main(["synth", "--out", str(area), "--people", "1500", "--seed", "11", "--quiet"]) == 0
+def test_a_load_during_service_breaks_no_page_and_shows_within_a_minute(
+    tmp_path, small_generated_area
+):
+    area = small_generated_area
     warehouse, vault = tmp_path / "w.duckdb", tmp_path / "v.duckdb"
-    load = [
-        "load",
-        str(area),
-        "--warehouse",
-        str(warehouse),
-        "--vault",
-        str(vault),
-        "--as-of",
-        "2016-05-01",
-        "--quiet",
-    ]
+    load = load_args(area, warehouse, vault)
     assert (
         main(
             [
