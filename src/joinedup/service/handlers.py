@@ -419,7 +419,7 @@ def alerts_page(ctx: Context):
 def care_alerts(uses: list[dict]) -> list[dict]:
     """Every break-glass use not yet reviewed (open until the IG lead reviews it)."""
     return [
-        {"kind": "break_glass", "user": u["user"], "day": u["at"][:10],
+        {"kind": "break_glass", "user": u["user"], "day": u["at"][:10], "review": u["id"],
          "detail": f"record {u['pseudonym'][:12]}… opened: {u['reason']} (review #{u['id']})"}
         for u in uses
     ]  # fmt: skip
