@@ -54,6 +54,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/load.py --people $(PEOPLE) --seed $(SEED)
 	$(BIN)/python bench/web.py --dir out/bench/175000
+	$(BIN)/python bench/care.py --dir out/bench/175000
 	$(BIN)/python bench/commissioning.py by-practice out/bench/175000/warehouse.duckdb
 	$(BIN)/python bench/commissioning.py planted
 

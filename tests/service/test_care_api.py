@@ -92,7 +92,8 @@ def test_the_loop_from_worklist_to_mdt_to_a_care_plan_the_social_worker_sees(ser
         as_role(server, "social_worker"),
     )
     worklist = gp.get("/api/v1/worklist").json()
-    assert worklist["rows"] and {r["practice"] for r in worklist["rows"]} == {area["practice"]}
+    assert worklist["rows"]
+    assert all(r["practice"] == area["practice"] or r["on_caseload"] for r in worklist["rows"])
     scores = [r["emergency_admission"] for r in worklist["rows"]]
     assert scores == sorted(scores, reverse=True)
     person = next(r["pseudonym"] for r in worklist["rows"] if r["pseudonym"] in area["registered"])
@@ -261,3 +262,37 @@ def test_care_plan_coverage_of_the_top_five_percent_through_the_tier_a_gate(serv
     )
     answer = as_role(server, "board").get("/api/v1/board/care-plans").json()
     assert answer["coverage"]["area"]["top_5_percent"] == round_count(len(top))
+
+
+def test_a_viewer_sharing_a_family_name_or_postcode_is_alerted_without_the_identity(
+    server, area, tmp_path
+):
+    from dataclasses import replace
+    from types import SimpleNamespace
+
+    from joinedup.service.care import shared_identity_alerts
+    from joinedup.service.care_store import CareStore
+    from joinedup.service.store import ServiceStore
+
+    gp = as_role(server, "gp")
+    person, other = area["registered"][5], area["registered"][6]
+    truth, theirs = ({"family_name": true_identity(server, p)["family_name"],
+                      "postcode": gp.get(f"/api/v1/persons/{p}/record").json()["identity"]["postcode"]}
+                     for p in (person, other))  # fmt: skip
+    assert truth["family_name"] != theirs["family_name"] and truth["postcode"] != theirs["postcode"]
+    records = [json.loads(line) for line in server.audit.read_text().splitlines()]
+    register = load_register(server.register)
+    found = {}
+    for field in ("family_name", "postcode"):
+        user = replace(register.users[ROLE_USERS["gp"]], **{field: truth[field]})
+        service = SimpleNamespace(
+            register=replace(register, users={**register.users, user.id: user}),
+            care=CareStore(ServiceStore(tmp_path / f"{field}.sqlite"), server.root / "vault.duckdb"),
+        )
+        found[field] = shared_identity_alerts(service, records)
+    for alerts in found.values():
+        assert alerts and {a["user"] for a in alerts} == {ROLE_USERS["gp"]}
+        assert all(person[:12] in a["detail"] and other[:12] not in a["detail"] for a in alerts)
+        text = json.dumps(alerts)
+        assert truth["family_name"] not in text and truth["postcode"] not in text
+    assert shared_identity_alerts(SimpleNamespace(register=register, care=service.care), records) == []

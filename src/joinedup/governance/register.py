@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -85,6 +85,10 @@ class User:
     role: str
     start: dt.date
     end: dt.date | None
+    # optional, only for the IG lead's alert of a viewer sharing a person's family name or
+    # postcode (compared inside the identity vault, never shown)
+    family_name: str | None = field(default=None, repr=False)
+    postcode: str | None = field(default=None, repr=False)
 
     def active(self, day: dt.date) -> bool:
         return self.start <= day and (self.end is None or day <= self.end)
@@ -299,7 +303,8 @@ class _Reader:
         )
 
     def _user(self, item, key: str, organisations, teams) -> User:
-        fields = {"id", "name", "organisation", "teams", "role", "start", "end"}
+        fields = {"id", "name", "organisation", "teams", "role", "start", "end", "family_name",
+                  "postcode"}  # fmt: skip
         m = self._mapping(
             item, key, fields, required={"id", "name", "organisation", "role", "start"}
         )
@@ -312,6 +317,7 @@ class _Reader:
             self._choice(m, key, "role", tuple(ROLES)),
             start,
             end,
+            *(self._text(m, key, n) if n in m else None for n in ("family_name", "postcode")),
         )
 
     # small checks ------------------------------------------------------------------------------

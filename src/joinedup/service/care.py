@@ -601,6 +601,35 @@ def review_break_glass(ctx: Context) -> dict:
     return {"alert": alert, "reviewed": True}
 
 
+def shared_identity_alerts(service, records: list[dict]) -> list[dict]:
+    """GOVERNANCE.md: a user viewing a person who shares their family name or postcode (the
+    register's optional `family_name`, `postcode` of the user), compared inside the vault; the
+    alert shows only the fact and the audit record, never the identity."""
+    directory, users = service.care.directory, service.register.users
+    seen: dict[str, list[dict]] = {}
+    for r in records:
+        user = users.get(r.get("user") or "")
+        if (r.get("tier") == "I" and r.get("decision") == "allow" and r.get("people")
+                and user is not None and (user.family_name or user.postcode)):  # fmt: skip
+            seen.setdefault(user.id, []).append(r)
+    if directory is None or not seen:
+        return []
+    out = []
+    for user_id, viewed in sorted(seen.items()):
+        user = users[user_id]
+        keys = directory.person_keys(sorted({p for r in viewed for p in r["people"]}))
+        try:
+            hits = directory.sharing(list(keys.values()), user.family_name, user.postcode)
+        except VaultBusy:
+            continue  # computed again on the next look, once the load has finished
+        shared = {p for p, k in keys.items() if k in hits}
+        out += [{"kind": "shares_name_or_postcode", "user": user_id, "day": r["time"][:10],
+                 "detail": f"viewed record {p[:12]}… of a person who shares their family name"
+                           f" or postcode (audit record {r['time']})"}
+                for r in viewed for p in r["people"] if p in shared]  # fmt: skip
+    return out
+
+
 def _int(value: str, what: str) -> int:
     if not value.isdigit():
         raise Refused(404, "not_found", f"No {what} with this number.")

@@ -413,6 +413,7 @@ def alerts_page(ctx: Context):
     since = dt.datetime.now(dt.UTC) - dt.timedelta(hours=24)
     found = alerts(_records(ctx), ctx.service.store.failures_since(since))
     found += care_alerts(ctx.service.care.break_glass_alerts())
+    found += _care.shared_identity_alerts(ctx.service, _records(ctx))
     return {"alerts": found}, "alerts.html", {"alerts": found}
 
 
@@ -438,7 +439,8 @@ def register_page(ctx: Context):
         ],
         "teams": [asdict(t) for t in reg.teams.values()],
         "users": [
-            {**asdict(u), "start": u.start.isoformat(), "end": u.end and u.end.isoformat()}
+            {**asdict(u), "start": u.start.isoformat(), "end": u.end and u.end.isoformat(),
+             "family_name": None, "postcode": None}  # for the alert only, never shown
             for u in reg.users.values()
         ],
         "retention_years": reg.retention_years,
@@ -580,5 +582,5 @@ for _decision in ("accept", "reject"):
 assert set(FIELDS) >= {"people", "count"}
 
 
-from joinedup.service import care as _care  # noqa: E402, F401  (the tier I routes, issue 11)
+from joinedup.service import care as _care  # noqa: E402  (the tier I routes, issue 11)
 from joinedup.service import ig_records as _ig_records  # noqa: E402, F401  (the IG lead's incident forms, issue 14)

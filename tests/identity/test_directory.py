@@ -1,0 +1,89 @@
+"""The service's window on the vault (`identity/directory.py`): pseudonym <-> person key, current
+identities by person key read only, a merged person's key following whom they became, a vault a
+writer holds answering VaultBusy (and the map already built still serving), and the viewer's
+family-name-or-postcode check answering only the fact; an Identity's repr shows nothing."""
+
+import pytest
+from identity_fixtures import background, by_id, table
+
+from joinedup.identity import Vault
+from joinedup.identity.directory import Directory, VaultBusy
+from joinedup.identity.keys import KEY_ENV
+
+
+@pytest.fixture
+def landed(tmp_path, monkeypatch):
+    monkeypatch.delenv(KEY_ENV, raising=False)
+    rows = background(40)
+    path = tmp_path / "vault.duckdb"
+    with Vault.open(path) as vault:
+        answers = by_id(vault.resolve(table(rows)))
+    truth = {answers[r["record_id"]]["person_key"]: r for r in rows}
+    return path, answers, truth
+
+
+def test_pseudonyms_and_person_keys_map_both_ways_and_identities_come_from_the_vault(landed):
+    path, answers, truth = landed
+    directory = Directory(path)
+    some = list(answers.values())[:5]
+    for answer in some:
+        assert directory.person_key(answer["pseudo_id"]) == answer["person_key"]
+    keys = [a["person_key"] for a in some]
+    assert directory.pseudonyms(keys) == {a["person_key"]: a["pseudo_id"] for a in some}
+    assert directory.person_key("0" * 64) is None
+    found = directory.identities(keys)
+    for key in keys:
+        row, identity = truth[key], found[key].as_dict()
+        assert identity["nhs_number"] == row["nhs_number"]
+        assert identity["name"] == f"{row['given_name']} {row['family_name']}"
+        assert identity["date_of_birth"] == row["date_of_birth"].isoformat()
+        assert identity["postcode"] == row["postcode"]
+        assert repr(found[key]) == "Identity(<not shown>)" and row["family_name"] not in str(found)
+
+
+def test_a_merged_person_follows_whom_they_became(landed):
+    path, answers, truth = landed
+    first, second = sorted(truth)[:2]
+    with Vault.open(path) as vault:
+        vault.con.execute("UPDATE people SET merged_into = ? WHERE person_key = ?", [first, second])
+    directory = Directory(path)
+    version, merged = directory.merged()
+    assert merged == {second: first} and version == 1
+    assert directory.pseudonyms([second])[second] == directory.pseudonyms([first])[first]
+    assert directory.identities([second])[second].nhs_number == truth[first]["nhs_number"]
+
+
+def test_while_a_writer_holds_the_vault_lookups_are_busy_and_the_map_still_serves(landed):
+    path, answers, _ = landed
+    directory = Directory(path)
+    answer = next(iter(answers.values()))
+    assert directory.person_key(answer["pseudo_id"]) == answer["person_key"]
+    import subprocess
+    import sys
+
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, duckdb; c = duckdb.connect(sys.argv[1]);"
+         " c.execute('CREATE TABLE IF NOT EXISTS held (x INT)'); print('held', flush=True);"
+         " sys.stdin.read()", str(path)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(VaultBusy):
+            directory.identities([answer["person_key"]])
+        assert directory.person_key(answer["pseudo_id"]) == answer["person_key"]
+    finally:
+        holder.communicate("")
+    assert directory.identities([answer["person_key"]])
+
+
+def test_sharing_a_family_name_or_postcode_answers_only_which_keys(landed):
+    path, _, truth = landed
+    directory = Directory(path)
+    keys = sorted(truth)
+    target = truth[keys[3]]
+    by_name = directory.sharing(keys, f" {target['family_name'].lower()} ", None)
+    assert by_name == {k for k in keys if truth[k]["family_name"] == target["family_name"]}
+    by_postcode = directory.sharing(keys, None, target["postcode"].replace(" ", ""))
+    assert by_postcode == {k for k in keys if truth[k]["postcode"] == target["postcode"]}
+    assert directory.sharing(keys, None, None) == set()
