@@ -286,10 +286,7 @@ def plan(policy: Policy, warehouse: Path, vault_path: Path, as_of: dt.date) -> d
         per_feed = expired_rows(con, cutoffs)
         people = _people_expiring(con, cutoffs)
         quarantine_files = expired_quarantine_files(con, as_of, policy.quarantine_days)
-        quarantine = vault.con.execute(
-            "SELECT count(*) FROM quarantine WHERE sha256 IN (SELECT unnest(?::VARCHAR[]))",
-            [quarantine_files],
-        ).fetchone()[0]
+        quarantine = vault.quarantined_rows(quarantine_files)
     return {
         "as_of": as_of.isoformat(),
         "policy_version": policy.version,

@@ -47,7 +47,7 @@ def rotate_key(vault_path: Path, warehouse_path: Path) -> dict[str, int]:
             new_key_file.unlink()  # the warehouse was not re-keyed: start again
         elif bound != keys.fingerprint(old_key) or vault.key_fingerprint != bound:
             raise StoreError(f"{warehouse_path}: made with another key than {key_file}")
-        person_keys = [k for (k,) in vault.con.execute("SELECT person_key FROM people").fetchall()]
+        person_keys = vault.person_keys()
         new_key = secrets.token_bytes(keys.KEY_BYTES)
         mapping = repoint.mapping_table(
             [keys.pseudo_id(old_key, k) for k in person_keys],

@@ -248,6 +248,17 @@ class Vault:
             {"person_key": pa.array(list(ids), pa.int64()), "pseudo_id": list(ids.values())}
         )
 
+    def person_keys(self) -> list[int]:
+        """Every person's key (a destroyed identity's too: keys are never reused)."""
+        return [k for (k,) in self.con.execute("SELECT person_key FROM people").fetchall()]
+
+    def quarantined_rows(self, files: list[str]) -> int:
+        """How many rows the vault holds in quarantine from the files of these SHA-256s."""
+        return self.con.execute(
+            "SELECT count(*) FROM quarantine WHERE sha256 IN (SELECT unnest(?::VARCHAR[]))",
+            [files],
+        ).fetchone()[0]
+
     def replace_quarantine(self, rows: pa.Table) -> None:
         """Quarantine `rows` in place of any earlier rows of the same files (by SHA-256), so
         that a re-run after a failure is exact."""
@@ -264,7 +275,7 @@ class Vault:
         done = con.execute(f"SELECT counts FROM {RETENTION_RUNS} WHERE run = ?", [run]).fetchone()
         if done:
             return json.loads(done[0])
-        keys_now = [r[0] for r in con.execute("SELECT person_key FROM people").fetchall()]
+        keys_now = self.person_keys()
         batches = {"vault_pseudo": self.pseudo_id_table(keys_now), "live_people": live,
                    "expired_files": pa.table({"sha256": pa.array(quarantined_files, pa.string())})}  # fmt: skip
         for name, table in batches.items():
