@@ -1,6 +1,7 @@
 """Tier I under load: 20 concurrent signed-in GPs for 60 s, each opening the person pages of the
 people on the demo practice's worklist (the identity from the vault, the joined-up record after
-role separation, risk, care plan, MDT history), now and then the worklist itself.
+role separation, risk, care plan, MDT history), now and then the worklist itself, after a warm-up
+of single requests.
 
 Prints p50/p95 per kind of page and the errors; the area is bench/web.py's
 (`python bench/care.py [--dir D] [--people N] [--users 20] [--seconds 60]`). Take it with
@@ -34,6 +35,9 @@ def main() -> int:
     parser.add_argument("--people", type=int, default=175_000)
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--warmup", type=float, default=60,
+                        help="seconds of single requests first (the service sorts the feeds by"
+                             " pseudonym in the background on its first tier I request)")  # fmt: skip
     args = parser.parse_args()
     folder = args.dir
     if not (folder / "warehouse.duckdb").is_file():
@@ -70,6 +74,9 @@ def _bench(url: str, server: subprocess.Popen, args) -> int:
     rows = gp.get("/api/v1/worklist").json()["rows"]
     people = [r["pseudonym"] for r in rows if r["relationship"]][:200]
     assert people, "the demo GP's worklist has people with a relationship"
+    warm = time.monotonic() + args.warmup
+    while time.monotonic() < warm:
+        gp.get(f"/persons/{random.choice(people)}/record")
     timings: dict[str, list[float]] = {}
     errors: list[str] = []
     peak = [rss_mib(server.pid)]

@@ -144,7 +144,13 @@ def test_the_loop_from_worklist_to_mdt_to_a_care_plan_the_social_worker_sees(ser
     assert not {c for rows in record["rows"].values() for row in rows for c in row} & DIAGNOSES
     assert record["mdt"][0]["lead"] == ROLE_USERS["clinician"]
     assert record["mdt"][0]["actions"][0]["due"] == "2026-12-15"
-    assert "gp_conditions" in gp.get(f"/api/v1/persons/{person}/record").json()["rows"]
+    full = gp.get(f"/api/v1/persons/{person}/record").json()
+    assert "gp_conditions" in full["rows"] and not full["objected"]
+    con = duckdb.connect(str(server.warehouse), read_only=True)
+    for feed, rows in full["rows"].items():  # the service's sorted copies hold every row
+        count = f"SELECT count(*) FROM {feed} WHERE pseudo_id = ?"
+        assert len(rows) == con.execute(count, [person]).fetchone()[0], feed
+    con.close()
     page = social.get(f"/persons/{person}/record")
     assert page.status_code == 200 and 'id="care-plan"' in page.text and "walk again" in page.text
     assert 'id="feed-gp_' not in page.text

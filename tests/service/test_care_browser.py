@@ -65,7 +65,9 @@ def loop(server, people):
     axe = AXE.read_text(encoding="utf-8")
     seen: dict = {"violations": {}, "errors": []}
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+        )
         # the GP: worklist, refer
         context, page = _sign_in(browser, server, "gp")
         page.on("pageerror", lambda error: seen["errors"].append(str(error)))

@@ -113,7 +113,9 @@ def test_every_tier_i_route_answers_each_relationship_as_the_table_says(server, 
                            "refer": write, "caseload": write}, where  # fmt: skip
         body = reads["record"].json()
         if allowed:
-            assert body["relationship"] == allowed and body["break_glass"] == (kind == "break_glass")
+            assert body["relationship"] == allowed and body["break_glass"] == (
+                kind == "break_glass"
+            )
             assert body["identity"] and body["identity"]["nhs_number"], where
             assert body["objected"] == (kind == "objection"), where
         else:

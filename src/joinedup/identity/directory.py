@@ -112,7 +112,9 @@ class Directory:
         with self._lock, self._open() as vault:
             return vault.identities(person_keys)
 
-    def sharing(self, person_keys: list[int], family_name: str | None, postcode: str | None) -> set[int]:
+    def sharing(
+        self, person_keys: list[int], family_name: str | None, postcode: str | None
+    ) -> set[int]:
         """Which of these people share the given family name or postcode (only the fact)."""
         if not person_keys or not (family_name or postcode):
             return set()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 
 from fastapi.responses import RedirectResponse, Response
 
@@ -71,6 +72,49 @@ def _key(ctx: Context, person: str) -> int:
     return key
 
 
+# --- a person's rows fast: the tier I feeds sorted by pseudonym, per warehouse snapshot ------
+
+SORTED = "tier_i_sorted"  # a compressed in-memory catalogue of the snapshot's instance
+SORTED_FEEDS = ("gp_register", *TIER_I_FEEDS)
+_sorted: dict[str, str] = {}  # snapshot version -> "building" or "ready"
+_sorted_lock = threading.Lock()
+
+
+def _source(ctx: Context) -> str:
+    """The catalogue to read a person's rows from: the snapshot's copies of the feeds sorted by
+    pseudonym once built (DuckDB's zone maps then skip all but one block of each), the
+    warehouse's own tables until then. The first tier I request of a snapshot starts the build
+    in the background."""
+    version = ctx.snap.version
+    with _sorted_lock:
+        state = _sorted.get(version)
+        if state is None:
+            for stale in [v for v in _sorted if _sorted[v] == "ready"]:
+                del _sorted[stale]  # an older snapshot's copies are never read again
+            _sorted[version] = "building"
+            reader = ctx.service.reader
+            threading.Thread(target=_build_sorted, args=(reader, version), daemon=True).start()
+    return SORTED if state == "ready" else "store"
+
+
+def _build_sorted(reader, version: str) -> None:
+    with reader.connection() as snap:
+        if snap.version != version:
+            with _sorted_lock:
+                _sorted.pop(version, None)
+            return
+        con = snap.con
+        con.execute(f"ATTACH IF NOT EXISTS ':memory:' AS {SORTED} (COMPRESS)")
+        present = {t for (t,) in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = 'store'").fetchall()}  # fmt: skip
+        for feed in SORTED_FEEDS:
+            if feed in present:
+                con.execute(f"CREATE OR REPLACE TABLE {SORTED}.{feed} AS SELECT * FROM store.{feed}"
+                            " ORDER BY pseudo_id")  # fmt: skip
+        with _sorted_lock:
+            _sorted[version] = "ready"
+
+
 def _in(values) -> tuple[str, list]:
     """A list parameter for DuckDB (`x IN (SELECT unnest(?))`)."""
     return "(SELECT unnest(?))", [list(values)]
@@ -82,23 +126,24 @@ def _in(values) -> tuple[str, list]:
 def facts_of(ctx: Context, people: dict[str, int]) -> dict[str, PersonFacts]:
     """The facts of each person (pseudonym -> person key) the relationship rule needs, in one
     query per source for them all."""
-    con, register = ctx.snap.con, ctx.service.register
+    con, register, at = ctx.snap.con, ctx.service.register, _source(ctx)
     listed, params = _in(people)
     registrations: dict[str, list] = {}
     for person, practice, start, end in con.execute(
-        "SELECT pseudo_id, practice_code, registration_date, deregistration_date FROM gp_register"
+        "SELECT pseudo_id, practice_code, registration_date, deregistration_date FROM"
+        f" {at}.gp_register"
         f" WHERE pseudo_id IN {listed}", params
     ).fetchall():  # fmt: skip
         registrations.setdefault(person, []).append(Registration(practice, start, end))
     episodes: dict[str, list] = {}
     for person, provider, start, end in con.execute(
-        "SELECT pseudo_id, provider_code, admission_date, discharge_date FROM acute_apc"
+        f"SELECT pseudo_id, provider_code, admission_date, discharge_date FROM {at}.acute_apc"
         f" WHERE pseudo_id IN {listed}", params
     ).fetchall():  # fmt: skip
         episodes.setdefault(person, []).append(Episode("hospital_spell", provider, start, end))
     council = sender(register, "social_care_events", {})
     for person, start, end in con.execute(
-        "SELECT pseudo_id, event_start_date, event_end_date FROM social_care_events"
+        f"SELECT pseudo_id, event_start_date, event_end_date FROM {at}.social_care_events"
         f" WHERE pseudo_id IN {listed} AND event_type = 'SERVICE'", params
     ).fetchall():  # fmt: skip
         episodes.setdefault(person, []).append(Episode("social_care_service", council, start, end))
@@ -290,10 +335,10 @@ def _feed_columns(ctx: Context) -> dict[str, list[str]]:
 
 def _rows(ctx: Context, person: str) -> dict[str, list[dict]]:
     """Every tier I feed's rows of the person, in one query (each row as JSON, by feed)."""
-    present = _feed_columns(ctx)
+    present, at = _feed_columns(ctx), _source(ctx)
     feeds = [f for f in TIER_I_FEEDS if f in present]
     sql = " UNION ALL ".join(
-        f"SELECT '{f}' AS feed, CAST(to_json(t) AS VARCHAR) FROM {f} t WHERE pseudo_id = $1"
+        f"SELECT '{f}' AS feed, CAST(to_json(t) AS VARCHAR) FROM {at}.{f} t WHERE pseudo_id = $1"
         for f in feeds
     )
     out: dict[str, list[dict]] = {f: [] for f in feeds}
