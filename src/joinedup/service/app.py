@@ -408,6 +408,10 @@ def create_app(
         }
         return JSONResponse(body, status_code=status)
 
+    from joinedup.service import board, people
+
+    # tier A's figures and tier P's tables, built in the background at start and after a load
+    service.reader.keep_warm([board.board, people.options, people.pyramid])
     app.state.service = service
     app.add_middleware(SecurityHeaders)
     return app

@@ -25,6 +25,7 @@ from joinedup.errors import BadInput, StoreError
 LOCKOUT_FAILURES = 5
 LOCKOUT_WINDOW = dt.timedelta(minutes=15)
 IDLE_EXPIRY = dt.timedelta(minutes=30)
+TOUCH_EVERY = dt.timedelta(seconds=30)  # last use is recorded to this precision
 MIN_PASSWORD_LENGTH = 12
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS accounts (user_id TEXT PRIMARY KEY, password_hash TEXT NOT NULL,
@@ -174,9 +175,11 @@ class ServiceStore:
         if now() - dt.datetime.fromisoformat(last_seen) > IDLE_EXPIRY or not self.active(user_id):
             self._run("DELETE FROM sessions WHERE token_sha256 = ?", (key,))
             return None
-        self._run(
-            "UPDATE sessions SET last_seen = ? WHERE token_sha256 = ?", (now().isoformat(), key)
-        )
+        if now() - dt.datetime.fromisoformat(last_seen) > TOUCH_EVERY:
+            # a write (and its commit) per request would serialise every request on this store
+            self._run(
+                "UPDATE sessions SET last_seen = ? WHERE token_sha256 = ?", (now().isoformat(), key)
+            )
         return Session(token, user_id, purpose, csrf)
 
     def close_session(self, token: str) -> None:

@@ -188,6 +188,7 @@ def _exclusive(path: Path, what: str) -> Iterator[None]:
 class _Snapshot:
     con: Connection
     signature: tuple[int, int, int]
+    number: int = 0
     users: int = 0
     retired: bool = False
 
@@ -211,11 +212,18 @@ class Reader:
 
     @contextmanager
     def connection(self) -> Iterator[Connection]:
+        with self.versioned() as (cursor, _):
+            yield cursor
+
+    @contextmanager
+    def versioned(self) -> Iterator[tuple[Connection, int]]:
+        """`connection()` and the number of the snapshot it reads (1, 2, ...: one more each time
+        the file was replaced), for caches kept per snapshot."""
         snapshot = self._acquire()
         cursor = snapshot.con.cursor()
         cursor.execute("USE store")  # a cursor does not inherit its parent's USE
         try:
-            yield cursor
+            yield cursor, snapshot.number
         finally:
             cursor.close()
             self._release(snapshot)
@@ -227,7 +235,10 @@ class Reader:
                 # The signature is taken before attaching: a replace in between makes the next
                 # use reopen again, never keeps an old file under a new signature.
                 signature = _signature(self.path) if self.path.is_file() else (0, 0, 0)
-                fresh = _Snapshot(open_snapshot(self.path, self.what, self.needed), signature)
+                number = current.number + 1 if current is not None else 1
+                fresh = _Snapshot(
+                    open_snapshot(self.path, self.what, self.needed), signature, number
+                )
                 if current is not None:
                     current.retired = True
                     self._close_if_idle(current)
