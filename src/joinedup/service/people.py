@@ -8,6 +8,7 @@ import csv
 import hashlib
 import hmac
 import io
+import re
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -116,6 +117,7 @@ class Options:
     values: dict[str, tuple[str, ...]]
     year: str
     has_risk: bool
+    has_reasons: bool = False  # risk_scores holds each score's top reasons
 
 
 def options(snap: Snapshot) -> Options:
@@ -138,7 +140,14 @@ def options(snap: Snapshot) -> Options:
                 "SELECT DISTINCT org_type FROM person_year_cost ORDER BY 1"
             ).fetchall()
         )
-        return Options(values, values["year"][-1] if values["year"] else "", has_risk)
+        has_reasons = has_risk and bool(
+            con.execute(
+                "SELECT 1 FROM duckdb_columns() WHERE database_name = 'store'"
+                " AND table_name = 'risk_scores' AND column_name = 'reasons'"
+            ).fetchall()
+        )
+        year = values["year"][-1] if values["year"] else ""
+        return Options(values, year, has_risk, has_reasons)
 
     return snap.cached("cohort_options", build)
 
@@ -221,14 +230,31 @@ def person(snap: Snapshot, pseudonym: str) -> dict | None:
         [pseudonym],
     ).fetchall()
     names = ("financial_year", *(c for c in PERSON_COLUMNS if c != "pseudonym"))
+    reasons = _reasons(con, pseudonym, years[-1][1]) if options(snap).has_reasons else []
     return {
         "pseudonym": pseudonym,
         "years": [dict(zip(names, row, strict=True)) for row in years],
+        "risk_reasons": reasons,
         "timeline": [
             {"month": m, "org_type": o, "activity": a, "events": int(e), "cost_gbp": float(c or 0)}
             for m, o, a, e, c in months
         ],
     }
+
+
+EXACT_AGE = re.compile(r"\bage \((\d+)\)")
+
+
+def _reasons(con, pseudonym: str, age_band: str) -> list[str]:
+    """The latest emergency admission score's top reasons, most first; an age in a reason is
+    shown as the person's 5-year band (tier P shows no exact age)."""
+    row = con.execute(
+        "SELECT reasons FROM risk_scores WHERE pseudo_id = ? ORDER BY index_date DESC LIMIT 1",
+        [pseudonym],
+    ).fetchone()
+    if row is None or not row[0]:
+        return []
+    return [EXACT_AGE.sub(f"age {age_band}", r.strip()) for r in row[0].split(";") if r.strip()]
 
 
 def pyramid(snap: Snapshot) -> dict:
