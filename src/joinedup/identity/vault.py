@@ -259,7 +259,7 @@ class Vault:
             [files],
         ).fetchone()[0]
 
-    def replace_quarantine(self, rows: pa.Table) -> None:
+    def replace_quarantine(self, rows: pa.Table | pa.RecordBatchReader) -> None:
         """Quarantine `rows` in place of any earlier rows of the same files (by SHA-256), so
         that a re-run after a failure is exact."""
         self._replace("quarantine", "sha256", rows)
@@ -293,13 +293,20 @@ class Vault:
                 con.unregister(name)
         return counts
 
-    def record_lineage(self, rows: pa.Table) -> None:
+    def record_lineage(self, rows: pa.Table | pa.RecordBatchReader) -> None:
         """Each row's (feed, row_key, file, line), replacing what a row of the same key had."""
         self._replace("row_lineage", "(feed, row_key)", rows)
 
-    def _replace(self, table: str, key: str, rows: pa.Table) -> None:
-        """Replace the rows of `table` whose `key` is in `rows` by `rows`, in one transaction."""
-        self.con.register("replacing_batch", rows)
+    def _replace(self, table: str, key: str, rows: pa.Table | pa.RecordBatchReader) -> None:
+        """Replace the rows of `table` whose `key` is in `rows` by `rows`, in one transaction.
+        A reader is read once, batch by batch, into a (spilling) temp table first."""
+        self.con.register("replacing_rows", rows)
+        try:
+            self.con.execute(
+                "CREATE OR REPLACE TEMP TABLE replacing_batch AS SELECT * FROM replacing_rows"
+            )
+        finally:
+            self.con.unregister("replacing_rows")
         try:
             self.con.execute("BEGIN TRANSACTION")
             self.con.execute(
@@ -311,7 +318,7 @@ class Vault:
             self.con.execute("ROLLBACK")
             raise
         finally:
-            self.con.unregister("replacing_batch")
+            self.con.execute("DROP TABLE IF EXISTS replacing_batch")
 
     def lineage(self, landed: pa.Table) -> pa.Table:
         """(feed, file, line, pseudo_id) of each landed row (feed, row_key, pseudo_id)."""

@@ -417,7 +417,8 @@ def _feeds_with_rows(landed: list[FileOutcome]) -> list[Feed]:
 
 def _through_vault(con, vault: Vault, feeds: list[Feed], progress: bool) -> None:
     """Quarantine the rejected rows and resolve every identifier record to its person."""
-    vault.replace_quarantine(con.sql("SELECT * FROM quarantine_rows").to_arrow_table())
+    batch = duck.batch_rows()  # in batches: a large area's lineage is millions of rows
+    vault.replace_quarantine(con.sql("SELECT * FROM quarantine_rows").to_arrow_reader(batch))
     person_feeds = [f for f in feeds if f.is_person_level]
     if person_feeds:
         lineage = " UNION ALL ".join(
@@ -425,7 +426,7 @@ def _through_vault(con, vault: Vault, feeds: list[Feed], progress: bool) -> None
             f" _line AS line FROM ({write.latest_rows_sql(con, f, '_row_key')}) latest"
             for f in person_feeds
         )
-        vault.record_lineage(con.sql(lineage).to_arrow_table())
+        vault.record_lineage(con.sql(lineage).to_arrow_reader(batch))
     records = " UNION ALL ".join(records_sql(f, write.accepted_table(f)) for f in person_feeds)
     if not records:
         con.execute(
