@@ -252,6 +252,7 @@ def best_candidates(
 
     new_records: unique_id, nhs_number, given_name, family_name, date_of_birth, sex, postcode.
     known: the same plus person_key (one row per distinct identity seen for a person).
+    Each an Arrow table or record batch reader (read once, into the linkage's own DuckDB).
     parameters: "fixed" (the documented m and u) or "estimated" (see _estimate).
     Returns unique_id, person_key, match_weight, match_probability, runner_up_weight.
     """
@@ -266,27 +267,36 @@ def best_candidates(
             "runner_up_weight": pa.array([], pa.float64()),
         }
     )
-    if new_records.num_rows == 0 or known.num_rows == 0:
+    if isinstance(new_records, pa.Table) and new_records.num_rows == 0:
         return empty
     con = duck.connect(memory_limit=duck.load_memory_limit())  # the linkage's own workspace
     try:
-        return _score(con, new_records, known, known_people, parameters)
+        if not _features(con, new_records, known):
+            return empty
+        return _score(con, known_people, parameters)
     finally:
         con.close()
 
 
-def _score(con, new_records: pa.Table, known: pa.Table, known_people: int, parameters) -> pa.Table:
-    con.execute("SET enable_progress_bar = false")
+def _features(con, new_records, known) -> bool:
+    """Tables new_features and known_features; False when either side has no record."""
     con.register("nicknames", nickname_table())
-    con.register(
-        "new_input",
-        new_records.append_column("person_key", pa.nulls(new_records.num_rows, pa.int64())),
-    )
-    con.register("known_input", known)
-    for side in ("new", "known"):
-        con.execute(
-            f"CREATE TABLE {side}_features AS {FEATURES_SQL.format(source=side + '_input')}"
-        )
+    new = "(SELECT *, CAST(NULL AS BIGINT) AS person_key FROM new_input)"
+    for name, rows, source in (("new", new_records, new), ("known", known, "known_input")):
+        con.register(f"{name}_input", rows)
+        try:
+            con.execute(f"CREATE TABLE {name}_features AS {FEATURES_SQL.format(source=source)}")
+        finally:
+            con.unregister(f"{name}_input")
+    return bool(_rows(con, "new_features") and _rows(con, "known_features"))
+
+
+def _rows(con, table: str) -> int:
+    return con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+
+
+def _score(con, known_people: int, parameters) -> pa.Table:
+    con.execute("SET enable_progress_bar = false")
     db_api = DuckDBAPI(connection=con)
     new_df = db_api.register("new_features", dataset_display_name="new")
     known_df = db_api.register("known_features", dataset_display_name="known")
@@ -299,8 +309,8 @@ def _score(con, new_records: pa.Table, known: pa.Table, known_people: int, param
     per_chunk = duck.batch_rows() * CHUNK_BATCHES
     predictions = linker.inference.predict(
         threshold_match_probability=KEEP_ABOVE,
-        num_chunks_left=-(-new_records.num_rows // per_chunk),
-        num_chunks_right=-(-known.num_rows // per_chunk),
+        num_chunks_left=-(-_rows(con, "new_features") // per_chunk),
+        num_chunks_right=-(-_rows(con, "known_features") // per_chunk),
     )
     return con.sql(_best_sql(predictions.physical_name)).to_arrow_table()
 

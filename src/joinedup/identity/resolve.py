@@ -265,8 +265,8 @@ def _give_numbers_to_people_without_one(con, parameters: str) -> None:
     if not con.execute(f"SELECT 1 FROM ({UNNUMBERED_PEOPLE_SQL}) LIMIT 1").fetchall():
         return
     records = con.sql(NEW_NUMBER_RECORDS_SQL).to_arrow_table()
-    known = con.sql(KNOWN_IDENTITIES_SQL).to_arrow_table()
-    best = probabilistic.best_candidates(records, known, _people_count(con), parameters)
+    people = _people_count(con)
+    best = probabilistic.best_candidates(records, _known_identities(con), people, parameters)
     con.register("numbered_candidates", best)
     con.execute(
         f"""UPDATE people SET nhs_number = a.nhs_number FROM (
@@ -342,12 +342,18 @@ WHERE NOT EXISTS (SELECT 1 FROM decided d WHERE d.record_id = b.record_id)
 """
 
 
+def _known_identities(con) -> pa.RecordBatchReader:
+    """Every known identity, in batches (millions of rows on a large area). The reader is
+    read by the linkage's own DuckDB before anything else runs on `con`."""
+    return con.sql(KNOWN_IDENTITIES_SQL).to_arrow_reader(duck.batch_rows())
+
+
 def _link_probabilistically(con, parameters: str) -> None:
     unresolved = con.sql(UNRESOLVED_SQL).to_arrow_table()
     if unresolved.num_rows == 0:
         return
-    known = con.sql(KNOWN_IDENTITIES_SQL).to_arrow_table()
-    best = probabilistic.best_candidates(unresolved, known, _people_count(con), parameters)
+    people = _people_count(con)
+    best = probabilistic.best_candidates(unresolved, _known_identities(con), people, parameters)
     con.register("best_candidates", best)  # unregistered by resolve(), after any rollback
     _decide_groups(con)
 
