@@ -1,6 +1,7 @@
 """The report's spend and quality tables: every count disclosure-controlled, money rounded to the
 nearest £1,000, shares recomputed from the rounded figures."""
 
+from joinedup.landing.quality import QualityReport
 from joinedup.marts import SpendRow
 from joinedup.report.tables import quality_section, spend_section
 
@@ -69,9 +70,9 @@ def feed(read, rejected, present=None, valid=None, linkage=None, type1=0, rules=
     }
 
 
-def quality_report() -> dict:
-    return {
-        "feeds": {
+def quality_report() -> QualityReport:
+    return QualityReport(
+        feeds={
             "acute_apc": feed(
                 1003, 3, 988, 981, {"nhs_number": 981, "probabilistic": 19},
                 rules=[("invalid_code", 3)],
@@ -83,8 +84,8 @@ def quality_report() -> dict:
             "gp_register": feed(500, 0, 500, 500, {"nhs_number": 500}, type1=6),
             "population": feed(96, 0),
         },
-        "objections_recorded": {"TYPE1": 6, "NDOO": 12},
-    }  # fmt: skip
+        objections_recorded={"TYPE1": 6, "NDOO": 12},
+    )  # fmt: skip
 
 
 def test_feed_counts_are_rounded_or_suppressed_and_shares_use_the_rounded_counts():

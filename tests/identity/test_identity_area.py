@@ -59,9 +59,9 @@ def test_the_quality_report_counts_nhs_number_conflicts_ties_and_match_weights(l
     warehouse, _, truth = landed
     with store.reading(warehouse) as con:
         report = add_linkage(quality_report(con), warehouse, truth_dir=truth)
-    conflicts = sum(feed["nhs_number_conflicts"] for feed in report["feeds"].values())
+    conflicts = sum(feed["nhs_number_conflicts"] for feed in report.feeds.values())
     assert conflicts > 5  # wrong but valid NHS numbers, caught
-    linkage = report["linkage"]
+    linkage = report.linkage
     assert sum(b["records"] for b in linkage["match_weight_histogram"]) > 1000
     against = linkage["against_truth"]
     assert against["precision"] >= 0.999 and "errors" not in against

@@ -90,15 +90,15 @@ def test_the_quality_report_accounts_for_every_row(generated):
     area, warehouse, _ = generated
     with store.reading(warehouse) as con:
         report = quality_report(con)
-    for name, feed in report["feeds"].items():
+    for name, feed in report.feeds.items():
         with (area / f"{name}.csv").open(encoding="utf-8") as handle:
             data_lines = sum(1 for _ in handle) - 1
         assert feed["rows_read"] == data_lines == feed["rows_accepted"] + feed["rows_rejected"]
         assert sum(r["rows"] for r in feed["rejections"]) >= feed["rows_rejected"]
-    linked = sum(sum(feed["linkage"].values()) for feed in report["feeds"].values())
+    linked = sum(sum(feed["linkage"].values()) for feed in report.feeds.values())
     assert linked == sum(
         f["rows_accepted"]
-        for n, f in report["feeds"].items()
+        for n, f in report.feeds.items()
         if n
         not in ("postcode_lookup", "population", "unit_costs", "practices", "experience_survey")
     )

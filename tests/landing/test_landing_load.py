@@ -312,7 +312,7 @@ def test_council_rows_of_a_social_care_opt_out_are_not_landed_and_counted(area, 
     ) == [("social_care_events", 1, 0)]
     with store.reading(stores["warehouse"]) as con:
         report = quality_report(con)
-    council = report["feeds"]["social_care_events"]
+    council = report.feeds["social_care_events"]
     assert (council["sc_dissent_rows_not_landed"], council["type1_rows_not_landed"]) == (1, 0)
 
 

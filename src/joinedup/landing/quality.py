@@ -10,6 +10,7 @@ Counts only, never a value.
 from __future__ import annotations
 
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -28,8 +29,26 @@ FROM load_files GROUP BY feed ORDER BY feed
 REQUIRED_TABLES = ("load_files",)
 
 
-def quality_report(con: duckdb.DuckDBPyConnection) -> dict:
-    """The quality report of an open warehouse as a dict (see module docstring)."""
+@dataclass
+class QualityReport:
+    """Per feed (rows, rejections by column and rule, NHS numbers, linkage, objections), the
+    objections recorded, and the vault's linkage counts once `add_linkage` has run."""
+
+    feeds: dict[str, dict]
+    objections_recorded: dict[str, int]
+    linkage: dict | None = None
+
+    def to_dict(self) -> dict:
+        """The shape `joinedup quality --format json` prints."""
+        return {
+            "feeds": self.feeds,
+            "objections_recorded": self.objections_recorded,
+            "linkage": self.linkage,
+        }
+
+
+def quality_report(con: duckdb.DuckDBPyConnection) -> QualityReport:
+    """The quality report of an open warehouse (see module docstring)."""
     feeds = {row[0]: _feed_totals(row) for row in con.execute(FEED_TOTALS).fetchall()}
     for feed, problem, file in con.execute(
         "SELECT feed, problem, file FROM load_files WHERE status = 'rejected' ORDER BY file"
@@ -45,16 +64,16 @@ def quality_report(con: duckdb.DuckDBPyConnection) -> dict:
             "SELECT objection_type, count(*) FROM objections GROUP BY 1 ORDER BY 1"
         ).fetchall()
     )
-    return {"feeds": feeds, "objections_recorded": objections}
+    return QualityReport(feeds, objections)
 
 
 def add_linkage(
-    report: dict,
+    report: QualityReport,
     warehouse: Path,
     vault: Path | None = None,
     truth_dir: Path | None = None,
     compare_models: bool = False,
-) -> dict:
+) -> QualityReport:
     """Add the identity vault's counts to a quality report (the vault defaults to vault.duckdb
     beside the warehouse, as `joinedup load`; without one, none) and, given a generated area's
     truth folder, linkage precision and recall with every error counted by cause; with
@@ -64,15 +83,15 @@ def add_linkage(
     from joinedup.identity.evaluate import errors_by_cause, linkage_quality, vault_linkage_counts
 
     vault = vault or warehouse.parent / "vault.duckdb"
-    report["linkage"] = None
+    report.linkage = None
     if vault.exists():
         needed = ("identifier_records", "review_queue")
         key = encryption.configured()  # the variable only: quality names no register
         with store.reading(vault, "identity vault", needed, encryption_key=key) as con:
-            report["linkage"] = vault_linkage_counts(con)
-        for feed, n in report["linkage"].pop("nhs_number_conflicts").items():
-            if feed in report["feeds"]:
-                report["feeds"][feed]["nhs_number_conflicts"] = n
+            report.linkage = vault_linkage_counts(con)
+        for feed, n in report.linkage.pop("nhs_number_conflicts").items():
+            if feed in report.feeds:
+                report.feeds[feed]["nhs_number_conflicts"] = n
     if truth_dir is not None:
         quality = linkage_quality(warehouse, vault, truth_dir)
         causes = errors_by_cause(quality.pop("errors"))
@@ -80,7 +99,7 @@ def add_linkage(
             {"scope": scope, "error": error, "cause": cause, "rows": rows}
             for (scope, error, cause), rows in sorted(causes.items())
         ]
-        report["linkage"] = {**(report["linkage"] or {}), "against_truth": quality}
+        report.linkage = {**(report.linkage or {}), "against_truth": quality}
         if compare_models:
             with tempfile.TemporaryDirectory(prefix="joinedup-models-") as work:
                 quality["models"] = evaluate.compare_models(Path(truth_dir).parent, Path(work))

@@ -8,13 +8,13 @@ import json
 from pathlib import Path
 
 from joinedup.errors import BadOption
-from joinedup.landing.quality import REQUIRED_TABLES, add_linkage, quality_report
+from joinedup.landing.quality import REQUIRED_TABLES, QualityReport, add_linkage, quality_report
 from joinedup.warehouse import store
 
 
-def as_text(report: dict) -> str:
+def as_text(report: QualityReport) -> str:
     lines = []
-    for name, feed in report["feeds"].items():
+    for name, feed in report.feeds.items():
         lines.append(f"{name}: {feed['files']} files")
         lines.append(
             f"  rows read {feed['rows_read']}, accepted {feed['rows_accepted']},"
@@ -50,10 +50,10 @@ def as_text(report: dict) -> str:
                     f"  {label}: {feed[f'{kind}_rows_not_landed']} rows not landed,"
                     f" {feed[f'{kind}_rows_removed']} earlier rows removed"
                 )
-    recorded = ", ".join(f"{k} {v}" for k, v in report["objections_recorded"].items()) or "none"
+    recorded = ", ".join(f"{k} {v}" for k, v in report.objections_recorded.items()) or "none"
     lines.append(f"objections recorded: {recorded}")
-    if report.get("linkage"):
-        lines += _linkage_text(report["linkage"])
+    if report.linkage:
+        lines += _linkage_text(report.linkage)
     return "\n".join(lines)
 
 
@@ -127,5 +127,5 @@ def run(args: argparse.Namespace) -> int:
     if args.compare_models and args.truth is None:
         raise BadOption("--compare-models needs --truth (a generated area's truth folder)")
     add_linkage(report, args.warehouse, args.vault, args.truth, args.compare_models)
-    print(json.dumps(report, indent=2) if args.format == "json" else as_text(report))
+    print(json.dumps(report.to_dict(), indent=2) if args.format == "json" else as_text(report))
     return 0

@@ -106,7 +106,7 @@ class QualitySection:
 
 def quality_section(report: dict) -> QualitySection:
     """Disclosure-controlled tables from `landing.quality_report`."""
-    raw = report["feeds"]
+    raw = report.feeds
     methods = tuple(sorted({m for feed in raw.values() for m in feed["linkage"]}))
     feeds = tuple(_feed_quality(name, feed, methods) for name, feed in raw.items())
     totals = _feed_quality("All feeds", _summed(raw.values(), methods), methods)
@@ -125,7 +125,7 @@ def quality_section(report: dict) -> QualitySection:
             for method in methods
         ),
         objections=tuple(
-            (kind, controlled(n)) for kind, n in sorted(report["objections_recorded"].items())
+            (kind, controlled(n)) for kind, n in sorted(report.objections_recorded.items())
         ),
     )
 

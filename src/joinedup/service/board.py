@@ -69,7 +69,7 @@ def linkage_table(report: dict) -> dict:
     """Each feed's accepted rows by link method, and every feed together: counts through the tier
     A gate with secondary suppression (the parts of a shown total), shares from the rounded
     figures. From the warehouse's `linkage_outcomes` (written by each load)."""
-    raw = {feed: f["linkage"] for feed, f in report["feeds"].items() if f["linkage"]}
+    raw = {feed: f["linkage"] for feed, f in report.feeds.items() if f["linkage"]}
     methods = [m for m in LINK_METHODS if any(m in r for r in raw.values())]
     methods += sorted({m for r in raw.values() for m in r} - set(methods))
     every = {m: sum(r.get(m, 0) for r in raw.values()) for m in methods}
