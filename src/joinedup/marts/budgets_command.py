@@ -44,7 +44,7 @@ def _financial_year(text: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     with store.reading(args.warehouse, needed=[*REQUIRED_TABLES, SEGMENT_TABLE]) as con:
-        base_year = args.base_year or _default_base_year(con)
+        base_year = args.base_year or default_base_year(con)
         result = published(budgets(con, base_year, args.uplift))
     if args.format == "json":
         json.dump(result, sys.stdout, indent=1)
@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _default_base_year(con) -> str:
+def default_base_year(con) -> str:
     months = covered_months(con)
     first, last = (P.parse(m) for m in months) if months else (None, None)
     years = [

@@ -583,4 +583,5 @@ assert set(FIELDS) >= {"people", "count"}
 
 
 from joinedup.service import care as _care  # noqa: E402  (the tier I routes, issue 11)
+from joinedup.service import commissioning as _commissioning  # noqa: E402, F401  (board pages of issue 12)
 from joinedup.service import ig_records as _ig_records  # noqa: E402, F401  (the IG lead's incident forms, issue 14)
