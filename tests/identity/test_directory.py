@@ -87,3 +87,36 @@ def test_sharing_a_family_name_or_postcode_answers_only_which_keys(landed):
     by_postcode = directory.sharing(keys, None, target["postcode"].replace(" ", ""))
     assert by_postcode == {k for k in keys if truth[k]["postcode"] == target["postcode"]}
     assert directory.sharing(keys, None, None) == set()
+
+
+def test_a_store_keyed_by_pseudonym_is_rekeyed_by_person_key_at_start(landed, tmp_path):
+    import sqlite3
+
+    from joinedup.service.care_store import CareStore
+    from joinedup.service.store import ServiceStore
+
+    path, answers, _ = landed
+    known = list(answers.values())[:2]
+    old = tmp_path / "service.sqlite"
+    with sqlite3.connect(old) as con:
+        con.execute("CREATE TABLE caseload (id INTEGER PRIMARY KEY, person TEXT NOT NULL, team TEXT"
+                    " NOT NULL, accepted TEXT NOT NULL, accepted_by TEXT NOT NULL, reason TEXT"
+                    " NOT NULL, closed TEXT, closed_by TEXT)")  # fmt: skip
+        con.execute("CREATE TABLE care_plans (person TEXT NOT NULL, version INTEGER NOT NULL,"
+                    " by_user TEXT NOT NULL, at TEXT NOT NULL, plan TEXT NOT NULL)")  # fmt: skip
+        for a in known:
+            con.execute("INSERT INTO caseload (person, team, accepted, accepted_by, reason) VALUES"
+                        " (?, 'CT-DN', '2026-01-01', 'u', 'r')", [a["pseudo_id"]])  # fmt: skip
+        con.execute("INSERT INTO caseload (person, team, accepted, accepted_by, reason) VALUES"
+                    " (?, 'CT-DN', '2026-01-01', 'u', 'r')", ["f" * 64])  # fmt: skip
+        plan = '{"goals": "g", "lead_professional": "u", "review_date": "2030-01-01"}'
+        con.execute(
+            "INSERT INTO care_plans VALUES (?, 1, 'u', 'now', ?)", [known[0]["pseudo_id"], plan]
+        )
+    care = CareStore(ServiceStore(old), path)
+    assert care.migrated == {"caseload": 2, "care_plans": 1}
+    assert sorted(care.caseload_people(("CT-DN",))) == sorted(a["person_key"] for a in known)
+    assert care.care_plans(known[0]["person_key"])[0]["goals"] == "g"
+    with sqlite3.connect(old) as con:
+        assert con.execute("SELECT tbl FROM care_unmapped").fetchall() == [("caseload",)]
+    assert CareStore(ServiceStore(old), path).caseload_entries(known[1]["person_key"])

@@ -86,8 +86,7 @@ class CareStore:
                 if table not in old:
                     con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({columns})")
             con.execute(UNMAPPED)
-        if old:
-            self.migrated = self._migrate(old)
+        self.migrated = self._migrate(old) if old else {}  # rows re-keyed per table
 
     def _run(self, sql: str, params: tuple = ()) -> list[tuple]:
         return self._store._run(sql, params)
