@@ -44,7 +44,7 @@ def main() -> int:
         folder.mkdir(parents=True, exist_ok=True)
         build(folder, args.people)
     service, audit = folder / "bench-care-service.sqlite", folder / "bench-care-audit.jsonl"
-    for path in (service, audit):
+    for path in (service, Path(f"{service}-wal"), Path(f"{service}-shm"), audit):
         path.unlink(missing_ok=True)
     subprocess.run([*JOINEDUP, "accounts", "--service", str(service), "set-password", USER, "--password-stdin"],
                    input=PASSWORD + "\n", text=True, check=True, stdout=subprocess.DEVNULL)  # fmt: skip

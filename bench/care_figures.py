@@ -35,7 +35,7 @@ def main() -> int:
         folder.mkdir(parents=True, exist_ok=True)
         build(folder, args.people)
     service, audit = folder / "figures-service.sqlite", folder / "figures-audit.jsonl"
-    for path in (service, audit):
+    for path in (service, Path(f"{service}-wal"), Path(f"{service}-shm"), audit):
         path.unlink(missing_ok=True)
     for user in USERS:
         subprocess.run([*JOINEDUP, "accounts", "--service", str(service), "set-password", user,
