@@ -69,17 +69,23 @@ def _outside(centre: float, denominator: int, value: float) -> str:
     return "above" if value > high else "below" if value < low else ""
 
 
+def funnel_metrics() -> list:
+    """The headline metrics drawn: the proportions among the metrics that break down."""
+    return [
+        h
+        for h in HEADLINES
+        if h.id in BREAKDOWN_METRICS and h.unit == "percent" and h.id not in NOT_PROPORTIONS
+    ]
+
+
 def funnel_plots(con, months: tuple[str, str]) -> tuple[FunnelPlot, ...]:
-    records = apply_disclosure_control(compute_metrics(con, months=months, by="practice"))
+    drawn = funnel_metrics()
+    records = apply_disclosure_control(
+        compute_metrics(con, [h.id for h in drawn], months=months, by="practice")
+    )
     first, last = (P.parse(m) for m in months)
     plots = []
-    for headline in HEADLINES:
-        if (
-            headline.id not in BREAKDOWN_METRICS
-            or headline.unit != "percent"
-            or headline.id in NOT_PROPORTIONS
-        ):
-            continue
+    for headline in drawn:
         mine = [r for r in records if r["id"] == headline.id and r["grain"] == headline.grains[-1]]
         done = [
             r["period"]
