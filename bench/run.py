@@ -22,7 +22,7 @@ JOINEDUP = str(Path(sys.executable).with_name("joinedup"))
 
 
 LINKAGE = ("import json, sys; from joinedup.identity.evaluate import linkage_quality;"
-           "print(json.dumps(linkage_quality(sys.argv[1], sys.argv[2]), default=str))")
+           "print(json.dumps(linkage_quality(*sys.argv[1:4]), default=str))")
 
 
 def measure(name: str, argv: list[str], stdout=subprocess.DEVNULL) -> dict:
@@ -62,7 +62,8 @@ def bench_size(people: int) -> list[dict]:
                            [JOINEDUP, "load", str(area), "--warehouse", str(warehouse)]))
     with (folder / "linkage.json").open("w") as handle:
         results.append(measure("linkage quality vs truth", [sys.executable, "-c", LINKAGE,
-                                                            str(warehouse), str(area / "truth")], stdout=handle))
+                                                            str(warehouse), str(folder / "vault.duckdb"),
+                                                            str(area / "truth")], stdout=handle))
     results.append(measure("marts", [JOINEDUP, "marts", "--warehouse", str(warehouse), "--quiet"]))
     with (folder / "metrics.json").open("w") as handle:
         results.append(measure("metrics", [JOINEDUP, "metrics", "--warehouse", str(warehouse),
