@@ -84,10 +84,11 @@ def _base_sql(has_risk: bool) -> str:
     LEFT JOIN activity a ON a.pseudo_id = s.pseudo_id AND a.period = s.financial_year
     WHERE s.resident AND NOT coalesce(s.national_opt_out, false)
       AND s.pseudo_id NOT IN (SELECT pseudo_id FROM opted_out)
-    ORDER BY s.pseudo_id"""
+    ORDER BY s.financial_year, age_band, p.sex, s.locality"""  # the common filters skip blocks
 
 
 DERIVED_SQL = (
+    f"CREATE INDEX cohort_base_person ON {BASE} (pseudo_id)",  # a person's years: a look-up
     f"""CREATE OR REPLACE TABLE {ACTIVITY} AS
     SELECT b.*, c.period AS month, c.org_type, c.events AS month_events, c.cost_gbp AS month_cost
     FROM person_month_cost c
@@ -175,7 +176,7 @@ def _where(filters: dict[str, str]) -> tuple[str, list]:
             )
             params += [filters["year"], value]
         else:
-            clauses.append(f"CAST(b.{FILTERS[name]} AS VARCHAR) = ?")
+            clauses.append(f"b.{FILTERS[name]} = ?")  # every filter column is VARCHAR
             params.append(value)
     return " AND ".join(clauses) or "TRUE", params
 
