@@ -164,8 +164,23 @@ def resident_ctes(
     column of the day the metric counts it by; `age` is the column of its age that day."""
     own = "t.postcode_in_area" if own_postcode else "CAST(NULL AS BOOLEAN)"
     group = f", {_group(by, age, day, own_postcode)} AS grp" if by else ""
+    practice, numbered = "", ""
+    if by == "practice":  # the latest registration active that day, by one join (not per row)
+        group = ", COALESCE(pr.practice_code, 'unregistered') AS grp"
+        numbered = ", ROW_NUMBER() OVER () AS row_number_"
+        practice = f"""
+{name}_practice AS (
+  SELECT row_number_, practice_code FROM (
+    SELECT r.row_number_, g.practice_code, ROW_NUMBER() OVER (
+      PARTITION BY r.row_number_ ORDER BY g.registration_date DESC, g.practice_code) AS latest
+    FROM {name}_rows r JOIN gp_register g ON g.pseudo_id = r.pseudo_id
+     AND g.registration_date <= r.{day}
+     AND (g.deregistration_date IS NULL OR g.deregistration_date > r.{day})) t
+  WHERE latest = 1),"""
+    joined = f"\n  LEFT JOIN {name}_practice pr ON pr.row_number_ = r.row_number_" if practice else ""
     return f"""{name}_rows AS (
-  SELECT t.*, {event_date} AS event_date, {own} AS own_in_area FROM {source} t WHERE {where}),
+  SELECT t.*, {event_date} AS event_date, {own} AS own_in_area{numbered} FROM {source} t
+  WHERE {where}),
 {name}_registration_days AS (
   SELECT pseudo_id, registration_date, MAX(CASE WHEN postcode_in_area THEN 1 ELSE 0 END) AS in_area,
          MIN(CASE WHEN postcode_in_area THEN ward_code END) AS ward
@@ -175,11 +190,11 @@ def resident_ctes(
 {name}_addresses AS (
   SELECT pseudo_id, in_area, ward, registration_date AS valid_from,
          LEAD(registration_date) OVER (PARTITION BY pseudo_id ORDER BY registration_date) AS valid_until
-  FROM {name}_registration_days),
+  FROM {name}_registration_days),{practice}
 {name} AS (
   SELECT r.*{group} FROM {name}_rows r
   LEFT JOIN {name}_addresses a ON r.own_in_area IS NULL AND a.pseudo_id = r.pseudo_id
-   AND a.valid_from <= r.event_date AND (a.valid_until IS NULL OR r.event_date < a.valid_until)
+   AND a.valid_from <= r.event_date AND (a.valid_until IS NULL OR r.event_date < a.valid_until){joined}
   WHERE COALESCE(r.own_in_area, a.in_area = 1, FALSE))"""
 
 
