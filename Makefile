@@ -9,7 +9,7 @@ SEED ?= 1
 PORT ?= 8000
 DEMO_USERS := board.demo analyst.demo super.demo gp.demo clinician.demo social.demo ig.demo linkage.demo admin.demo
 
-.PHONY: demo test bench lint lock clean
+.PHONY: demo test test-spark bench lint lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,10 @@ demo: $(STAMP)
 test: $(STAMP) $(NODE_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q
+
+# The same pipeline on Apache Spark (local[2]; needs Java 17): one SparkSession for the suite.
+test-spark: $(STAMP)
+	$(BIN)/pytest -q -o addopts="" tests/spark
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

@@ -5,8 +5,10 @@ SQL is written once, in DuckDB's dialect (the project's queries as they are), an
 runs it in its own: DuckDB as written, Spark after SQLGlot transpiles it (`spark.py`). An
 engine offers what those stages need and no more:
 
-- `execute(sql, params)` gives a result with `fetchall()` and `fetchone()`; `?` marks a
+- `execute(sql, params)` gives a result with `fetchall()`, `fetchone()` and `fetchnumpy()`
+  (column name -> numpy array); `?` marks a
   positional parameter. `CREATE OR REPLACE TABLE t AS SELECT ...` materialises a table.
+- `register(name, arrow_table)`: rows computed in Python (risk scores) as a view.
 - `tables()`: the names of the tables the store holds.
 - `transaction()`: a block whose tables all appear, or none (a failed marts build leaves the
   marts that were there before).
@@ -32,7 +34,11 @@ class Engine(ABC):
 
     @abstractmethod
     def execute(self, sql: str, params: Sequence = ()):
-        """Run one statement; the result has fetchall() and fetchone()."""
+        """Run one statement; the result has fetchall(), fetchone() and fetchnumpy()."""
+
+    @abstractmethod
+    def register(self, name: str, table) -> None:
+        """A pyarrow table as a view `name` for the queries that follow."""
 
     @abstractmethod
     def tables(self) -> set[str]:
@@ -55,6 +61,9 @@ class DuckDB(Engine):
 
     def execute(self, sql: str, params: Sequence = ()):
         return self.con.execute(sql, list(params)) if params else self.con.execute(sql)
+
+    def register(self, name: str, table) -> None:
+        self.con.register(name, table)
 
     def tables(self) -> set[str]:
         found = self.con.execute(

@@ -83,15 +83,23 @@ def to_spark(sql: str) -> str:
     return _parsed(sql).sql(dialect="spark")
 
 
-class _Rows:
-    def __init__(self, rows: list[tuple]) -> None:
-        self.rows = rows
+class _Result:
+    """A query's result, fetched as DuckDB's are: rows, the first row, or numpy columns."""
+
+    def __init__(self, frame=None) -> None:
+        self.frame = frame
 
     def fetchall(self) -> list[tuple]:
-        return self.rows
+        return [] if self.frame is None else [tuple(row) for row in self.frame.collect()]
 
     def fetchone(self) -> tuple | None:
-        return self.rows[0] if self.rows else None
+        rows = [] if self.frame is None else self.frame.take(1)
+        return tuple(rows[0]) if rows else None
+
+    def fetchnumpy(self) -> dict:
+        """Column name -> numpy array (nulls as NaN in numbers, None in text)."""
+        table = self.frame.toArrow()
+        return {name: table[name].to_numpy(zero_copy_only=False) for name in table.column_names}
 
 
 class Spark(Engine):
@@ -120,10 +128,10 @@ class Spark(Engine):
             if table.name in self._stored - self._views:
                 self._register(table.name, self._path(table.name))
         if isinstance(statement, exp.Create) and statement.args.get("expression") is not None:
-            self._materialise(statement.this.name, statement.expression.sql(dialect="spark"))
-            return _Rows([])
-        frame = self.spark.sql(statement.sql(dialect="spark"), args=list(params) or None)
-        return _Rows([tuple(row) for row in frame.collect()])
+            select = statement.expression.sql(dialect="spark")
+            self._materialise(statement.this.name, select, params)
+            return _Result()
+        return _Result(self.spark.sql(statement.sql(dialect="spark"), args=list(params) or None))
 
     def tables(self) -> set[str]:
         return self._stored | self._views
@@ -154,9 +162,14 @@ class Spark(Engine):
         self.spark.read.parquet(path).createOrReplaceTempView(table)
         self._views.add(table)
 
-    def _materialise(self, table: str, select: str) -> None:
+    def register(self, name: str, table) -> None:
+        self.spark.createDataFrame(table).createOrReplaceTempView(name)
+        self._views.add(name)
+
+    def _materialise(self, table: str, select: str, params: Sequence = ()) -> None:
         staged = self._path(table, staged=True)
-        self.spark.sql(select).write.mode("overwrite").parquet(staged)
+        frame = self.spark.sql(select, args=list(params) or None)
+        frame.write.mode("overwrite").parquet(staged)
         self._register(table, staged)
         if self._staged is None:
             self._commit(table)

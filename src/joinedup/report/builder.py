@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-import duckdb
 import jinja2
 from markupsafe import Markup
 
+from joinedup.engine import engine_of
 from joinedup.errors import BadInput, StoreError
 from joinedup.governance.disclosure import apply_disclosure_control, rounded_money
 from joinedup.landing import quality_report
@@ -147,7 +147,7 @@ def _spend(con, months: tuple[str, str]) -> SpendSection | None:
         return None
     try:
         return spend_section(year, spend_per_person(con, year))
-    except duckdb.Error as error:
+    except engine_of(con).errors as error:
         raise StoreError(f"the spend marts could not be read: {error}") from error
 
 

@@ -6,15 +6,18 @@ import argparse
 import sys
 from pathlib import Path
 
+from joinedup.engine import engine_of, stores
 from joinedup.marts import build_marts
 from joinedup.marts.build import REQUIRED_TABLES as MARTS_INPUTS
 from joinedup.marts.segments import SEGMENT_TABLE
 from joinedup.report.builder import build_report, required_tables
-from joinedup.warehouse import store
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--warehouse", required=True, type=Path, help="warehouse DuckDB file")
+    parser.add_argument(
+        "--warehouse", required=True, help="warehouse DuckDB file (Parquet folder on Spark)"
+    )
+    stores.add_option(parser)
     parser.add_argument("--out", required=True, type=Path, help="the HTML file to write")
     parser.add_argument(
         "--plan",
@@ -26,12 +29,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    with store.reading(args.warehouse) as con:
-        has_marts = store.has_table(con, SEGMENT_TABLE)
+    with stores.reading(args.engine, args.warehouse) as con:
+        has_marts = SEGMENT_TABLE in engine_of(con).tables()
     if not has_marts:  # a first report builds the marts (the one write a report makes)
-        with store.writing(args.warehouse, needed=MARTS_INPUTS) as con:
+        with stores.writing(args.engine, args.warehouse, needed=MARTS_INPUTS) as con:
             build_marts(con)
-    with store.reading(args.warehouse, needed=required_tables()) as con:
+    with stores.reading(args.engine, args.warehouse, needed=required_tables()) as con:
         summary = build_report(con, args.out, args.plan, args.title, show_progress=not args.quiet)
     not_charted = ", ".join(summary.not_charted) or "none"
     print(

@@ -11,6 +11,7 @@ from datetime import date
 from pathlib import Path
 
 from joinedup.arguments import iso_date
+from joinedup.engine import stores
 from joinedup.identity.vault import Vault
 from joinedup.landing.lineage import landed_lineage
 from joinedup.progress import stage
@@ -18,7 +19,6 @@ from joinedup.risk import oracle, workflow
 from joinedup.risk.rules import load_rules
 from joinedup.risk.scores import SCORES_TABLE, read
 from joinedup.risk.tiers import TIER_NAMES
-from joinedup.warehouse import store
 
 REQUIRED_TABLES = ("gp_register", "person", "acute_apc", "social_care_events", "objections")
 
@@ -98,7 +98,10 @@ def _rules(parser: argparse.ArgumentParser) -> None:
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--warehouse", type=Path, required=True, help="warehouse DuckDB file")
+    parser.add_argument(
+        "--warehouse", required=True, help="warehouse DuckDB file (Parquet folder on Spark)"
+    )
+    stores.add_option(parser)
     parser.add_argument(
         "--model-dir",
         type=Path,
@@ -110,8 +113,8 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    opened = store.writing if args.action == "score" else store.reading
-    with opened(args.warehouse, needed=REQUIRED_TABLES) as con:
+    opened = stores.writing if args.action == "score" else stores.reading
+    with opened(args.engine, args.warehouse, needed=REQUIRED_TABLES) as con:
         return ACTIONS[args.action](con, args)
 
 

@@ -12,6 +12,7 @@ from datetime import date
 import numpy as np
 import pyarrow as pa
 
+from joinedup.engine import DuckDB, engine_of
 from joinedup.errors import BadInput
 from joinedup.risk.outcomes import OUTCOMES
 
@@ -36,7 +37,7 @@ class StoredScores:
 
 
 def write(con, stored: StoredScores) -> int:
-    """Replace this index date's rows; the number of rows written."""
+    """Replace this index date's rows (on DuckDB or Spark); the number of rows written."""
     n = len(stored)
     columns = {
         "index_date": pa.array([stored.index] * n, pa.date32()),
@@ -48,25 +49,26 @@ def write(con, stored: StoredScores) -> int:
         "reasons": pa.array(stored.reasons.tolist(), pa.string()),
         "rule_flagged": pa.array(stored.rule_flagged.astype(bool), pa.bool_()),
     }
-    outcome_columns = ", ".join(f"{o} DOUBLE" for o in OUTCOMES)
-    con.execute(
-        f"CREATE TABLE IF NOT EXISTS {SCORES_TABLE} (index_date DATE, pseudo_id VARCHAR, "
-        f"practice_code VARCHAR, locality VARCHAR, {outcome_columns}, tier VARCHAR)"
-    )
-    for name, kind in (("reasons", "VARCHAR"), ("rule_flagged", "BOOLEAN")):  # tables before them
-        con.execute(f"ALTER TABLE {SCORES_TABLE} ADD COLUMN IF NOT EXISTS {name} {kind}")
-    con.execute(f"DELETE FROM {SCORES_TABLE} WHERE index_date = ?", [stored.index])
+    con = engine_of(con)
     con.register("new_scores", pa.table(columns))
-    con.execute(f"INSERT INTO {SCORES_TABLE} BY NAME SELECT * FROM new_scores")
-    con.unregister("new_scores")
+    names = ", ".join(columns)
+    if SCORES_TABLE not in con.tables():
+        con.execute(f"CREATE OR REPLACE TABLE {SCORES_TABLE} AS SELECT {names} FROM new_scores")
+        return n
+    if isinstance(con, DuckDB):  # a table written before the last two columns existed
+        for name, kind in (("reasons", "VARCHAR"), ("rule_flagged", "BOOLEAN")):
+            con.execute(f"ALTER TABLE {SCORES_TABLE} ADD COLUMN IF NOT EXISTS {name} {kind}")
+    con.execute(  # the other index dates' rows stay
+        f"CREATE OR REPLACE TABLE {SCORES_TABLE} AS SELECT {names} FROM {SCORES_TABLE}"
+        f" WHERE index_date <> ? UNION ALL SELECT {names} FROM new_scores",
+        [stored.index],
+    )
     return n
 
 
 def read(con, index: date) -> StoredScores:
     """The scores written for `index`; bad input when `risk score` has not written them."""
-    exists = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [SCORES_TABLE]
-    ).fetchone()[0]
+    exists = SCORES_TABLE in engine_of(con).tables()
     result = (
         con.execute(
             f"SELECT pseudo_id, practice_code, locality, {', '.join(OUTCOMES)}, tier, "

@@ -1,0 +1,58 @@
+"""The Spark suite (`make test-spark`; the default `pytest` run does not collect tests/spark).
+
+One SparkSession for the whole run (local[2], settings for small data below), and
+one generated area, landed by DuckDB and written as a Parquet folder, that every test shares."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+from pathlib import Path
+
+import pytest
+from spark_area import as_parquet
+
+# The metric spec tables (tests/spec) run here again, on Spark.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "spec"))
+# Tiny data: one partition, no adaptive planning, no code generation (each costs more than the
+# work it saves here; measured about 30% faster on the spec tables).
+os.environ.setdefault(
+    "JOINEDUP_SPARK_CONF",
+    "spark.sql.shuffle.partitions=1;spark.sql.adaptive.enabled=false;spark.sql.codegen.wholeStage=false",
+)
+
+from joinedup.cli import main  # noqa: E402
+from joinedup.engine.spark import session  # noqa: E402
+from joinedup.landing import load_area  # noqa: E402
+
+PEOPLE = 2000
+GENERATED_AS_OF = dt.date(2016, 5, 1)  # the generator's default window ends 2016-03
+
+
+@pytest.fixture(scope="session", autouse=True)
+def spark():
+    started = session()
+    yield started
+    started.stop()
+
+
+@pytest.fixture(scope="session")
+def generated(tmp_path_factory) -> tuple[Path, Path]:
+    """(warehouse file, the same warehouse as a Parquet folder) of a generated area, before
+    any marts are built."""
+    root = tmp_path_factory.mktemp("spark-area")
+    area = root / "area"
+    argv = ["synth", "--out", str(area), "--people", str(PEOPLE), "--seed", "3", "--quiet"]
+    assert main(argv) == 0
+    load_area(area, root / "w.duckdb", root / "v.duckdb", GENERATED_AS_OF, progress=False)
+    return root / "w.duckdb", as_parquet(root / "w.duckdb", root / "w.parquet")
+
+
+@pytest.fixture(scope="session")
+def marts_on_both(generated) -> tuple[Path, Path]:
+    """The generated area with its marts built by DuckDB in the file and by Spark in the folder."""
+    warehouse, folder = generated
+    assert main(["marts", "--warehouse", str(warehouse), "--quiet"]) == 0
+    assert main(["marts", "--engine", "spark", "--warehouse", str(folder), "--quiet"]) == 0
+    return warehouse, folder
