@@ -13,7 +13,7 @@ import datetime as dt
 import hmac
 import secrets
 from collections.abc import Callable
-from contextlib import ExitStack
+from contextlib import ExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
@@ -377,7 +377,17 @@ def create_app(
         incidents=IncidentLog(incidents_path),
         vault=vault,
     )
-    app = FastAPI(title="joinedup", version="1", openapi_url=None, docs_url=None, redoc_url=None)
+    from joinedup.service import board, people
+
+    @asynccontextmanager
+    async def lifespan(app):
+        # tier A's figures and tier P's tables, built in the background from the start (not by
+        # the first requests), and again after each load
+        service.reader.keep_warm([board.board, people.options, people.pyramid])
+        yield
+
+    app = FastAPI(title="joinedup", version="1", openapi_url=None, docs_url=None, redoc_url=None,
+                  lifespan=lifespan)  # fmt: skip
     for r in ROUTES:
         extra = {
             "parameters": [
@@ -408,10 +418,6 @@ def create_app(
         }
         return JSONResponse(body, status_code=status)
 
-    from joinedup.service import board, people
-
-    # tier A's figures and tier P's tables, built in the background at start and after a load
-    service.reader.keep_warm([board.board, people.options, people.pyramid])
     app.state.service = service
     app.add_middleware(SecurityHeaders)
     return app
