@@ -167,7 +167,10 @@ def test_a_wrong_valid_nhs_number_is_someone_elses_most_often_a_household_member
         true_person, holder = people[person_of[(feed, line)]], owner[value]
         assert holder["person_id"] != true_person["person_id"]
         same_family += holder["family_name"] == true_person["family_name"]
-    assert same_family > len(wrong) / 4  # households: twins, parents and children
+    # households: twins, parents and children. About 25 wrong numbers in 3,000 people: 14-44% of
+    # them carried a family member's across seeds 7 and 8 (main and this generator), against
+    # about 1% for anyone's, so the bound is loose
+    assert same_family >= len(wrong) / 8
 
 
 def test_identifier_flaws_change_what_they_say(area):
@@ -199,3 +202,25 @@ def test_the_population_has_twins_and_same_name_same_birthday_strangers(area):
     by_name_dob = Counter((p["given_name"], p["family_name"], p["date_of_birth"]) for p in people)
     assert sum(1 for n in by_family_dob.values() if n > 1) >= 10
     assert sum(1 for n in by_name_dob.values() if n > 1) >= 2
+
+
+def test_no_row_is_dated_before_its_persons_birth(area):
+    """Landing rejects a row whose date of birth is after another of its dates (an age below
+    0), so the generator never writes one, except where the date of birth itself is a flaw or
+    the row is broken on purpose (a wrong date of birth, or a date of the person's own)."""
+    flaws, broken = lines_by_flaw(area), broken_lines(area)
+    checked = 0
+    for feed in contract.event_feeds():
+        if "date_of_birth" not in feed.column_names:
+            continue
+        excused = broken.get(feed.name, set()).union(
+            *(flaws.get((feed.name, f), set()) for f in ("swapped_dob", "placeholder_dob"))
+        )
+        dated = [c.name for c in feed.columns if c.type in ("date", "datetime")]
+        for line, row in enumerate(rows(area / f"{feed.name}.csv"), start=2):
+            if line in excused or not row["date_of_birth"]:
+                continue
+            others = [row[c][:10] for c in dated if c != "date_of_birth" and row[c]]
+            assert all(row["date_of_birth"] <= day for day in others), (feed.name, line)
+            checked += 1
+    assert checked > 10_000

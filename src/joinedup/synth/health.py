@@ -54,7 +54,7 @@ def initial_conditions(world: World, who: np.ndarray, age: np.ndarray, imd: np.n
     dementia = rng.random(len(who)) < dementia_prevalence(age) * susceptibility / 1.13
     onset = today - (rng.uniform(0, 5, dementia.sum()) * YEAR).astype(int)
     people.dementia_onset[who[dementia]] = onset
-    diagnosed = rng.random(dementia.sum()) < 0.68
+    diagnosed = rng.random(dementia.sum()) < 0.71
     people.condition_on[who[dementia][diagnosed], DEM] = onset[diagnosed] + 200
     assign_medicines(world, who)
 
@@ -106,7 +106,7 @@ def progress_health(world: World, who: np.ndarray, age: np.ndarray) -> None:
     onset = (people.dementia_onset[who] == NO_DAY) & (rng.random(len(who)) < dementia_prevalence(age) * 0.02)
     people.dementia_onset[who[onset]] = world.days(onset.sum())
     latent = (people.dementia_onset[who] != NO_DAY) & (people.condition_on[who, DEM] == NO_DAY)
-    diagnosed = latent & (rng.random(len(who)) < 0.022)
+    diagnosed = latent & (rng.random(len(who)) < 0.024)
     people.condition_on[who[diagnosed], DEM] = world.days(diagnosed.sum())
     changed |= diagnosed
     people.frailty[who] += np.where(age > 60, 0.0025 * (age - 60) / 20, 0).astype(np.float32)

@@ -18,10 +18,10 @@ from joinedup.synth.world import World
 
 # relative hazard while the signal is on: (permanent placement, emergency admission)
 EFFECTS = {
-    "lives_alone": (1.7, 1.15),
-    "carer_stopped": (3.0, 1.3),
-    "package_grew": (2.0, 1.15),
-    "assessed": (1.8, 1.1),
+    "lives_alone": (2.0, 1.15),
+    "carer_stopped": (3.5, 1.3),
+    "package_grew": (3.0, 1.2),
+    "assessed": (2.5, 1.1),
 }
 RECENT_DAYS = 365  # a stopped carer, a grown package or an assessment counts for a year
 # share living alone by age band (0-17, 18-64, 65-74, 75-84, 85+), roughly ONS Families and

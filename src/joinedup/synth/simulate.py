@@ -189,7 +189,8 @@ def births(world: World) -> None:
     baby = people.add(count)
     people.set_identity(baby, rng, rng.integers(1, 3, count))
     people.family_idx[baby] = people.family_idx[mother]
-    born = world.days(count)
+    # born last month, so that none of this month's events falls before a baby's birth
+    born = world.days(count) - 31
     people.born[baby] = born
     people.postcode[baby] = people.postcode[mother]
     people.practice[baby] = people.practice[mother]
@@ -234,7 +235,8 @@ def arrive(world: World, count: int) -> None:
     age = np.where(rng.random(count) < 0.8, rng.integers(18, 45, count), rng.integers(0, 90, count))
     people.set_identity(new, rng, rng.integers(1, 3, count))
     day = world.days(count)
-    people.born[new] = day - (age * 365.25 + rng.integers(0, 365, count)).astype(int)
+    born = day - (age * 365.25 + rng.integers(0, 365, count)).astype(int)
+    people.born[new] = np.minimum(born, world.month_start - 1)  # before any event this month
     people.postcode[new] = _postcodes_by_ward(world, count)
     _register(world, new, day)
     people.propensity[new] = rng.gamma(1.3, 1 / 1.3, count)

@@ -62,7 +62,7 @@ class ServiceBook:
 def support_reason(world: World, person: np.ndarray) -> np.ndarray:
     people, day = world.people, world.month_start
     reason = np.where(people.frailty[person] > 0.6, "PHYS_PERSONAL_CARE", "PHYS_MOBILITY").astype(object)
-    reason[(reason == "PHYS_MOBILITY") & people.lives_alone[person]] = "SOCIAL_SUPPORT"  # isolation
+    reason[people.lives_alone[person]] = "SOCIAL_SUPPORT"  # isolation: the lives-alone proxy
     reason[people.has(person, CONDITIONS.index("MH"), day)] = "MENTAL_HEALTH"
     reason[people.has(person, CONDITIONS.index("LD"), day)] = "LEARNING_DISABILITY"
     reason[people.dementia_onset[person] != NO_DAY] = "MEMORY_COGNITION"
