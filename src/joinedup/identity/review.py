@@ -15,26 +15,14 @@ from pathlib import Path
 
 from joinedup.errors import UserError
 from joinedup.identity import repoint
-from joinedup.identity.canonical import refresh_people
 from joinedup.identity.vault import Vault
 
 SHOWN = ("feed", "nhs_number", "given_name", "family_name", "date_of_birth", "sex", "postcode")
 
-HELD_SQL = """
-SELECT q.review_id, q.match_weight, q.match_probability, q.candidate_person_key,
-    r.feed, r.nhs_number, r.given_name, r.family_name, r.date_of_birth, r.sex, r.postcode,
-    p.identity_feed, p.nhs_number, p.given_name, p.family_name, p.date_of_birth, p.sex, p.postcode
-FROM review_queue q
-JOIN identifier_records r ON r.record_id = q.record_id
-JOIN people p ON p.person_key = q.candidate_person_key
-WHERE q.status = 'held'
-ORDER BY q.review_id
-"""
-
 
 def held_pairs(vault: Vault) -> list[dict]:
     pairs = []
-    for row in vault.con.execute(HELD_SQL).fetchall():
+    for row in vault.held_reviews():
         review_id, weight, probability, candidate_key = row[:4]
         record, candidate = row[4:11], row[11:]
         pairs.append(
@@ -54,14 +42,10 @@ def _identity(values) -> dict:
 
 
 def _held(vault: Vault, review_id: int) -> tuple[int, int]:
-    rows = vault.con.execute(
-        "SELECT status, candidate_person_key, provisional_person_key FROM review_queue"
-        " WHERE review_id = ?",
-        [review_id],
-    ).fetchall()
-    if not rows:
+    found = vault.review(review_id)
+    if found is None:
         raise UserError(f"review {review_id}: no such held pair (see joinedup review --vault)")
-    status, candidate, provisional = rows[0]
+    status, candidate, provisional = found
     if status != "held":
         raise UserError(f"review {review_id}: already decided ({status})")
     return candidate, provisional
@@ -70,51 +54,17 @@ def _held(vault: Vault, review_id: int) -> tuple[int, int]:
 def accept(vault: Vault, review_id: int, warehouse: Path | None = None) -> int:
     """Merge the provisional person into the candidate; warehouse rows moved (0 without one)."""
     candidate, provisional = _held(vault, review_id)
-    con = vault.con
-    con.execute("BEGIN TRANSACTION")
-    try:
-        con.execute(
-            """UPDATE identifier_records SET person_key = ?, link_method = CASE
-                WHEN link_method = 'held_for_review' THEN 'probabilistic' ELSE link_method END
-            WHERE person_key = ?""",
-            [candidate, provisional],
-        )
-        con.execute(
-            "UPDATE people SET merged_into = ? WHERE person_key = ?", [candidate, provisional]
-        )
-        _decide(con, provisional, "accepted")
-        refresh_people(con, f"SELECT {int(candidate)}")
-        moved = 0 if warehouse is None else _move_rows(vault, warehouse, provisional, candidate)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    return moved
+    if warehouse is None:
+        vault.merge(provisional, candidate)
+        return 0
+    return vault.merge(
+        provisional, candidate, lambda: _move_rows(vault, warehouse, provisional, candidate)
+    )
 
 
 def reject(vault: Vault, review_id: int) -> None:
     _, provisional = _held(vault, review_id)
-    con = vault.con
-    con.execute("BEGIN TRANSACTION")
-    try:
-        con.execute(
-            """UPDATE identifier_records SET link_method = 'new_person'
-            WHERE person_key = ? AND link_method = 'held_for_review'""",
-            [provisional],
-        )
-        _decide(con, provisional, "rejected")
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-
-
-def _decide(con, provisional: int, status: str) -> None:
-    con.execute(
-        """UPDATE review_queue SET status = ?, decided_at = current_timestamp
-        WHERE provisional_person_key = ? AND status = 'held'""",
-        [status, provisional],
-    )
+    vault.keep_apart(provisional)
 
 
 def _move_rows(vault: Vault, warehouse: Path, provisional: int, candidate: int) -> int:

@@ -20,22 +20,6 @@ from joinedup.governance.audit import AuditLog
 from joinedup.governance.register import load_register
 from joinedup.identity.vault import Vault
 
-TRACE_SQL = """
-WITH canonical AS (SELECT person_key, coalesce(merged_into, person_key) AS final FROM people)
-SELECT DISTINCT r.la_person_id, p.nhs_number
-FROM identifier_records r
-JOIN canonical c ON c.person_key = r.person_key
-JOIN people p ON p.person_key = c.final
-WHERE r.feed IN ({feeds}) AND r.la_person_id IS NOT NULL AND NOT r.nhs_number_valid
-  AND r.link_method <> 'held_for_review' AND r.link_method <> 'new_person'
-  AND p.nhs_number IS NOT NULL
-ORDER BY 1"""
-
-
-def trace_rows(vault: Vault, feeds: list[str]) -> list[tuple[str, str]]:
-    marks = ",".join("?" * len(feeds))
-    return vault.con.execute(TRACE_SQL.format(feeds=marks), feeds).fetchall()
-
 
 def trace_return(
     vault_path: Path, register_path: Path, org: str, out: Path, audit_path: Path
@@ -49,7 +33,7 @@ def trace_return(
     if not feeds:
         raise BadInput(f"--org {org}: the register names no feed this organisation sends")
     with Vault.open(vault_path, must_exist=True, key_file=register.vault_key_file) as vault:
-        rows = trace_rows(vault, feeds)
+        rows = vault.traced_nhs_numbers(feeds)
     out.parent.mkdir(parents=True, exist_ok=True)
     descriptor = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w", newline="", encoding="utf-8") as handle:

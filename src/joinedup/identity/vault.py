@@ -14,6 +14,7 @@ import json
 import os
 import stat
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +23,7 @@ import pyarrow as pa
 
 from joinedup.errors import StoreError
 from joinedup.identity import encryption, keys
+from joinedup.identity.canonical import refresh_people
 
 SCHEMA = [
     # One row per person: the key (stable forever, never reused) and the canonical identity,
@@ -97,6 +99,30 @@ IDENTITY_COLUMNS = ("nhs_number", "given_name", "family_name", "date_of_birth", 
 OWNER_ONLY = 0o077  # umask while the vault is open: its file and WAL are created 0600
 
 LINK_METHODS = ("nhs_number", "council_id", "probabilistic", "new_person", "held_for_review")
+# The held pairs of the review queue: the record's identity beside the candidate's.
+HELD_SQL = """
+SELECT q.review_id, q.match_weight, q.match_probability, q.candidate_person_key,
+    r.feed, r.nhs_number, r.given_name, r.family_name, r.date_of_birth, r.sex, r.postcode,
+    p.identity_feed, p.nhs_number, p.given_name, p.family_name, p.date_of_birth, p.sex, p.postcode
+FROM review_queue q
+JOIN identifier_records r ON r.record_id = q.record_id
+JOIN people p ON p.person_key = q.candidate_person_key
+WHERE q.status = 'held'
+ORDER BY q.review_id
+"""
+
+# Records that arrived without a valid NHS number, linked to a person with one (the BCF trace).
+TRACE_SQL = """
+WITH canonical AS (SELECT person_key, coalesce(merged_into, person_key) AS final FROM people)
+SELECT DISTINCT r.la_person_id, p.nhs_number
+FROM identifier_records r
+JOIN canonical c ON c.person_key = r.person_key
+JOIN people p ON p.person_key = c.final
+WHERE r.feed IN ({feeds}) AND r.la_person_id IS NOT NULL AND NOT r.nhs_number_valid
+  AND r.link_method <> 'held_for_review' AND r.link_method <> 'new_person'
+  AND p.nhs_number IS NOT NULL
+ORDER BY 1"""
+
 # A person's current identity: their own row, or that of the person they were merged into.
 CURRENT_IDENTITY_SQL = """
 SELECT c.person_key, p.nhs_number, p.given_name, p.family_name, p.date_of_birth, p.postcode
@@ -358,6 +384,72 @@ class Vault:
         found = self.identities(person_keys)
         return {k for k, i in found.items()
                 if _same(i.family_name, family_name) or _same(i.postcode, postcode)}  # fmt: skip
+
+    # The review queue (review.py): held pairs, identities side by side, and the decisions.
+    def held_reviews(self) -> list[tuple]:
+        """Each held pair: review id, weight, probability, candidate key, then the record's
+        identity (feed first) and the candidate's (identity feed first)."""
+        return self.con.execute(HELD_SQL).fetchall()
+
+    def review(self, review_id: int) -> tuple[str, int, int] | None:
+        """(status, candidate person key, provisional person key) of a review, None if none."""
+        return self.con.execute(
+            "SELECT status, candidate_person_key, provisional_person_key FROM review_queue"
+            " WHERE review_id = ?",
+            [review_id],
+        ).fetchone()
+
+    def merge(self, provisional: int, candidate: int, before_commit=None):
+        """Accept a held pair: the provisional person's records move to the candidate, who is
+        refreshed, and the review is decided, in one transaction. `before_commit()` (moving
+        warehouse rows) runs inside it, so its failure undoes the merge; its result is returned."""
+        with self._transaction() as con:
+            con.execute(
+                """UPDATE identifier_records SET person_key = ?, link_method = CASE
+                    WHEN link_method = 'held_for_review' THEN 'probabilistic' ELSE link_method END
+                WHERE person_key = ?""",
+                [candidate, provisional],
+            )
+            con.execute(
+                "UPDATE people SET merged_into = ? WHERE person_key = ?", [candidate, provisional]
+            )
+            self._decide(provisional, "accepted")
+            refresh_people(con, f"SELECT {int(candidate)}")
+            return None if before_commit is None else before_commit()
+
+    def keep_apart(self, provisional: int) -> None:
+        """Reject a held pair: the provisional person becomes a person of their own."""
+        with self._transaction() as con:
+            con.execute(
+                """UPDATE identifier_records SET link_method = 'new_person'
+                WHERE person_key = ? AND link_method = 'held_for_review'""",
+                [provisional],
+            )
+            self._decide(provisional, "rejected")
+
+    def _decide(self, provisional: int, status: str) -> None:
+        self.con.execute(
+            """UPDATE review_queue SET status = ?, decided_at = current_timestamp
+            WHERE provisional_person_key = ? AND status = 'held'""",
+            [status, provisional],
+        )
+
+    @contextmanager
+    def _transaction(self):
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            yield self.con
+            self.con.execute("COMMIT")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+
+    # Identifier records (trace_return.py).
+    def traced_nhs_numbers(self, feeds: list[str]) -> list[tuple[str, str]]:
+        """(la_person_id, NHS number) for the records of `feeds` that arrived without a valid
+        NHS number and were linked to a person whose NHS number the vault knows."""
+        marks = ",".join("?" * len(feeds))
+        return self.con.execute(TRACE_SQL.format(feeds=marks), feeds).fetchall()
 
     # The warehouse side: which vault and secrets a warehouse was made with.
     def binding(self) -> tuple[str, str, str]:
