@@ -164,22 +164,27 @@ def resident_ctes(
     column of the day the metric counts it by; `age` is the column of its age that day."""
     own = "t.postcode_in_area" if own_postcode else "CAST(NULL AS BOOLEAN)"
     group = f", {_group(by, age, day, own_postcode)} AS grp" if by else ""
-    practice, numbered = "", ""
+    practice = ""
     if by == "practice":  # the latest registration active that day, by one join (not per row)
+        # per person and day (not per row: a row number without an order differs between
+        # engines, and between two reads of one CTE on Spark)
         group = ", COALESCE(pr.practice_code, 'unregistered') AS grp"
-        numbered = ", ROW_NUMBER() OVER () AS row_number_"
         practice = f"""
 {name}_practice AS (
-  SELECT row_number_, practice_code FROM (
-    SELECT r.row_number_, g.practice_code, ROW_NUMBER() OVER (
-      PARTITION BY r.row_number_ ORDER BY g.registration_date DESC, g.practice_code) AS latest
-    FROM {name}_rows r JOIN gp_register g ON g.pseudo_id = r.pseudo_id
-     AND g.registration_date <= r.{day}
-     AND (g.deregistration_date IS NULL OR g.deregistration_date > r.{day})) t
+  SELECT pseudo_id, day, practice_code FROM (
+    SELECT r.pseudo_id, r.day, g.practice_code, ROW_NUMBER() OVER (
+      PARTITION BY r.pseudo_id, r.day ORDER BY g.registration_date DESC, g.practice_code) AS latest
+    FROM (SELECT DISTINCT pseudo_id, {day} AS day FROM {name}_rows) r
+    JOIN gp_register g ON g.pseudo_id = r.pseudo_id AND g.registration_date <= r.day
+     AND (g.deregistration_date IS NULL OR g.deregistration_date > r.day)) t
   WHERE latest = 1),"""
-    joined = f"\n  LEFT JOIN {name}_practice pr ON pr.row_number_ = r.row_number_" if practice else ""
+    joined = (
+        f"\n  LEFT JOIN {name}_practice pr ON pr.pseudo_id = r.pseudo_id AND pr.day = r.{day}"
+        if practice
+        else ""
+    )
     return f"""{name}_rows AS (
-  SELECT t.*, {event_date} AS event_date, {own} AS own_in_area{numbered} FROM {source} t
+  SELECT t.*, {event_date} AS event_date, {own} AS own_in_area FROM {source} t
   WHERE {where}),
 {name}_registration_days AS (
   SELECT pseudo_id, registration_date, MAX(CASE WHEN postcode_in_area THEN 1 ELSE 0 END) AS in_area,
