@@ -46,6 +46,7 @@ LIMITS = (
 
 
 LEARNERS = ("logistic", "boosted")
+UNEXPLAINED_TIER = "low"  # the one tier whose stored scores carry no reasons
 
 
 @dataclass
@@ -127,6 +128,11 @@ def train(con, train_index: date, seed: int = 0, progress: bool = False) -> Mode
     require_outcomes(con, train_index)
     with stage(f"risk: features and outcomes at {train_index}", progress):
         data = cohort(con, train_index, with_outcomes=True)
+    return fit_bundle(data, train_index, seed, progress)
+
+
+def fit_bundle(data: Cohort, train_index: date, seed: int = 0, progress: bool = False) -> ModelBundle:
+    """Both learners and their twins for every outcome, on one cohort with outcomes."""
     names = data.features.names
     health_only = [n for n in names if n not in social_care_features()]
     inputs = Inputs(names).fit(data.features)
@@ -250,17 +256,23 @@ def social_care_gain(model: dict, health: dict) -> dict:
 
 def score(con, bundle: ModelBundle, index: date, rules: RuleSet | None = None) -> StoredScores:
     """Score everyone registered at `index` whom no national data opt-out leaves out, with the
-    chosen model's reasons and the case-finding rule's flag (default rule: Southend's)."""
+    case-finding rule's flag (default rule: Southend's) and, above the low tier, the chosen
+    model's reasons (blank in the low tier: explaining a boosted score costs a prediction per
+    feature, too slow for a whole county, and no worklist starts there)."""
     table = cohort(con, index, with_outcomes=False).features
     scored = bundle.predict(table)
+    tiers = assign_tiers(scored[PRIMARY_OUTCOME])
+    reasons = np.full(len(table), "", dtype=object)
+    explained = np.flatnonzero(tiers != UNEXPLAINED_TIER)
+    reasons[explained] = bundle.explain(PRIMARY_OUTCOME, table.select(explained))
     return StoredScores(
         index=index,
         pseudo_ids=table.pseudo_ids,
         practices=table.practices,
         localities=table.localities,
         scores=scored,
-        tiers=assign_tiers(scored[PRIMARY_OUTCOME]),
-        reasons=np.asarray(bundle.explain(PRIMARY_OUTCOME, table), dtype=object),
+        tiers=tiers,
+        reasons=reasons,
         rule_flagged=(rules or load_rules()).flag(table),
     )
 
@@ -404,7 +416,7 @@ def model_card(bundle: ModelBundle, validation: dict | None) -> dict:
         "model": "per outcome, the better by validated log loss of (a) logistic regression on "
         "standardised log1p counts and flags and a cubic spline of age, its L2 penalty chosen by "
         "3-fold cross-validated log loss, and (b) histogram gradient-boosted trees on the raw "
-        "features, early-stopped, Platt-scaled on a 20% hold-out of the training cohort; each "
+        "features, early-stopped, Platt-scaled on 3-fold cross-fitted scores; each "
         "with a twin without social care features",
         "learners": dict(bundle.chosen),
         "intended_use": INTENDED_USE,
