@@ -169,7 +169,7 @@ def test_a_reload_of_an_old_file_restores_nothing(stores, tmp_path_factory):
         lines = (stores / "area" / f"{feed}.csv").read_text().splitlines()
         (again / f"{feed}.csv").write_text("\n".join([lines[0], *reversed(lines[1:])]) + "\n")
     summary = load_area(again, stores / "w.duckdb", stores / "v.duckdb", LOAD_AS_OF, progress=False)
-    assert summary["rows_expired"] > 0
+    assert summary.rows_expired > 0
     after = _state(stores)
     # the kept rows are sent again (and replace themselves, with the new file's lineage); no
     # destroyed row, person or identity comes back

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import duckdb
@@ -37,7 +38,7 @@ def test_header_names_match_case_insensitively_in_any_order_with_a_bom_and_extra
     )
     path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
     summary = load_area(folder, stores["warehouse"], stores["vault"], AS_OF, progress=False)
-    assert summary["rows_accepted"] == 1
+    assert summary.rows_accepted == 1
     assert query(stores["warehouse"], "SELECT spell_id, admission_date FROM acute_apc") == [
         (token(stores, "S1"), AS_OF.replace(year=2014, month=5, day=1))
     ]
@@ -53,7 +54,10 @@ def test_a_row_with_more_fields_than_the_header_is_rejected_not_misread(tmp_path
     lines = path.read_text().splitlines()
     path.write_text("\n".join([lines[0], lines[1] + ",HOME,extra", lines[2]]) + "\n")
     summary = load_area(folder, stores["warehouse"], stores["vault"], AS_OF, progress=False)
-    assert (summary["rows_read"], summary["rows_rejected"]) == (2, 1)
+    assert (summary.rows_read, summary.rows_rejected) == (2, 1)
+    shape = summary.to_dict()  # the one shape, JSON as it is
+    assert json.loads(json.dumps(shape)) == shape and shape["rows_rejected"] == 1
+    assert shape["files"] == summary.files and shape["skipped_files"] == []
     assert query(stores["warehouse"], "SELECT line, column_name, rule FROM rejections") == [
         (2, "_fields", "field_count")
     ]
@@ -64,8 +68,8 @@ def test_a_header_naming_a_column_twice_rejects_the_file(tmp_path, stores):
     header = [*contract.feed("deaths").column_names, "Place_Of_Death"]
     write_feed(folder / "deaths.csv", "deaths", [row("deaths", "ann")], header=header)
     summary = load_area(folder, stores["warehouse"], stores["vault"], AS_OF, progress=False)
-    assert summary["files"][0]["status"] == "rejected"
-    assert summary["files"][0]["problem"] == "column place_of_death named twice"
+    assert summary.files[0]["status"] == "rejected"
+    assert summary.files[0]["problem"] == "column place_of_death named twice"
 
 
 def test_a_header_lacking_a_required_column_rejects_the_file_and_the_rest_still_lands(
@@ -80,7 +84,7 @@ def test_a_header_lacking_a_required_column_rejects_the_file_and_the_rest_still_
         header=names,
     )
     summary = load_area(folder, stores["warehouse"], stores["vault"], AS_OF, progress=False)
-    outcome = next(f for f in summary["files"] if f["feed"] == "acute_ae")
+    outcome = next(f for f in summary.files if f["feed"] == "acute_ae")
     assert outcome["status"] == "rejected"
     assert outcome["problem"] == "missing required column disposal"
     assert (outcome["rows_read"], outcome["rows_accepted"], outcome["rows_rejected"]) == (3, 0, 3)
@@ -158,7 +162,7 @@ def test_an_unreadable_record_is_rejected_and_the_rest_of_the_file_lands(tmp_pat
     path = write_feed(folder / "deaths.csv", "deaths", [row("deaths", "ann")])
     path.write_bytes(path.read_bytes() + b'"unterminated,\xff\n')
     summary = load_area(folder, stores["warehouse"], stores["vault"], AS_OF, progress=False)
-    deaths = next(f for f in summary["files"] if f["feed"] == "deaths")
+    deaths = next(f for f in summary.files if f["feed"] == "deaths")
     assert (deaths["status"], deaths["rows_read"], deaths["rows_accepted"]) == ("loaded", 2, 1)
     assert query(
         stores["warehouse"], "SELECT line, column_name, rule FROM rejections WHERE feed = 'deaths'"

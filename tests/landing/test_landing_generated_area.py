@@ -82,7 +82,7 @@ def test_landing_rejects_exactly_the_rows_the_generator_broke(generated):
     # Every reason the generator recorded is found; a break may cause another (a future
     # admission is also after its discharge), and landing names every reason.
     assert all(broken[at] <= rejected[at] for at in broken)
-    assert summary["rows_rejected"] == len(broken)
+    assert summary.rows_rejected == len(broken)
 
 
 @pytest.mark.slow

@@ -37,7 +37,7 @@ def test_loading_the_same_files_twice_changes_nothing(area, stores):
     land(area, stores)
     before = snapshot(stores["warehouse"])
     again = land(area, stores)
-    assert again["files_already_loaded"] == 4 and again["files_loaded"] == 0
+    assert again.files_already_loaded == 4 and again.files_loaded == 0
     assert snapshot(stores["warehouse"]) == before
     assert before["acute_apc"] and before["person"]
 
@@ -90,7 +90,7 @@ def test_next_month_adds_and_a_repeated_key_replaces(tmp_path, stores):
         ],
     )
     second = land(folder, stores)
-    assert second["files_already_loaded"] == 1 and second["files_loaded"] == 1
+    assert second.files_already_loaded == 1 and second.files_loaded == 1
     spells = query_with_lineage(
         stores, lineage_sql("acute_apc", "w.spell_id, w.discharge_date, l.file, w._load_id")
     )

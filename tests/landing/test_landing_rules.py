@@ -165,8 +165,8 @@ def test_rows_read_equal_rows_accepted_plus_rejected_for_every_file(loaded):
     assert len(counts) == 6
     for file, read, accepted, rejected in counts:
         assert read == accepted + rejected, file
-    assert summary["rows_read"] == len(BROKEN) + len(VALID) + len(postcode_rows())
-    assert summary["rows_rejected"] == len(BROKEN)
+    assert summary.rows_read == len(BROKEN) + len(VALID) + len(postcode_rows())
+    assert summary.rows_rejected == len(BROKEN)
     landed = query(stores["warehouse"], "SELECT count(*) FROM acute_apc")[0][0]
     assert landed == sum(1 for case in VALID if case[0] == "acute_apc")
 
@@ -215,7 +215,7 @@ def test_the_as_of_date_decides_what_is_in_the_future(tmp_path, stores):
         ],
     )
     later = load_area(folder, stores["warehouse"], stores["vault"], dt.date(2015, 4, 1), False)
-    assert later["rows_rejected"] == 0
+    assert later.rows_rejected == 0
 
 
 def test_the_sql_nhs_number_check_agrees_with_the_nhs_number_type():

@@ -12,7 +12,7 @@ import contextlib
 import datetime as dt
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -63,6 +63,28 @@ class FileOutcome:
         return self.rows_read - self.rows_rejected
 
 
+@dataclass(frozen=True)
+class LoadSummary:
+    """What a load did, in counts only (no values): `files` has one entry per file, in name
+    order; the row counts are of the files landed by this load (not those already loaded)."""
+
+    as_of: str
+    seconds: float
+    files: list[dict]
+    files_loaded: int
+    files_rejected: int
+    files_already_loaded: int
+    rows_read: int
+    rows_accepted: int
+    rows_rejected: int
+    rows_expired: int
+    skipped_feeds: list[str]  # no agreement active on as_of
+    skipped_files: list[dict]  # file, reason: not a contract file
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
 def load_area(
     directory: str | Path,
     warehouse_path: str | Path,
@@ -71,7 +93,7 @@ def load_area(
     progress: bool = True,
     register_path: str | Path | None = None,
     reload: Sequence[str] = (),
-) -> dict:
+) -> LoadSummary:
     """Land every contract file in `directory`; returns a summary (counts only, no values).
     With a governance register, only feeds with an agreement active on `as_of` are landed.
     `reload`: names of files (relative to `directory`) to land again though already loaded."""
@@ -99,11 +121,13 @@ def load_area(
     except WRITE_FAILURES as error:  # a full disk, an I/O error: the store's problem, not a bug
         reason = " ".join(str(error).split())[:300]
         raise StoreError(f"{warehouse_path}: cannot write ({reason}); nothing changed") from None
-    return {
-        **_summary(outcomes, as_of, time.monotonic() - started),
-        "skipped_feeds": skipped,
-        "skipped_files": [{"file": s.name, "reason": s.reason} for s in skipped_files],
-    }
+    return _summary(
+        outcomes,
+        as_of,
+        time.monotonic() - started,
+        skipped,
+        [{"file": s.name, "reason": s.reason} for s in skipped_files],
+    )
 
 
 def _reloaded(found: list[FeedFile], names: Sequence[str], directory: Path) -> set[str]:
@@ -524,13 +548,19 @@ def _write_metadata(
     )
 
 
-def _summary(outcomes: list[FileOutcome], as_of: dt.date, seconds: float) -> dict:
+def _summary(
+    outcomes: list[FileOutcome],
+    as_of: dt.date,
+    seconds: float,
+    skipped_feeds: list[str],
+    skipped_files: list[dict],
+) -> LoadSummary:
     landed = [o for o in outcomes if o.status != "already_loaded"]
     outcomes = sorted(outcomes, key=lambda o: o.file.name)
-    return {
-        "as_of": as_of.isoformat(),
-        "seconds": round(seconds, 2),
-        "files": [
+    return LoadSummary(
+        as_of=as_of.isoformat(),
+        seconds=round(seconds, 2),
+        files=[
             {
                 "file": o.file.name,
                 "feed": o.file.feed.name,
@@ -543,11 +573,13 @@ def _summary(outcomes: list[FileOutcome], as_of: dt.date, seconds: float) -> dic
             }
             for o in outcomes
         ],
-        "files_loaded": sum(o.status == "loaded" for o in outcomes),
-        "files_rejected": sum(o.status == "rejected" for o in outcomes),
-        "files_already_loaded": sum(o.status == "already_loaded" for o in outcomes),
-        "rows_read": sum(o.rows_read for o in landed),
-        "rows_accepted": sum(o.rows_accepted for o in landed),
-        "rows_rejected": sum(o.rows_rejected for o in landed),
-        "rows_expired": sum(o.rows_expired for o in landed),
-    }
+        files_loaded=sum(o.status == "loaded" for o in outcomes),
+        files_rejected=sum(o.status == "rejected" for o in outcomes),
+        files_already_loaded=sum(o.status == "already_loaded" for o in outcomes),
+        rows_read=sum(o.rows_read for o in landed),
+        rows_accepted=sum(o.rows_accepted for o in landed),
+        rows_rejected=sum(o.rows_rejected for o in landed),
+        rows_expired=sum(o.rows_expired for o in landed),
+        skipped_feeds=skipped_feeds,
+        skipped_files=skipped_files,
+    )

@@ -55,16 +55,16 @@ def run(args: argparse.Namespace) -> int:
         args.register,
         args.reload,
     )
-    for skipped in summary["skipped_files"]:
+    for skipped in summary.skipped_files:
         print(f"skipped {skipped['file']}: {skipped['reason']}")
-    if summary["skipped_feeds"]:
-        print(f"skipped (no active agreement): {', '.join(summary['skipped_feeds'])}")
+    if summary.skipped_feeds:
+        print(f"skipped (no active agreement): {', '.join(summary.skipped_feeds)}")
     print(
-        f"{summary['files_loaded']} files loaded, {summary['files_rejected']} rejected whole,"
-        f" {summary['files_already_loaded']} already loaded; rows read {summary['rows_read']},"
-        f" accepted {summary['rows_accepted']}, rejected {summary['rows_rejected']}"
-        f" ({summary['seconds']}s)"
+        f"{summary.files_loaded} files loaded, {summary.files_rejected} rejected whole,"
+        f" {summary.files_already_loaded} already loaded; rows read {summary.rows_read},"
+        f" accepted {summary.rows_accepted}, rejected {summary.rows_rejected}"
+        f" ({summary.seconds}s)"
     )
-    if summary["rows_expired"]:
-        print(f"skipped {summary['rows_expired']} expired rows (past their retention period)")
+    if summary.rows_expired:
+        print(f"skipped {summary.rows_expired} expired rows (past their retention period)")
     return 0
