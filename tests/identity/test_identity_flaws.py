@@ -11,7 +11,6 @@ import pytest
 from identity_fixtures import background, by_id, fresh_vault, nhs, record, table
 
 from joinedup.identity import probabilistic
-from joinedup.identity.evaluate import vault_linkage_counts
 
 
 @pytest.fixture
@@ -45,7 +44,7 @@ def test_a_household_members_valid_nhs_number_does_not_merge_two_people(vault):
     assert key_of(answers, wrong) == key_of(answers, rows[-1])  # the son
     assert key_of(answers, wrong) != key_of(answers, rows[-2])
     assert answers[wrong["record_id"]]["link_method"] == "probabilistic"
-    assert vault_linkage_counts(vault.con)["nhs_number_conflicts"] == {"acute_ae": 1}
+    assert vault.linkage_counts()["nhs_number_conflicts"] == {"acute_ae": 1}
 
 
 def test_a_number_whose_pds_identity_differs_in_date_of_birth_and_sex_is_not_trusted(vault):
@@ -76,7 +75,7 @@ def test_a_valid_number_with_ordinary_flaws_is_still_trusted(vault, changes):
     answers = by_id(vault.resolve(table(rows + [flawed])))
     assert answers[flawed["record_id"]]["link_method"] == "nhs_number"
     assert key_of(answers, flawed) == key_of(answers, rows[-2])
-    assert vault_linkage_counts(vault.con)["nhs_number_conflicts"] == {}
+    assert vault.linkage_counts()["nhs_number_conflicts"] == {}
 
 
 def test_an_exact_tie_is_held_not_given_to_the_lower_key(vault):
@@ -94,7 +93,7 @@ def test_an_exact_tie_is_held_not_given_to_the_lower_key(vault):
     ).fetchall()[0]
     assert probability >= probabilistic.UPPER_THRESHOLD  # held only because of the tie
     assert candidate == min(key_of(answers, first), key_of(answers, second))
-    assert vault_linkage_counts(vault.con)["ties_held"] == 1
+    assert vault.linkage_counts()["ties_held"] == 1
 
 
 def test_a_clear_winner_is_linked_even_with_a_namesake(vault):

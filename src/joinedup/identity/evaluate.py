@@ -195,45 +195,6 @@ def errors_by_cause(errors: list[dict]) -> dict[tuple[str, str, str], int]:
     return counts
 
 
-# Match-weight histogram bins (bits): 5 wide from -20 to 40, open at both ends.
-WEIGHT_BIN_WIDTH, WEIGHT_BIN_LOW, WEIGHT_BIN_HIGH = 5, -20, 40
-
-
-def vault_linkage_counts(vault_con: duckdb.DuckDBPyConnection) -> dict:
-    """Counts from the identity vault (never a value):
-    - nhs_number_conflicts: per feed, identifier records whose valid NHS number their other
-      identifiers contradicted (so it was not trusted; see resolve.py);
-    - ties_held: records held for review only because two people scored within the tie margin
-      (their best score was above the upper threshold);
-    - match_weight_histogram: records scored probabilistically, by match weight bin."""
-    conflicts = vault_con.execute(
-        "SELECT feed, count(*) FROM identifier_records"
-        " WHERE nhs_number_valid AND link_method <> 'nhs_number' GROUP BY feed ORDER BY feed"
-    ).fetchall()
-    ties = vault_con.execute(
-        "SELECT count(*) FROM review_queue WHERE match_probability >= ?",
-        [probabilistic.UPPER_THRESHOLD],
-    ).fetchall()[0][0]
-    width, low, high = WEIGHT_BIN_WIDTH, WEIGHT_BIN_LOW, WEIGHT_BIN_HIGH
-    bins = vault_con.execute(
-        f"""SELECT least(greatest(floor(match_weight / {width}) * {width}, {low - width}), {high})
-            AS bin, count(*) FROM identifier_records WHERE match_weight IS NOT NULL
-        GROUP BY bin ORDER BY bin"""
-    ).fetchall()
-    return {
-        "nhs_number_conflicts": {feed: n for feed, n in conflicts},
-        "ties_held": ties,
-        "match_weight_histogram": [
-            {
-                "from": None if b < low else int(b),
-                "to": None if b >= high else int(b + width),
-                "records": n,
-            }
-            for b, n in bins
-        ],
-    }
-
-
 def _share(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 

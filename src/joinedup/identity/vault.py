@@ -451,6 +451,10 @@ class Vault:
         marks = ",".join("?" * len(feeds))
         return self.con.execute(TRACE_SQL.format(feeds=marks), feeds).fetchall()
 
+    def linkage_counts(self) -> dict:
+        """The linkage's counts, never a value (see `linkage_counts`)."""
+        return linkage_counts(self.con)
+
     # The warehouse side: which vault and secrets a warehouse was made with.
     def binding(self) -> tuple[str, str, str]:
         return (self.vault_id, self.key_fingerprint, self.row_key_fingerprint)
@@ -474,6 +478,47 @@ class Vault:
         con.execute(f"CREATE TABLE IF NOT EXISTS {BINDING_TABLE} ({BINDING_COLUMNS})")
         con.execute(f"DELETE FROM {BINDING_TABLE}")
         con.execute(f"INSERT INTO {BINDING_TABLE} VALUES (?, ?, ?)", list(self.binding()))
+
+
+# Match-weight histogram bins (bits): 5 wide from -20 to 40, open at both ends.
+WEIGHT_BIN_WIDTH, WEIGHT_BIN_LOW, WEIGHT_BIN_HIGH = 5, -20, 40
+
+
+def linkage_counts(con: duckdb.DuckDBPyConnection) -> dict:
+    """Counts from a connection to the vault (`joinedup quality` reads it without its keys),
+    never a value:
+    - nhs_number_conflicts: per feed, identifier records whose valid NHS number their other
+      identifiers contradicted (so it was not trusted; see resolve.py);
+    - ties_held: records held for review only because two people scored within the tie margin
+      (their best score was above the upper threshold);
+    - match_weight_histogram: records scored probabilistically, by match weight bin."""
+    from joinedup.identity.probabilistic import UPPER_THRESHOLD  # Splink: only when counting
+
+    conflicts = con.execute(
+        "SELECT feed, count(*) FROM identifier_records"
+        " WHERE nhs_number_valid AND link_method <> 'nhs_number' GROUP BY feed ORDER BY feed"
+    ).fetchall()
+    ties = con.execute(
+        "SELECT count(*) FROM review_queue WHERE match_probability >= ?", [UPPER_THRESHOLD]
+    ).fetchall()[0][0]
+    width, low, high = WEIGHT_BIN_WIDTH, WEIGHT_BIN_LOW, WEIGHT_BIN_HIGH
+    bins = con.execute(
+        f"""SELECT least(greatest(floor(match_weight / {width}) * {width}, {low - width}), {high})
+            AS bin, count(*) FROM identifier_records WHERE match_weight IS NOT NULL
+        GROUP BY bin ORDER BY bin"""
+    ).fetchall()
+    return {
+        "nhs_number_conflicts": {feed: n for feed, n in conflicts},
+        "ties_held": ties,
+        "match_weight_histogram": [
+            {
+                "from": None if b < low else int(b),
+                "to": None if b >= high else int(b + width),
+                "records": n,
+            }
+            for b, n in bins
+        ],
+    }
 
 
 def _destroy(con) -> dict:

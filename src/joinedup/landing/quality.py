@@ -80,7 +80,8 @@ def add_linkage(
     compare_models, also both parameter sets' figures on the area landed afresh (the truth
     folder's parent)."""
     from joinedup.identity import encryption, evaluate
-    from joinedup.identity.evaluate import errors_by_cause, linkage_quality, vault_linkage_counts
+    from joinedup.identity.evaluate import errors_by_cause, linkage_quality
+    from joinedup.identity.vault import linkage_counts
 
     vault = vault or warehouse.parent / "vault.duckdb"
     report.linkage = None
@@ -88,7 +89,7 @@ def add_linkage(
         needed = ("identifier_records", "review_queue")
         key = encryption.configured()  # the variable only: quality names no register
         with store.reading(vault, "identity vault", needed, encryption_key=key) as con:
-            report.linkage = vault_linkage_counts(con)
+            report.linkage = linkage_counts(con)
         for feed, n in report.linkage.pop("nhs_number_conflicts").items():
             if feed in report.feeds:
                 report.feeds[feed]["nhs_number_conflicts"] = n
