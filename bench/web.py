@@ -184,7 +184,7 @@ def _bench(url: str, server: subprocess.Popen, started: float, args) -> int:
         },  # fmt: skip
     }
     print(f"web service: {args.users} users for {args.seconds:.0f} s; first page {report['first_page_s']} s,"
-          f" first board page {report['first_board_page_s']} s; peak RSS {report['rss_peak_mib']} MiB;"
+          f" first board page {report['first_board_page_s']} s, first cohort {report['first_cohort_s']} s; peak RSS {report['rss_peak_mib']} MiB;"
           f" errors {report['errors']}")  # fmt: skip
     for kind, row in report["pages"].items():
         print(
