@@ -34,9 +34,9 @@ def area(server):
     elsewhere = [p for (p,) in con.execute(
         "SELECT pseudo_id FROM gp_register WHERE practice_code <> ? ORDER BY pseudo_id DESC",
         [practice]).fetchall() if p not in open_service]  # fmt: skip
-    objector = con.execute(
-        "SELECT o.pseudo_id FROM objections o JOIN social_care_events s USING (pseudo_id)"
-        " WHERE o.objection_type = 'DIRECT' AND o.withdrawn_date IS NULL LIMIT 1"
+    objector = con.execute(  # with hospital rows, which another organisation sent
+        "SELECT o.pseudo_id FROM objections o JOIN acute_apc s USING (pseudo_id)"
+        " WHERE o.objection_type = 'DIRECT' AND o.withdrawn_date IS NULL ORDER BY 1 LIMIT 1"
     ).fetchone()
     con.close()
     return {"practice": practice, "team": team, "registered": registered,
@@ -224,12 +224,12 @@ def test_an_expired_caseload_entry_refuses_after_its_grace(server, area):
 
 
 def test_a_direct_objection_shows_only_the_viewers_organisations_rows(server, area):
-    assert area["objector"], "the generated area has a DIRECT objector with social care rows"
+    assert area["objector"], "the generated area has a DIRECT objector with hospital rows"
     social = as_role(server, "social_worker")
     backdate_caseload(server, area["objector"], "SC-ADULTS", 1)
     record = social.get(f"/api/v1/persons/{area['objector']}/record").json()
     assert record["objected"] and "objected" in record["notice"]
-    assert record["rows"]["social_care_events"]
+    assert record["rows"]["acute_apc"] == []  # the hospital's rows, not the council's
     assert {f for f, rows in record["rows"].items() if rows} <= {"social_care_events", "deaths",
                                                                    "eol_register"}  # fmt: skip
 
