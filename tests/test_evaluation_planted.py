@@ -48,7 +48,9 @@ def test_the_planted_effect_lies_inside_the_interval_and_the_naive_figure_overst
     effect = truth["windows"][window]["effect_per_person"]
     found = result["windows"][window]["emergency_admissions"]
     assert truth["enrolled"] > 500 and effect < -0.05
-    assert found["did"]["low"] <= effect <= found["did"]["high"] < 0
+    assert found["did"]["low"] <= effect <= found["did"]["high"]
+    if window == "12 months":  # 6 months of 20,000 people: too few admissions to exclude zero
+        assert found["did"]["high"] < 0
     assert found["naive"]["high"] < found["did"]["low"]  # regression to the mean claims more
 
 
