@@ -43,15 +43,15 @@ def cells(server):
     register = load_register(server.register)
     practice = register.users[ROLE_USERS["gp"]].organisation
     con = duckdb.connect(str(server.warehouse), read_only=True)
-    related = ("SELECT pseudo_id FROM social_care_events WHERE event_type = 'SERVICE' AND"
-               " event_end_date IS NULL UNION SELECT pseudo_id FROM acute_apc WHERE discharge_date"
-               " IS NULL UNION SELECT pseudo_id FROM objections")  # fmt: skip
+    # any episode, open or closed (a recently closed one still counts within its grace)
+    related = ("SELECT pseudo_id FROM social_care_events UNION SELECT pseudo_id FROM acute_apc"
+               " UNION SELECT pseudo_id FROM objections")  # fmt: skip
     registered = [p for (p,) in con.execute(
         "SELECT pseudo_id FROM gp_register WHERE practice_code = ? AND deregistration_date IS NULL"
-        f" EXCEPT ({related}) ORDER BY 1 LIMIT 12 OFFSET 40", [practice]).fetchall()]  # fmt: skip
+        f" EXCEPT ({related}) ORDER BY 1 LIMIT 60 OFFSET 40", [practice]).fetchall()]  # fmt: skip
     others = [p for (p,) in con.execute(
         f"SELECT pseudo_id FROM person EXCEPT (SELECT pseudo_id FROM gp_register WHERE"
-        f" practice_code = ? UNION {related}) ORDER BY 1 LIMIT 30 OFFSET 40", [practice]).fetchall()]  # fmt: skip
+        f" practice_code = ? UNION {related}) ORDER BY 1 LIMIT 80 OFFSET 40", [practice]).fetchall()]  # fmt: skip
     objectors = [p for (p,) in con.execute(
         "SELECT pseudo_id FROM objections WHERE objection_type = 'DIRECT' AND withdrawn_date IS NULL"
         " EXCEPT (SELECT pseudo_id FROM gp_register WHERE practice_code = ?) ORDER BY 1 LIMIT 3",
@@ -59,6 +59,12 @@ def cells(server):
     con.close()
     assert len(objectors) == 3, "the generated area has DIRECT objectors"
     directory, today = Directory(server.root / "vault.duckdb"), dt.datetime.now(dt.UTC).date()
+    with sqlite3.connect(server.service) as store:  # earlier tests' caseloads, referrals, glass
+        touched = {k for t in ("caseload", "referrals", "break_glass")
+                   for (k,) in store.execute(f"SELECT person_key FROM {t}")}  # fmt: skip
+    registered, others = ([p for p in pool if directory.person_key(p) not in touched]
+                          for pool in (registered, others))  # fmt: skip
+    assert len(registered) >= 3 and len(others) >= 12, "enough untouched people"
     out = {}
     with sqlite3.connect(server.service) as store:
         for role in ROLES:
