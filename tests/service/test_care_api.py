@@ -281,7 +281,16 @@ def test_a_viewer_sharing_a_family_name_or_postcode_is_alerted_without_the_ident
     from joinedup.service.store import ServiceStore
 
     gp = as_role(server, "gp")
-    person, other = area["registered"][5], area["registered"][6]
+
+    def postcode(p: str) -> str:
+        return gp.get(f"/api/v1/persons/{p}/record").json()["identity"]["postcode"]
+
+    person = area["registered"][5]
+    family, home = true_identity(server, person)["family_name"], postcode(person)
+    other = next(  # not of the person's household: neither family name nor postcode shared
+        p for p in area["registered"][6:]
+        if true_identity(server, p)["family_name"] != family and postcode(p) != home
+    )
     start = len(server.audit.read_text().splitlines())  # only this test's views count below
     truth, theirs = ({"family_name": true_identity(server, p)["family_name"],
                       "postcode": gp.get(f"/api/v1/persons/{p}/record").json()["identity"]["postcode"]}
