@@ -28,7 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "trace-return": ("joinedup.identity.trace_return_command", "the NHS number for a sender's records that arrived without one, from the vault (audited)"),
     "review": ("joinedup.identity.review_command", "list held linkage pairs; accept or reject one"),
     "rotate-key": ("joinedup.identity.rotate_command", "new pseudonymisation key; re-key every pseudo_id"),
-    "vault-key": ("joinedup.identity.vault_key", "encryption at rest of the vault and its key files: encrypt, rotate the key, status"),
+    "vault-key": ("joinedup.identity.vault_key_command", "encryption at rest of the vault and its key files: encrypt, rotate the key, status"),
     "risk": ("joinedup.risk.cli", "risk stratification: train, evaluate, score, case-finding lists"),
     "report": ("joinedup.report.command", "the board report: one self-contained, disclosure-controlled HTML file"),
     "incidents": ("joinedup.governance.incidents_command", "the incident log: record a suspected breach, its 10-working-day deadline, actions, closure"),
