@@ -12,7 +12,7 @@ import pyarrow as pa
 
 from joinedup.identifiers import nhs_check_digit
 from joinedup.identity import Vault
-from joinedup.identity.resolve import RECORD_SCHEMA
+from joinedup.identity.vault import RECORD_SCHEMA
 
 GIVEN = [
     "Oliver",

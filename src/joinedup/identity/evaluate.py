@@ -34,8 +34,7 @@ import duckdb
 from joinedup import contract
 from joinedup.errors import BadInput
 from joinedup.identity import probabilistic
-from joinedup.identity.resolve import PARAMETERS_VARIABLE
-from joinedup.identity.vault import Vault
+from joinedup.identity.vault import PARAMETERS_VARIABLE, Vault
 from joinedup.warehouse import store
 
 NHS_FLAWS = ("missing_nhs_number", "mistyped_nhs_number")

@@ -1,6 +1,7 @@
 """The identity vault: a DuckDB file, separate from the warehouse, holding every identifier.
 
 Identity owns `people`, `identifier_records` and `review_queue`; landing owns `quarantine`.
+Only this module and its linkage engine (vault_linkage.py, which it alone calls) touch them.
 The pseudonymisation key is not in here (see keys.py). With a vault key the file is encrypted
 (encryption.py).
 
@@ -22,8 +23,14 @@ import duckdb
 import pyarrow as pa
 
 from joinedup.errors import StoreError
-from joinedup.identity import encryption, keys
-from joinedup.identity.canonical import refresh_people
+from joinedup.identity import encryption, keys, vault_linkage
+from joinedup.identity.probabilistic import UPPER_THRESHOLD
+from joinedup.identity.vault_linkage import refresh_people
+
+# What `Vault.resolve` takes (one identifier record a row) and the variable naming its model's
+# parameters: the linkage engine's, public here because the engine is the vault's own.
+RECORD_SCHEMA = vault_linkage.RECORD_SCHEMA
+PARAMETERS_VARIABLE = vault_linkage.PARAMETERS_VARIABLE
 
 SCHEMA = [
     # One row per person: the key (stable forever, never reused) and the canonical identity,
@@ -257,16 +264,14 @@ class Vault:
         return keys.pseudo_id_sql(self._key, person_key)
 
     def resolve(self, records: pa.Table, progress: bool = False) -> pa.Table:
-        """Link each record to a person; see resolve.py and docs/architecture.md."""
-        from joinedup.identity.resolve import resolve
-
-        return resolve(self, records, progress=progress)
+        """Link each record to a person and return one answer per record, in their order; see
+        vault_linkage.py and identity/README.md."""
+        with self.resolving(records.to_reader(), progress) as answers:
+            return answers.read_all()
 
     def resolving(self, records: pa.RecordBatchReader, progress: bool = False):
         """`resolve` in bounded memory: a context manager giving a reader of the answers."""
-        from joinedup.identity.resolve import resolving
-
-        return resolving(self, records, progress=progress)
+        return vault_linkage.resolving(self.con, self.pseudo_id_sql, records, progress=progress)
 
     def pseudo_id_table(self, person_keys: list[int]) -> pa.Table:
         ids = keys.pseudo_ids(self._key, person_keys)
@@ -488,12 +493,10 @@ def linkage_counts(con: duckdb.DuckDBPyConnection) -> dict:
     """Counts from a connection to the vault (`joinedup quality` reads it without its keys),
     never a value:
     - nhs_number_conflicts: per feed, identifier records whose valid NHS number their other
-      identifiers contradicted (so it was not trusted; see resolve.py);
+      identifiers contradicted (so it was not trusted; see vault_linkage.py);
     - ties_held: records held for review only because two people scored within the tie margin
       (their best score was above the upper threshold);
     - match_weight_histogram: records scored probabilistically, by match weight bin."""
-    from joinedup.identity.probabilistic import UPPER_THRESHOLD  # Splink: only when counting
-
     conflicts = con.execute(
         "SELECT feed, count(*) FROM identifier_records"
         " WHERE nhs_number_valid AND link_method <> 'nhs_number' GROUP BY feed ORDER BY feed"

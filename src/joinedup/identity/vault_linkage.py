@@ -1,4 +1,6 @@
-"""Resolve identifier records to people: NHS number, then council id, then probabilistic.
+"""The vault's linkage engine: identifier records to people, by NHS number, then council id,
+then probabilistically. Private to the vault: only vault.py (`Vault.resolve`, `Vault.resolving`,
+`Vault.merge`) calls it, with the vault's own connection; it imports nothing of vault.py.
 
 1. A record whose NHS number is valid (modulus 11, not all one digit) belongs to the person with
    that NHS number. A number not seen before goes to a person an earlier load knew without one
@@ -19,7 +21,7 @@ This module handles identifiable values: never log or print them.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import pyarrow as pa
@@ -27,7 +29,6 @@ import pyarrow as pa
 from joinedup import duck
 from joinedup.identifiers import nhs_number_valid_sql
 from joinedup.identity import probabilistic
-from joinedup.identity.canonical import refresh_people
 from joinedup.progress import stage
 
 RECORD_SCHEMA = pa.schema(
@@ -48,31 +49,24 @@ IDENTIFIERS = "nhs_number, given_name, family_name, date_of_birth, sex, postcode
 PARAMETERS_VARIABLE = "JOINEDUP_LINKAGE_PARAMETERS"  # the probabilistic model's parameters
 
 
-def resolve(
-    vault, records: pa.Table, progress: bool = False, parameters: str | None = None
-) -> pa.Table:
-    """Link every record (see module docstring) and return one answer row per record, in the
-    records' order. `parameters`: the probabilistic model's, "fixed" or "estimated" from the
-    records; by default $JOINEDUP_LINKAGE_PARAMETERS, else "fixed"."""
-    with resolving(vault, records.to_reader(), progress, parameters) as answers:
-        return answers.read_all()
-
-
 @contextmanager
 def resolving(
-    vault,
+    con,
+    pseudo_id_sql: Callable[[str], str],
     records: pa.RecordBatchReader,
     progress: bool = False,
     parameters: str | None = None,
 ) -> Iterator[pa.RecordBatchReader]:
-    """`resolve` in bounded memory: the records are read batch by batch into the vault's own
-    (spilling) DuckDB, linked there in one transaction, and the answers, in the records' order,
-    are read from the block's reader in batches (`duck.batch_rows()`). The reader is valid inside the
-    block only, and nothing else may use the vault meanwhile."""
+    """Link every record (see the module docstring) in bounded memory: the records are read
+    batch by batch into the vault's own (spilling) DuckDB `con`, linked there in one
+    transaction, and the answers, one per record in the records' order, are read from the
+    block's reader in batches (`duck.batch_rows()`); `pseudo_id_sql` makes a person key's
+    pseudo_id in SQL. The reader is valid inside the block only, and nothing else may use the
+    vault meanwhile. `parameters`: the probabilistic model's, "fixed" or "estimated" from the
+    records; by default $JOINEDUP_LINKAGE_PARAMETERS, else "fixed"."""
     parameters = parameters or os.environ.get(PARAMETERS_VARIABLE) or "fixed"
     if parameters not in probabilistic.PARAMETERS:
         raise ValueError(f"linkage parameters must be one of {', '.join(probabilistic.PARAMETERS)}")
-    con = vault.con
     con.register("nicknames", probabilistic.nickname_table())
     try:
         _take_incoming(con, records)
@@ -85,7 +79,7 @@ def resolving(
         except BaseException:
             con.execute("ROLLBACK")
             raise
-        yield con.sql(_answers_sql(vault)).to_arrow_reader(duck.batch_rows())
+        yield con.sql(_answers_sql(pseudo_id_sql)).to_arrow_reader(duck.batch_rows())
     finally:
         for name in ("nicknames", "numbered_candidates", "best_candidates"):
             con.unregister(name)
@@ -354,7 +348,7 @@ def _link_probabilistically(con, parameters: str) -> None:
         return
     people = _people_count(con)
     best = probabilistic.best_candidates(unresolved, _known_identities(con), people, parameters)
-    con.register("best_candidates", best)  # unregistered by resolve(), after any rollback
+    con.register("best_candidates", best)  # unregistered by resolving(), after any rollback
     _decide_groups(con)
 
 
@@ -422,11 +416,35 @@ def _store(con) -> None:
     )
 
 
+def refresh_people(con, person_keys_sql: str) -> None:
+    """Set the canonical identity of the people selected by `person_keys_sql`: their
+    gp_register record where there is one (PDS-traced), else the record whose date of birth
+    most of their records agree on; ties by record id."""
+    con.execute(
+        f"""UPDATE people SET given_name = c.given_name, family_name = c.family_name,
+            date_of_birth = c.date_of_birth, sex = c.sex, postcode = c.postcode,
+            identity_feed = c.feed
+        FROM (
+            SELECT *, row_number() OVER (
+                PARTITION BY person_key ORDER BY
+                    CASE WHEN feed = 'gp_register' THEN 0 ELSE 1 END,
+                    CASE WHEN date_of_birth IS NULL THEN 1 ELSE 0 END,
+                    dob_votes DESC, record_id
+            ) AS rank
+            FROM (
+                SELECT *, count(*) OVER (PARTITION BY person_key, date_of_birth) AS dob_votes
+                FROM identifier_records WHERE person_key IN ({person_keys_sql})
+            )
+        ) c
+        WHERE c.rank = 1 AND people.person_key = c.person_key"""
+    )
+
+
 def _refresh_canonical_identity(con) -> None:
     refresh_people(con, "SELECT DISTINCT person_key FROM decided")
 
 
-def _answers_sql(vault) -> str:
+def _answers_sql(pseudo_id_sql: Callable[[str], str]) -> str:
     """Each incoming record's answer, in the records' order; a pseudo_id made once per person."""
     return f"""WITH answers AS (
             SELECT n.position, n.record_id, i.person_key, i.link_method, i.match_weight,
@@ -434,7 +452,7 @@ def _answers_sql(vault) -> str:
             FROM incoming n JOIN identifier_records i USING (record_id)
             JOIN people p USING (person_key)
         ), pseudonyms AS (
-            SELECT person_key, {vault.pseudo_id_sql("person_key")} AS pseudo_id
+            SELECT person_key, {pseudo_id_sql("person_key")} AS pseudo_id
             FROM (SELECT DISTINCT person_key FROM answers) k
         )
         SELECT a.record_id, a.person_key, s.pseudo_id, a.link_method, a.match_weight,
