@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")  # risk training: no oversubscribed cores
 from spark_area import as_parquet
 
 # The metric spec tables (tests/spec) run here again, on Spark.

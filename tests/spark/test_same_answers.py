@@ -1,17 +1,14 @@
 """Same answers on both engines: a generated area's marts, metrics and board report built by
 Spark (on the warehouse as a Parquet folder) equal DuckDB's (on the warehouse file), through the
-commands; and the same model scores everyone alike on both."""
+commands (risk: test_risk_on_spark.py)."""
 
 import json
 import re
-from datetime import date
 
 import pytest
 
 from joinedup.cli import main
 from joinedup.engine.parquet import open_in_duckdb
-from joinedup.risk import workflow
-from joinedup.risk.outcomes import OUTCOMES
 from joinedup.warehouse import store
 
 GENERATED = re.compile(r"\d{2} \w+ \d{4}, \d{2}:\d{2} UTC")  # the report's own time
@@ -60,25 +57,6 @@ def test_spark_computes_every_metric_value_as_duckdb(marts_on_both, capsys):
     spark = metrics_json(capsys, "--warehouse", str(folder), "--engine", "spark")
     assert len(duck["metrics"]) > 500
     assert spark == duck
-
-
-def test_the_same_model_gives_the_same_risk_scores_on_spark(marts_on_both, tmp_path, capsys):
-    warehouse, folder = marts_on_both
-    models = tmp_path / "models"
-    with store.reading(warehouse) as con:
-        workflow.save(models, workflow.train(con, date(2014, 4, 1)), None)
-    score = ["risk", "score", "--model-dir", str(models), "--index-date", "2016-04-01", "--quiet"]
-    assert main([*score, "--warehouse", str(warehouse)]) == 0
-    assert main([*score, "--warehouse", str(folder), "--engine", "spark"]) == 0
-    printed = capsys.readouterr().out.splitlines()
-    assert printed[0] == printed[len(printed) // 2]  # "N scores written ..." on both
-    columns = "pseudo_id, practice_code, locality, tier, reasons, rule_flagged, " + ", ".join(OUTCOMES)
-    query = f"SELECT {columns} FROM risk_scores ORDER BY pseudo_id"
-    with store.reading(warehouse) as duck:
-        expected = duck.execute(query).fetchall()
-    found = open_in_duckdb(folder).execute(query).fetchall()
-    assert len(found) == len(expected) > 1000
-    assert all(same_row(a, b) for a, b in zip(expected, found, strict=True))
 
 
 def test_the_board_report_is_the_same_on_spark(marts_on_both, tmp_path):

@@ -17,6 +17,7 @@ from datetime import date, timedelta
 
 import numpy as np
 
+from joinedup.engine import engine_of
 from joinedup.groupings import EMERGENCY_ADMISSION, NOT_GENERAL_AND_ACUTE, PERMANENT_CARE_SERVICE
 from joinedup.marts.calendar import calendar_sql
 from joinedup.marts.dialect import days_between
@@ -79,10 +80,7 @@ def people_in(con, sql: str, pseudo_ids: np.ndarray) -> np.ndarray:
 
 
 def has_table(con, name: str) -> bool:
-    found = con.execute(
-        "SELECT COUNT(*) FROM information_schema.tables WHERE table_name = ?", [name]
-    ).fetchone()[0]
-    return found > 0
+    return name in engine_of(con).tables()  # through the seam: Spark has no information_schema
 
 
 def cost_in_window(con, pseudo_ids: np.ndarray, start: date, end: date) -> np.ndarray:
