@@ -8,7 +8,7 @@ from math import ceil
 import duckdb
 import pytest
 
-from joinedup.landing.load import load_area
+from joinedup.landing.load import load_paths
 from joinedup.marts import build_marts, spend_per_person
 from joinedup.metrics.periods import financial_year_label, financial_year_start
 from joinedup.synth.config import AreaSpec
@@ -25,7 +25,7 @@ def warehouse(tmp_path_factory):
     folder = tmp_path_factory.mktemp("area")
     generate(folder / "feeds", AreaSpec(people=400, seed=5), progress=False)
     path = folder / "warehouse.duckdb"
-    load_area(folder / "feeds", path, progress=False)
+    load_paths(folder / "feeds", path, progress=False)
     with store.writing(path) as con:
         summary = build_marts(con)
     con = duckdb.connect(str(path), read_only=True)

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from joinedup.cli import main
-from joinedup.landing import load_area
+from joinedup.landing import load_paths
 from joinedup.marts import build_marts
 from joinedup.report.builder import build_report
 from joinedup.report.headlines import HEADLINES
@@ -36,7 +36,7 @@ def area(tmp_path_factory):
     feeds = root / "area"
     assert main(["synth", "--out", str(feeds), "--people", "3000", "--seed", "3", "--quiet"]) == 0
     warehouse = root / "warehouse.duckdb"
-    load_area(feeds, warehouse, root / "vault.duckdb", GENERATED_AS_OF, progress=False)
+    load_paths(feeds, warehouse, root / "vault.duckdb", GENERATED_AS_OF, progress=False)
     with store.writing(warehouse) as con:
         build_marts(con)
     with store.reading(warehouse) as con:

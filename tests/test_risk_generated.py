@@ -13,7 +13,7 @@ from sklearn.linear_model import LinearRegression
 
 from joinedup.identity.vault import Vault
 from joinedup.landing.lineage import landed_lineage
-from joinedup.landing.load import load_area
+from joinedup.landing.load import load_paths
 from joinedup.marts import build_marts
 from joinedup.risk import oracle, workflow
 from joinedup.risk.features import social_care_features
@@ -35,7 +35,7 @@ SOCIAL_CARE_MARGIN = 0.03
 def area(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("risk_area")
     generate(folder / "feeds", AreaSpec(people=20_000, seed=5), progress=False)
-    load_area(folder / "feeds", folder / "warehouse.duckdb", progress=False)
+    load_paths(folder / "feeds", folder / "warehouse.duckdb", progress=False)
     return folder
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from joinedup.landing import load_area
+from joinedup.landing import load_paths
 from joinedup.marts.build import build_marts
 from joinedup.synth.config import AreaSpec
 from joinedup.synth.simulate import generate
@@ -25,7 +25,7 @@ def landed_area_fixture(tmp_path_factory) -> Path:
     from joinedup.governance.synthetic import write_register
 
     write_register(root / "area")
-    load_area(root / "area", root / "w.duckdb", root / "v.duckdb", LOAD_AS_OF, progress=False)
+    load_paths(root / "area", root / "w.duckdb", root / "v.duckdb", LOAD_AS_OF, progress=False)
     with store.writing(root / "w.duckdb") as con:
         build_marts(con)
     return root

@@ -9,7 +9,7 @@ import yaml
 
 from joinedup.governance.register import load_register
 from joinedup.governance.synthetic import write_register
-from joinedup.landing import load_area
+from joinedup.landing import load_paths
 from joinedup.synth.config import AreaSpec
 from joinedup.synth.simulate import generate
 
@@ -32,7 +32,7 @@ def test_no_name_or_day_of_birth_of_a_minimal_feed_reaches_the_vault(tmp_path):
     assert load_register(path).minimal_feeds(dt.date(2014, 6, 1)) == set(MINIMAL)
 
     vault = tmp_path / "v.duckdb"
-    load_area(area, tmp_path / "w.duckdb", vault, dt.date(2014, 6, 1), False, path)
+    load_paths(area, tmp_path / "w.duckdb", vault, dt.date(2014, 6, 1), False, path)
     con = duckdb.connect(str(vault), read_only=True)
     records = con.execute(
         "SELECT feed, count(*), count(given_name), count(family_name),"

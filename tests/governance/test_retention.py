@@ -18,7 +18,7 @@ from joinedup.cli import main
 from joinedup.governance import retention
 from joinedup.identity import Vault
 from joinedup.identity.vault import DESTROYED
-from joinedup.landing import load_area
+from joinedup.landing import load_paths
 from joinedup.metrics.engine import compute_metrics
 from joinedup.warehouse import store
 
@@ -168,7 +168,7 @@ def test_a_reload_of_an_old_file_restores_nothing(stores, tmp_path_factory):
     for feed in ("gp_medications", "acute_ae"):  # the same rows in another order: a new file
         lines = (stores / "area" / f"{feed}.csv").read_text().splitlines()
         (again / f"{feed}.csv").write_text("\n".join([lines[0], *reversed(lines[1:])]) + "\n")
-    summary = load_area(again, stores / "w.duckdb", stores / "v.duckdb", LOAD_AS_OF, progress=False)
+    summary = load_paths(again, stores / "w.duckdb", stores / "v.duckdb", LOAD_AS_OF, progress=False)
     assert summary.rows_expired > 0
     after = _state(stores)
     # the kept rows are sent again (and replace themselves, with the new file's lineage); no

@@ -9,7 +9,7 @@ import pytest
 
 from joinedup.cli import main
 from joinedup.identity.evaluate import compare_models, errors_by_cause, linkage_quality
-from joinedup.landing import load_area, quality_report
+from joinedup.landing import load_paths, quality_report
 from joinedup.landing.quality import add_linkage
 from joinedup.warehouse import store
 
@@ -27,7 +27,7 @@ def landed(tmp_path_factory):
     mp = pytest.MonkeyPatch()
     mp.delenv("JOINEDUP_PSEUDO_KEY", raising=False)
     try:
-        load_area(area, folder / "warehouse.duckdb", folder / "vault.duckdb", progress=False)
+        load_paths(area, folder / "warehouse.duckdb", folder / "vault.duckdb", progress=False)
     finally:
         mp.undo()
     return folder / "warehouse.duckdb", folder / "vault.duckdb", area / "truth"

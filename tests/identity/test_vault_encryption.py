@@ -18,7 +18,7 @@ from joinedup.cli import main
 from joinedup.governance.synthetic import write_register
 from joinedup.identity import Vault, encryption, keys
 from joinedup.identity.encryption import KEY_ENV, NEW_KEY_ENV
-from joinedup.landing import load_area
+from joinedup.landing import load_paths
 from joinedup.synth.config import AreaSpec
 from joinedup.synth.simulate import generate
 
@@ -35,7 +35,7 @@ def landed_fixture(tmp_path_factory) -> Path:
     saved = os.environ.get(KEY_ENV)
     os.environ[KEY_ENV] = OLD
     try:
-        load_area(root / "area", root / "w.duckdb", root / "v.duckdb", AS_OF, progress=False)
+        load_paths(root / "area", root / "w.duckdb", root / "v.duckdb", AS_OF, progress=False)
     finally:
         os.environ.pop(KEY_ENV) if saved is None else os.environ.update({KEY_ENV: saved})
     return root
@@ -119,7 +119,7 @@ def test_a_plain_vault_with_a_key_set_is_refused_until_encrypted(
 ):
     monkeypatch.delenv(KEY_ENV, raising=False)
     plain = tmp_path / "plain.duckdb"
-    load_area(landed / "area", tmp_path / "w.duckdb", plain, AS_OF, progress=False)
+    load_paths(landed / "area", tmp_path / "w.duckdb", plain, AS_OF, progress=False)
     before = vault_contents(plain)
     assert a_known_person(landed / "area")["family_name"].encode() in plain.read_bytes()
     monkeypatch.setenv(KEY_ENV, OLD)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 
-from joinedup.landing import load_area
+from joinedup.landing import load_paths
 
 # Columns that hold the time of the run or a vault's random id: the only ones allowed to differ.
 RUN_COLUMNS = {"started_at", "finished_at", "resolved_at", "vault_id"}
@@ -46,7 +46,7 @@ def test_a_load_in_small_batches_lands_what_one_batch_lands(
     for name, rows in (("one_batch", "100000000"), ("small_batches", "200")):
         monkeypatch.setenv("JOINEDUP_BATCH_ROWS", rows)
         folder = tmp_path / name
-        load_area(
+        load_paths(
             small_generated_area, folder / "w.duckdb", as_of=dt.date(2026, 1, 1), progress=False
         )
         stores[name] = (contents(folder / "w.duckdb"), contents(folder / "vault.duckdb"))

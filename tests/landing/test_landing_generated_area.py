@@ -10,7 +10,7 @@ import pytest
 from landing_area import query, text_values
 
 from joinedup.cli import main
-from joinedup.landing import load_area, quality_report
+from joinedup.landing import load_paths, quality_report
 from joinedup.warehouse import store
 
 # The generator's default window is 36 months from 2013-04; its as-of day is the first day of
@@ -27,7 +27,7 @@ def generated(tmp_path_factory):
     area = root / "area"
     assert main(["synth", "--out", str(area), "--people", "3000", "--seed", "1", "--quiet"]) == 0
     warehouse, vault = root / "w.duckdb", root / "v.duckdb"
-    summary = load_area(area, warehouse, vault, GENERATED_AS_OF, progress=False)
+    summary = load_paths(area, warehouse, vault, GENERATED_AS_OF, progress=False)
     return area, warehouse, summary
 
 

@@ -24,13 +24,13 @@ from landing_area import (
     write_feed,
 )
 
-from joinedup.landing import load_area, write
+from joinedup.landing import load_paths, write
 from joinedup.landing.quality import quality_report
 from joinedup.warehouse import store
 
 
 def land(folder, stores, as_of=AS_OF):
-    return load_area(folder, stores["warehouse"], stores["vault"], as_of, progress=False)
+    return load_paths(folder, stores["warehouse"], stores["vault"], as_of, progress=False)
 
 
 def test_loading_the_same_files_twice_changes_nothing(area, stores):
@@ -145,13 +145,13 @@ def test_a_load_failing_after_its_first_table_leaves_the_warehouse_unchanged(
 
 KILLER = """
 import os, signal, sys, datetime as dt
-from joinedup.landing import load_area, write
+from joinedup.landing import load_paths, write
 from joinedup.landing.quality import quality_report
 from joinedup.warehouse import store
 def die(con):
     os.kill(os.getpid(), signal.SIGKILL)
 write.write_people = die
-load_area(sys.argv[1], sys.argv[2], sys.argv[3], dt.date(2015, 3, 31), progress=False)
+load_paths(sys.argv[1], sys.argv[2], sys.argv[3], dt.date(2015, 3, 31), progress=False)
 """
 
 

@@ -18,7 +18,7 @@ from landing_area import (
 )
 
 from joinedup.identifiers import is_valid_nhs_number
-from joinedup.landing import load_area
+from joinedup.landing import load_paths
 from joinedup.landing.rules import nhs_number_valid_sql
 
 # (feed, cells, every (column, rule) the row must be rejected for); one case per line.
@@ -142,7 +142,7 @@ def loaded(tmp_path, stores):
     folder = tmp_path / "area"
     write_feed(folder / "postcode_lookup.csv", "postcode_lookup", postcode_rows())
     where = _write_cases(folder, BROKEN + VALID)
-    summary = load_area(folder, stores["warehouse"], stores["vault"], AS_OF, progress=False)
+    summary = load_paths(folder, stores["warehouse"], stores["vault"], AS_OF, progress=False)
     return where, summary, stores
 
 
@@ -214,7 +214,7 @@ def test_the_as_of_date_decides_what_is_in_the_future(tmp_path, stores):
             )
         ],
     )
-    later = load_area(folder, stores["warehouse"], stores["vault"], dt.date(2015, 4, 1), False)
+    later = load_paths(folder, stores["warehouse"], stores["vault"], dt.date(2015, 4, 1), False)
     assert later.rows_rejected == 0
 
 

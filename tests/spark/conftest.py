@@ -26,7 +26,7 @@ os.environ.setdefault(
 
 from joinedup.cli import main  # noqa: E402
 from joinedup.engine.spark import session  # noqa: E402
-from joinedup.landing import load_area  # noqa: E402
+from joinedup.landing import load_paths  # noqa: E402
 
 PEOPLE = 2000
 GENERATED_AS_OF = dt.date(2016, 5, 1)  # the generator's default window ends 2016-03
@@ -47,7 +47,7 @@ def generated(tmp_path_factory) -> tuple[Path, Path]:
     area = root / "area"
     argv = ["synth", "--out", str(area), "--people", str(PEOPLE), "--seed", "3", "--quiet"]
     assert main(argv) == 0
-    load_area(area, root / "w.duckdb", root / "v.duckdb", GENERATED_AS_OF, progress=False)
+    load_paths(area, root / "w.duckdb", root / "v.duckdb", GENERATED_AS_OF, progress=False)
     return root / "w.duckdb", as_parquet(root / "w.duckdb", root / "w.parquet")
 
 

@@ -7,7 +7,7 @@ import pytest
 from spec_area import assert_same_records
 
 from joinedup.cli import main
-from joinedup.landing import load_area
+from joinedup.landing import load_paths
 from joinedup.metrics import engine, reference
 from joinedup.warehouse import store
 
@@ -20,7 +20,7 @@ def warehouse(tmp_path_factory):
     root = tmp_path_factory.mktemp("metrics-area")
     area = root / "area"
     assert main(["synth", "--out", str(area), "--people", "1000", "--seed", "2", "--quiet"]) == 0
-    load_area(area, root / "w.duckdb", root / "v.duckdb", GENERATED_AS_OF, progress=False)
+    load_paths(area, root / "w.duckdb", root / "v.duckdb", GENERATED_AS_OF, progress=False)
     return root / "w.duckdb"
 
 

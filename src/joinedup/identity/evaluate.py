@@ -141,14 +141,14 @@ FROM landed r JOIN row_person t ON t.feed = r.feed AND t.line = r.line
 def compare_models(area: Path, work: Path) -> dict[str, dict]:
     """Land the generated area in `area` once per parameter set of the probabilistic model
     (fixed, estimated), into scratch stores under `work`, and measure each against the truth."""
-    from joinedup.landing import load_area
+    from joinedup.landing import load_paths
 
     results = {}
     for parameters in probabilistic.PARAMETERS:
         folder = work / parameters
         folder.mkdir(parents=True, exist_ok=True)
         with _linkage_parameters(parameters):
-            load_area(area, folder / "warehouse.duckdb", folder / "vault.duckdb", progress=False)
+            load_paths(area, folder / "warehouse.duckdb", folder / "vault.duckdb", progress=False)
         quality = linkage_quality(
             folder / "warehouse.duckdb", folder / "vault.duckdb", area / "truth"
         )

@@ -22,6 +22,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from joinedup import duck
 from joinedup.errors import StoreError
 from joinedup.identity import encryption, keys, vault_linkage
 from joinedup.identity.probabilistic import UPPER_THRESHOLD
@@ -194,12 +195,26 @@ class Vault:
         rotating: bool = False,
         key_file: Path | None = None,
         read_only: bool = False,
+        memory_limit: str | None = None,
     ) -> Vault:
         """Open (creating if missing, unless must_exist) the vault and load its secrets.
         `rotating`: rotate-key decides itself what an interrupted rotation left. `key_file`:
         the vault key file the register names (encryption.py). `read_only` (the service's
-        identity look-ups): an existing vault, never changed."""
-        path = Path(path)
+        identity look-ups): an existing vault, never changed. `memory_limit`: a cap for the
+        vault's DuckDB instance (a load's, `duck.load_memory_limit()`); it spills beyond."""
+        vault = cls._open(Path(path), must_exist, rotating, key_file, read_only)
+        if memory_limit is not None:
+            try:
+                duck.limit_memory(vault.con, memory_limit)
+            except BaseException:
+                vault.close()
+                raise
+        return vault
+
+    @classmethod
+    def _open(
+        cls, path: Path, must_exist: bool, rotating: bool, key_file: Path | None, read_only: bool
+    ) -> Vault:
         if read_only:
             return cls._open_read_only(path, encryption.configured(key_file))
         if must_exist and not path.exists():

@@ -12,7 +12,8 @@ import contextlib
 import datetime as dt
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import duckdb
@@ -22,6 +23,7 @@ from joinedup import duck
 from joinedup.contract import Feed
 from joinedup.errors import BadInput, StoreError
 from joinedup.governance import retention
+from joinedup.governance.register import load_register
 from joinedup.identity.vault import QUARANTINE_COLUMNS, Vault, warehouse_binding
 from joinedup.landing import files, write
 from joinedup.landing.files import FeedFile, Header
@@ -64,13 +66,30 @@ class FileOutcome:
 
 
 @dataclass(frozen=True)
+class FileSummary:
+    """One file of a load, in counts only."""
+
+    file: str
+    feed: str
+    status: str  # loaded, rejected (whole file) or already_loaded
+    problem: str | None
+    extra_columns: list[str]
+    rows_read: int
+    rows_accepted: int
+    rows_rejected: int
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
 class LoadSummary:
     """What a load did, in counts only (no values): `files` has one entry per file, in name
     order; the row counts are of the files landed by this load (not those already loaded)."""
 
     as_of: str
     seconds: float
-    files: list[dict]
+    files: list[FileSummary]
     files_loaded: int
     files_rejected: int
     files_already_loaded: int
@@ -85,7 +104,18 @@ class LoadSummary:
         return asdict(self)
 
 
-def load_area(
+@dataclass(frozen=True)
+class _Chosen:
+    """The files a load lands, and what it leaves aside."""
+
+    found: list[FeedFile]
+    skipped_feeds: list[str]
+    skipped_files: list[dict]
+    minimal: set[str]  # feeds restricted to the minimal identifiers
+    reload: set[str]
+
+
+def load_paths(
     directory: str | Path,
     warehouse_path: str | Path,
     vault_path: str | Path | None = None,
@@ -94,40 +124,77 @@ def load_area(
     register_path: str | Path | None = None,
     reload: Sequence[str] = (),
 ) -> LoadSummary:
-    """Land every contract file in `directory`; returns a summary (counts only, no values).
-    With a governance register, only feeds with an agreement active on `as_of` are landed.
-    `reload`: names of files (relative to `directory`) to land again though already loaded."""
-    directory, warehouse_path = Path(directory), Path(warehouse_path)
+    """`load_area` on the stores at these paths (the command's entry; the vault defaults to
+    vault.duckdb beside the warehouse). The folder, the register and `reload` are checked before
+    either store is opened, so that bad input creates neither; `seconds` counts the whole load,
+    the warehouse's copy and swap too."""
+    started = time.monotonic()
+    directory = Path(directory)
+    as_of = as_of or dt.date.today()
+    register = None if register_path is None else load_register(register_path)
+    _choose(directory, as_of, register, reload)
+    with opened(warehouse_path, vault_path, register) as (con, vault):
+        summary = load_area(directory, con, vault, as_of, progress, register, reload)
+    return replace(summary, seconds=round(time.monotonic() - started, 2))
+
+
+@contextmanager
+def opened(
+    warehouse_path: str | Path, vault_path: str | Path | None = None, register=None
+) -> Iterator[tuple[duckdb.DuckDBPyConnection, Vault]]:
+    """The warehouse (written through `store.writing`: committed when the block ends cleanly)
+    and its vault, each capped at the load's memory limit, checked to belong together; the
+    vault's key file from the register. A write failure is a `StoreError`: nothing changed."""
+    warehouse_path = Path(warehouse_path)
     vault_path = Path(vault_path) if vault_path else warehouse_path.parent / "vault.duckdb"
     _keep_apart(warehouse_path, vault_path)
-    as_of = as_of or dt.date.today()
-    started = time.monotonic()
-    found, skipped_files = files.discover(directory)
-    found, skipped, minimal = _agreed(found, register_path, as_of)
-    reload = _reloaded(found, reload, directory)
     _make_folder(warehouse_path)
+    key_file = register.vault_key_file if register is not None else None
+    memory = duck.load_memory_limit()
     try:
         with store.writing(warehouse_path, create=True) as con:
-            duck.limit_memory(con, duck.load_memory_limit())
+            duck.limit_memory(con, memory)
             _not_a_vault(con, warehouse_path)
             if warehouse_binding(con) is not None and not vault_path.exists():
                 raise StoreError(
                     f"{vault_path}: no identity vault here, and {warehouse_path} has one"
                 )
-            with Vault.open(vault_path, key_file=_vault_key_file(register_path)) as vault:
-                duck.limit_memory(vault.con, duck.load_memory_limit())
+            with Vault.open(vault_path, key_file=key_file, memory_limit=memory) as vault:
                 vault.check_warehouse(con, warehouse_path)
-                outcomes = _land(con, found, vault, as_of, progress, reload, minimal)
+                yield con, vault
     except WRITE_FAILURES as error:  # a full disk, an I/O error: the store's problem, not a bug
         reason = " ".join(str(error).split())[:300]
         raise StoreError(f"{warehouse_path}: cannot write ({reason}); nothing changed") from None
-    return _summary(
-        outcomes,
-        as_of,
-        time.monotonic() - started,
-        skipped,
-        [{"file": s.name, "reason": s.reason} for s in skipped_files],
-    )
+
+
+def load_area(
+    directory: str | Path,
+    con: duckdb.DuckDBPyConnection,
+    vault: Vault,
+    as_of: dt.date | None = None,
+    progress: bool = True,
+    register=None,
+    reload: Sequence[str] = (),
+) -> LoadSummary:
+    """Land every contract file in `directory` into the open warehouse `con` (a writer's
+    connection, see `opened`) through the open `vault`; returns a summary (counts only, no
+    values). With a governance `register` (a `Register`), only feeds with an agreement active
+    on `as_of` are landed. `reload`: names of files (relative to `directory`) to land again
+    though already loaded."""
+    directory = Path(directory)
+    as_of = as_of or dt.date.today()
+    started = time.monotonic()
+    chosen = _choose(directory, as_of, register, reload)
+    outcomes = _land(con, chosen.found, vault, as_of, progress, chosen.reload, chosen.minimal)
+    seconds = time.monotonic() - started
+    return _summary(outcomes, as_of, seconds, chosen.skipped_feeds, chosen.skipped_files)
+
+
+def _choose(directory: Path, as_of: dt.date, register, reload: Sequence[str]) -> _Chosen:
+    found, skipped_files = files.discover(directory)
+    found, skipped, minimal = _agreed(found, register, as_of)
+    skipped_files = [{"file": s.name, "reason": s.reason} for s in skipped_files]
+    return _Chosen(found, skipped, skipped_files, minimal, _reloaded(found, reload, directory))
 
 
 def _reloaded(found: list[FeedFile], names: Sequence[str], directory: Path) -> set[str]:
@@ -148,23 +215,13 @@ def _make_folder(warehouse_path: Path) -> None:
         raise StoreError(f"{warehouse_path}: cannot create its folder ({error.strerror})") from None
 
 
-def _vault_key_file(register_path) -> Path | None:
-    """The vault key file the register names, if any (identity/encryption.py)."""
-    if register_path is None:
-        return None
-    from joinedup.governance.register import load_register
-
-    return load_register(register_path).vault_key_file
-
-
-def _agreed(found: list[FeedFile], register_path, as_of: dt.date) -> tuple[list, list, set]:
+def _agreed(found: list[FeedFile], register, as_of: dt.date) -> tuple[list, list, set]:
     """The files whose feed an active agreement covers, the feeds skipped for want of one, and
     the feeds restricted to the minimal identifiers."""
-    if register_path is None:
+    if register is None:
         return found, [], set()
-    from joinedup.governance.register import load_register, person_level_feeds
+    from joinedup.governance.register import person_level_feeds
 
-    register = load_register(register_path)
     agreed = register.active_feeds(as_of)
     keep = [f for f in found if f.feed.name in agreed or f.feed.name not in person_level_feeds()]
     skipped = sorted({f.feed.name for f in found} - {f.feed.name for f in keep})
@@ -561,16 +618,16 @@ def _summary(
         as_of=as_of.isoformat(),
         seconds=round(seconds, 2),
         files=[
-            {
-                "file": o.file.name,
-                "feed": o.file.feed.name,
-                "status": o.status,
-                "problem": o.problem,
-                "extra_columns": list(o.extra_columns),
-                "rows_read": o.rows_read,
-                "rows_accepted": o.rows_accepted,
-                "rows_rejected": o.rows_rejected,
-            }
+            FileSummary(
+                o.file.name,
+                o.file.feed.name,
+                o.status,
+                o.problem,
+                list(o.extra_columns),
+                o.rows_read,
+                o.rows_accepted,
+                o.rows_rejected,
+            )
             for o in outcomes
         ],
         files_loaded=sum(o.status == "loaded" for o in outcomes),

@@ -7,7 +7,7 @@ import argparse
 from pathlib import Path
 
 from joinedup.arguments import iso_date
-from joinedup.landing.load import load_area
+from joinedup.landing.load import load_paths
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -46,7 +46,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    summary = load_area(
+    summary = load_paths(
         args.directory,
         args.warehouse,
         args.vault,
