@@ -64,6 +64,11 @@ class FileOutcome:
     def rows_accepted(self) -> int:
         return self.rows_read - self.rows_rejected
 
+    def summary(self) -> FileSummary:
+        return FileSummary(self.file.name, self.file.feed.name, self.status, self.problem,
+                           list(self.extra_columns), self.rows_read, self.rows_accepted,
+                           self.rows_rejected)  # fmt: skip
+
 
 @dataclass(frozen=True)
 class FileSummary:
@@ -617,19 +622,7 @@ def _summary(
     return LoadSummary(
         as_of=as_of.isoformat(),
         seconds=round(seconds, 2),
-        files=[
-            FileSummary(
-                o.file.name,
-                o.file.feed.name,
-                o.status,
-                o.problem,
-                list(o.extra_columns),
-                o.rows_read,
-                o.rows_accepted,
-                o.rows_rejected,
-            )
-            for o in outcomes
-        ],
+        files=[o.summary() for o in outcomes],
         files_loaded=sum(o.status == "loaded" for o in outcomes),
         files_rejected=sum(o.status == "rejected" for o in outcomes),
         files_already_loaded=sum(o.status == "already_loaded" for o in outcomes),
