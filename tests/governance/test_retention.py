@@ -17,7 +17,6 @@ from retention_area import copy_stores, landed_area_fixture, stores_fixture  # n
 from joinedup.cli import main
 from joinedup.governance import retention
 from joinedup.identity import Vault
-from joinedup.identity.vault import DESTROYED
 from joinedup.landing import load_paths
 from joinedup.metrics.engine import compute_metrics
 from joinedup.warehouse import store
@@ -121,19 +120,15 @@ def test_destroys_exactly_the_expired_rows_and_leaves_no_orphan_identity(stores)
     assert {r[0] for r in con.execute("SELECT pseudo_id FROM person").fetchall()} == live
     con.close()
     with Vault.open(stores / "v.duckdb", must_exist=True) as vault:
-        people = vault.con.execute(
-            "SELECT person_key, identity_feed, nhs_number, date_of_birth FROM people"
-        ).fetchall()
-        kept = [p for p in people if p[1] != DESTROYED]
-        assert {vault.pseudo_id(p[0]) for p in kept} == live
-        assert all(p[2] is None and p[3] is None for p in people if p[1] == DESTROYED)
-        assert result["identities_destroyed"] == len(people) - len(kept) > 0
-        orphan_records = vault.con.execute(
-            "SELECT count(*) FROM identifier_records r JOIN people p USING (person_key)"
-            f" WHERE p.identity_feed = '{DESTROYED}'"
-        ).fetchone()[0]
-        assert orphan_records == 0
-        assert vault.con.execute("SELECT count(*) FROM quarantine").fetchone()[0] == 0
+        people = vault.person_keys()
+        kept = vault.identities(people)  # a destroyed identity is absent
+        destroyed = set(people) - set(kept)
+        assert {vault.pseudo_id(k) for k in kept} == live
+        assert result["identities_destroyed"] == len(destroyed) > 0
+        holdings = vault.holdings(people)
+        assert all(holdings[k] == (False, 0) for k in destroyed)  # no value, no record left
+        assert all(holdings[k][0] for k in kept)
+        assert vault.table_counts()["quarantine"] == 0
     assert result["quarantine_rows_destroyed"] > 0
 
     again = _apply(stores)

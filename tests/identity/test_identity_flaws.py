@@ -88,9 +88,7 @@ def test_an_exact_tie_is_held_not_given_to_the_lower_key(vault):
     answer = answers[neither["record_id"]]
     assert answer["link_method"] == "held_for_review"
     assert answer["person_key"] not in (key_of(answers, first), key_of(answers, second))
-    candidate, probability = vault.con.execute(
-        "SELECT candidate_person_key, match_probability FROM review_queue"
-    ).fetchall()[0]
+    ((_, _, probability, candidate, *_),) = vault.held_reviews()
     assert probability >= probabilistic.UPPER_THRESHOLD  # held only because of the tie
     assert candidate == min(key_of(answers, first), key_of(answers, second))
     assert vault.linkage_counts()["ties_held"] == 1

@@ -159,10 +159,11 @@ def test_a_partial_match_is_held_for_review_with_a_provisional_person(vault):
     answer = answers[maybe["record_id"]]
     assert answer["link_method"] == "held_for_review"
     assert answer["person_key"] != robert_key(answers)
-    held = vault.con.execute(
-        "SELECT record_id, candidate_person_key, provisional_person_key, status FROM review_queue"
-    ).fetchall()
-    assert held == [(maybe["record_id"], robert_key(answers), answer["person_key"], "held")]
+    ((review_id, *_, feed, _, given, family, _, _, postcode, _, _, _, _, _, _, _),) = (
+        vault.held_reviews()
+    )
+    assert (feed, given, family, postcode) == ("acute_ae", "Roberta", "Hargreaves", "SS4 4BB")
+    assert vault.review(review_id) == ("held", robert_key(answers), answer["person_key"])
 
 
 def test_resolving_the_same_records_again_changes_nothing(vault):
@@ -256,10 +257,8 @@ def test_result_has_the_agreed_columns_and_types(vault):
 
 
 def _row_counts(vault: Vault) -> tuple[int, ...]:
-    return tuple(
-        vault.con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0]
-        for name in ("people", "identifier_records", "review_queue")
-    )
+    counts = vault.table_counts()
+    return tuple(counts[name] for name in ("people", "identifier_records", "review_queue"))
 
 
 def test_an_empty_batch_gives_an_empty_answer(vault):

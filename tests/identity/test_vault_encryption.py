@@ -60,10 +60,10 @@ def a_known_person(area: Path) -> dict:
 
 def vault_contents(vault: Path) -> dict:
     with Vault.open(vault, must_exist=True) as opened:
-        con = opened.con
+        counts = opened.table_counts()
         return {
-            "records": con.execute("SELECT count(*) FROM identifier_records").fetchone()[0],
-            "people": con.execute("SELECT count(*) FROM people").fetchone()[0],
+            "records": counts["identifier_records"],
+            "people": counts["people"],
             "pseudo_id": opened.pseudo_id(1),
             "row_secret": opened.row_secret,
         }
@@ -72,14 +72,14 @@ def vault_contents(vault: Path) -> dict:
 def test_no_identifier_or_secret_is_in_clear_in_the_vault_or_its_key_files(landed, stores):
     person = a_known_person(landed / "area")
     with Vault.open(stores, must_exist=True) as vault:
-        held = vault.con.execute(
-            "SELECT count(*) FROM identifier_records WHERE nhs_number = ? AND family_name = ?",
-            [person["nhs_number"], person["family_name"]],
-        ).fetchone()[0]
+        held = [
+            i
+            for i in vault.identities(vault.person_keys()).values()
+            if (i.nhs_number, i.family_name) == (person["nhs_number"], person["family_name"])
+        ]
         secrets = (vault.pseudo_id(1), vault.row_secret)
-        spill = "SELECT value FROM duckdb_settings() WHERE name = 'temp_file_encryption'"
-        assert vault.con.execute(spill).fetchone()[0] == "true"  # what it spills is encrypted
-    assert held > 0  # the vault holds them: only not in clear
+        assert vault.spills_encrypted()  # what it spills is encrypted
+    assert held  # the vault holds them: only not in clear
     content = stores.read_bytes()
     for value in (person["nhs_number"], person["family_name"], person["postcode"]):
         assert value.encode() not in content

@@ -8,6 +8,7 @@ import os
 import shutil
 import stat
 
+import pyarrow as pa
 from landing_area import lineage_sql, query, query_with_lineage, snapshot
 
 from joinedup.cli import main
@@ -146,10 +147,10 @@ def test_the_vault_cannot_be_the_warehouse(area, tmp_path, stores, capsys):
 def test_the_vault_its_wal_and_its_secrets_are_created_owner_only(area, stores):
     assert load(area, stores["warehouse"], stores["vault"]) == 0
     with Vault.open(stores["vault"]) as vault:
-        vault.con.execute("CREATE TABLE scratch (x INTEGER)")  # leaves a WAL while open
+        lineage = {"feed": ["deaths"], "row_key": ["k"], "file": ["f.csv"], "line": [2]}
+        vault.record_lineage(pa.table(lineage))  # a write leaves a WAL while the vault is open
         wal = stores["vault"].with_suffix(".duckdb.wal")
         assert wal.exists() and stat.S_IMODE(wal.stat().st_mode) == 0o600
-        vault.con.execute("DROP TABLE scratch")
     for path in (
         stores["vault"],
         key_file_for(stores["vault"]),

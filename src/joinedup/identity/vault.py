@@ -131,6 +131,13 @@ WHERE r.feed IN ({feeds}) AND r.la_person_id IS NOT NULL AND NOT r.nhs_number_va
   AND p.nhs_number IS NOT NULL
 ORDER BY 1"""
 
+TABLES = ("people", "identifier_records", "review_queue", "quarantine", "row_lineage")
+HOLDINGS_SQL = f"""
+SELECT p.person_key,
+    coalesce({", ".join(f"CAST(p.{c} AS VARCHAR)" for c in IDENTITY_COLUMNS)}) IS NOT NULL,
+    (SELECT count(*) FROM identifier_records r WHERE r.person_key = p.person_key)
+FROM people p WHERE p.person_key IN (SELECT unnest(?))"""
+
 # A person's current identity: their own row, or that of the person they were merged into.
 CURRENT_IDENTITY_SQL = """
 SELECT c.person_key, p.nhs_number, p.given_name, p.family_name, p.date_of_birth, p.postcode
@@ -474,6 +481,23 @@ class Vault:
     def linkage_counts(self) -> dict:
         """The linkage's counts, never a value (see `linkage_counts`)."""
         return linkage_counts(self.con)
+
+    # Counts only, never a value: what the vault holds (retention's and the tests' checks).
+    def table_counts(self) -> dict[str, int]:
+        """Rows in each of the vault's tables."""
+        # fetchall: a result left half-read would block a later register() on the connection
+        return {t: self.con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in TABLES}
+
+    def holdings(self, person_keys: list[int]) -> dict[int, tuple[bool, int]]:
+        """For each person key: (whether any identity value is held in `people`, how many
+        identifier records are)."""
+        rows = self.con.execute(HOLDINGS_SQL, [[int(k) for k in person_keys]]).fetchall()
+        return {int(k): (bool(held), int(records)) for k, held, records in rows}
+
+    def spills_encrypted(self) -> bool:
+        """Whether what the vault's DuckDB spills to disk is encrypted (with a vault key)."""
+        setting = "SELECT value FROM duckdb_settings() WHERE name = 'temp_file_encryption'"
+        return self.con.execute(setting).fetchall()[0][0] == "true"
 
     # The warehouse side: which vault and secrets a warehouse was made with.
     def binding(self) -> tuple[str, str, str]:
