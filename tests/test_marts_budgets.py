@@ -79,6 +79,23 @@ def test_published_budgets_hide_a_small_group_and_the_next_smallest_with_it():
     assert shown["model"]["spend_gbp"] == 1_235_000
 
 
+def test_small_groups_of_one_person_each_take_a_shown_group_with_them():
+    # Two hidden groups that could only be one person each would follow from the total too.
+    groups = {"P1": 600, "P2": 398, "P3": 1, "P4": 1}
+    by = {g: {"people": n, "budget_gbp": 1000.0 * n, "actual_gbp": 900.0 * n}
+          for g, n in groups.items()}  # fmt: skip
+    raw = {
+        "model": {"people": 1000, "spend_gbp": 1.0},
+        "area": {"people": 1000, "budget_gbp": 1e6, "actual_gbp": 9e5},
+        "by": {"practice": by},
+    }
+    shown = published(raw)["by"]["practice"]
+    assert {g: f["people"] for g, f in shown.items()} == {
+        "P1": 600, "P2": None, "P3": None, "P4": None
+    }  # fmt: skip
+    assert shown["P2"]["budget_gbp"] is None and shown["P1"]["budget_gbp"] == 600_000
+
+
 @pytest.fixture(scope="module")
 def area(tmp_path_factory):
     folder = tmp_path_factory.mktemp("budgets")

@@ -11,10 +11,10 @@ what its residents cost. Residents are those `person_year_segment` marks residen
 practice is their latest registration started by the year's end (`unregistered` without one),
 their locality that of the segments.
 
-Published (tier A): people counts suppressed at 1 to 7 and rounded to 5, money to the nearest
-£1,000, and a group's budget and spend hidden with its count; when only one group of a table
-is hidden, the next smallest is hidden too (secondary suppression), as the groups add up to the
-area's total.
+Published (tier A, through governance/disclosure.py): people counts suppressed at 1 to 7 and
+rounded to 5, money to the nearest £1,000, and a group's budget and spend hidden with its count;
+the groups of a table add up to the area's total, so while the hidden ones could be worked out
+from it the smallest shown groups are hidden too (`disclosure.parts`, secondary suppression).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from joinedup.errors import BadInput
-from joinedup.governance.disclosure import round_count, rounded_money
+from joinedup.governance.disclosure import count, parts, rounded_money
 from joinedup.marts.segments import SEGMENT_TABLE
 from joinedup.metrics import periods as P
 
@@ -151,27 +151,25 @@ def budgets(con, base_year: str, uplift: float = 0.0) -> dict:
 
 
 def published(result: dict) -> dict:
-    """The tier A copy: counts controlled, money rounded, small groups hidden (secondary too)."""
-
-    def controlled(figures: dict, hide: bool) -> dict:
-        people = None if hide else round_count(figures["people"])
-        money = {
-            k: None if people is None else rounded_money(v)
-            for k, v in figures.items()
-            if k != "people"
-        }
-        return {"people": people, **money}
-
-    out = {**result, "area": controlled(result["area"], False), "by": {}}
+    """The tier A copy, through the one gate (governance/disclosure.py): counts controlled, money
+    rounded, a group's money hidden with its count, each table's people counts the parts of the
+    area's total (`disclosure.parts`: secondary suppression)."""
+    out = {**result, "area": _controlled(result["area"], count(result["area"]["people"]))}
     out["model"] = {
         **result["model"],
-        "people": round_count(result["model"]["people"]),
+        "people": count(result["model"]["people"]),
         "spend_gbp": rounded_money(result["model"]["spend_gbp"]),
     }
+    out["by"] = {}
     for grouping, groups in result["by"].items():
-        hidden = {g for g, f in groups.items() if round_count(f["people"]) is None}
-        if len(hidden) == 1 and len(groups) > 1:  # its figures would follow from the total
-            shown = sorted((f["people"], g) for g, f in groups.items() if g not in hidden)
-            hidden.add(shown[0][1])
-        out["by"][grouping] = {g: controlled(f, g in hidden) for g, f in groups.items()}
+        people = parts({g: f["people"] for g, f in groups.items()})
+        out["by"][grouping] = {g: _controlled(f, people[g]) for g, f in groups.items()}
     return out
+
+
+def _controlled(figures: dict, people: int | None) -> dict:
+    """A group's published figures: its people count as controlled, its money to the nearest
+    £1,000, hidden with the count."""
+    money = {k: None if people is None else rounded_money(v) for k, v in figures.items()
+             if k != "people"}  # fmt: skip
+    return {"people": people, **money}
