@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from joinedup.groupings import ELECTIVE_ADMISSION
 from joinedup.synth import social_care
 from joinedup.synth.people import NO_DAY
 from joinedup.synth.world import ACUTE, COMMUNITY_HOSPITAL, World
@@ -19,6 +20,9 @@ ELECTIVE_PRIMARY = np.array(["H251", "M170", "K802", "N400", "C189", "K409", "M1
 OTHER_SECONDARY = np.array(["I10X", "E119", "N183", "F03X", "J449", "I489", "E039", "Z864"])
 EMERGENCY_ROUTES = np.array(["22", "2B", "28", "23", "24"])
 DEST_HOME, DEST_CARE_HOME, DEST_COMMUNITY, DEST_DIED = "19", "85", "51", "79"
+# How elective spells split over groupings.yaml's elective methods, in its order (waiting list,
+# booked, planned); a method added there needs its share here.
+ELECTIVE_SHARES = (0.6, 0.3, 0.1)
 STEP_DOWN = 0.155  # older people's emergency stays of a week or more ending in the community hospital
 
 
@@ -261,7 +265,7 @@ def elective(world: World, who: np.ndarray, age: np.ndarray) -> None:
     day_case = world.chance(rates.day_case_share, n)
     los = np.where(day_case, 0, np.floor(rng.lognormal(0.9, 0.7, n)).astype(int) + 1)
     spells = Spells(person, world.days(n), los.astype(np.int32),
-                    np.array(["11", "12", "13"])[rng.choice(3, n, p=[0.6, 0.3, 0.1])],
+                    np.array(ELECTIVE_ADMISSION)[rng.choice(len(ELECTIVE_ADMISSION), n, p=ELECTIVE_SHARES)],
                     np.zeros(n, bool), np.zeros(n, bool), np.zeros(n, bool))
     ready = np.where(los >= 2, spells.admitted + los, NO_DAY)
     write_spells(world, spells, ACUTE, np.full(n, DEST_HOME), ready, world.people.age_on(person, spells.admitted),
