@@ -2,7 +2,7 @@
 scheme planted in a generated area (the true effect, the estimate with its interval, the naive
 before/after, and the evaluator's time).
 
-    python bench/commissioning.py by-practice WAREHOUSE
+    python bench/commissioning.py by-practice WAREHOUSE   # the command, then its cost per metric
     python bench/commissioning.py planted [PEOPLE]   # default 175000; about 2,000 enrolled
 
 The planted area is kept in out/bench/planted-PEOPLE (delete it to generate again).
@@ -34,7 +34,31 @@ ORACLE = (
 
 def by_practice(warehouse: str) -> None:
     argv = [JOINEDUP, "metrics", "--warehouse", warehouse, "--by", "practice", "--format", "json"]
-    print(f"  cpu {measure('metrics --by practice', argv)['cpu_seconds']} s")
+    print(f"  cpu {measure('metrics --by practice', argv)['cpu_seconds']} s", flush=True)
+    profile = [sys.executable, "-c", PROFILE, warehouse]
+    subprocess.run(profile, check=True, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+
+
+# Each metric's queries timed in one process: the area's (what `--by` prints first) and the
+# practices' (the practices' populations first, as the engine computes them once).
+PROFILE = """
+import sys, time
+from joinedup.metrics import engine as E, periods as P
+from joinedup.warehouse import store
+with store.reading(sys.argv[1]) as con:
+    periods = P.covering(*E.covered_months(con))
+    print(f"  {'per metric (wall, cpu s)':<34} {'area':>13} {'practices':>13}")
+    engines = {'area': E.Engine(con, periods), 'practice': E.Engine(con, periods, 'practice')}
+    steps = [('population', lambda e: e.population())]
+    steps += [(c.__name__, c) for c in dict.fromkeys(E.CALCULATIONS[m] for m in E.BREAKDOWN_METRICS)]
+    for name, step in steps:
+        cells = []
+        for engine in engines.values():
+            wall, cpu = time.monotonic(), time.process_time()
+            step(engine)
+            cells.append(f"{time.monotonic() - wall:6.2f} {time.process_time() - cpu:6.2f}")
+        print(f"  {name:<34} {cells[0]:>13} {cells[1]:>13}", flush=True)
+"""
 
 
 def planted(people: int) -> None:

@@ -266,28 +266,29 @@ PRACTICE_POPULATION = """registered_days AS (
     CAST(CAST(pop_year AS VARCHAR) || '-10-01' AS DATE) AS day FROM periods),
 registrations_by_day AS (
   SELECT d.year, d.day, g.pseudo_id, g.practice_code, g.registration_date, g.postcode_in_area,
-    g.registration_date <= d.day
-      AND (g.deregistration_date IS NULL OR g.deregistration_date > d.day) AS active,
-    MAX(g.registration_date) OVER (PARTITION BY d.year, g.pseudo_id) AS latest
+    CASE WHEN g.deregistration_date IS NULL OR g.deregistration_date > d.day
+      THEN g.registration_date END AS active_from
   FROM registered_days d JOIN gp_register g ON g.registration_date <= d.day),
+registered_latest AS (
+  SELECT year, pseudo_id, MAX(registration_date) AS latest, MAX(active_from) AS latest_active
+  FROM registrations_by_day GROUP BY year, pseudo_id),
 registered_people AS (
-  SELECT year, day, pseudo_id,
-    MAX(CASE WHEN registration_date = latest AND postcode_in_area THEN 1 ELSE 0 END) AS in_area
-  FROM registrations_by_day GROUP BY year, day, pseudo_id),
-registered_practice AS (
-  SELECT year, pseudo_id, practice_code FROM (
-    SELECT year, pseudo_id, practice_code, ROW_NUMBER() OVER (
-      PARTITION BY year, pseudo_id ORDER BY registration_date DESC, practice_code) AS rank
-    FROM registrations_by_day WHERE active) t WHERE rank = 1),
+  SELECT r.year, r.day, r.pseudo_id,
+    MIN(CASE WHEN r.active_from = l.latest_active THEN r.practice_code END) AS practice_code,
+    MAX(CASE WHEN r.registration_date = l.latest AND r.postcode_in_area THEN 1 ELSE 0 END)
+      AS in_area
+  FROM registrations_by_day r JOIN registered_latest l
+    ON l.year = r.year AND l.pseudo_id = r.pseudo_id AND l.latest_active IS NOT NULL
+  GROUP BY r.year, r.day, r.pseudo_id),
 registered_ages AS (
-  SELECT r.year, x.practice_code,
+  SELECT r.year, r.practice_code,
     r.year - CAST(SUBSTR(b.birth_month, 1, 4) AS INTEGER)
       - CASE WHEN CAST(SUBSTR(b.birth_month, 6, 2) AS INTEGER) > 10 THEN 1 ELSE 0 END AS age
   FROM registered_people r
-  JOIN registered_practice x ON x.year = r.year AND x.pseudo_id = r.pseudo_id
   JOIN person b ON b.pseudo_id = r.pseudo_id
-  WHERE r.in_area = 1 AND NOT EXISTS (
-    SELECT 1 FROM deaths d WHERE d.pseudo_id = r.pseudo_id AND d.date_of_death <= r.day)),
+  LEFT JOIN (SELECT pseudo_id, MIN(date_of_death) AS died FROM deaths GROUP BY pseudo_id) d
+    ON d.pseudo_id = r.pseudo_id
+  WHERE r.in_area = 1 AND (d.died IS NULL OR d.died > r.day)),
 area_population AS (
   SELECT year, practice_code AS grp,
     CASE WHEN age >= 90 THEN '90+' ELSE CAST(age // 5 * 5 AS VARCHAR) || '-'
@@ -674,44 +675,77 @@ def readmissions_30d(engine: Engine) -> list[dict]:
 def dementia_dx_rate(engine: Engine) -> list[dict]:
     # Age at month end from the birth month, as HES ages people without a day of birth: 65 or
     # more when at least 65 x 12 months separate the birth month from the month.
+    # A person's registration, deregistration, diagnosis and resolution days cut their time into
+    # segments in which their active registrations, their latest registration (so residency
+    # and practice) and their dementia do not change: each is decided once per segment, and the
+    # months count the segments holding their ends (a month per person would be a county's
+    # millions of rows).
+    by_month = engine.by == "age_band"  # the one group that changes within a segment
+    segment_by = None if by_month else engine.by
+    keep = ", born" if by_month else engine.carry("r")  # what the group needs of a segment
+    age = ", (m.month_number - s.born) // 12 AS age_at_month_end" if by_month else ""
+    group = (
+        _group("age_band", "age_at_month_end", "month_end", False)
+        if by_month
+        else ("r.grp" if engine.by else "NULL")
+    )
+    covers = (  # row `{r}` holds on the day `{day}`
+        "{r}.registration_date <= {day}"
+        " AND ({r}.deregistration_date IS NULL OR {r}.deregistration_date > {day})"
+    )
     ctes = [
-        "month_ends AS (SELECT period, end_date AS month_end,"
-        " EXTRACT(YEAR FROM end_date) * 12 + EXTRACT(MONTH FROM end_date) AS month_number"
+        f"month_ends AS (SELECT period, {_month_number('end_date')} AS month_number"
         " FROM periods WHERE grain = 'month')",
-        "born AS (SELECT pseudo_id, CAST(SUBSTR(birth_month, 1, 4) AS INTEGER) * 12"
-        " + CAST(SUBSTR(birth_month, 6, 2) AS INTEGER) AS month_number FROM person)",
-        # Registrations of people 65 or more by the last month, before the join with months.
-        "older_registrations AS (SELECT g.pseudo_id, g.practice_code, g.registration_date,"
-        " g.deregistration_date, b.month_number AS born FROM gp_register g"
-        " JOIN born b ON b.pseudo_id = g.pseudo_id"
-        " WHERE b.month_number <= (SELECT MAX(month_number) FROM month_ends) - 65 * 12)",
-        "registered_65 AS (SELECT DISTINCT m.period, m.month_end, r.pseudo_id,"
-        " (m.month_number - r.born) // 12 AS age_at_month_end"
-        " FROM month_ends m JOIN older_registrations r ON r.registration_date <= m.month_end"
-        " AND (r.deregistration_date IS NULL OR r.deregistration_date > m.month_end)"
-        " JOIN practices pr ON pr.practice_code = r.practice_code"
-        " WHERE m.month_number - r.born >= 65 * 12"
-        " AND NOT EXISTS (SELECT 1 FROM deaths x WHERE x.pseudo_id = r.pseudo_id"
-        " AND x.date_of_death <= m.month_end))",
+        # People 65 or more by the last month: born (month number) and died (first death).
+        "older AS (SELECT b.pseudo_id, b.born, x.died FROM (SELECT pseudo_id,"
+        " CAST(SUBSTR(birth_month, 1, 4) AS INTEGER) * 12"
+        " + CAST(SUBSTR(birth_month, 6, 2) AS INTEGER) AS born FROM person) b"
+        " LEFT JOIN (SELECT pseudo_id, MIN(date_of_death) AS died FROM deaths"
+        " GROUP BY pseudo_id) x ON x.pseudo_id = b.pseudo_id"
+        " WHERE b.born <= (SELECT MAX(month_number) FROM month_ends) - 65 * 12)",
+        "older_registrations AS (SELECT pseudo_id, practice_code, registration_date,"
+        " deregistration_date FROM gp_register WHERE pseudo_id IN (SELECT pseudo_id FROM older))",
+        "older_dementia AS (SELECT pseudo_id, diagnosed_date AS registration_date,"
+        " resolved_date AS deregistration_date FROM gp_conditions"
+        " WHERE condition = 'DEM' AND pseudo_id IN (SELECT pseudo_id FROM older))",
+        "cuts AS (SELECT pseudo_id, registration_date AS day FROM older_registrations"
+        " UNION SELECT pseudo_id, deregistration_date FROM older_registrations"
+        " UNION SELECT pseudo_id, registration_date FROM older_dementia"
+        " UNION SELECT pseudo_id, deregistration_date FROM older_dementia)",
+        "segments AS (SELECT pseudo_id, day AS segment_start,"
+        " LEAD(day) OVER (PARTITION BY pseudo_id ORDER BY day) AS segment_end"
+        " FROM cuts WHERE day IS NOT NULL)",
+        # registered throughout the segment with a practice of `practices`
+        "registered_segments AS (SELECT s.*, o.born, o.died FROM segments s"
+        " JOIN older o ON o.pseudo_id = s.pseudo_id WHERE EXISTS (SELECT 1"
+        " FROM older_registrations g JOIN practices pr ON pr.practice_code = g.practice_code"
+        f" WHERE g.pseudo_id = s.pseudo_id AND {covers.format(r='g', day='s.segment_start')}))",
         resident_ctes(
-            "resident_65",
-            "registered_65",
-            "month_end",
+            "resident_segments",
+            "registered_segments",
+            "segment_start",
             own_postcode=False,
-            by=engine.by,
-            age="age_at_month_end",
-            day="month_end",
+            by=segment_by,
+            day="segment_start",
         ),
-        f"diagnosed AS (SELECT r.period, {'r.grp' if engine.by else 'NULL'} AS grp,"
-        " CASE WHEN EXISTS (SELECT 1 FROM gp_conditions c"
-        " WHERE c.pseudo_id = r.pseudo_id AND c.condition = 'DEM'"
-        " AND c.diagnosed_date <= r.month_end"
-        " AND (c.resolved_date IS NULL OR c.resolved_date > r.month_end)) THEN 1 ELSE 0 END"
-        " AS has_dementia FROM resident_65 r)",
+        # Each segment as the months whose ends it holds while its person is 65 or more and
+        # alive, [first, stop) in month numbers; alike ones added up (no person in them now).
+        "segment_months AS (SELECT first_month, stop_month, has_dementia"
+        f"{keep}, COUNT(*) AS people FROM (SELECT r.*,"
+        f" GREATEST({_month_number('r.segment_start')}, r.born + 65 * 12) AS first_month,"
+        f" LEAST(COALESCE({_month_number('r.segment_end')}, {NEVER}),"
+        f" COALESCE({_month_number('r.died')}, {NEVER})) AS stop_month,"
+        " CASE WHEN EXISTS (SELECT 1 FROM older_dementia c"
+        f" WHERE c.pseudo_id = r.pseudo_id AND {covers.format(r='c', day='r.segment_start')})"
+        " THEN 1 ELSE 0 END AS has_dementia FROM resident_segments r) r"
+        f" GROUP BY first_month, stop_month, has_dementia{keep})",
+        f"registered_65 AS (SELECT m.period, s.*{age} FROM month_ends m JOIN segment_months s"
+        " ON s.first_month <= m.month_number AND m.month_number < s.stop_month)",
     ]
     rows = engine.query(
         ctes,
-        "SELECT period, grp, COUNT(*), SUM(has_dementia) FROM diagnosed GROUP BY period, grp",
+        f"SELECT r.period, {group}, SUM(r.people), SUM(r.people * r.has_dementia)"
+        f" FROM registered_65 r GROUP BY r.period, {group}",
     )
 
     def figures(registered: int, diagnosed: int) -> tuple:
@@ -1141,6 +1175,15 @@ def _conveyed(origins: dict[str, tuple[int, int]]) -> tuple:
         }
     }
     return conveyed, incidents, ratio(conveyed, incidents, 100), breakdown
+
+
+NEVER = 10**6  # a month number after every month
+
+
+def _month_number(day: str) -> str:
+    """Year x 12 + month of a day: the day lies before the end of month m exactly when its
+    month number is at most m's."""
+    return f"(EXTRACT(YEAR FROM {day}) * 12 + EXTRACT(MONTH FROM {day}))"
 
 
 def _age_at_month_end(day: str, person: str = "b") -> str:
