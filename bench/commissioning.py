@@ -95,6 +95,12 @@ def planted(people: int) -> None:
             f" estimate {e['did']['value']:+.3f} ({e['did']['low']:+.3f} to {e['did']['high']:+.3f});"
             f" naive {e['naive']['value']:+.3f} ({e['naive_percent']:+.0f}%)"
         )
+        c = found["windows"][window]["cost"]
+        print(
+            f"  {window}: cost a person {c['did']['value']:+,.0f} GBP ({c['did']['low']:+,.0f} to"
+            f" {c['did']['high']:+,.0f}); naive {c['naive']['value']:+,.0f}"
+        )
+    print(f"  risk score: {found['risk_score']}")
     print(f"  load average {os.getloadavg()[0]:.1f}")
 
 

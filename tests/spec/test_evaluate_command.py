@@ -2,11 +2,15 @@
 window estimated with an interval, counts disclosure-controlled, and its user errors."""
 
 import json
+import shutil
+from datetime import date
 
+import numpy as np
 import pytest
 from test_spec_random_areas import build_random_area
 
 from joinedup import cli
+from joinedup.risk import scores
 from joinedup.warehouse import store
 
 
@@ -40,11 +44,55 @@ def test_evaluate_prints_difference_in_differences_beside_the_naive_change(
     assert result["cohort"]["treated"] % 5 == 0  # rounded, as every published count
     assert set(result["windows"]) == {"6 months", "12 months"}
     for window in result["windows"].values():
-        assert set(window) == {"emergency_admissions", "ae_attendances", "bed_days"}
+        assert set(window) == {"emergency_admissions", "ae_attendances", "bed_days", "cost"}
         for estimate in window.values():
             did = estimate["did"]
             assert did["low"] <= did["value"] <= did["high"]
     assert set(result["balance_after"]) >= {"age", "prior_admissions"}
+    assert result["risk_score"]["index_date"] is None  # no scores stored: matched without
+
+
+def store_scores(path, index: date, pseudo_ids: list[str], score: float) -> None:
+    """Every person's emergency admission score at `index`, as `risk score` would store it."""
+    n = len(pseudo_ids)
+    text = np.array(["x"] * n, dtype=object)
+    stored = scores.StoredScores(
+        index=index,
+        pseudo_ids=np.array(pseudo_ids, dtype=object),
+        practices=text,
+        localities=text,
+        scores={o: np.full(n, score) for o in scores.OUTCOMES},
+        tiers=text,
+        reasons=text,
+        rule_flagged=np.zeros(n, dtype=bool),
+    )
+    with store.writing(path) as con:
+        scores.write(con, stored)
+
+
+def test_the_matching_uses_the_latest_risk_scores_stored_on_or_before_the_start(
+    random_area, tmp_path, capsys
+):
+    scored = tmp_path / "scored.duckdb"
+    shutil.copy(random_area, scored)
+    with store.reading(scored) as con:
+        everyone = [p for (p,) in con.execute("SELECT pseudo_id FROM person").fetchall()]
+    some = everyone[: len(everyone) // 2]  # the others lack a score: the missing indicator
+    for index, score in (
+        (date(2015, 4, 1), 0.1),
+        (date(2015, 9, 1), 0.2),
+        (date(2015, 10, 2), 0.9),
+    ):
+        store_scores(scored, index, some, score)
+    cohort = tmp_path / "cohort.csv"
+    cohort.write_text("pseudo_id\n" + "\n".join(busiest(scored, 40)) + "\n")
+    argv = ["evaluate", "--warehouse", str(scored), "--cohort", str(cohort)]
+    assert cli.main([*argv, "--start", "2015-10-01"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["risk_score"] == {"index_date": "2015-09-01", "outcome": "emergency_admission"}
+    assert {"risk_score", "no_risk_score"} <= set(result["balance_after"])
+    assert cli.main([*argv, "--start", "2015-03-31"]) == 0  # every score stored after it
+    assert json.loads(capsys.readouterr().out)["risk_score"]["index_date"] is None
 
 
 def test_a_cohort_too_small_to_publish_or_without_its_column_is_refused(

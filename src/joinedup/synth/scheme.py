@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-WINDOWS = {"6 months": 182, "12 months": 365}  # the evaluator's windows (evaluation/command.py)
+WINDOWS = {"6 months": 182, "12 months": 365}  # the evaluator's windows (evaluation/scheme.py)
 ADULT = 18
 
 
