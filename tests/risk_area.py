@@ -13,6 +13,8 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from joinedup import contract
+from joinedup.landing.records import SOURCE_RECORD_IDS
 from joinedup.warehouse import schema
 
 PRACTICES = (
@@ -37,6 +39,25 @@ ACTIVITY_COSTS = {
     "AMBULANCE_HEAR_AND_TREAT": 40.0,
 }
 START, MONTHS = date(2013, 4, 1), 36
+# A row's typical values by table, so that a builder or a test gives only what it is about.
+TYPICAL = {
+    "acute_apc": {"provider_code": "RZA", "patient_classification": "1", "primary_diagnosis": "R69"},
+    "acute_ae": {"provider_code": "RZA", "arrival_mode": "2", "disposal": "HOM"},
+    "gp_conditions": {"practice_code": "P1"},
+    "gp_medications": {"practice_code": "P1", "repeat": "Y"},
+    "gp_appointments": {"practice_code": "P1", "staff_role": "GP", "mode": "FACE_TO_FACE",
+                        "status": "ATTENDED"},
+    "social_care_events": {"client_type": "SERVICE_USER"},
+    "community_contacts": {"service": "FALLS", "contact_mode": "FACE_TO_FACE"},
+    "mental_health_contacts": {"team_type": "MEMORY_ASSESSMENT"},
+    "urgent_care_contacts": {"service": "NHS111", "outcome": "SELF_CARE"},
+    "delayed_transfers": {"provider_code": "RZA", "reason": "A", "agency": "NHS"},
+}  # fmt: skip
+# Each feed's own record id (the first sender's id among its columns): a fresh one per row.
+RECORD_ID = {
+    f.name: next((c for c in f.column_names if c in SOURCE_RECORD_IDS), None)
+    for f in contract.feeds().values()
+}
 
 
 class Warehouse:
@@ -74,6 +95,13 @@ class Warehouse:
     def insert(self, table: str, **values) -> None:
         self.insert_rows(table, list(values), [tuple(values.values())])
 
+    def row(self, table: str, pid, **values) -> None:
+        """A row of `table` for person `pid`: its typical values, a fresh record id unless
+        `values` gives one, then `values`."""
+        record_id = RECORD_ID.get(table)
+        fresh = {record_id: self.next_id()} if record_id and record_id not in values else {}
+        self.insert(table, pseudo_id=pid, **{**TYPICAL.get(table, {}), **fresh, **values})
+
     def next_id(self) -> str:
         self._ids += 1
         return f"E{self._ids}"
@@ -96,51 +124,19 @@ class Warehouse:
         )
 
     def spell(self, pid, admitted: date, days=3, method="21", specialty="300", cost=None):
-        self.insert(
-            "acute_apc",
-            pseudo_id=pid,
-            spell_id=self.next_id(),
-            provider_code="RZA",
-            admission_date=admitted,
-            discharge_date=admitted + timedelta(days=days),
-            admission_method=method,
-            patient_classification="1",
-            main_specialty=specialty,
-            primary_diagnosis="R69",
-            spell_cost=cost,
-        )
+        discharged = admitted + timedelta(days=days)
+        self.row("acute_apc", pid, admission_date=admitted, discharge_date=discharged,
+                 admission_method=method, main_specialty=specialty, spell_cost=cost)  # fmt: skip
 
     def ae(self, pid, arrived: date):
-        self.insert(
-            "acute_ae",
-            pseudo_id=pid,
-            attendance_id=self.next_id(),
-            provider_code="RZA",
-            arrival_datetime=datetime.combine(arrived, datetime.min.time()),
-            arrival_mode="2",
-            disposal="HOM",
-        )
+        self.row("acute_ae", pid, arrival_datetime=datetime.combine(arrived, datetime.min.time()))
 
     def condition(self, pid, code, diagnosed: date, resolved=None):
-        self.insert(
-            "gp_conditions",
-            pseudo_id=pid,
-            practice_code="P1",
-            condition=code,
-            diagnosed_date=diagnosed,
-            resolved_date=resolved,
-        )
+        self.row("gp_conditions", pid, condition=code, diagnosed_date=diagnosed,
+                 resolved_date=resolved)  # fmt: skip
 
     def medicine(self, pid, bnf, issued: date):
-        self.insert(
-            "gp_medications",
-            pseudo_id=pid,
-            issue_id=self.next_id(),
-            practice_code="P1",
-            bnf_code=bnf,
-            issue_date=issued,
-            repeat="Y",
-        )
+        self.row("gp_medications", pid, bnf_code=bnf, issue_date=issued)
 
     def service(
         self,
@@ -153,48 +149,21 @@ class Warehouse:
         weekly_cost=200.0,
         reason="PHYS_MOBILITY",
     ):
-        self.insert(
-            "social_care_events",
-            pseudo_id=pid,
-            event_id=self.next_id(),
-            client_type="SERVICE_USER",
-            primary_support_reason=reason,
-            event_type="SERVICE",
-            event_start_date=start,
-            event_end_date=end,
-            service_type=service_type,
-            service_component=component,
-            placement_type=placement,
-            weekly_cost=weekly_cost,
-        )
+        self.row("social_care_events", pid, primary_support_reason=reason, event_type="SERVICE",
+                 event_start_date=start, event_end_date=end, service_type=service_type,
+                 service_component=component, placement_type=placement,
+                 weekly_cost=weekly_cost)  # fmt: skip
 
     def carer(self, pid, start: date, end=None):
         """Carer support for the person's carer, on the person's record (a CARER client)."""
-        self.insert(
-            "social_care_events",
-            pseudo_id=pid,
-            event_id=self.next_id(),
-            client_type="CARER",
-            event_type="SERVICE",
-            event_start_date=start,
-            event_end_date=end,
-            service_type="CARER_SUPPORT",
-            service_component="OTHER",
-            weekly_cost=35.0,
-        )
+        self.row("social_care_events", pid, client_type="CARER", event_type="SERVICE",
+                 event_start_date=start, event_end_date=end, service_type="CARER_SUPPORT",
+                 service_component="OTHER", weekly_cost=35.0)  # fmt: skip
 
     def assessment(self, pid, day: date, reason="PHYS_MOBILITY"):
-        self.insert(
-            "social_care_events",
-            pseudo_id=pid,
-            event_id=self.next_id(),
-            client_type="SERVICE_USER",
-            primary_support_reason=reason,
-            event_type="ASSESSMENT",
-            event_start_date=day,
-            event_end_date=day,
-            event_outcome="LONG_TERM_SUPPORT",
-        )
+        self.row("social_care_events", pid, primary_support_reason=reason,
+                 event_type="ASSESSMENT", event_start_date=day, event_end_date=day,
+                 event_outcome="LONG_TERM_SUPPORT")  # fmt: skip
 
     def objection(self, pid, kind="NDOO", recorded=date(2010, 1, 1), withdrawn=None):
         self.insert(

@@ -34,31 +34,12 @@ def busy_person(w: Warehouse, pid: str = "a") -> None:
     w.carer(pid, date(2012, 5, 1), end=date(2013, 12, 1))  # a carer who stopped caring
     w.carer(pid, date(2011, 5, 1), end=date(2012, 12, 1))  # one who stopped longer ago
     w.assessment(pid, date(2014, 1, 15), reason="SOCIAL_SUPPORT")
-    w.insert(
-        "mental_health_contacts",
-        pseudo_id=pid,
-        contact_id="m1",
-        team_type="MEMORY_ASSESSMENT",
-        contact_date=date(2013, 10, 1),
-    )
-    w.insert(
-        "urgent_care_contacts",
-        pseudo_id=pid,
-        contact_id="u1",
-        service="AMBULANCE",
-        contact_datetime=datetime(2014, 3, 31, 23, 59),
-        outcome="CONVEYED",
-    )
+    w.row("mental_health_contacts", pid, contact_id="m1", contact_date=date(2013, 10, 1))
+    w.row("urgent_care_contacts", pid, contact_id="u1", service="AMBULANCE",
+          contact_datetime=datetime(2014, 3, 31, 23, 59), outcome="CONVEYED")  # fmt: skip
     w.insert("eol_register", pseudo_id=pid, added_date=date(2014, 2, 1))
-    w.insert(
-        "delayed_transfers",
-        pseudo_id=pid,
-        delay_id="d1",
-        provider_code="RZA",
-        ready_date=date(2014, 1, 12),
-        reason="E",
-        agency="SC",
-    )
+    w.row("delayed_transfers", pid, delay_id="d1", ready_date=date(2014, 1, 12), reason="E",
+          agency="SC")  # fmt: skip
 
 
 def test_each_feature_counts_what_its_name_says(tmp_path):
@@ -158,59 +139,17 @@ def busy_events_on(w: Warehouse, pid: str, day: date) -> None:
         reason="MEMORY_COGNITION",
     )
     w.service(pid, day, service_type="STS_REABLEMENT", component="OTHER")
-    w.insert(
-        "social_care_events",
-        pseudo_id=pid,
-        event_id=w.next_id(),
-        client_type="CARER",
-        event_type="REQUEST",
-        event_start_date=day,
+    w.row(
+        "social_care_events", pid, client_type="CARER", event_type="REQUEST", event_start_date=day
     )
     w.carer(pid, day)
     w.assessment(pid, day, reason="SOCIAL_SUPPORT")
     w.service(pid, day, weekly_cost=900.0, reason="SOCIAL_SUPPORT")
-    w.insert(
-        "gp_appointments",
-        pseudo_id=pid,
-        appointment_id=w.next_id(),
-        practice_code="P1",
-        appointment_date=day,
-        staff_role="GP",
-        mode="FACE_TO_FACE",
-        status="ATTENDED",
-    )
-    w.insert(
-        "community_contacts",
-        pseudo_id=pid,
-        contact_id=w.next_id(),
-        service="FALLS",
-        contact_date=day,
-        contact_mode="FACE_TO_FACE",
-    )
-    w.insert(
-        "mental_health_contacts",
-        pseudo_id=pid,
-        contact_id=w.next_id(),
-        team_type="MEMORY_ASSESSMENT",
-        contact_date=day,
-    )
-    w.insert(
-        "urgent_care_contacts",
-        pseudo_id=pid,
-        contact_id=w.next_id(),
-        service="NHS111",
-        contact_datetime=datetime.combine(day, datetime.min.time()),
-        outcome="SELF_CARE",
-    )
-    w.insert(
-        "delayed_transfers",
-        pseudo_id=pid,
-        delay_id=w.next_id(),
-        provider_code="RZA",
-        ready_date=day,
-        reason="A",
-        agency="NHS",
-    )
+    w.row("gp_appointments", pid, appointment_date=day)
+    w.row("community_contacts", pid, contact_date=day)
+    w.row("mental_health_contacts", pid, contact_date=day)
+    w.row("urgent_care_contacts", pid, contact_datetime=datetime.combine(day, datetime.min.time()))
+    w.row("delayed_transfers", pid, ready_date=day)
     w.insert("eol_register", pseudo_id=pid, added_date=day)
     w.register(pid, practice="P3", registered=day)  # a new registration from the index date
 

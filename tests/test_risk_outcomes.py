@@ -65,15 +65,7 @@ def test_cost_uses_own_cost_else_unit_cost_and_prorates_social_care(tmp_path):
     w.person("a")
     w.spell("a", date(2014, 5, 1), cost=2500.0)
     w.spell("a", date(2014, 6, 1))  # no own cost: NEL_SPELL unit cost 1800
-    w.insert(
-        "acute_ae",
-        pseudo_id="a",
-        attendance_id="x",
-        provider_code="RZA",
-        arrival_datetime=datetime(2015, 3, 31, 23, 0),
-        arrival_mode="2",
-        disposal="HOM",
-    )
+    w.row("acute_ae", "a", attendance_id="x", arrival_datetime=datetime(2015, 3, 31, 23, 0))
     w.service("a", date(2015, 3, 18), weekly_cost=70.0)  # 14 days in the window
     w.spell("a", END)  # after the window
     costs = cost_in_window(w.con, np.array(["a", "nobody"], dtype=object), INDEX, END)

@@ -43,14 +43,7 @@ def test_on_a_care_plan_means_eol_register_a_recent_review_or_a_long_term_servic
     w.insert("eol_register", pseudo_id="eol", added_date=date(2015, 1, 1))
     w.insert("eol_register", pseudo_id="eol_later", added_date=index)
     for pid, day in (("reviewed", date(2014, 6, 1)), ("reviewed_long_ago", date(2014, 3, 1))):
-        w.insert(
-            "social_care_events",
-            pseudo_id=pid,
-            event_id=w.next_id(),
-            client_type="SERVICE_USER",
-            event_type="REVIEW",
-            event_start_date=day,
-        )
+        w.row("social_care_events", pid, event_type="REVIEW", event_start_date=day)
     w.service("long_term", date(2012, 1, 1))
     w.service("ended", date(2012, 1, 1), end=date(2015, 3, 1))
     w.service("reablement", date(2015, 3, 1), service_type="STS_REABLEMENT", component="OTHER")
