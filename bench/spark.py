@@ -1,27 +1,94 @@
-"""Issue 13's figures: marts and metrics on DuckDB and on Spark (local[2] by default,
-JOINEDUP_SPARK_MASTER) for one landed warehouse, side by side, and whether the two metrics JSON
-files are equal in every value.
+"""Issue 13's same answers and figures: marts, metrics and risk scores on DuckDB and on Spark
+(local[2] by default, JOINEDUP_SPARK_MASTER) for one landed warehouse, side by side, each stage
+timed, and the answers compared: the metrics JSON in every value, every row of the five marts
+(doubles to 1e-9) and every person's risk scores for one model (to 1e-9). With --people, the
+generated area is also landed a second time with its probabilistic linkage on Splink's Spark
+backend (JOINEDUP_LINKAGE_ENGINE=spark, the same keys), and the two loads' vaults (every record's
+person, link method and match weight; the people; the review queue) and warehouses compared.
 
-    python bench/spark.py WAREHOUSE.duckdb     # e.g. out/bench/175000/warehouse.duckdb
+    python bench/spark.py --people 20000            # generate (seed 1), load and train on DuckDB first
+    python bench/spark.py W.duckdb --models DIR     # a landed warehouse and a trained model
 
-The warehouse is copied to out/bench/spark-<name>/ (the original is not changed), written as a
-Parquet folder there, and each stage runs as its own process (its peak memory is the largest of
-the process and its children: for Spark, the JVM). Take timings under `flock /work/wt/bench.lock`
-on a shared machine and note the load average.
+The warehouse is copied to OUT/spark-<name>/ (the original is not changed) and written as a
+Parquet folder there; each stage runs as its own process, its peak memory the largest resident
+total of the process and all its descendants (for Spark, the JVM that pyspark starts), sampled
+from /proc every 0.2 s. Take timings under `flock /work/wt/bench.lock`
+on a shared machine and note the load average. Exit 0 when every answer is the same, else 4.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import shutil
+import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import OUT, measure  # noqa: E402
+from run import OUT  # noqa: E402
 
 CLI = [sys.executable, "-m", "joinedup.cli"]
+AS_OF, INDEX_DATE = "2016-05-01", "2016-04-01"
+MART_KEYS = {
+    "person_event": ("source_row_key", "month"),
+    "person_month_cost": ("pseudo_id", "period", "org_type"),
+    "person_year_cost": ("pseudo_id", "period", "org_type"),
+    "person_year_segment": ("pseudo_id", "financial_year"),
+    "calendar_month": ("month",),
+    "risk_scores": ("pseudo_id", "index_date"),
+}
+TOLERANCE = 1e-9
+
+
+def _tree_rss_kib(root: int) -> int:
+    """Resident KiB of a process and every descendant, from /proc."""
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        parents[int(entry.name)] = int(fields["PPid"])
+        rss[int(entry.name)] = int(fields.get("VmRSS", "0 kB").split()[0])
+    tree, grew = {root}, True
+    while grew:
+        found = {pid for pid, parent in parents.items() if parent in tree} - tree
+        grew, tree = bool(found), tree | found
+    return sum(rss.get(pid, 0) for pid in tree)
+
+
+def measure(name: str, argv: list[str], stdout=subprocess.DEVNULL) -> dict:
+    """Run one stage; its wall time, CPU time and the peak resident memory of its process tree."""
+    started = time.monotonic()
+    process = subprocess.Popen(argv, stdout=stdout, stderr=subprocess.PIPE, text=True)
+    peak, done = [0], threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.2):
+            peak[0] = max(peak[0], _tree_rss_kib(process.pid))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    stderr = process.stderr.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    done.set()
+    sampler.join()
+    code = os.waitstatus_to_exitcode(status)
+    result = {"stage": name, "seconds": round(time.monotonic() - started, 1),
+              "peak_mib": round(max(peak[0], usage.ru_maxrss) / 1024),
+              "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 1), "exit_code": code}  # fmt: skip
+    if code:
+        print(stderr[-2000:], file=sys.stderr)
+    print(f"  {name:<34} {result['seconds']:>8.1f} s  {result['peak_mib']:>7,} MiB  exit {code}", flush=True)
+    return result
 
 
 def without_time(path: Path) -> dict:
@@ -30,26 +97,129 @@ def without_time(path: Path) -> dict:
     return printed
 
 
-def main(warehouse: Path) -> int:
-    folder = OUT / f"spark-{warehouse.stem}"
+def generated(people: int, folder: Path, results: list) -> tuple[Path, Path]:
+    """A generated area landed and a model trained, both on DuckDB: (warehouse, model dir). The
+    area is landed again with its linkage on Spark into folder/linked-on-spark/."""
+    area, warehouse, models = folder / "area", folder / "landed.duckdb", folder / "models"
+    results.append(measure("synth", [*CLI, "synth", "--out", str(area), "--people", str(people),
+                                     "--seed", "1", "--quiet"]))  # fmt: skip
+    for name, where, engine in (("load", folder, "duckdb"), ("load, linkage on spark", folder / "linked-on-spark", "spark")):
+        where.mkdir(exist_ok=True)
+        if engine == "spark":  # the same keyed functions: the same pseudonyms
+            for suffix in (".key", ".rowkey"):
+                shutil.copy(folder / f"v.duckdb{suffix}", where / f"v.duckdb{suffix}")
+        os.environ["JOINEDUP_LINKAGE_ENGINE"] = engine
+        load = [*CLI, "load", str(area), "--warehouse", str(where / "landed.duckdb"), "--vault", str(where / "v.duckdb")]
+        results.append(measure(name, [*load, "--as-of", AS_OF, "--quiet"]))
+    del os.environ["JOINEDUP_LINKAGE_ENGINE"]
+    train = [*CLI, "risk", "train", "--warehouse", str(warehouse), "--model-dir", str(models)]
+    results.append(measure("risk train on duckdb", [*train, "--quiet"]))
+    return warehouse, models
+
+
+VAULT_TABLES = {
+    "identifier_records": ("record_id", "person_key, link_method, match_weight"),
+    "people": ("person_key", "nhs_number, given_name, family_name, date_of_birth, sex, postcode, merged_into"),
+    "review_queue": ("review_id", "record_id, candidate_person_key, provisional_person_key, match_weight, status"),
+}
+
+
+def linkage_differences(duck: Path, spark: Path) -> dict:
+    """The two loads' vaults and warehouses: rows of each table, and rows not the same on both
+    (match weights to TOLERANCE; a load's times and its vault's id left out)."""
+    import duckdb
+
+    con = duckdb.connect()
+    found = {}
+    for side, path in (("d", duck), ("s", spark)):
+        con.execute(f"ATTACH '{path / 'v.duckdb'}' AS v{side} (READ_ONLY)")
+        con.execute(f"ATTACH '{path / 'landed.duckdb'}' AS w{side} (READ_ONLY)")
+    for table, (key, columns) in VAULT_TABLES.items():
+        differ = " OR ".join(
+            f"abs(a.{c} - b.{c}) > {TOLERANCE}" if c == "match_weight" else f"a.{c} IS DISTINCT FROM b.{c}"
+            for c in columns.split(", ")
+        )  # fmt: skip
+        found[f"vault.{table}"] = dict(zip(("rows", "differ"), con.execute(
+            f"SELECT count(*), count(*) FILTER (WHERE a.{key} IS NULL OR b.{key} IS NULL OR {differ})"
+            f" FROM vd.{table} a FULL JOIN vs.{table} b ON a.{key} = b.{key}").fetchone(), strict=True))  # fmt: skip
+    tables = [t for (t,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = 'ws'").fetchall()]
+    for table in tables:
+        own = {"loads": "started_at, finished_at", "store_binding": "vault_id"}.get(table)  # the load's own
+        columns = f"* EXCLUDE ({own})" if own else "*"
+        one_way = "SELECT {c} FROM w{a}.{t} EXCEPT ALL SELECT {c} FROM w{b}.{t}"
+        differ = sum(con.execute(f"SELECT count(*) FROM ({one_way.format(c=columns, t=table, a=a, b=b)})").fetchone()[0]
+                     for a, b in (("d", "s"), ("s", "d")))  # fmt: skip
+        rows = con.execute(f"SELECT count(*) FROM wd.{table}").fetchone()[0]
+        found[f"warehouse.{table}"] = {"rows": rows, "differ": differ}
+    return found
+
+
+def differences(duck: Path, parquet: Path) -> dict:
+    """Per table: rows on each side, rows on one side only, and values that differ (doubles by
+    more than TOLERANCE), compared in DuckDB (the file against Spark's Parquet)."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute(f"ATTACH '{duck}' AS d (READ_ONLY)")
+    found = {}
+    for table, keys in MART_KEYS.items():
+        con.execute(f"CREATE OR REPLACE VIEW s AS SELECT * FROM read_parquet('{parquet}/{table}/*.parquet')")
+        columns = con.execute(f"DESCRIBE d.{table}").fetchall()
+        on = " AND ".join(f"a.{k} IS NOT DISTINCT FROM b.{k}" for k in keys)
+        checks = [
+            f"abs(a.{name} - b.{name}) > {TOLERANCE} OR (a.{name} IS NULL) <> (b.{name} IS NULL)"
+            if kind == "DOUBLE" else f"a.{name} IS DISTINCT FROM b.{name}"
+            for name, kind, *_ in columns if name not in keys
+        ]  # fmt: skip
+        differ = " + ".join(f"count(*) FILTER (WHERE {c})" for c in checks) or "0"
+        rows = con.execute(
+            f"SELECT (SELECT count(*) FROM d.{table}), (SELECT count(*) FROM s),"
+            f" count(*) FILTER (WHERE a.{keys[0]} IS NULL OR b.{keys[0]} IS NULL), {differ}"
+            f" FROM d.{table} a FULL JOIN s b ON {on}"
+        ).fetchone()
+        found[table] = dict(zip(("duckdb_rows", "spark_rows", "one_side_only", "values_differ"), rows, strict=True))
+    return found
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("warehouse", nargs="?", type=Path)
+    parser.add_argument("--models", type=Path)
+    parser.add_argument("--people", type=int)
+    args = parser.parse_args(argv)
+    name = f"{args.people}" if args.people else args.warehouse.stem
+    folder = OUT / f"spark-{name}"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
+    os.environ.setdefault("JOINEDUP_SPARK_CONF", "spark.driver.memory=4g")
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    print(f"{name} (load average {os.getloadavg()[0]:.1f})", flush=True)
+    results: list[dict] = []
+    warehouse, models = generated(args.people, folder, results) if args.people else (args.warehouse, args.models)
     duck, parquet = folder / "w.duckdb", folder / "w.parquet"
     shutil.copyfile(warehouse, duck)
-    os.environ.setdefault("JOINEDUP_SPARK_CONF", "spark.driver.memory=4g")
-    print(f"{warehouse} (load average {os.getloadavg()[0]:.1f})", flush=True)
-    results = [measure("parquet (write the warehouse)", [*CLI, "parquet", str(duck), "--out", str(parquet)])]
+    results.append(measure("parquet (write the warehouse)", [*CLI, "parquet", str(duck), "--out", str(parquet)]))
     for engine, where in (("duckdb", duck), ("spark", parquet)):
         on = ["--engine", engine, "--warehouse", str(where)]
         results.append(measure(f"marts on {engine}", [*CLI, "marts", *on, "--quiet"]))
         with (folder / f"metrics-{engine}.json").open("w") as handle:
             results.append(measure(f"metrics on {engine}", [*CLI, "metrics", *on, "--quiet"], stdout=handle))
-    same = without_time(folder / "metrics-duckdb.json") == without_time(folder / "metrics-spark.json")
-    print(f"  metrics JSON equal on both engines: {same}")
+        score = [*CLI, "risk", "score", *on, "--model-dir", str(models), "--index-date", INDEX_DATE]
+        results.append(measure(f"risk score on {engine}", [*score, "--quiet"]))
+    same_metrics = without_time(folder / "metrics-duckdb.json") == without_time(folder / "metrics-spark.json")
+    tables = differences(duck, parquet)
+    same_tables = all(t["duckdb_rows"] == t["spark_rows"] > 0 and not t["one_side_only"] and not t["values_differ"]
+                      for t in tables.values())  # fmt: skip
+    linkage = linkage_differences(folder, folder / "linked-on-spark") if args.people else {}
+    same_tables = same_tables and not any(t["differ"] for t in linkage.values())
+    print(f"  metrics JSON equal in every value: {same_metrics}")
+    for table, counts in {**tables, **linkage}.items():
+        print(f"  {table}: {counts}")
     print(f"  load average at the end {os.getloadavg()[0]:.1f}")
-    (folder / "results.json").write_text(json.dumps({"results": results, "same_metrics": same}, indent=2))
-    return 0 if same else 4
+    report = {"results": results, "same_metrics": same_metrics, "tables": tables, "linkage": linkage}
+    (folder / "results.json").write_text(json.dumps(report, indent=2))
+    return 0 if same_metrics and same_tables else 4
 
 
 if __name__ == "__main__":
-    sys.exit(main(Path(sys.argv[1])))
+    sys.exit(main(sys.argv[1:]))

@@ -5,7 +5,6 @@ one generated area, landed by DuckDB and written as a Parquet folder, that every
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import sys
 from pathlib import Path
@@ -13,7 +12,7 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")  # risk training: no oversubscribed cores
-from spark_area import as_parquet
+from spark_area import GENERATED_AS_OF, as_parquet
 
 # The metric spec tables (tests/spec) run here again, on Spark.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "spec"))
@@ -29,7 +28,6 @@ from joinedup.engine.spark import session  # noqa: E402
 from joinedup.landing import load_paths  # noqa: E402
 
 PEOPLE = 2000
-GENERATED_AS_OF = dt.date(2016, 5, 1)  # the generator's default window ends 2016-03
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -51,8 +51,8 @@ def _configuration() -> dict[str, str]:
 
 @lru_cache(maxsize=1)
 def session():
-    """The process's SparkSession: an existing one (spark-submit, a Databricks job), else one
-    started on JOINEDUP_SPARK_MASTER (default local[2])."""
+    """The process's SparkSession: an existing one (spark-submit, a Databricks job: give it
+    Splink's jar, docs/spark.md), else one started on JOINEDUP_SPARK_MASTER (default local[2])."""
     try:
         from pyspark.sql import SparkSession
     except ImportError as error:
@@ -65,8 +65,13 @@ def session():
     master = os.environ.get(MASTER_VARIABLE, DEFAULT_MASTER)
     if master.startswith("local"):  # a local Spark listens on the loopback interface only
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    from splink.backends.spark import similarity_jar_location
+
     builder = SparkSession.builder.appName("joinedup").master(master)
-    for key, value in _configuration().items():
+    # Splink's string comparisons as Scala functions (engine/linkage.py), added to any jars set.
+    conf = _configuration()
+    conf["spark.jars"] = ",".join(filter(None, [conf.get("spark.jars"), similarity_jar_location()]))
+    for key, value in conf.items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("FATAL")  # a failed query raises; its log line adds nothing
@@ -161,6 +166,10 @@ class Spark(Engine):
     def _register(self, table: str, path: str) -> None:
         self.spark.read.parquet(path).createOrReplaceTempView(table)
         self._views.add(table)
+
+    def view(self, name: str, path: str) -> None:
+        """The Parquet files under `path` as a view `name` (not a table of the store)."""
+        self._register(name, path)
 
     def register(self, name: str, table) -> None:
         self.spark.createDataFrame(table).createOrReplaceTempView(name)

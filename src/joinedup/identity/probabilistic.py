@@ -14,6 +14,7 @@ This module handles identifiable values: never log or print them.
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -35,6 +36,10 @@ TIE_MARGIN = 1.5
 # too, except for its year, which is compared on its own (levels below).
 PLACEHOLDER_DATES_OF_BIRTH = ("1900-01-01",)
 PARAMETERS = ("fixed", "estimated")
+# Where Splink runs: its DuckDB backend (default), or its Spark backend (engine/linkage.py, the
+# same model and answers; docs/spark.md).
+ENGINE_VARIABLE = "JOINEDUP_LINKAGE_ENGINE"
+ENGINES = ("duckdb", "spark")
 # Prior: a record is one given known person with probability 1/people, floored so that a small
 # area is not given a generous prior.
 MIN_PEOPLE_FOR_PRIOR = 10_000
@@ -253,12 +258,32 @@ def best_candidates(
     new_records: unique_id, nhs_number, given_name, family_name, date_of_birth, sex, postcode.
     known: the same plus person_key (one row per distinct identity seen for a person).
     Each an Arrow table or record batch reader (read once, into the linkage's own DuckDB).
-    parameters: "fixed" (the documented m and u) or "estimated" (see _estimate).
+    parameters: "fixed" (the documented m and u) or "estimated" (see estimate).
     Returns unique_id, person_key, match_weight, match_probability, runner_up_weight.
     """
     if parameters not in PARAMETERS:
         raise ValueError(f"linkage parameters must be one of {', '.join(PARAMETERS)}")
-    empty = pa.table(
+    engine = os.environ.get(ENGINE_VARIABLE) or "duckdb"
+    if engine not in ENGINES:
+        raise ValueError(f"{ENGINE_VARIABLE} must be one of {', '.join(ENGINES)}")
+    if engine == "spark":
+        from joinedup.engine import linkage
+
+        return linkage.best_candidates(new_records, known, known_people, parameters)
+    if isinstance(new_records, pa.Table) and new_records.num_rows == 0:
+        return empty_candidates()
+    con = duck.connect(memory_limit=duck.load_memory_limit())  # the linkage's own workspace
+    try:
+        if not _features(con, new_records, known):
+            return empty_candidates()
+        return _score(con, known_people, parameters)
+    finally:
+        con.close()
+
+
+def empty_candidates() -> pa.Table:
+    """best_candidates' answer when nothing scored: its columns, no row."""
+    return pa.table(
         {
             "unique_id": pa.array([], pa.string()),
             "person_key": pa.array([], pa.int64()),
@@ -267,15 +292,6 @@ def best_candidates(
             "runner_up_weight": pa.array([], pa.float64()),
         }
     )
-    if isinstance(new_records, pa.Table) and new_records.num_rows == 0:
-        return empty
-    con = duck.connect(memory_limit=duck.load_memory_limit())  # the linkage's own workspace
-    try:
-        if not _features(con, new_records, known):
-            return empty
-        return _score(con, known_people, parameters)
-    finally:
-        con.close()
 
 
 def _features(con, new_records, known) -> bool:
@@ -300,10 +316,10 @@ def _score(con, known_people: int, parameters) -> pa.Table:
     db_api = DuckDBAPI(connection=con)
     new_df = db_api.register("new_features", dataset_display_name="new")
     known_df = db_api.register("known_features", dataset_display_name="known")
-    _quiet_splink()
+    quiet_splink()
     linker = Linker([new_df, known_df], settings(known_people), log_level=None)
     if parameters == "estimated":
-        _estimate(linker)
+        estimate(linker)
     # Candidate pairs are made and scored chunk by chunk (each pair in exactly one chunk), so
     # that a large area's pairs need not all be held at once; the scores do not change.
     per_chunk = duck.batch_rows() * CHUNK_BATCHES
@@ -312,7 +328,7 @@ def _score(con, known_people: int, parameters) -> pa.Table:
         num_chunks_left=-(-_rows(con, "new_features") // per_chunk),
         num_chunks_right=-(-_rows(con, "known_features") // per_chunk),
     )
-    return con.sql(_best_sql(predictions.physical_name)).to_arrow_table()
+    return con.sql(best_sql(predictions.physical_name)).to_arrow_table()
 
 
 # EM rounds for the estimated model: each blocks on some comparisons, so that the others' m
@@ -323,7 +339,7 @@ EM_BLOCKING_RULES = [
 ]
 
 
-def _estimate(linker) -> None:
+def estimate(linker) -> None:
     """Splink's own training on the records at hand: u by random sampling (seeded, so that the
     same inputs give the same model), then m by expectation maximisation. The fixed prior is
     kept; a level the data cannot inform keeps its fixed value."""
@@ -334,7 +350,7 @@ def _estimate(linker) -> None:
         )
 
 
-def _best_sql(predictions: str) -> str:
+def best_sql(predictions: str) -> str:
     """One row per new record: the best known person, whichever side Splink put it on, and the
     runner-up person's weight."""
     return f"""
@@ -361,7 +377,7 @@ def _best_sql(predictions: str) -> str:
     """
 
 
-def _quiet_splink() -> None:
+def quiet_splink() -> None:
     # Splink's own messages are about its progress (and, when training, levels the records at
     # hand cannot inform, which keep their fixed values): keep them off the console.
     logging.getLogger("splink").setLevel(logging.ERROR)

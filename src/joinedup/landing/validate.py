@@ -1,7 +1,9 @@
 """Applying the contract's rules to one staged file: which lines fail, and why.
 
 Produces, for a raw file table (c0, c1, ... in file order), a table of reasons (line, column_name,
-rule), one row per rule a line breaks. A file whose header is not acceptable (none, a required
+rule), one row per rule a line breaks. The SQL is written once and runs on either engine (DuckDB,
+or Spark through the engine seam: `engine/landing.py`); only the raw table's line differs (DuckDB's
+row number, or a `_line` column the reader wrote). A file whose header is not acceptable (none, a required
 column missing, one named twice or misspelt) is rejected whole: every line carries that reason.
 """
 
@@ -9,18 +11,18 @@ from __future__ import annotations
 
 import datetime as dt
 
-import duckdb
-
 from joinedup.contract import Feed
+from joinedup.engine import engine_of
 from joinedup.landing.files import Header
 from joinedup.landing.rules import feed_rules, literal, quote
 
 SEPARATOR = "#"  # between column and rule in a reason; no contract column or rule contains it
 BLANKS = "' ' || chr(9) || chr(13) || chr(10)"  # trimmed around every value: senders pad with tabs as well as spaces
 OVERFLOW_KEY = "'_fields_beyond_header'"
+LINE_SQL = "rowid + 2"  # a DuckDB raw table's record number, the header being line 1
 
 
-def staged_sql(feed: Feed, header: Header, raw: str) -> str:
+def staged_sql(feed: Feed, header: Header, raw: str, line: str = LINE_SQL) -> str:
     """The raw rows with their line, each contract column trimmed, an empty cell as NULL."""
     by_name = {name: position for position, name in header.columns.items()}
     cells = [
@@ -29,7 +31,7 @@ def staged_sql(feed: Feed, header: Header, raw: str) -> str:
         else f"CAST(NULL AS VARCHAR) AS {quote(c)}"
         for c in feed.column_names
     ]
-    return f"SELECT rowid + 2 AS _line, _overflow, _problem, {', '.join(cells)} FROM {raw}"
+    return f"SELECT {line} AS _line, _overflow, _problem, {', '.join(cells)} FROM {raw}"
 
 
 def raw_values_sql(header: Header) -> str:
@@ -47,14 +49,15 @@ def extra_values_sql(header: Header) -> str:
 
 
 def find_reasons(
-    con: duckdb.DuckDBPyConnection, feed: Feed, header: Header, raw: str, as_of: dt.date, table: str
+    con, feed: Feed, header: Header, raw: str, as_of: dt.date, table: str, line: str = LINE_SQL
 ) -> None:
-    """Create temp table `table` (line, column_name, rule) for the staged rows of `raw`."""
+    """Create temp table `table` (line, column_name, rule) for the staged rows of `raw`, on a
+    DuckDB connection or an Engine."""
     if header.acceptable:
-        reasons = _rule_reasons_sql(feed, staged_sql(feed, header, raw), as_of)
+        reasons = _rule_reasons_sql(feed, staged_sql(feed, header, raw, line), as_of)
     else:
-        reasons = _whole_file_reasons_sql(header, raw)
-    con.execute(
+        reasons = _whole_file_reasons_sql(header, raw, line)
+    engine_of(con).execute(
         f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT line,"
         f" split_part(reason, '{SEPARATOR}', 1) AS column_name,"
         f" split_part(reason, '{SEPARATOR}', 2) AS rule FROM ({reasons}) found"
@@ -69,19 +72,20 @@ def _rule_reasons_sql(feed: Feed, staged: str, as_of: dt.date) -> str:
     ]
     names = ", ".join(f"r{i}" for i in range(len(checks)))
     checks = ", ".join(checks)
-    # UNPIVOT leaves out the NULLs: one row per rule a line breaks. A record that is not a row
-    # (too few or too many fields, unreadable) has that one reason.
+    # UNPIVOT (the standard form, which DuckDB and Spark share) leaves out the NULLs: one row
+    # per rule a line breaks. A record that is not a row (too few or too many fields,
+    # unreadable) has that one reason.
     return (
-        f"SELECT line, reason FROM (UNPIVOT (SELECT _line AS line, {checks} FROM ({staged}) s"
-        f" WHERE _problem IS NULL) ON {names} INTO NAME check_name VALUE reason) unpivoted"
+        f"SELECT line, reason FROM (SELECT _line AS line, {checks} FROM ({staged}) s"
+        f" WHERE _problem IS NULL) c UNPIVOT (reason FOR check_name IN ({names})) unpivoted"
         f" UNION ALL SELECT _line, _problem FROM ({staged}) s WHERE _problem IS NOT NULL"
     )
 
 
-def _whole_file_reasons_sql(header: Header, raw: str) -> str:
+def _whole_file_reasons_sql(header: Header, raw: str, line: str) -> str:
     problems = [(c, rule) for c, rule, _ in header.problems()]
     values = ", ".join(f"({literal(c + SEPARATOR + rule)})" for c, rule in problems)
     return (
-        f"SELECT r.rowid + 2 AS line, p.reason FROM {raw} r"
+        f"SELECT r.{line} AS line, p.reason FROM {raw} r"
         f" CROSS JOIN (VALUES {values}) AS p(reason)"
     )
