@@ -12,7 +12,7 @@ from test_same_answers import same_row
 
 from joinedup.cli import main
 from joinedup.identity.probabilistic import ENGINE_VARIABLE
-from joinedup.landing import load_area
+from joinedup.landing import load_paths
 from joinedup.warehouse import store
 
 VAULT_TABLES = {  # the vault's answers, in a fixed order (timestamps left out)
@@ -33,7 +33,7 @@ def linked_on_spark(marts_on_both, tmp_path_factory, monkeypatch_module):
     for suffix in (".key", ".rowkey"):  # the same keyed functions: the same pseudonyms
         shutil.copy(warehouse.with_name("v.duckdb" + suffix), root / ("v.duckdb" + suffix))
     monkeypatch_module.setenv(ENGINE_VARIABLE, "spark")
-    load_area(
+    load_paths(
         warehouse.parent / "area",
         root / "w.duckdb",
         root / "v.duckdb",
