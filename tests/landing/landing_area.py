@@ -74,6 +74,13 @@ def row(feed_name: str, person: str | None = None, **values: str) -> dict[str, s
     return cells
 
 
+def spell(person: str, admitted: str, discharged: str = "", ready: str = "", **values: str):
+    """A valid acute_apc row of `person`: admitted, discharged and ready for discharge on these
+    days (blank: not yet), then `values`."""
+    return row("acute_apc", person, admission_date=admitted, discharge_date=discharged,
+               ready_for_discharge_date=ready, **values)  # fmt: skip
+
+
 def write_feed(path: Path, feed_name: str, rows: list[dict[str, str]], header=None) -> Path:
     """Write rows as CSV under the contract's header (or `header`)."""
     names = header or list(contract.feed(feed_name).column_names)
@@ -128,22 +135,8 @@ def base_area(folder: Path) -> Path:
         folder / "acute_apc.csv",
         "acute_apc",
         [
-            row(
-                "acute_apc",
-                "ann",
-                spell_id="S1",
-                admission_date="2014-06-01",
-                discharge_date="2014-06-10",
-                ready_for_discharge_date="2014-06-08",
-            ),
-            row(
-                "acute_apc",
-                "bob",
-                spell_id="S2",
-                admission_date="2014-07-01",
-                discharge_date="",
-                ready_for_discharge_date="",
-            ),
+            spell("ann", "2014-06-01", "2014-06-10", "2014-06-08", spell_id="S1"),
+            spell("bob", "2014-07-01", spell_id="S2"),
         ],
     )
     write_feed(

@@ -19,6 +19,7 @@ from landing_area import (
     query_with_lineage,
     row,
     snapshot,
+    spell,
     text_values,
     token,
     write_feed,
@@ -48,22 +49,8 @@ def test_next_month_adds_and_a_repeated_key_replaces(tmp_path, stores):
         folder / "acute_apc" / "2014-06.csv",
         "acute_apc",
         [
-            row(
-                "acute_apc",
-                "ann",
-                spell_id="S1",
-                admission_date="2014-06-01",
-                discharge_date="",
-                ready_for_discharge_date="",
-            ),
-            row(
-                "acute_apc",
-                "bob",
-                spell_id="S2",
-                admission_date="2014-06-03",
-                discharge_date="",
-                ready_for_discharge_date="",
-            ),
+            spell("ann", "2014-06-01", spell_id="S1"),
+            spell("bob", "2014-06-03", spell_id="S2"),
         ],
     )
     land(folder, stores)
@@ -71,22 +58,8 @@ def test_next_month_adds_and_a_repeated_key_replaces(tmp_path, stores):
         folder / "acute_apc" / "2014-07.csv",
         "acute_apc",
         [
-            row(
-                "acute_apc",
-                "ann",
-                spell_id="S1",
-                admission_date="2014-06-01",
-                discharge_date="2014-07-02",
-                ready_for_discharge_date="",
-            ),
-            row(
-                "acute_apc",
-                "cat",
-                spell_id="S3",
-                admission_date="2014-07-05",
-                discharge_date="",
-                ready_for_discharge_date="",
-            ),
+            spell("ann", "2014-06-01", "2014-07-02", spell_id="S1"),
+            spell("cat", "2014-07-05", spell_id="S3"),
         ],
     )
     second = land(folder, stores)
@@ -335,17 +308,7 @@ def test_earlier_rows_take_the_age_a_later_date_of_birth_gives(tmp_path, stores)
     write_feed(
         first / "acute_apc.csv",
         "acute_apc",
-        [
-            row(
-                "acute_apc",
-                "ann",
-                spell_id="S1",
-                date_of_birth="1941-06-15",
-                admission_date="2014-06-01",
-                discharge_date="",
-                ready_for_discharge_date="",
-            )
-        ],
+        [spell("ann", "2014-06-01", spell_id="S1", date_of_birth="1941-06-15")],
     )
     land(first, stores)
     assert query(stores["warehouse"], "SELECT age_at_admission_date FROM acute_apc") == [(72,)]

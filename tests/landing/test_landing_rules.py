@@ -14,6 +14,7 @@ from landing_area import (
     query,
     query_with_lineage,
     row,
+    spell,
     write_feed,
 )
 
@@ -204,15 +205,7 @@ def test_the_as_of_date_decides_what_is_in_the_future(tmp_path, stores):
     write_feed(
         folder / "acute_apc.csv",
         "acute_apc",
-        [
-            row(
-                "acute_apc",
-                "ann",
-                admission_date="2015-04-01",
-                discharge_date="",
-                ready_for_discharge_date="",
-            )
-        ],
+        [spell("ann", "2015-04-01")],
     )
     later = load_paths(folder, stores["warehouse"], stores["vault"], dt.date(2015, 4, 1), False)
     assert later.rows_rejected == 0
