@@ -27,6 +27,7 @@ from joinedup.errors import StoreError
 from joinedup.identity import encryption, keys, vault_linkage
 from joinedup.identity.probabilistic import UPPER_THRESHOLD
 from joinedup.identity.vault_linkage import refresh_people
+from joinedup.warehouse import store
 
 # What `Vault.resolve` takes (one identifier record a row) and the variable naming its model's
 # parameters: the linkage engine's, public here because the engine is the vault's own.
@@ -561,6 +562,21 @@ def linkage_counts(con: duckdb.DuckDBPyConnection) -> dict:
             for b, n in bins
         ],
     }
+
+
+def read_linkage_counts(path: Path) -> dict:
+    """`linkage_counts` of the vault at `path`, read from a read-only snapshot without its keys
+    (`joinedup quality`); an encrypted vault is read with the vault key from the environment
+    only (quality names no register)."""
+    needed = ("identifier_records", "review_queue")
+    key = encryption.configured()
+    with store.reading(path, "identity vault", needed, encryption_key=key) as con:
+        return linkage_counts(con)
+
+
+def holds_a_vault(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the store open on `con` is an identity vault (a warehouse must never be one)."""
+    return store.has_table(con, "vault_meta") or store.has_table(con, "identifier_records")
 
 
 def _destroy(con) -> dict:

@@ -24,7 +24,7 @@ from joinedup.contract import Feed
 from joinedup.errors import BadInput, StoreError
 from joinedup.governance import retention
 from joinedup.governance.register import load_register
-from joinedup.identity.vault import QUARANTINE_COLUMNS, Vault, warehouse_binding
+from joinedup.identity.vault import QUARANTINE_COLUMNS, Vault, holds_a_vault, warehouse_binding
 from joinedup.landing import files, write
 from joinedup.landing.files import FeedFile, Header
 from joinedup.landing.records import (
@@ -243,7 +243,7 @@ def _keep_apart(warehouse_path: Path, vault_path: Path) -> None:
 
 
 def _not_a_vault(con, warehouse_path: Path) -> None:
-    if store.has_table(con, "vault_meta") or store.has_table(con, "identifier_records"):
+    if holds_a_vault(con):
         raise StoreError(f"{warehouse_path}: this is an identity vault, not a warehouse")
 
 

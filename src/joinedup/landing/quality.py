@@ -17,7 +17,6 @@ import duckdb
 
 from joinedup import contract
 from joinedup.landing.write import landing_objection
-from joinedup.warehouse import store
 
 FEED_TOTALS = """
 SELECT feed, count(*), sum(rows_read),
@@ -79,17 +78,14 @@ def add_linkage(
     truth folder, linkage precision and recall with every error counted by cause; with
     compare_models, also both parameter sets' figures on the area landed afresh (the truth
     folder's parent)."""
-    from joinedup.identity import encryption, evaluate
+    from joinedup.identity import evaluate
     from joinedup.identity.evaluate import errors_by_cause, linkage_quality
-    from joinedup.identity.vault import linkage_counts
+    from joinedup.identity.vault import read_linkage_counts
 
     vault = vault or warehouse.parent / "vault.duckdb"
     report.linkage = None
     if vault.exists():
-        needed = ("identifier_records", "review_queue")
-        key = encryption.configured()  # the variable only: quality names no register
-        with store.reading(vault, "identity vault", needed, encryption_key=key) as con:
-            report.linkage = linkage_counts(con)
+        report.linkage = read_linkage_counts(vault)
         for feed, n in report.linkage.pop("nhs_number_conflicts").items():
             if feed in report.feeds:
                 report.feeds[feed]["nhs_number_conflicts"] = n
