@@ -2,9 +2,10 @@
 (local[2] by default, JOINEDUP_SPARK_MASTER) for one landed warehouse, side by side, each stage
 timed, and the answers compared: the metrics JSON in every value, every row of the five marts
 (doubles to 1e-9) and every person's risk scores for one model (to 1e-9). With --people, the
-generated area is also landed a second time with its probabilistic linkage on Splink's Spark
-backend (JOINEDUP_LINKAGE_ENGINE=spark, the same keys), and the two loads' vaults (every record's
-person, link method and match weight; the people; the review queue) and warehouses compared.
+generated area is also landed a second time by `load --engine spark` (its checks on Spark, its
+probabilistic linkage on Splink's Spark backend; the same keys), and the two loads' vaults
+(every record's person, link method and match weight; the people; the review queue) and
+warehouses compared.
 
     python bench/spark.py --people 20000            # generate (seed 1), load and train on DuckDB first
     python bench/spark.py W.duckdb --models DIR     # a landed warehouse and a trained model
@@ -99,19 +100,17 @@ def without_time(path: Path) -> dict:
 
 def generated(people: int, folder: Path, results: list) -> tuple[Path, Path]:
     """A generated area landed and a model trained, both on DuckDB: (warehouse, model dir). The
-    area is landed again with its linkage on Spark into folder/linked-on-spark/."""
+    area is landed again by `load --engine spark` into folder/loaded-on-spark/."""
     area, warehouse, models = folder / "area", folder / "landed.duckdb", folder / "models"
     results.append(measure("synth", [*CLI, "synth", "--out", str(area), "--people", str(people),
                                      "--seed", "1", "--quiet"]))  # fmt: skip
-    for name, where, engine in (("load", folder, "duckdb"), ("load, linkage on spark", folder / "linked-on-spark", "spark")):
+    for engine, where in (("duckdb", folder), ("spark", folder / "loaded-on-spark")):
         where.mkdir(exist_ok=True)
         if engine == "spark":  # the same keyed functions: the same pseudonyms
             for suffix in (".key", ".rowkey"):
                 shutil.copy(folder / f"v.duckdb{suffix}", where / f"v.duckdb{suffix}")
-        os.environ["JOINEDUP_LINKAGE_ENGINE"] = engine
         load = [*CLI, "load", str(area), "--warehouse", str(where / "landed.duckdb"), "--vault", str(where / "v.duckdb")]
-        results.append(measure(name, [*load, "--as-of", AS_OF, "--quiet"]))
-    del os.environ["JOINEDUP_LINKAGE_ENGINE"]
+        results.append(measure(f"load on {engine}", [*load, "--as-of", AS_OF, "--engine", engine, "--quiet"]))
     train = [*CLI, "risk", "train", "--warehouse", str(warehouse), "--model-dir", str(models)]
     results.append(measure("risk train on duckdb", [*train, "--quiet"]))
     return warehouse, models
@@ -210,7 +209,7 @@ def main(argv: list[str]) -> int:
     tables = differences(duck, parquet)
     same_tables = all(t["duckdb_rows"] == t["spark_rows"] > 0 and not t["one_side_only"] and not t["values_differ"]
                       for t in tables.values())  # fmt: skip
-    linkage = linkage_differences(folder, folder / "linked-on-spark") if args.people else {}
+    linkage = linkage_differences(folder, folder / "loaded-on-spark") if args.people else {}
     same_tables = same_tables and not any(t["differ"] for t in linkage.values())
     print(f"  metrics JSON equal in every value: {same_metrics}")
     for table, counts in {**tables, **linkage}.items():

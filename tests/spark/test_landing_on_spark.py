@@ -1,6 +1,6 @@
 """Landing validation on both engines: the contract's rule cases (tests/landing's BROKEN and
-VALID rows, and a file rejected whole) checked by the same rules on DuckDB and on Spark give
-every reason the case names and no other."""
+VALID rows, and a file rejected whole) checked by the same rules on DuckDB and on Spark (as
+`load --engine spark` checks them) give every reason the case names and no other."""
 
 import sys
 from pathlib import Path
@@ -12,9 +12,7 @@ from landing_area import AS_OF, row, write_feed  # noqa: E402
 from test_landing_rules import BROKEN, VALID, _write_cases  # noqa: E402
 
 from joinedup import duck  # noqa: E402
-from joinedup.engine import DuckDB  # noqa: E402
-from joinedup.engine.landing import reasons  # noqa: E402
-from joinedup.engine.spark import Spark  # noqa: E402
+from joinedup.engine.landing import checks  # noqa: E402
 from joinedup.landing import files  # noqa: E402
 
 SECRET = b"row secret of the test"
@@ -35,19 +33,21 @@ def cases(tmp_path_factory) -> tuple[list[files.FeedFile], dict]:
     return found, expected
 
 
-def found_reasons(engine, feed_files) -> dict:
+def found_reasons(engine: str, feed_files) -> dict:
+    """Every (file, line) -> reasons, each file read and checked as `load --engine` does."""
     found: dict[tuple, set] = {}
+    con = duck.connect()
     for file in feed_files:
-        names = files.read_header(duck.connect(), file)
-        header = files.match_header(file.feed, names, SECRET)
-        for line, column, rule in reasons(engine, file, header, AS_OF):
+        header = files.match_header(file.feed, files.read_header(con, file), SECRET)
+        files.stage_raw(con, file, header, "raw_file")
+        checks(engine)(con, file.feed, header, "raw_file", AS_OF, "file_reasons")
+        for line, column, rule in con.execute("SELECT * FROM file_reasons").fetchall():
             found.setdefault((file.name, line), set()).add((column, rule))
     return found
 
 
-def test_the_rule_cases_give_the_same_reasons_on_duckdb_and_spark(cases, tmp_path):
+def test_the_rule_cases_give_the_same_reasons_on_duckdb_and_spark(cases):
     feed_files, expected = cases
     assert len(feed_files) == 6 and len(expected) == len(BROKEN) + 1
-    on_duckdb = found_reasons(DuckDB(duck.connect()), feed_files)
-    assert on_duckdb == expected
-    assert found_reasons(Spark(tmp_path / "store"), feed_files) == expected
+    assert found_reasons("duckdb", feed_files) == expected
+    assert found_reasons("spark", feed_files) == expected

@@ -1,11 +1,14 @@
-"""Landing validation on either engine: a feed file's records staged as text, then checked by the
-contract's rules (`landing.validate`, the SQL written once) on DuckDB or on Spark.
+"""`joinedup load --engine spark`: landing's checks and identity's probabilistic linkage on Spark.
 
-The records are read by landing's own reader (`landing.files.stage_raw`: DuckDB's CSV and
-Parquet reader, record by record where that gives up), so that a file reads alike whatever
-engine checks it; for Spark the raw table is then written as Parquet into the store's folder
-(`_raw/<table>`, owner-only, like the vault's folder: it holds the records as sent) with each
-record's line, and the rules run there as Spark SQL.
+- The checks: each file is read by landing's own reader (`landing.files.stage_raw`: DuckDB's CSV
+  and Parquet reader, record by record where that gives up), so that a file reads alike whatever
+  engine checks it; its raw records are written as Parquet into an owner-only scratch folder
+  (they are the records as sent), the contract's rules (`landing.validate`, the SQL written
+  once) run there as Spark SQL, and the reasons come back to the load; the folder is removed.
+- The linkage: Splink's Spark backend (`engine/linkage.py`, JOINEDUP_LINKAGE_ENGINE=spark).
+
+The load's writes stay where they are transactional: the warehouse file's one transaction and
+the vault's identity records (docs/spark.md).
 
 This module reads identifiable values: it never logs one.
 """
@@ -13,40 +16,67 @@ This module reads identifiable values: it never logs one.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from joinedup import duck
-from joinedup.engine import Engine, engine_of
-from joinedup.landing import files, validate
-from joinedup.landing.files import FeedFile, Header
+from joinedup.contract import Feed
+from joinedup.identity.probabilistic import ENGINE_VARIABLE
+from joinedup.landing import validate
+from joinedup.landing.files import Header
 
 LINE_COLUMN = "_line"  # the record's line in a raw table written for Spark
 
 
-def stage_raw(engine: Engine, file: FeedFile, header: Header, table: str) -> tuple[int, str]:
-    """The file's records as raw table `table` on the engine; (records, the table's line SQL)."""
-    if engine.name == "duckdb":
-        return files.stage_raw(engine.con, file, header, table), validate.LINE_SQL
-    con = duck.connect()  # the reader's own workspace; the Parquet it writes is Spark's input
+def checks(engine: str) -> Callable:
+    """landing's rule checks (`validate.find_reasons`' arguments) on the engine named."""
+    return check_on_spark if engine == "spark" else validate.find_reasons
+
+
+def check_on_spark(con, feed: Feed, header: Header, raw: str, as_of: dt.date, table: str) -> None:
+    """`validate.find_reasons` for raw table `raw` of DuckDB connection `con`, the rules run
+    on Spark; the reasons become temp table `table` of `con`."""
+    from joinedup.engine.spark import Spark
+
+    scratch = Path(tempfile.mkdtemp(prefix="joinedup-checks-"))  # owner-only
     try:
-        rows = files.stage_raw(con, file, header, table)
-        folder = Path(engine.folder) / "_raw" / table
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        target = str(folder / "part-0.parquet").replace("'", "''")
+        records = scratch / "raw"
+        records.mkdir(mode=0o700)
         con.execute(
-            f"COPY (SELECT {validate.LINE_SQL} AS {LINE_COLUMN}, * FROM {table}) TO '{target}'"
-            " (FORMAT parquet)"
+            f"COPY (SELECT {validate.LINE_SQL} AS {LINE_COLUMN}, * FROM {raw})"
+            f" TO '{_quoted(records / 'part-0.parquet')}' (FORMAT parquet)"
+        )
+        spark = Spark(scratch / "store")
+        spark.view(raw, str(records))
+        validate.find_reasons(spark, feed, header, raw, as_of, table, LINE_COLUMN)
+        found = _quoted(scratch / "store" / table / "*.parquet")
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT CAST(line AS BIGINT) AS line,"
+            f" column_name, rule FROM read_parquet('{found}')"
         )
     finally:
-        con.close()
-    engine.view(table, str(folder))
-    return rows, LINE_COLUMN
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
-def reasons(con, file: FeedFile, header: Header, as_of: dt.date) -> list[tuple[int, str, str]]:
-    """Every (line, column, rule) the file's records break, sorted, checked on the engine."""
-    engine = engine_of(con)
-    _, line = stage_raw(engine, file, header, "raw_file")
-    validate.find_reasons(engine, file.feed, header, "raw_file", as_of, "file_reasons", line)
-    found = engine.execute("SELECT line, column_name, rule FROM file_reasons").fetchall()
-    return sorted((int(n), column, rule) for n, column, rule in found)
+@contextmanager
+def linkage(engine: str) -> Iterator[None]:
+    """Identity's probabilistic linkage on Spark for the block, when `engine` is spark."""
+    if engine != "spark":
+        yield
+        return
+    before = os.environ.get(ENGINE_VARIABLE)
+    os.environ[ENGINE_VARIABLE] = engine
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(ENGINE_VARIABLE)
+        else:
+            os.environ[ENGINE_VARIABLE] = before
+
+
+def _quoted(path: Path) -> str:
+    return str(path).replace("'", "''")

@@ -21,6 +21,7 @@ import pyarrow as pa
 
 from joinedup import duck
 from joinedup.contract import Feed
+from joinedup.engine import landing as on_engine
 from joinedup.errors import BadInput, StoreError
 from joinedup.governance import retention
 from joinedup.governance.register import load_register
@@ -128,6 +129,7 @@ def load_paths(
     progress: bool = True,
     register_path: str | Path | None = None,
     reload: Sequence[str] = (),
+    engine: str = "duckdb",
 ) -> LoadSummary:
     """`load_area` on the stores at these paths (the command's entry; the vault defaults to
     vault.duckdb beside the warehouse). The folder, the register and `reload` are checked before
@@ -139,7 +141,7 @@ def load_paths(
     register = None if register_path is None else load_register(register_path)
     _choose(directory, as_of, register, reload)
     with opened(warehouse_path, vault_path, register) as (con, vault):
-        summary = load_area(directory, con, vault, as_of, progress, register, reload)
+        summary = load_area(directory, con, vault, as_of, progress, register, reload, engine)
     return replace(summary, seconds=round(time.monotonic() - started, 2))
 
 
@@ -180,17 +182,23 @@ def load_area(
     progress: bool = True,
     register=None,
     reload: Sequence[str] = (),
+    engine: str = "duckdb",
 ) -> LoadSummary:
     """Land every contract file in `directory` into the open warehouse `con` (a writer's
     connection, see `opened`) through the open `vault`; returns a summary (counts only, no
     values). With a governance `register` (a `Register`), only feeds with an agreement active
     on `as_of` are landed. `reload`: names of files (relative to `directory`) to land again
-    though already loaded."""
+    though already loaded. `engine` spark: the checks and the probabilistic linkage run on
+    Spark (engine/landing.py), the writes as on DuckDB."""
     directory = Path(directory)
     as_of = as_of or dt.date.today()
     started = time.monotonic()
     chosen = _choose(directory, as_of, register, reload)
-    outcomes = _land(con, chosen.found, vault, as_of, progress, chosen.reload, chosen.minimal)
+    with on_engine.linkage(engine):
+        outcomes = _land(
+            con, chosen.found, vault, as_of, progress, chosen.reload, chosen.minimal,
+            on_engine.checks(engine),
+        )  # fmt: skip
     seconds = time.monotonic() - started
     return _summary(outcomes, as_of, seconds, chosen.skipped_feeds, chosen.skipped_files)
 
@@ -255,6 +263,7 @@ def _land(
     progress: bool,
     reload: set[str],
     minimal: set[str] = frozenset(),
+    checks=find_reasons,
 ) -> list[FileOutcome]:
     secret = vault.row_secret
     outcomes, new = _split_new_files(con, found, reload)
@@ -268,7 +277,8 @@ def _land(
     steps = Progress("load", total=len(new), enabled=progress)
     landed, cutoffs = [], retention.cutoffs_in(con)
     for seq, (file, sha) in enumerate(new):
-        landed.append(_stage_file(con, file, sha, seq, as_of, secret, file.feed.name in minimal))
+        minimised = file.feed.name in minimal
+        landed.append(_stage_file(con, file, sha, seq, as_of, secret, minimised, checks))
         landed[-1].rows_expired = _drop_expired(con, file.feed, seq, cutoffs.get(file.feed.name))
         _report(steps, landed[-1])
     feeds = _feeds_with_rows(landed)
@@ -332,7 +342,14 @@ def _loaded_files(con) -> set[tuple[str, str]]:
 
 
 def _stage_file(
-    con, file: FeedFile, sha: str, seq: int, as_of: dt.date, secret: bytes, minimal: bool = False
+    con,
+    file: FeedFile,
+    sha: str,
+    seq: int,
+    as_of: dt.date,
+    secret: bytes,
+    minimal: bool = False,
+    checks=find_reasons,
 ) -> FileOutcome:
     feed = file.feed
     try:
@@ -340,7 +357,7 @@ def _stage_file(
         rows = files.stage_raw(con, file, header, RAW)
     except files.UnreadableFile as error:
         return _unreadable(con, file, sha, error.reason)
-    find_reasons(con, feed, header, RAW, as_of, REASONS)
+    checks(con, feed, header, RAW, as_of, REASONS)
     con.execute(
         "INSERT INTO new_rejections SELECT ?, ?, line, column_name, rule FROM file_reasons",
         [feed.name, file.name],

@@ -1,4 +1,5 @@
-"""`joinedup load DIR --warehouse W [--vault V] [--as-of D] [--register R] [--reload FILE]`:
+"""`joinedup load DIR --warehouse W [--vault V] [--as-of D] [--register R] [--reload FILE]
+[--engine duckdb|spark]`:
 land an area's feed files (landing/load.py) and print the summary."""
 
 from __future__ import annotations
@@ -7,6 +8,7 @@ import argparse
 from pathlib import Path
 
 from joinedup.arguments import iso_date
+from joinedup.engine import ENGINES
 from joinedup.landing.load import load_paths
 
 
@@ -42,6 +44,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="land FILE (relative to DIR) again though already loaded, e.g. after a wrong --as-of",
     )
+    parser.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default="duckdb",
+        help="spark: each file's checks and the probabilistic linkage (Splink) on Apache Spark "
+        "(JOINEDUP_SPARK_MASTER, default local[2]); the warehouse and vault files are written "
+        "as on duckdb (docs/spark.md)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
 
 
@@ -54,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
         not args.quiet,
         args.register,
         args.reload,
+        args.engine,
     )
     for skipped in summary.skipped_files:
         print(f"skipped {skipped['file']}: {skipped['reason']}")

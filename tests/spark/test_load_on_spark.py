@@ -1,9 +1,10 @@
-"""Identity on Splink's Spark backend: the generated area landed again with the probabilistic
-linkage on Spark (JOINEDUP_LINKAGE_ENGINE=spark) links every record to the same person with the
-same match weight, holds the same pairs for review, and gives the same people, pseudonyms,
-warehouse and metrics as the DuckDB load."""
+"""`joinedup load --engine spark`: the generated area landed again with its checks on Spark and
+its probabilistic linkage on Splink's Spark backend rejects the same rows, links every record to
+the same person with the same match weight, holds the same pairs for review, and gives the same
+people, pseudonyms, warehouse and metrics as the DuckDB load."""
 
 import json
+import os
 import shutil
 
 import pytest
@@ -12,7 +13,6 @@ from test_same_answers import same_row
 
 from joinedup.cli import main
 from joinedup.identity.probabilistic import ENGINE_VARIABLE
-from joinedup.landing import load_paths
 from joinedup.warehouse import store
 
 VAULT_TABLES = {  # the vault's answers, in a fixed order (timestamps left out)
@@ -25,30 +25,19 @@ OWN = {"loads": "started_at, finished_at", "store_binding": "vault_id"}
 
 
 @pytest.fixture(scope="module")
-def linked_on_spark(marts_on_both, tmp_path_factory, monkeypatch_module):
-    """The generated area landed again (the same keys), its linkage on Spark, and its marts
+def linked_on_spark(marts_on_both, tmp_path_factory):
+    """The generated area landed again by `load --engine spark` (the same keys), and its marts
     built (by DuckDB): (w, v) files."""
     warehouse, _ = marts_on_both
-    root = tmp_path_factory.mktemp("linkage-on-spark")
+    root = tmp_path_factory.mktemp("load-on-spark")
     for suffix in (".key", ".rowkey"):  # the same keyed functions: the same pseudonyms
         shutil.copy(warehouse.with_name("v.duckdb" + suffix), root / ("v.duckdb" + suffix))
-    monkeypatch_module.setenv(ENGINE_VARIABLE, "spark")
-    load_paths(
-        warehouse.parent / "area",
-        root / "w.duckdb",
-        root / "v.duckdb",
-        GENERATED_AS_OF,
-        progress=False,
-    )
-    monkeypatch_module.delenv(ENGINE_VARIABLE)
+    area, as_of = str(warehouse.parent / "area"), GENERATED_AS_OF.isoformat()
+    stores = ["--warehouse", str(root / "w.duckdb"), "--vault", str(root / "v.duckdb")]
+    assert main(["load", area, *stores, "--as-of", as_of, "--engine", "spark", "--quiet"]) == 0
+    assert ENGINE_VARIABLE not in os.environ  # the linkage's engine was set for the load only
     assert main(["marts", "--warehouse", str(root / "w.duckdb"), "--quiet"]) == 0
     return root / "w.duckdb", root / "v.duckdb"
-
-
-@pytest.fixture(scope="module")
-def monkeypatch_module():
-    with pytest.MonkeyPatch.context() as patch:
-        yield patch
 
 
 def rows(path, table: str, columns: str = "*") -> list[tuple]:
