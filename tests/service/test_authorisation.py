@@ -109,6 +109,8 @@ EXPECTED = {
     "GET /api/v1/board/register": TIER_A,
     "GET /board/scenario": TIER_A,
     "GET /api/v1/board/scenario": TIER_A,
+    "GET /evaluate": TIER_P,
+    "GET /api/v1/evaluate": TIER_P,
     "POST /api/v1/audit/break-glass/{alert_id}/review": IG,
     "POST /incidents": IG,
     "POST /api/v1/incidents": IG,

@@ -8,14 +8,16 @@ from urllib.parse import urlparse
 
 import pytest
 from playwright.sync_api import sync_playwright
-from web_helpers import PASSWORD, PURPOSE, ROLE_USERS
+from web_helpers import PASSWORD, PURPOSE, ROLE_USERS, as_role, csrf
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 MAIN_PAGES = {"/login", "/", "/board", "/board/metrics/nel_admissions", "/board/spend", "/cohort", "/risk",
-              "/views", "/audit", "/audit/alerts", "/register", "/admin/loads", "/admin/users", "/review"}  # fmt: skip
+              "/views", "/audit", "/audit/alerts", "/register", "/admin/loads", "/admin/users", "/review",
+              "/board/practices", "/board/budgets", "/board/register", "/board/scenario", "/evaluate"}  # fmt: skip
+EVALUATED = "browser cohort"  # a saved view the analysts' evaluator is walked with
 
 
 @pytest.fixture(scope="module")
@@ -23,6 +25,9 @@ def walk(server):
     """Per role: the pages visited (path, status), axe violations, requests, console errors."""
     axe = AXE.read_text(encoding="utf-8")
     seen = {"requests": [], "errors": [], "pages": {}, "violations": {}, "screenshots": []}
+    super_user = as_role(server, "super_user")
+    view = {"name": EVALUATED, "age_band": "75-79", "csrf_token": csrf(super_user)}
+    assert super_user.post("/api/v1/views", data=view).status_code == 201
     shots = server.root / "screenshots"
     shots.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
@@ -72,6 +77,12 @@ def walk(server):
                     page.locator("table a[href^='/people/']").first.click()
                     assert page.locator("h1").inner_text() == "A person's timeline"
                     _check(page, axe, seen, "/people", shots, f"{role}-person")
+                if href == "/evaluate":
+                    page.select_option("#e-view", label=EVALUATED)
+                    page.click("main form button[type=submit]")
+                    assert page.locator("#evaluation-cohort").count() == 1
+                    seen.setdefault("evaluated", []).append(role)
+                    _check(page, axe, seen, "/evaluate", shots, f"{role}-evaluation")
             seen["pages"][role] = visited
             if role == "board":
                 seen["board_on_cohort"] = page.goto(server.url + "/cohort").status
@@ -99,7 +110,10 @@ def test_every_role_walks_its_pages(walk):
     pages = walk["pages"]
     assert all(status == 200 for visited in pages.values() for _, status in visited), pages
     assert {p for p, _ in pages["board"]} >= {"/board"}
-    assert {p for p, _ in pages["analyst"]} >= {"/board", "/cohort", "/risk"}
+    assert {p for p, _ in pages["analyst"]} >= {"/board", "/cohort", "/risk", "/evaluate"}
+    assert {p for p, _ in pages["board"]} >= {"/board/practices", "/board/scenario"}
+    assert "/evaluate" not in {p for p, _ in pages["board"]}
+    assert set(walk["evaluated"]) == {"analyst", "super_user"}
     assert {p for p, _ in pages["super_user"]} >= {"/views", "/cohort"}
     assert {p for p, _ in pages["ig_lead"]} >= {"/audit", "/audit/alerts", "/register"}
     assert {p for p, _ in pages["admin"]} >= {"/admin/loads", "/admin/users"}

@@ -1,9 +1,12 @@
 """The board's commissioning pages (tier A, issue 12) over real HTTP: practices compared as funnel
 plots from published figures only, Year of Care budgets through the tier A gate, the plan
-register, and a scheme scenario from the page's own form."""
+register, and a scheme scenario from the page's own form; and the analysts' scheme evaluator on
+a saved cohort (tier P, audited)."""
+
+import json
 
 import pytest
-from web_helpers import as_role
+from web_helpers import as_role, csrf
 
 
 @pytest.fixture(scope="module")
@@ -56,3 +59,49 @@ def test_a_scenario_with_half_the_effect_avoids_half_the_admissions(board):
     assert planned["scheme"] == "004" and year["payment_for_performance"]["withheld_gbp"] > 0
     assert board.get("/api/v1/board/scenario", params={"effect": "lots"}).status_code == 400
     assert "Show the scenario" in board.get("/board/scenario", params={"start": "2015-10-01"}).text
+
+
+@pytest.fixture(scope="module")
+def saved_cohort(server):
+    """A super-user's saved view of the people aged 75 to 79 in 2014/15."""
+    client = as_role(server, "super_user")
+    form = {"name": "aged 75-79", "year": "2014/15", "age_band": "75-79", "csrf_token": csrf(client)}
+    response = client.post("/api/v1/views", data=form)
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
+
+
+def test_the_evaluator_lists_saved_cohorts_and_suggests_a_start_a_year_before_the_end(
+    server, saved_cohort
+):
+    found = as_role(server, "analyst").get("/api/v1/evaluate").json()
+    assert {"id": saved_cohort, "name": "aged 75-79"} in [
+        {k: v[k] for k in ("id", "name")} for v in found["views"]
+    ]
+    assert found["start"] == "2015-04-01" and found["evaluation"] is None
+
+
+def test_the_evaluator_publishes_rounded_counts_and_is_audited_with_the_cohorts_size(
+    server, saved_cohort
+):
+    analyst = as_role(server, "analyst")
+    query = {"view": saved_cohort, "start": "2015-04-01"}
+    found = analyst.get("/api/v1/evaluate", params=query).json()["evaluation"]
+    assert found["cohort"]["treated"] % 5 == 0 and found["cohort"]["matched"] % 5 == 0
+    assert found["risk_score"]["index_date"] is None  # the area's scores are of 2016-04-01
+    for window in ("6 months", "12 months"):
+        assert set(found["windows"][window]) == {
+            "emergency_admissions", "ae_attendances", "bed_days", "cost"
+        }  # fmt: skip
+    record = audit_records(server)[-1]  # the evaluation's, written before its answer
+    assert (record["tier"], record["role"], record["decision"]) == ("P", "analyst", "allow")
+    assert record["resource"] == f"evaluation of view {saved_cohort} from 2015-04-01"
+    assert record["count"] >= found["cohort"]["treated"] - 2 and record["people"] is None
+    page = analyst.get("/evaluate", params=query).text
+    assert "Scheme effect" in page and "Health and social care cost" in page
+    assert analyst.get("/api/v1/evaluate", params={"view": "999999"}).status_code == 404
+    assert analyst.get("/api/v1/evaluate", params={"start": "April"}).status_code == 400
+
+
+def audit_records(server) -> list[dict]:
+    return [json.loads(line) for line in server.audit.read_text().splitlines()]

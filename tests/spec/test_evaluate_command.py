@@ -103,6 +103,11 @@ def test_a_cohort_too_small_to_publish_or_without_its_column_is_refused(
     argv = ["evaluate", "--warehouse", str(random_area), "--cohort", str(cohort)]
     assert cli.main([*argv, "--start", "2015-10-01"]) == 3
     assert "too few to publish" in capsys.readouterr().err
+    with store.reading(random_area) as con:
+        everyone = [p for (p,) in con.execute("SELECT pseudo_id FROM person").fetchall()]
+    cohort.write_text("pseudo_id\n" + "\n".join(everyone) + "\n")  # nobody left to compare
+    assert cli.main([*argv, "--start", "2015-10-01"]) == 3
+    assert "have a comparison among the people registered" in capsys.readouterr().err
     cohort.write_text("person\np1\n")
     assert cli.main([*argv, "--start", "2015-10-01"]) == 3
     assert "line 1: no pseudo_id column" in capsys.readouterr().err

@@ -1,5 +1,7 @@
 """Per-person covariates and outcomes from the warehouse for `joinedup evaluate`: everybody
-registered with a practice on the start date and alive, the cohort among them treated.
+registered with a practice on the start date and alive, the cohort among them treated; people
+with a national data opt-out in force then (or never withdrawn) are left out, treated and
+comparison alike (an evaluation is a person-level secondary use, GOVERNANCE.md).
 
 Covariates: age and sex, the practice postcode's deprivation decile, the 12 months before the
 start's emergency admissions, A&E attendances and bed days, and the emergency admission risk
@@ -18,6 +20,7 @@ from datetime import date, timedelta
 import numpy as np
 
 from joinedup.engine import engine_of
+from joinedup.governance.objections import opted_out_sql
 from joinedup.metrics.engine import EMERGENCY
 from joinedup.risk import scores
 from joinedup.risk.outcomes import cost_sql
@@ -83,7 +86,8 @@ def people(con, start: date, window_days: int) -> dict[str, np.ndarray]:
                  THEN 1 ELSE 0 END AS age
       FROM registered r JOIN person x ON x.pseudo_id = r.pseudo_id
       WHERE NOT EXISTS (SELECT 1 FROM deaths d WHERE d.pseudo_id = r.pseudo_id
-                        AND d.date_of_death <= {day}))
+                        AND d.date_of_death <= {day})
+        AND r.pseudo_id NOT IN ({opted_out_sql(start)}))
     SELECT p.pseudo_id, COALESCE(p.sex, '0') AS sex, p.age, COALESCE(p.deprivation, 0) AS deprivation,
       {_counts("emergency_admissions", year_before, day)} AS prior_admissions,
       {_counts("ae_attendances", year_before, day)} AS prior_ae,

@@ -1,8 +1,10 @@
-"""Commissioning intelligence for the board (tier A, issue 12): practices compared on every rate
-metric (funnel plots), Year of Care capitated budgets, the plan register and a scheme scenario.
-Each page has its JSON twin under /api/v1. Figures pass the tier A gate where they are built:
-`report.funnel` draws only published figures and `marts.budgets.published` controls counts and
-money; the register and the scenario are the plan's own arithmetic, with money to £1,000."""
+"""Commissioning intelligence (issue 12). For the board (tier A): practices compared on every
+rate metric (funnel plots), Year of Care capitated budgets, the plan register and a scheme
+scenario. For analysts (tier P, audited): the scheme evaluator on a saved cohort. Each page has
+its JSON twin under /api/v1. Figures pass the tier A gate where they are built: `report.funnel`
+draws only published figures, `marts.budgets.published` controls counts and money, the
+evaluation rounds its counts (`evaluation.scheme`); the register and the scenario are the
+plan's own arithmetic, with money to £1,000."""
 
 from __future__ import annotations
 
@@ -10,6 +12,8 @@ from dataclasses import asdict
 from datetime import date
 
 from joinedup.errors import BadInput, UserError
+from joinedup.evaluation.cohort import OUTCOMES
+from joinedup.evaluation.scheme import WINDOWS, default_start, evaluate_scheme
 from joinedup.governance.disclosure import rounded_money
 from joinedup.marts.budgets import budgets, published
 from joinedup.marts.budgets_command import default_base_year
@@ -17,13 +21,15 @@ from joinedup.plan.scenario import Variation, scenario
 from joinedup.report.builder import complete_months
 from joinedup.report.funnel import funnel_plots
 from joinedup.service import board as B
-from joinedup.service.app import Context
+from joinedup.service import people as P
+from joinedup.service.app import Context, Refused
 from joinedup.service.handlers import twin
 
 SCENARIO_PARAMS = ("scheme", "effect", "cohort", "start")
+EVALUATE_PARAMS = ("view", "start")
 
 
-@twin("/board/practices", "Practices compared", "tier_a")
+@twin("/board/practices", "Practices compared", "tier_a", nav="Practices")
 def practices_page(ctx: Context):
     plots = ctx.snap.cached("funnels", lambda con: funnel_plots(con, complete_months(con)))
     payload = {
@@ -43,13 +49,13 @@ def _budgets(con) -> dict:
         return {"unavailable": str(error)}
 
 
-@twin("/board/budgets", "Year of Care budgets", "tier_a")
+@twin("/board/budgets", "Year of Care budgets", "tier_a", nav="Budgets")
 def budgets_page(ctx: Context):
     result = ctx.snap.cached("budgets", _budgets)
     return result, "budgets.html", {"result": result}
 
 
-@twin("/board/register", "The plan register", "tier_a")
+@twin("/board/register", "The plan register", "tier_a", nav="Plan register")
 def register_page(ctx: Context):
     plan = B.board(ctx.snap).plan
     payload = {
@@ -75,7 +81,7 @@ def register_page(ctx: Context):
     return payload, "plan_register.html", {"register": payload}
 
 
-@twin("/board/scenario", "A scheme scenario", "tier_a", params=SCENARIO_PARAMS)
+@twin("/board/scenario", "A scheme scenario", "tier_a", params=SCENARIO_PARAMS, nav="Scenario")
 def scenario_page(ctx: Context):
     plan = B.board(ctx.snap).plan
     query = ctx.request.query_params
@@ -100,3 +106,31 @@ def _number(text: str | None, name: str) -> float | None:
         return float(text)
     except ValueError:
         raise BadInput(f"{name}: a number") from None
+
+
+@twin("/evaluate", "Scheme evaluator", "tier_p", params=EVALUATE_PARAMS, nav="Evaluate")
+def evaluate_page(ctx: Context):
+    """A saved cohort (a super-user's saved view) evaluated from a start date: matched comparison,
+    difference-in-differences and the naive before/after, as `joinedup evaluate` gives them."""
+    views = [{"id": v["id"], "name": v["name"], "query": v["query"]} for v in ctx.service.store.views()]
+    query = ctx.query
+    try:
+        start = date.fromisoformat(query["start"]) if query.get("start") else None
+    except ValueError:
+        raise BadInput("start: expected YYYY-MM-DD") from None
+    start = start or ctx.snap.cached("evaluation_start", default_start)
+    payload = {"views": views, "start": None if start is None else str(start), "view": None,
+               "evaluation": None}  # fmt: skip
+    if query.get("view"):
+        view = next((v for v in views if str(v["id"]) == query["view"]), None)
+        if view is None:
+            raise Refused(404, "not_found", "No such saved cohort.")
+        filters = P.parse_filters(view["query"], P.options(ctx.snap))
+        cohort = P.members(ctx.snap, filters)
+        key = f"evaluation {sorted(filters.items())} {start}"
+        payload["view"] = view
+        payload["evaluation"] = ctx.snap.cached(key, lambda con: evaluate_scheme(con, cohort, start))
+        ctx.count = len(cohort)
+        ctx.audit_resource = f"evaluation of view {view['id']} from {start}"
+    values = {"result": payload, "outcomes": OUTCOMES, "windows": [f"{m} months" for m in WINDOWS]}
+    return payload, "evaluate.html", values

@@ -214,6 +214,14 @@ def cohort(snap: Snapshot, filters: dict[str, str], page: int = 1) -> dict:
     }
 
 
+def members(snap: Snapshot, filters: dict[str, str]) -> set[str]:
+    """Every pseudonym of the cohort (for the evaluator; never shown: it publishes aggregates)."""
+    options(snap)
+    where, params = _where(filters)
+    rows = snap.con.execute(f"SELECT b.pseudo_id FROM {BASE} b WHERE {where}", params).fetchall()
+    return {pseudo_id for (pseudo_id,) in rows}
+
+
 def person(snap: Snapshot, pseudonym: str) -> dict | None:
     """One person's pseudonymised timeline across organisations by month, with cost; None for an
     unknown or opted-out person."""
