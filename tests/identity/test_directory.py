@@ -120,3 +120,46 @@ def test_a_store_keyed_by_pseudonym_is_rekeyed_by_person_key_at_start(landed, tm
     with sqlite3.connect(old) as con:
         assert con.execute("SELECT tbl FROM care_unmapped").fetchall() == [("caseload",)]
     assert CareStore(ServiceStore(old), path).caseload_entries(known[1]["person_key"])
+
+
+def test_a_writer_opens_the_vault_while_lookups_run_without_a_pause(landed):
+    """The service's look-ups hold the vault for milliseconds and back off when a writer
+    announces itself, so a writer (a load) opening it in another process is never refused."""
+    import subprocess
+    import sys
+    import threading
+
+    from joinedup.identity import vault_lock
+
+    path, answers, _ = landed
+    directory = Directory(path)
+    keys = [a["person_key"] for a in list(answers.values())[:5]]
+    outcomes, stop = {"identities": 0, "busy": 0}, threading.Event()
+
+    def look_up() -> None:
+        while not stop.is_set():
+            try:
+                assert len(directory.identities(keys)) == len(keys)
+                outcomes["identities"] += 1
+            except VaultBusy:
+                outcomes["busy"] += 1
+
+    readers = [threading.Thread(target=look_up) for _ in range(4)]
+    for reader in readers:
+        reader.start()
+    try:
+        for _ in range(5):  # a writer in another process, as a load is: open, write, close
+            writer = subprocess.run(
+                [sys.executable, "-c", "import sys; from joinedup.identity import Vault;"
+                 " v = Vault.open(sys.argv[1], must_exist=True);"
+                 " v.con.execute('CREATE OR REPLACE TABLE written (x INT)'); v.close()", str(path)],
+                capture_output=True, text=True, timeout=60,
+            )  # fmt: skip
+            assert writer.returncode == 0, writer.stderr[-500:]
+    finally:
+        stop.set()
+        for reader in readers:
+            reader.join()
+    assert outcomes["identities"] > 10
+    assert not vault_lock.writer_waiting(path)
+    assert len(directory.identities(keys)) == len(keys)

@@ -4,9 +4,11 @@ and a person's current identity by person key.
 Direct care's operational rows are keyed by person key (stable forever, untouched by a key
 rotation); the warehouse and the URLs know pseudonyms. The map between them is built from the
 vault's keys and the pseudonymisation key once per vault version (its files' signatures), and
-holds no identifier. Identities are read from the vault at each request and never kept: the vault
-is opened read only for the length of one look-up, so that a load (which writes the vault in
-place) is never blocked by the service; while a load holds it, look-ups answer `VaultBusy`.
+holds no identifier. Identities are read from the vault at each request and never kept: one
+long-lived DuckDB instance attaches the vault read only for the length of one look-up and
+detaches it after (no instance start, no key read per request), so that a load (which writes the
+vault in place) waits at most for the look-ups already running (identity/vault_lock.py); while a
+writer opens or holds the vault, look-ups answer `VaultBusy`.
 
 This module handles identifiable values: never log or print them.
 """
@@ -14,10 +16,14 @@ This module handles identifiable values: never log or print them.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
+import duckdb
+
 from joinedup.errors import StoreError
-from joinedup.identity import keys
+from joinedup.identity import encryption, keys, vault_lock
 from joinedup.identity.vault import Identity, Vault
 
 
@@ -40,20 +46,34 @@ class Directory:
     def __init__(self, vault_path: str | Path, key_file: Path | None = None) -> None:
         self.path = Path(vault_path)
         self.key_file = key_file  # the vault's encryption key file the register names
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the map
+        self._vault_lock = threading.Lock()  # the instance: one attachment at a time
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._encrypted: bool | None = None  # whether the instance was started for a vault key
         self._signature: tuple | None = None
         self._to_key: dict[str, int] = {}
         self._to_pseudonym: dict[int, str] = {}
         self._merged: dict[int, int] = {}  # a merged person's key -> whom they became
         self.version = 0  # changes with each rebuilt map
 
-    def _open(self) -> Vault:
-        try:
-            return Vault.open(self.path, key_file=self.key_file, read_only=True)
-        except StoreError as error:
-            if "lock" in str(error).lower():
-                raise VaultBusy(f"{self.path}: the identity vault is being updated") from None
-            raise
+    @contextmanager
+    def _attached(self) -> Iterator[Vault]:
+        """The vault, attached read only for one look-up (VaultBusy while a writer has it)."""
+        with self._vault_lock, ExitStack() as stack:
+            if vault_lock.writer_waiting(self.path):
+                raise VaultBusy(f"{self.path}: the identity vault is being updated")
+            seal = encryption.configured(self.key_file)
+            if self._con is None or self._encrypted != (seal is not None):
+                if self._con is not None:
+                    self._con.close()
+                self._con, self._encrypted = encryption.connect(seal), seal is not None
+            try:
+                vault = stack.enter_context(Vault.attached(self._con, self.path, seal))
+            except StoreError as error:
+                if encryption.held_by_another(error):
+                    raise VaultBusy(f"{self.path}: the identity vault is being updated") from None
+                raise
+            yield vault
 
     def _refresh(self) -> None:
         """Rebuild the map when the vault or its key changed (a load, a merge, a rotation)."""
@@ -61,19 +81,17 @@ class Directory:
         if signature == self._signature:
             return
         try:
-            vault = self._open()
+            with self._attached() as vault:  # held only to read the keys
+                pairs, fingerprint, seal = vault.people_keys(), vault.key_fingerprint, vault.seal
         except VaultBusy:
             if self._signature is not None:  # a load is writing: the last map still holds
                 return
             raise
-        with vault:
-            pairs = vault.people_keys()
-            finals = sorted({final for _, final in pairs})
-            table = vault.pseudo_id_table(finals).to_pydict()
-        to_pseudonym = dict(zip(table["person_key"], table["pseudo_id"], strict=True))
+        key = keys.load_secret(keys.PSEUDO_KEY, self.path, fingerprint, False, seal)
+        finals = sorted({final for _, final in pairs})
         self._merged = {k: final for k, final in pairs if k != final}
-        self._to_pseudonym = to_pseudonym
-        self._to_key = {p: k for k, p in to_pseudonym.items()}
+        self._to_pseudonym = keys.pseudo_ids(key, finals)
+        self._to_key = {p: k for k, p in self._to_pseudonym.items()}
         self._signature = signature
         self.version += 1
 
@@ -109,7 +127,7 @@ class Directory:
         """Current identities, read from the vault now (VaultBusy while it is being written)."""
         if not person_keys:
             return {}
-        with self._open() as vault:  # its own connection: requests do not wait for each other
+        with self._attached() as vault:
             return vault.identities(person_keys)
 
     def sharing(
@@ -118,5 +136,11 @@ class Directory:
         """Which of these people share the given family name or postcode (only the fact)."""
         if not person_keys or not (family_name or postcode):
             return set()
-        with self._open() as vault:
+        with self._attached() as vault:
             return vault.sharing(person_keys, family_name, postcode)
+
+    def close(self) -> None:
+        with self._vault_lock:
+            if self._con is not None:
+                self._con.close()
+                self._con = None

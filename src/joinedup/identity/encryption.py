@@ -21,6 +21,7 @@ import duckdb
 
 from joinedup import duck
 from joinedup.errors import StoreError
+from joinedup.identity import vault_lock
 
 KEY_ENV = "JOINEDUP_VAULT_KEY"
 NEW_KEY_ENV = "JOINEDUP_VAULT_KEY_NEW"
@@ -114,7 +115,8 @@ def attach(
     read_only: bool = False,
     what: str = "identity vault",
 ) -> None:
-    """ATTACH `path` as `alias`, encrypted with `key` (or plain); a refusal is one line."""
+    """ATTACH `path` as `alias`, encrypted with `key` (or plain); a refusal is one line. A
+    writable ATTACH waits for the service's read-only look-ups to finish (vault_lock.py)."""
     options = ["READ_ONLY"] if read_only else []
     if key is not None:
         if not read_only:
@@ -122,10 +124,20 @@ def attach(
         options.append(f"ENCRYPTION_KEY '{key.secret}'")
     clause = f" ({', '.join(options)})" if options else ""
     quoted = str(path.resolve()).replace("'", "''")
+    sql = f"ATTACH '{quoted}' AS {alias}{clause}"
     try:
-        con.execute(f"ATTACH '{quoted}' AS {alias}{clause}")
+        if read_only:
+            con.execute(sql)
+        else:
+            vault_lock.open_past_readers(path, lambda: con.execute(sql), held_by_another)
     except duckdb.Error as error:
         raise refusal(path, key, what, error) from None
+
+
+def held_by_another(error: Exception) -> bool:
+    """DuckDB refused the file because another process holds it."""
+    message = str(error).lower()
+    return "could not set lock" in message or "conflicting lock" in message
 
 
 def connect(key: VaultKey | None) -> duckdb.DuckDBPyConnection:

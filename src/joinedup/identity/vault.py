@@ -15,6 +15,7 @@ import json
 import os
 import stat
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -142,9 +143,10 @@ FROM people p WHERE p.person_key IN (SELECT unnest(?))"""
 # A person's current identity: their own row, or that of the person they were merged into.
 CURRENT_IDENTITY_SQL = """
 SELECT c.person_key, p.nhs_number, p.given_name, p.family_name, p.date_of_birth, p.postcode
-FROM (SELECT person_key, coalesce(merged_into, person_key) AS final FROM people) c
+FROM (SELECT person_key, coalesce(merged_into, person_key) AS final FROM people
+      WHERE person_key IN (SELECT unnest(?))) c
 JOIN people p ON p.person_key = c.final
-WHERE c.person_key IN (SELECT unnest(?)) AND coalesce(p.identity_feed, '') <> 'destroyed'"""
+WHERE coalesce(p.identity_feed, '') <> 'destroyed'"""
 
 
 @dataclass(frozen=True, repr=False)
@@ -253,20 +255,29 @@ class Vault:
 
     @classmethod
     def _open_read_only(cls, path: Path, seal: encryption.VaultKey | None) -> Vault:
-        if not path.is_file():
-            raise StoreError(f"{path}: no identity vault here")
         con = encryption.connect(seal)
         try:
-            encryption.attach(con, path, "vault", seal, read_only=True)
-            con.execute("USE vault")
-            rows = con.execute("SELECT * FROM vault_meta").fetchall()
-            if not rows:
-                raise StoreError(f"{path}: the identity vault records no key")
-            key = keys.load_secret(keys.PSEUDO_KEY, path, rows[0][1], False, seal)
+            meta = _attach_read_only(con, path, seal)
+            key = keys.load_secret(keys.PSEUDO_KEY, path, meta[1], False, seal)
         except BaseException:
             con.close()
             raise
-        return cls(path, con, tuple(rows[0]), (key, b""), -1, seal)
+        return cls(path, con, meta, (key, b""), -1, seal)
+
+    @classmethod
+    @contextmanager
+    def attached(
+        cls, con: duckdb.DuckDBPyConnection, path: Path, seal: encryption.VaultKey | None
+    ) -> Iterator[Vault]:
+        """The vault attached read only to an instance the caller keeps (`encryption.connect`)
+        for one look-up, and detached after it: the service's identity look-ups start no
+        instance and read no key file (its pseudo_id methods are refused). Never close it."""
+        meta = _attach_read_only(con, path, seal)
+        try:
+            yield cls(path, con, meta, (None, b""), -1, seal)
+        finally:
+            con.execute("USE memory")
+            con.execute("DETACH vault")
 
     def close(self) -> None:
         self.con.close()
@@ -620,6 +631,20 @@ def warehouse_binding(con: duckdb.DuckDBPyConnection) -> tuple[str, str, str] | 
         return None
     rows = con.execute(f"SELECT * FROM {BINDING_TABLE}").fetchall()
     return tuple(rows[0]) if rows else None
+
+
+def _attach_read_only(con, path: Path, seal: encryption.VaultKey | None) -> tuple:
+    """ATTACH the vault READ_ONLY as `vault` (and USE it); its (id, fingerprints)."""
+    if not path.is_file():
+        raise StoreError(f"{path}: no identity vault here")
+    encryption.attach(con, path, "vault", seal, read_only=True)
+    con.execute("USE vault")
+    rows = con.execute("SELECT * FROM vault_meta").fetchall()
+    if not rows:
+        con.execute("USE memory")
+        con.execute("DETACH vault")
+        raise StoreError(f"{path}: the identity vault records no key")
+    return tuple(rows[0])
 
 
 def _connect(path: Path, seal: encryption.VaultKey | None) -> duckdb.DuckDBPyConnection:

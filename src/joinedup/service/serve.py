@@ -16,7 +16,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--warehouse", required=True, type=Path, help="warehouse DuckDB file (read only)"
     )
     parser.add_argument("--vault", required=True, type=Path,
-                        help="identity vault (tier I identities and identity review; opened per look-up)")  # fmt: skip
+                        help="identity vault (tier I identities and identity review; attached per look-up)")  # fmt: skip
     parser.add_argument("--register", required=True, type=Path, help="governance register (YAML)")
     parser.add_argument(
         "--service", required=True, type=Path, help="the service's own store S (SQLite)"
