@@ -1,11 +1,19 @@
-"""Tier I under load: 20 concurrent signed-in GPs for 60 s, each opening the person pages of the
-people on the demo practice's worklist (the identity from the vault, the joined-up record after
-role separation, risk, care plan, MDT history), now and then the worklist itself, after a warm-up
-of single requests.
+"""Tier I under load: 20 signed-in GPs for 60 s, each opening the person pages of the people on
+the demo practice's worklist (the identity from the vault, the joined-up record after role
+separation, risk, care plan, MDT history), now and then the worklist itself, after a warm-up of
+single requests (the service builds its per-snapshot person documents in the background).
 
-Prints p50/p95 per kind of page and the errors; the area is bench/web.py's
-(`python bench/care.py [--dir D] [--people N] [--users 20] [--seconds 60]`). Take it with
-`flock /work/wt/bench.lock` on a shared machine and note the load average.
+What it models: each user is a clinician who opens a page, reads it and opens the next one. The
+pause between a user's pages (think time) is exponential with mean `--think` seconds. Two runs
+of `--seconds` each by default: `--think 5` (a busy clinician clicking through a list; reading a
+joined-up record takes longer, so this is heavier than real use) and `--think 0` (closed loop:
+20 requests always in flight, the saturation figure; latency there is 20 / throughput). The
+issue's target (person page p95 <= 300 ms with 20 concurrent clinicians) is judged on the first.
+
+Prints, per run: requests, throughput, p50/p95 per kind of page, errors, the server's CPU per
+request (its user+system time over the run / requests), peak RSS and the load average. The area
+is bench/web.py's (`python bench/care.py [--dir D] [--people N] [--users 20] [--seconds 60]
+[--warmup 90] [--think 5 0]`). Take it with `flock /work/wt/bench.lock` on a shared machine.
 """
 
 from __future__ import annotations
@@ -35,9 +43,11 @@ def main() -> int:
     parser.add_argument("--people", type=int, default=175_000)
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=60)
-    parser.add_argument("--warmup", type=float, default=60,
-                        help="seconds of single requests first (the service sorts the feeds by"
-                             " pseudonym in the background on its first tier I request)")  # fmt: skip
+    parser.add_argument("--warmup", type=float, default=90,
+                        help="seconds of single requests first (the service builds its person"
+                             " documents in the background on its first tier I request)")  # fmt: skip
+    parser.add_argument("--think", type=float, nargs="+", default=[5.0, 0.0],
+                        help="mean think time between a user's pages, seconds (one run each)")
     args = parser.parse_args()
     folder = args.dir
     if not (folder / "warehouse.duckdb").is_file():
@@ -77,6 +87,18 @@ def _bench(url: str, server: subprocess.Popen, args) -> int:
     warm = time.monotonic() + args.warmup
     while time.monotonic() < warm:
         gp.get(f"/persons/{random.choice(people)}/record")
+    runs = [_run(url, server, people, think, args) for think in args.think]
+    report = {"users": args.users, "seconds": args.seconds, "people": len(people), "runs": runs}
+    (args.dir / "care-bench.json").write_text(json.dumps(report, indent=1))
+    return 0 if not any(r["errors"] for r in runs) else 4
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def _run(url: str, server: subprocess.Popen, people: list[str], think: float, args) -> dict:
     timings: dict[str, list[float]] = {}
     errors: list[str] = []
     peak = [rss_mib(server.pid)]
@@ -85,6 +107,7 @@ def _bench(url: str, server: subprocess.Popen, args) -> int:
     def user(index: int) -> None:
         rng = random.Random(index)
         client = sign_in(url, USER, PURPOSE)
+        stop.wait(rng.uniform(0, think))  # users do not start in step
         while not stop.is_set():
             kind = rng.choices(["person page", "person api", "worklist"], [10, 5, 1])[0]
             person = rng.choice(people)
@@ -101,8 +124,11 @@ def _bench(url: str, server: subprocess.Popen, args) -> int:
                 timings.setdefault(kind, []).append(elapsed)
                 if status != 200:
                     errors.append(f"{kind} {status}")
+            if think:
+                stop.wait(rng.expovariate(1 / think))
 
     threads = [threading.Thread(target=user, args=(i,)) for i in range(args.users)]
+    cpu0, t0 = _cpu_seconds(server.pid), time.monotonic()
     for thread in threads:
         thread.start()
     deadline = time.monotonic() + args.seconds
@@ -112,23 +138,27 @@ def _bench(url: str, server: subprocess.Popen, args) -> int:
     stop.set()
     for thread in threads:
         thread.join()
-    report = {
-        "users": args.users, "seconds": args.seconds, "people": len(people),
+    wall, cpu = time.monotonic() - t0, _cpu_seconds(server.pid) - cpu0
+    requests = sum(len(t) for t in timings.values())
+    run = {
+        "think_s": think, "requests": requests, "per_s": round(requests / wall, 1),
+        "server_cpu_ms_per_request": round(cpu / max(requests, 1) * 1000, 1),
         "rss_peak_mib": round(max(peak)), "errors": len(errors),
         "error_kinds": sorted(set(errors))[:10], "load_average": os.getloadavg(),
         "pages": {kind: {"requests": len(t), "p50_ms": round(statistics.median(t) * 1000),
                          "p95_ms": round(statistics.quantiles(t, n=20)[18] * 1000)
                          if len(t) >= 20 else None} for kind, t in sorted(timings.items())},
     }  # fmt: skip
-    print(f"tier I: {args.users} GPs for {args.seconds:.0f} s over {len(people)} people;"
-          f" peak RSS {report['rss_peak_mib']} MiB; errors {report['errors']};"
-          f" load average {' '.join(f'{x:.1f}' for x in report['load_average'])}")  # fmt: skip
-    for kind, row in report["pages"].items():
+    print(f"tier I: {args.users} GPs for {args.seconds:.0f} s over {len(people)} people, think"
+          f" time {think:g} s (mean); {requests} requests ({run['per_s']}/s), server CPU"
+          f" {run['server_cpu_ms_per_request']} ms per request; peak RSS {run['rss_peak_mib']} MiB;"
+          f" errors {run['errors']}; load average"
+          f" {' '.join(f'{x:.1f}' for x in run['load_average'])}")  # fmt: skip
+    for kind, row in run["pages"].items():
         print(
             f"  {kind:<12} {row['requests']:>6} requests  p50 {row['p50_ms']:>5} ms  p95 {row['p95_ms']} ms"
         )
-    (args.dir / "care-bench.json").write_text(json.dumps(report, indent=1))
-    return 0 if not errors else 4
+    return run
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
 
 from fastapi.responses import RedirectResponse, Response
 
@@ -31,6 +30,7 @@ from joinedup.governance.relationships import (
 from joinedup.governance.separation import TIER_I_FEEDS, filter_record, sender
 from joinedup.identity.directory import Directory, VaultBusy
 from joinedup.service import care_outcomes as outcomes
+from joinedup.service import care_records
 from joinedup.service.app import Context, Refused, route
 
 API = "/api/v1"
@@ -72,89 +72,36 @@ def _key(ctx: Context, person: str) -> int:
     return key
 
 
-# --- a person's rows fast: the tier I feeds sorted by pseudonym, per warehouse snapshot ------
-
-SORTED = "tier_i_sorted"  # a compressed in-memory catalogue of the snapshot's instance
-SORTED_FEEDS = ("gp_register", *TIER_I_FEEDS)
-_sorted: dict[str, str] = {}  # snapshot version -> "building" or "ready"
-_sorted_lock = threading.Lock()
-
-
-def _source(ctx: Context) -> str:
-    """The catalogue to read a person's rows from: the snapshot's copies of the feeds sorted by
-    pseudonym once built (DuckDB's zone maps then skip all but one block of each), the
-    warehouse's own tables until then. The first tier I request of a snapshot starts the build
-    in the background."""
-    version = ctx.snap.version
-    with _sorted_lock:
-        state = _sorted.get(version)
-        if state is None:
-            for stale in [v for v in _sorted if _sorted[v] == "ready"]:
-                del _sorted[stale]  # an older snapshot's copies are never read again
-            _sorted[version] = "building"
-            reader = ctx.service.reader
-            threading.Thread(target=_build_sorted, args=(reader, version), daemon=True).start()
-    return SORTED if state == "ready" else "store"
-
-
-def _build_sorted(reader, version: str) -> None:
-    with reader.connection() as snap:
-        if snap.version != version:
-            with _sorted_lock:
-                _sorted.pop(version, None)
-            return
-        con = snap.con
-        con.execute(f"ATTACH IF NOT EXISTS ':memory:' AS {SORTED} (COMPRESS)")
-        present = {t for (t,) in con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE database_name = 'store'").fetchall()}  # fmt: skip
-        for feed in SORTED_FEEDS:
-            if feed in present:
-                con.execute(f"CREATE OR REPLACE TABLE {SORTED}.{feed} AS SELECT * FROM store.{feed}"
-                            " ORDER BY pseudo_id")  # fmt: skip
-        with _sorted_lock:
-            _sorted[version] = "ready"
-
-
-def _in(values) -> tuple[str, list]:
-    """A list parameter for DuckDB (`x IN (SELECT unnest(?))`)."""
-    return "(SELECT unnest(?))", [list(values)]
-
-
 # --- facts and the decision ---------------------------------------------------------------------
 
 
+def _day(value) -> dt.date | None:
+    """A date of a row as JSON gives it (a date or a timestamp's first ten characters)."""
+    return dt.date.fromisoformat(value[:10]) if value else None
+
+
 def facts_of(ctx: Context, people: dict[str, int]) -> dict[str, PersonFacts]:
-    """The facts of each person (pseudonym -> person key) the relationship rule needs, in one
-    query per source for them all."""
-    con, register, at = ctx.snap.con, ctx.service.register, _source(ctx)
-    listed, params = _in(people)
-    registrations: dict[str, list] = {}
-    for person, practice, start, end in con.execute(
-        "SELECT pseudo_id, practice_code, registration_date, deregistration_date FROM"
-        f" {at}.gp_register"
-        f" WHERE pseudo_id IN {listed}", params
-    ).fetchall():  # fmt: skip
-        registrations.setdefault(person, []).append(Registration(practice, start, end))
-    episodes: dict[str, list] = {}
-    for person, provider, start, end in con.execute(
-        f"SELECT pseudo_id, provider_code, admission_date, discharge_date FROM {at}.acute_apc"
-        f" WHERE pseudo_id IN {listed}", params
-    ).fetchall():  # fmt: skip
-        episodes.setdefault(person, []).append(Episode("hospital_spell", provider, start, end))
-    council = sender(register, "social_care_events", {})
-    for person, start, end in con.execute(
-        f"SELECT pseudo_id, event_start_date, event_end_date FROM {at}.social_care_events"
-        f" WHERE pseudo_id IN {listed} AND event_type = 'SERVICE'", params
-    ).fetchall():  # fmt: skip
-        episodes.setdefault(person, []).append(Episode("social_care_service", council, start, end))
-    care = ctx.service.care
-    keys = list(people.values())
+    """The facts of each person (pseudonym -> person key) the relationship rule needs."""
+    council = sender(ctx.service.register, "social_care_events", {})
+    care, keys = ctx.service.care, list(people.values())
     caseload, glass = care.caseload_entries_of(keys), care.break_glass_of(keys)
-    return {
-        p: PersonFacts(tuple(registrations.get(p, ())), tuple(episodes.get(p, ())),
-                       caseload.get(k, ()), glass.get(k, ()))
-        for p, k in people.items()
-    }  # fmt: skip
+    out = {}
+    found = care_records.rows_of(ctx.snap, list(people), care_records.FACT_TABLES)
+    for p, tables in found.items():
+        registrations = tuple(
+            Registration(r["practice_code"], _day(r["registration_date"]),
+                         _day(r["deregistration_date"]))
+            for r in tables.get("gp_register", ())
+        )  # fmt: skip
+        spells = [Episode("hospital_spell", r["provider_code"], _day(r["admission_date"]),
+                          _day(r["discharge_date"])) for r in tables.get("acute_apc", ())]  # fmt: skip
+        services = [Episode("social_care_service", council, _day(r["event_start_date"]),
+                            _day(r["event_end_date"]))
+                    for r in tables.get("social_care_events", ()) if r["event_type"] == "SERVICE"]  # fmt: skip
+        key = people[p]
+        out[p] = PersonFacts(registrations, tuple(spells + services), caseload.get(key, ()),
+                             glass.get(key, ()))  # fmt: skip
+    return out
 
 
 def relationships_of(ctx: Context, people: dict[str, int]) -> dict[str, Relationship]:
@@ -319,56 +266,29 @@ def worklist(ctx: Context) -> dict:
 # --- the person ---------------------------------------------------------------------------------
 
 
-def _feed_columns(ctx: Context) -> dict[str, list[str]]:
-    def build(con) -> dict[str, list[str]]:
-        out: dict[str, list[str]] = {}
-        for table, column in con.execute(
-            "SELECT table_name, column_name FROM duckdb_columns() WHERE database_name = 'store'"
-            " AND table_name IN (SELECT unnest(?)) ORDER BY table_name, column_index",
-            [list(TIER_I_FEEDS)],
-        ).fetchall():
-            out.setdefault(table, []).append(column)
-        return out
-
-    return ctx.snap.cached("tier_i_feed_columns", build)
-
-
 def _rows(ctx: Context, person: str) -> dict[str, list[dict]]:
-    """Every tier I feed's rows of the person, in one query (each row as JSON, by feed)."""
-    present, at = _feed_columns(ctx), _source(ctx)
-    feeds = [f for f in TIER_I_FEEDS if f in present]
-    sql = " UNION ALL ".join(
-        f"SELECT '{f}' AS feed, CAST(to_json(t) AS VARCHAR) FROM {at}.{f} t WHERE pseudo_id = $1"
-        for f in feeds
-    )
-    out: dict[str, list[dict]] = {f: [] for f in feeds}
-    for feed, body in ctx.snap.con.execute(sql, [person]).fetchall():
-        out[feed].append(json.loads(body))
-    return out
+    """The person's rows of each tier I feed the warehouse has, and of `risk_scores` and
+    `objections` (one document look-up once the snapshot's are built: care_records.py)."""
+    return care_records.rows_of(ctx.snap, [person])[person]
 
 
-def _direct_objection(ctx: Context, person: str) -> bool:
-    return bool(
-        ctx.snap.con.execute(
-            "SELECT count(*) FROM objections WHERE pseudo_id = ? AND objection_type = 'DIRECT'"
-            " AND recorded_date <= ? AND (withdrawn_date IS NULL OR withdrawn_date > ?)",
-            [person, today(), today()],
-        ).fetchone()[0]
-    )
+def _direct_objection(rows: dict[str, list[dict]]) -> bool:
+    day = today()
+    return any(
+        r["objection_type"] == "DIRECT" and _day(r["recorded_date"]) <= day
+        and (r["withdrawn_date"] is None or _day(r["withdrawn_date"]) > day)
+        for r in rows.get("objections", ())
+    )  # fmt: skip
 
 
-def _risk(ctx: Context, person: str) -> dict | None:
-    columns = _risk_columns(ctx)
-    if not columns:
+def _risk(ctx: Context, rows: dict[str, list[dict]]) -> dict | None:
+    columns, found = _risk_columns(ctx), rows.get("risk_scores")
+    if not columns or not found:
         return None
     names = ("index_date", "tier", *SCORES,
              *(c for c in ("reasons", "rule_flagged") if c in columns))  # fmt: skip
-    found = ctx.snap.con.execute(
-        f"SELECT {', '.join(names)} FROM risk_scores WHERE pseudo_id = ?"
-        " ORDER BY index_date DESC LIMIT 1",
-        [person],
-    ).fetchall()
-    return {k: _plain(v) for k, v in zip(names, found[0], strict=True)} if found else None
+    latest = max(found, key=lambda r: r["index_date"])
+    return {k: latest[k] for k in names}
 
 
 def _to_person(payload: dict) -> str:
@@ -380,10 +300,11 @@ def record(ctx: Context) -> dict:
     person = _person(ctx)
     found, key = decide_person(ctx, person)
     p, care = ctx.principal, ctx.service.care
+    rows = _rows(ctx, person)
+    feeds = {f: rows[f] for f in TIER_I_FEEDS if f in rows}
     shown = filter_record(
-        ctx.service.register, p.role, p.organisation, _rows(ctx, person),
-        _direct_objection(ctx, person),
-    )  # fmt: skip
+        ctx.service.register, p.role, p.organisation, feeds, _direct_objection(rows)
+    )
     plans = care.care_plans(key)
     known, notice = identities(ctx, [key])
     return {
@@ -395,7 +316,7 @@ def record(ctx: Context) -> dict:
         "objected": shown.objected,
         "notice": shown.notice,
         "rows": shown.rows,
-        "risk": _risk(ctx, person),
+        "risk": _risk(ctx, rows),
         "care_plan": plans[-1] if plans else None,
         "care_plan_versions": len(plans),
         "mdt": care.mdt_history(key),
