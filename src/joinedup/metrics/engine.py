@@ -1337,12 +1337,15 @@ def compute_metrics(
     months: tuple[str, str] | None = None,
     experience_question: str = DEFAULT_EXPERIENCE_QUESTION,
     by: str | None = None,
+    area: list[dict] | None = None,
 ) -> list[dict]:
     """Every requested metric (default all) for every period from the first to the last month
     of `months` (default: the months the warehouse's activity covers), in metrics.md's shape.
 
     With `by` (one of BREAKDOWNS), the metrics of BREAKDOWN_METRICS (default all of them): each
-    record of the area with `by` and `group` null, then each group's records."""
+    record of the area with `by` and `group` null, then each group's records. `area`: the
+    area's raw records for the same months when the caller has them (they are not computed
+    again; records of other metrics are left out)."""
     wanted = check_breakdown(metric_ids, by) if by else check_metric_ids(metric_ids)
     months = months or covered_months(con)
     if months is None:
@@ -1350,5 +1353,7 @@ def compute_metrics(
     periods = P.covering(*months)
     if not by:
         return _computed(Engine(con, periods), wanted, experience_question)
-    area = [{**r, "by": by, "group": None} for r in _computed(Engine(con, periods), wanted)]
-    return area + _computed(Engine(con, periods, by), wanted)
+    if area is None:
+        area = _computed(Engine(con, periods), wanted)
+    tagged = [{**r, "by": by, "group": None} for r in area if r["id"] in wanted]
+    return tagged + _computed(Engine(con, periods, by), wanted)

@@ -31,12 +31,15 @@ class BreakdownTable:
     rows: tuple[BreakdownRow, ...]
 
 
-def breakdown_tables(con, months: tuple[str, str]) -> tuple[BreakdownTable, ...]:
-    return tuple(_table(con, months, by) for by in DIMENSIONS)
+def breakdown_tables(
+    con, months: tuple[str, str], area: list[dict] | None = None
+) -> tuple[BreakdownTable, ...]:
+    """One table per dimension; `area`: the area's raw records of those months, if computed."""
+    return tuple(_table(con, months, by, area) for by in DIMENSIONS)
 
 
-def _table(con, months: tuple[str, str], by: str) -> BreakdownTable:
-    records = apply_disclosure_control(compute_metrics(con, months=months, by=by))
+def _table(con, months: tuple[str, str], by: str, area: list[dict] | None) -> BreakdownTable:
+    records = apply_disclosure_control(compute_metrics(con, months=months, by=by, area=area))
     first, last = (P.parse(m) for m in months)
     groups = sorted({r["group"] for r in records if r["group"] is not None}, key=_group_order)
     rows = []

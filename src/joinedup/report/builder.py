@@ -70,15 +70,14 @@ def build_report(
     given_plan = load_plan(plan_path) if plan_path else None
     months = complete_months(con)
     plan = given_plan or load_plan(people=area_people(con, months))
-    records = apply_disclosure_control(
-        compute_metrics(con, months=months, experience_question=plan.experience_question)
-    )
+    raw = compute_metrics(con, months=months, experience_question=plan.experience_question)
+    records = apply_disclosure_control(raw)
     progress.step("metrics computed")
     panels = [
         build_panel(h, [r for r in records if r["id"] == h.id], plan, months) for h in HEADLINES
     ]
-    breakdowns = breakdown_tables(con, months)
-    funnels = funnel_plots(con, months)
+    breakdowns = breakdown_tables(con, months, area=raw)  # the area's figures computed once
+    funnels = funnel_plots(con, months, area=raw)
     spend = _spend(con, months)
     progress.step("spend")
     quality = quality_section(quality_report(con))

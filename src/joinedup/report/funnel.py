@@ -78,10 +78,13 @@ def funnel_metrics() -> list:
     ]
 
 
-def funnel_plots(con, months: tuple[str, str]) -> tuple[FunnelPlot, ...]:
+def funnel_plots(
+    con, months: tuple[str, str], area: list[dict] | None = None
+) -> tuple[FunnelPlot, ...]:
+    """`area`: the area's raw records of those months, if the caller computed them."""
     drawn = funnel_metrics()
     records = apply_disclosure_control(
-        compute_metrics(con, [h.id for h in drawn], months=months, by="practice")
+        compute_metrics(con, [h.id for h in drawn], months=months, by="practice", area=area)
     )
     first, last = (P.parse(m) for m in months)
     plots = []
