@@ -4,6 +4,7 @@ before/after, and the evaluator's time).
 
     python bench/commissioning.py by-practice WAREHOUSE   # the command, then its cost per metric
     python bench/commissioning.py planted [PEOPLE]   # default 175000; about 2,000 enrolled
+    python bench/commissioning.py evaluator WAREHOUSE   # the evaluator's time, 2,000 people
 
 The planted area is kept in out/bench/planted-PEOPLE (delete it to generate again).
 The planted area is generated with `synth --scheme --scheme-cohort 0.04` and evaluated on the
@@ -61,6 +62,33 @@ with store.reading(sys.argv[1]) as con:
 """
 
 
+BUSIEST = """
+import sys
+from joinedup.warehouse import store
+with store.reading(sys.argv[1]) as con:
+    rows = con.execute(
+        "SELECT pseudo_id FROM acute_apc WHERE admission_date >= DATE '2014-04-01'"
+        " AND admission_date < DATE '2015-04-01' GROUP BY pseudo_id"
+        " ORDER BY COUNT(*) DESC, pseudo_id LIMIT 2000").fetchall()
+print("pseudo_id"); print("\\n".join(p for (p,) in rows))
+"""
+
+
+def evaluator(warehouse: str) -> None:
+    """The evaluator on a warehouse for the 2,000 people with the most admissions in the year
+    before START (a case-management cohort's shape; no scheme, so the time is what counts)."""
+    folder = OUT / "evaluator"
+    folder.mkdir(parents=True, exist_ok=True)
+    cohort = folder / "cohort.csv"
+    with cohort.open("w") as out:
+        subprocess.run([sys.executable, "-c", BUSIEST, warehouse], stdout=out, check=True)
+    argv = [JOINEDUP, "evaluate", "--warehouse", warehouse, "--cohort", str(cohort)]
+    with (folder / "evaluation.json").open("w") as handle:
+        timed = measure("evaluate (2,000 people)", [*argv, "--start", START], stdout=handle)
+    found = json.loads((folder / "evaluation.json").read_text())
+    print(f"  cohort {found['cohort']}; cpu {timed['cpu_seconds']} s; risk {found['risk_score']}")
+
+
 def planted(people: int) -> None:
     folder = OUT / f"planted-{people}"
     area, warehouse = folder / "area", folder / "oracle.duckdb"
@@ -107,6 +135,8 @@ def planted(people: int) -> None:
 if __name__ == "__main__":
     if sys.argv[1:2] == ["by-practice"]:
         by_practice(sys.argv[2])
+    elif sys.argv[1:2] == ["evaluator"]:
+        evaluator(sys.argv[2])
     else:
         planted(int(sys.argv[2]) if len(sys.argv) > 2 else 175_000)
     subprocess.run(["uptime"], check=False)
