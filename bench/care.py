@@ -46,8 +46,13 @@ def main() -> int:
     parser.add_argument("--warmup", type=float, default=90,
                         help="seconds of single requests first (the service builds its person"
                              " documents in the background on its first tier I request)")  # fmt: skip
-    parser.add_argument("--think", type=float, nargs="+", default=[5.0, 0.0],
-                        help="mean think time between a user's pages, seconds (one run each)")
+    parser.add_argument(
+        "--think",
+        type=float,
+        nargs="+",
+        default=[5.0, 0.0],
+        help="mean think time between a user's pages, seconds (one run each)",
+    )
     args = parser.parse_args()
     folder = args.dir
     if not (folder / "warehouse.duckdb").is_file():

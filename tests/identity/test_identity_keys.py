@@ -153,7 +153,10 @@ def test_an_environment_key_that_differs_from_the_key_file_is_refused(tmp_path, 
 
 
 def test_reviewing_a_vault_that_does_not_exist_is_a_store_error(tmp_path, capsys):
-    assert main(["review", "--vault", str(tmp_path / "missing.duckdb")]) == StoreError.exit_code
+    from test_identity_review import review_cli
+
+    cli = review_cli(tmp_path / "missing.duckdb", on=("acute_ae",))
+    assert main(cli) == StoreError.exit_code
     assert "no identity vault" in capsys.readouterr().err
     assert not (tmp_path / "missing.duckdb").exists()
 

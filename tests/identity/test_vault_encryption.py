@@ -53,6 +53,18 @@ def stores_fixture(landed, tmp_path, monkeypatch) -> Path:
     return tmp_path / "v.duckdb"
 
 
+def review(landed: Path, vault: Path) -> list[str]:
+    """`joinedup review` of `vault` (a command that opens it) under the area's register with
+    review switched on, as its linkage officer."""
+    data = yaml.safe_load((landed / "area" / "register.yaml").read_text())
+    for agreement in data["agreements"]:
+        agreement["identity_review"] = True
+    register = vault.parent / "review-register.yaml"
+    register.write_text(yaml.safe_dump(data, sort_keys=False))
+    return ["review", "--vault", str(vault), "--register", str(register), "--user",
+            "linkage.demo", "--audit", str(vault.parent / "audit.jsonl")]  # fmt: skip
+
+
 def a_known_person(area: Path) -> dict:
     with open(area / "gp_register.csv", newline="") as handle:
         return next(row for row in csv.DictReader(handle) if row["nhs_number"])
@@ -102,13 +114,13 @@ def test_no_identifier_or_secret_is_in_clear_in_the_vault_or_its_key_files(lande
     ],
 )
 def test_a_wrong_or_missing_key_is_refused_in_one_line_exit_5(
-    stores, monkeypatch, capsys, key, says
+    landed, stores, monkeypatch, capsys, key, says
 ):
     if key is None:
         monkeypatch.delenv(KEY_ENV)
     else:
         monkeypatch.setenv(KEY_ENV, key)
-    assert main(["review", "--vault", str(stores)]) == 5
+    assert main(review(landed, stores)) == 5
     err = capsys.readouterr().err
     assert says in err and len(err.strip().splitlines()) == 1
     assert OLD not in err and "33" * 32 not in err
@@ -123,7 +135,7 @@ def test_a_plain_vault_with_a_key_set_is_refused_until_encrypted(
     before = vault_contents(plain)
     assert a_known_person(landed / "area")["family_name"].encode() in plain.read_bytes()
     monkeypatch.setenv(KEY_ENV, OLD)
-    assert main(["review", "--vault", str(plain)]) == 5
+    assert main(review(landed, plain)) == 5
     assert "vault-key encrypt" in capsys.readouterr().err
     assert main(["vault-key", "encrypt", "--vault", str(plain)]) == 0
     assert vault_contents(plain) == before
@@ -132,13 +144,13 @@ def test_a_plain_vault_with_a_key_set_is_refused_until_encrypted(
 
 
 def test_rotation_keeps_every_record_and_finishes_after_an_interruption(
-    stores, monkeypatch, capsys
+    landed, stores, monkeypatch, capsys
 ):
     before = vault_contents(stores)
     monkeypatch.setenv(NEW_KEY_ENV, NEW)
     # interrupted after the vault was re-encrypted, before the key files were
     encryption.reencrypt(stores, encryption.parse(OLD, KEY_ENV), encryption.parse(NEW, NEW_KEY_ENV))
-    assert main(["review", "--vault", str(stores)]) == 5
+    assert main(review(landed, stores)) == 5
     assert "interrupted rotation" in capsys.readouterr().err
     assert main(["vault-key", "rotate", "--vault", str(stores)]) == 0
     out = capsys.readouterr().out

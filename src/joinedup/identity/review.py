@@ -67,6 +67,27 @@ def reject(vault: Vault, review_id: int) -> None:
     vault.keep_apart(provisional)
 
 
+# Identity review is off unless an agreement switches it on for its feed (GOVERNANCE.md
+# "Identity review without a human in the loop"): only those feeds' pairs are shown or decided.
+
+
+def reviewable(vault: Vault, feeds: set[str]) -> list[dict]:
+    """The held pairs whose record came from a feed under review."""
+    return [p for p in held_pairs(vault) if p["record"]["feed"] in feeds]
+
+
+def decide(
+    vault: Vault, feeds: set[str], review_id: int, decision: str, warehouse: Path | None = None
+) -> int:
+    """Accept or reject a held pair of a feed under review; warehouse rows moved."""
+    if not any(p["review_id"] == review_id for p in reviewable(vault, feeds)):
+        raise UserError(f"review {review_id}: no held pair of a feed under review")
+    if decision == "accept":
+        return accept(vault, review_id, warehouse)
+    reject(vault, review_id)
+    return 0
+
+
 def _move_rows(vault: Vault, warehouse: Path, provisional: int, candidate: int) -> int:
     """Re-point the provisional person's rows; the person table keeps one row per pseudo_id."""
     old, new = vault.pseudo_id(provisional), vault.pseudo_id(candidate)

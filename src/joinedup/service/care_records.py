@@ -23,7 +23,7 @@ from joinedup.governance.separation import TIER_I_FEEDS
 
 TABLES = ("gp_register", *TIER_I_FEEDS, "risk_scores", "objections")
 FACT_TABLES = ("gp_register", "acute_apc", "social_care_events")  # the relationship's facts
-PARTITIONS = 16  # the build holds 1/16 of the documents uncompressed at a time
+PARTITIONS = 8  # the build holds 1/8 of the documents uncompressed at a time
 
 
 class Documents:
@@ -87,7 +87,7 @@ def build(con, columns: dict[str, list[str]]) -> Documents:
         while batch := result.fetchmany(20_000):
             for person, group, document in batch:
                 blobs = documents.by_person.setdefault(person, [None, None])
-                blobs[group] = zlib.compress(document.encode(), 6)
+                blobs[group] = zlib.compress(document.encode(), 1)
     return documents
 
 

@@ -13,7 +13,7 @@ import datetime as dt
 import threading
 from pathlib import Path
 
-from joinedup.errors import StoreError, UserError
+from joinedup.errors import StoreError
 from joinedup.governance.register import Register
 from joinedup.identity import review
 from joinedup.identity.vault import Vault
@@ -42,7 +42,7 @@ def queue(vault: Path, register: Register, day: dt.date) -> dict:
     with _LOCK:
         held = _open(vault, register)
         try:
-            pairs = [p for p in review.held_pairs(held) if p["record"]["feed"] in feeds]
+            pairs = review.reviewable(held, feeds)
         finally:
             held.close()
     return {"review": "on", "feeds": sorted(feeds), "pairs": pairs}
@@ -56,15 +56,8 @@ def decide(vault: Path, warehouse: Path, register: Register, day: dt.date,
     with _LOCK:
         held = _open(vault, register)
         try:
-            pair = next((p for p in review.held_pairs(held) if p["review_id"] == review_id), None)
-            if pair is None or pair["record"]["feed"] not in feeds:
-                raise UserError(f"review {review_id}: no held pair of a feed under review")
             try:
-                moved = (
-                    review.accept(held, review_id, warehouse)
-                    if decision == "accept"
-                    else review.reject(held, review_id) or 0
-                )
+                moved = review.decide(held, feeds, review_id, decision, warehouse)
             except StoreError:
                 raise Unavailable(
                     "The warehouse is being changed (a load may be running): try again soon."
