@@ -12,9 +12,9 @@ from datetime import date, datetime, timedelta
 import duckdb
 import numpy as np
 import pyarrow as pa
+from record_tokens import tokenised
 
 from joinedup import contract
-from joinedup.landing.records import SOURCE_RECORD_IDS
 from joinedup.warehouse import schema
 
 PRACTICES = (
@@ -55,7 +55,7 @@ TYPICAL = {
 }  # fmt: skip
 # Each feed's own record id (the first sender's id among its columns): a fresh one per row.
 RECORD_ID = {
-    f.name: next((c for c in f.column_names if c in SOURCE_RECORD_IDS), None)
+    f.name: next((c for c in f.column_names if c in schema.SOURCE_RECORD_IDS), None)
     for f in contract.feeds().values()
 }
 
@@ -79,7 +79,9 @@ class Warehouse:
     def con(self) -> duckdb.DuckDBPyConnection:
         """The connection, after every buffered row has been written."""
         for (table, columns), rows in self._pending.items():
-            data = pa.table({c: [r[i] for r in rows] for i, c in enumerate(columns)})
+            data = pa.table(
+                {c: [tokenised(c, r[i]) for r in rows] for i, c in enumerate(columns)}
+            )
             self._con.register("incoming", data)
             self._con.execute(f"INSERT INTO {table} ({', '.join(columns)}) SELECT * FROM incoming")
             self._con.unregister("incoming")

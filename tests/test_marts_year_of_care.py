@@ -4,6 +4,7 @@ from datetime import date
 
 import duckdb
 import pytest
+from record_tokens import tokenised
 
 from joinedup.cli import main
 from joinedup.errors import BadInput, StoreError
@@ -37,7 +38,8 @@ def unit_cost(activity: str, year: str) -> float:
 def insert(con, table: str, **values) -> None:
     names = ", ".join(values)
     marks = ", ".join("?" for _ in values)
-    con.execute(f"INSERT INTO {table} ({names}) VALUES ({marks})", list(values.values()))
+    cells = [tokenised(name, value) for name, value in values.items()]
+    con.execute(f"INSERT INTO {table} ({names}) VALUES ({marks})", cells)
 
 
 def d(text: str) -> date:

@@ -6,6 +6,7 @@ import json
 
 import duckdb
 import pytest
+from record_tokens import record_token
 
 from joinedup import cli
 from joinedup.warehouse import schema
@@ -25,7 +26,7 @@ def warehouse(tmp_path):
                 "INSERT INTO acute_apc (pseudo_id, spell_id, provider_code, admission_date,"
                 " admission_method, main_specialty, postcode_in_area)"
                 " VALUES (?, ?, 'RZA', ?, '21', '300', true)",
-                [f"person-{spell_id}", spell_id, admitted],
+                [f"person-{spell_id}", record_token(spell_id), admitted],
             )
     return path
 

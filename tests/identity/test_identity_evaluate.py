@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import duckdb
 import pyarrow as pa
 import pytest
@@ -9,6 +11,7 @@ import pytest
 from joinedup.errors import BadInput
 from joinedup.identity.evaluate import linkage_quality
 from joinedup.identity.vault import Vault
+from joinedup.keyed_hash import compact
 
 # (feed, line, pseudo_id, true person, flaw)
 ROWS = [
@@ -23,6 +26,11 @@ ROWS = [
 ]
 
 
+def _row_key(line: int) -> str:
+    """A row key as the vault holds it (64 hex digits); the warehouse holds its compact form."""
+    return hashlib.sha256(str(line).encode()).hexdigest()
+
+
 @pytest.fixture
 def area(tmp_path, monkeypatch):
     """A warehouse of pseudo_ids and row keys, and a vault bound to it holding each row's line."""
@@ -30,16 +38,16 @@ def area(tmp_path, monkeypatch):
     warehouse, vault_path = tmp_path / "warehouse.duckdb", tmp_path / "vault.duckdb"
     con = duckdb.connect(str(warehouse))
     for feed in ("gp_register", "acute_ae"):
-        con.execute(f"CREATE TABLE {feed} (pseudo_id VARCHAR, _row_key VARCHAR)")
+        con.execute(f"CREATE TABLE {feed} (pseudo_id VARCHAR, _row_key BIGINT)")
     for feed, line, pseudo_id, _, _ in ROWS:
-        con.execute(f"INSERT INTO {feed} VALUES (?, ?)", [pseudo_id, f"k{line}"])
+        con.execute(f"INSERT INTO {feed} VALUES (?, ?)", [pseudo_id, compact(_row_key(line))])
     with Vault.open(vault_path) as vault:
         vault.bind_warehouse(con)
         vault.record_lineage(
             pa.table(
                 {
                     "feed": [r[0] for r in ROWS],
-                    "row_key": [f"k{r[1]}" for r in ROWS],
+                    "row_key": [_row_key(r[1]) for r in ROWS],
                     "file": [f"{r[0]}.csv" for r in ROWS],
                     "line": [r[1] for r in ROWS],
                 }

@@ -11,6 +11,7 @@ import duckdb
 
 from joinedup import contract
 from joinedup.identifiers import nhs_check_digit
+from joinedup.keyed_hash import compact, compact_sql
 
 AS_OF = dt.date(2015, 3, 31)
 TEXT_DEFAULTS = {
@@ -186,17 +187,19 @@ def lineage_sql(feed: str, columns: str) -> str:
     """`columns` of the feed's rows (alias w) and their lineage (alias l: file, line)."""
     return (
         f"SELECT {columns} FROM {feed} w JOIN vault.row_lineage l"
-        f" ON l.feed = '{feed}' AND l.row_key = w._row_key"
+        f" ON l.feed = '{feed}' AND {compact_sql('l.row_key')} = w._row_key"
     )
 
 
-def token(stores: dict[str, Path], record_id: str) -> str:
-    """The warehouse's keyed token of a source record id (HMAC under the vault's row secret)."""
+def token(stores: dict[str, Path], record_id: str) -> int:
+    """The warehouse's keyed token of a source record id (HMAC under the vault's row secret,
+    compact)."""
     import hashlib
     import hmac
 
     secret = bytes.fromhex((Path(f"{stores['vault']}.rowkey")).read_text().strip())
-    return hmac.new(secret, f"source record id\x1f{record_id}".encode(), hashlib.sha256).hexdigest()
+    digest = hmac.new(secret, f"source record id\x1f{record_id}".encode(), hashlib.sha256)
+    return compact(digest.hexdigest())
 
 
 def text_values(warehouse: Path) -> list[str]:

@@ -341,4 +341,9 @@ def test_source_record_ids_are_keyed_tokens_that_still_join_feeds(area, stores):
         "SELECT count(*) FROM delayed_transfers d JOIN acute_apc a USING (provider_code, spell_id)",
     )
     assert query(stores["warehouse"], "SELECT rule, column_name FROM rejections") == []
-    assert joined == [(1,)] and token(stores, "S1") in texts
+    spells = query(
+        stores["warehouse"],
+        "SELECT spell_id FROM delayed_transfers UNION ALL SELECT spell_id FROM acute_apc"
+        " WHERE spell_id IN (SELECT spell_id FROM delayed_transfers)",
+    )
+    assert joined == [(1,)] and spells == [(token(stores, "S1"),)] * 2

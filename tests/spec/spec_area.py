@@ -11,6 +11,7 @@ from datetime import date, datetime
 
 import duckdb
 import pytest
+from record_tokens import record_token
 
 from joinedup.metrics import engine, reference
 from joinedup.warehouse import schema, store
@@ -119,9 +120,12 @@ class SpecArea:
             for cells in rows:
                 values = dict(DEFAULTS.get(table, {}))
                 if table in GENERATED_IDS:
-                    values[GENERATED_IDS[table]] = f"id{next(self.ids)}"
+                    values[GENERATED_IDS[table]] = record_token(f"id{next(self.ids)}")
                 for name, cell in zip(header, cells, strict=True):
-                    values[name] = PARSERS.get(types[name], str)(cell) if cell else None
+                    parse = PARSERS.get(types[name], str)
+                    if name in schema.SOURCE_RECORD_IDS:  # written as sent, landed as a token
+                        parse = record_token
+                    values[name] = parse(cell) if cell else None
                 names = ", ".join(values)
                 marks = ", ".join("?" for _ in values)
                 con.execute(

@@ -8,6 +8,7 @@ from datetime import date, datetime, time, timedelta
 import duckdb
 import pyarrow
 import pytest
+from record_tokens import record_token
 from spec_area import assert_same_records
 
 from joinedup.metrics import engine, reference
@@ -60,7 +61,7 @@ def person_rows(rng: random.Random, pid: str) -> dict[str, list[dict]]:
         rows["acute_apc"].append(
             {
                 "pseudo_id": pid,
-                "spell_id": f"{pid}-s{n}",
+                "spell_id": record_token(f"{pid}-s{n}"),
                 "provider_code": rng.choice(["RZA", "RZC"]),
                 "admission_date": admitted,
                 "discharge_date": later(rng, admitted, 15),
@@ -88,7 +89,7 @@ def person_rows(rng: random.Random, pid: str) -> dict[str, list[dict]]:
         rows["social_care_events"].append(
             {
                 "pseudo_id": pid,
-                "event_id": f"{pid}-e{n}",
+                "event_id": record_token(f"{pid}-e{n}"),
                 "client_type": rng.choice(["SERVICE_USER", "SERVICE_USER", "CARER"]),
                 "event_type": rng.choice(["SERVICE", "SERVICE", "SERVICE", "REVIEW", "ASSESSMENT"]),
                 "event_start_date": started,
@@ -108,7 +109,7 @@ def person_rows(rng: random.Random, pid: str) -> dict[str, list[dict]]:
     rows["community_contacts"] = [
         {
             "pseudo_id": pid,
-            "contact_id": f"{pid}-c{n}",
+            "contact_id": record_token(f"{pid}-c{n}"),
             "contact_date": some_day(rng),
             "service": rng.choice(["REHABILITATION", "INTERMEDIATE_CARE", "DISTRICT_NURSING"]),
             "contact_mode": "FACE_TO_FACE",
@@ -119,7 +120,7 @@ def person_rows(rng: random.Random, pid: str) -> dict[str, list[dict]]:
     rows["acute_ae"] = [
         {
             "pseudo_id": pid,
-            "attendance_id": f"{pid}-a{n}",
+            "attendance_id": record_token(f"{pid}-a{n}"),
             "provider_code": "RZA",
             "arrival_datetime": arrival,
             "departure_datetime": maybe(rng, arrival + timedelta(minutes=rng.randrange(200, 280))),
@@ -136,7 +137,7 @@ def person_rows(rng: random.Random, pid: str) -> dict[str, list[dict]]:
     rows["urgent_care_contacts"] = [
         {
             "pseudo_id": pid,
-            "contact_id": f"{pid}-u{n}",
+            "contact_id": record_token(f"{pid}-u{n}"),
             "service": rng.choice(["AMBULANCE", "NHS111"]),
             "contact_datetime": f"{some_day(rng)} 08:00:00",
             "from_care_home": rng.choice(["Y", "N", None]),
@@ -149,7 +150,7 @@ def person_rows(rng: random.Random, pid: str) -> dict[str, list[dict]]:
     rows["delayed_transfers"] = [
         {
             "pseudo_id": pid,
-            "delay_id": f"{pid}-d{n}",
+            "delay_id": record_token(f"{pid}-d{n}"),
             "provider_code": "RZA",
             "ready_date": ready,
             "transfer_date": later(rng, ready, 40),

@@ -28,6 +28,7 @@ from joinedup.errors import StoreError
 from joinedup.identity import encryption, keys, vault_linkage
 from joinedup.identity.probabilistic import UPPER_THRESHOLD
 from joinedup.identity.vault_linkage import refresh_people
+from joinedup.keyed_hash import compact_sql
 from joinedup.warehouse import store
 
 # What `Vault.resolve` takes (one identifier record a row) and the variable naming its model's
@@ -386,12 +387,14 @@ class Vault:
             self.con.execute("DROP TABLE IF EXISTS replacing_batch")
 
     def lineage(self, landed: pa.Table) -> pa.Table:
-        """(feed, file, line, pseudo_id) of each landed row (feed, row_key, pseudo_id)."""
+        """(feed, file, line, pseudo_id) of each landed row (feed, row_key, pseudo_id): the
+        warehouse's row key is the compact form of the hex kept here."""
         self.con.register("landed_rows", landed)
         try:
             return self.con.sql(
-                "SELECT l.feed, l.file, l.line, w.pseudo_id FROM landed_rows w"
-                " JOIN row_lineage l USING (feed, row_key) ORDER BY l.feed, l.file, l.line"
+                "SELECT l.feed, l.file, l.line, w.pseudo_id FROM landed_rows w JOIN row_lineage l"
+                f" ON l.feed = w.feed AND {compact_sql('l.row_key')} = w.row_key"
+                " ORDER BY l.feed, l.file, l.line"
             ).to_arrow_table()
         finally:
             self.con.unregister("landed_rows")

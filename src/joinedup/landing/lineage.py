@@ -16,10 +16,11 @@ import pyarrow as pa
 
 from joinedup.errors import StoreError
 from joinedup.identity.vault import Vault
+from joinedup.keyed_hash import compact_sql
 from joinedup.landing import files
 from joinedup.warehouse import schema
 
-LANDED = pa.schema([("feed", pa.string()), ("row_key", pa.string()), ("pseudo_id", pa.string())])
+LANDED = pa.schema([("feed", pa.string()), ("row_key", pa.int64()), ("pseudo_id", pa.string())])
 
 
 def landed_lineage(con, vault: Vault, warehouse_path: Path) -> pa.Table:
@@ -31,12 +32,17 @@ def landed_lineage(con, vault: Vault, warehouse_path: Path) -> pa.Table:
 
 
 def _landed_rows(con) -> pa.Table:
-    tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    key_types = dict(
+        con.execute(
+            "SELECT table_name, data_type FROM duckdb_columns() WHERE column_name = '_row_key'"
+        ).fetchall()
+    )
+    key = {"VARCHAR": compact_sql("_row_key")}  # an older load's hex, not yet compacted
     selects = [
-        f"SELECT '{feed.name}' AS feed, _row_key AS row_key, pseudo_id"
-        f" FROM {schema.warehouse_table_name(feed)}"
+        f"SELECT '{feed.name}' AS feed, {key.get(key_types[table], '_row_key')} AS row_key,"
+        f" pseudo_id FROM {table}"
         for feed in files.landing_order()
-        if feed.is_person_level and schema.warehouse_table_name(feed) in tables
+        if feed.is_person_level and (table := schema.warehouse_table_name(feed)) in key_types
     ]
     if not selects:
         return LANDED.empty_table()

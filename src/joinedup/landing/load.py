@@ -29,7 +29,6 @@ from joinedup.identity.vault import QUARANTINE_COLUMNS, Vault, holds_a_vault, wa
 from joinedup.landing import files, write
 from joinedup.landing.files import FeedFile, Header
 from joinedup.landing.records import (
-    SOURCE_RECORD_IDS,
     postcode_key_sql,
     record_id_sql,
     record_token_sql,
@@ -39,7 +38,7 @@ from joinedup.landing.records import (
 from joinedup.landing.rules import compact_nhs_number_sql, literal, nhs_number_valid_sql, quote
 from joinedup.landing.validate import extra_values_sql, find_reasons, raw_values_sql, staged_sql
 from joinedup.progress import Progress, say, stage
-from joinedup.warehouse import store
+from joinedup.warehouse import schema, store
 
 RAW, REASONS = "raw_file", "file_reasons"
 WRITE_FAILURES = (duckdb.IOException, duckdb.FatalException, OSError)
@@ -455,7 +454,7 @@ def _accept_rows(con, feed: Feed, header: Header, seq: int, name: str, secret: b
     tokens = [
         f"{record_token_sql(c, secret)} AS {quote(c)}"
         for c in feed.column_names
-        if c in SOURCE_RECORD_IDS
+        if c in schema.SOURCE_RECORD_IDS
     ]
     replace = f" REPLACE ({', '.join(tokens)})" if tokens else ""
     select = (

@@ -7,7 +7,7 @@ Identifier values live only in temp tables of the landing connection and in the 
 from __future__ import annotations
 
 from joinedup.contract import Feed
-from joinedup.keyed_hash import hmac_sql
+from joinedup.keyed_hash import compact_sql, hmac_sql
 from joinedup.landing.rules import (
     compact_nhs_number_sql,
     literal,
@@ -24,18 +24,6 @@ RECORD_COLUMNS = (
     ("sex", "VARCHAR"),
     ("postcode", "VARCHAR"),
     ("la_person_id", "VARCHAR"),
-)
-# Senders' own record ids: anyone with the source system could look a person up by one, so the
-# warehouse holds a keyed token instead (the same id gives the same token in every feed, so joins
-# between feeds still work).
-SOURCE_RECORD_IDS = (
-    "spell_id",
-    "attendance_id",
-    "contact_id",
-    "event_id",
-    "appointment_id",
-    "issue_id",
-    "delay_id",
 )
 UNIT_SEPARATOR = "chr(31)"  # between values in a hashed text: no contract value contains it
 
@@ -65,8 +53,8 @@ def row_key_sql(feed: Feed, secret: bytes) -> str:
 
 
 def record_token_sql(name: str, secret: bytes) -> str:
-    """Keyed token of a source record id (NULL stays NULL)."""
-    return hmac_sql(f"'source record id' || {UNIT_SEPARATOR} || {quote(name)}", secret)
+    """Keyed token of a source record id, compact (NULL stays NULL)."""
+    return compact_sql(hmac_sql(f"'source record id' || {UNIT_SEPARATOR} || {quote(name)}", secret))
 
 
 def postcode_key_sql(feed: Feed, secret: bytes) -> str:

@@ -14,6 +14,7 @@ import duckdb
 
 from joinedup.contract import Feed
 from joinedup.governance import objections
+from joinedup.keyed_hash import compact_sql
 from joinedup.landing.rules import quote, typed_sql
 from joinedup.warehouse import schema
 
@@ -83,14 +84,15 @@ def _column_sql(feed: Feed, name: str, load_id: int) -> str:
         return "CASE WHEN a._postcode_key IS NOT NULL THEN g.postcode_key IS NOT NULL END"
     lineage = {
         "pseudo_id": "r.pseudo_id",
-        "_row_key": "a._row_key",
+        "_row_key": compact_sql("a._row_key"),
         "_load_id": str(load_id),
     }
     return lineage.get(name, f"g.{name}")
 
 
 def write_event_feed(con: duckdb.DuckDBPyConnection, feed: Feed, load_id: int) -> None:
-    """Replace rows with the same key, then add this load's newest row for each key."""
+    """Replace rows with the same key, then add this load's newest row for each key, in person
+    order (a person's rows side by side compress far better)."""
     columns = schema.warehouse_columns(feed)
     select = ", ".join(f"{_column_sql(feed, n, load_id)} AS {quote(n)}" for n, _ in columns)
     joins = ""
@@ -99,12 +101,12 @@ def write_event_feed(con: duckdb.DuckDBPyConnection, feed: Feed, load_id: int) -
     if "postcode" in feed.column_names:
         joins += " LEFT JOIN postcode_areas g ON g.postcode_key = a._postcode_key"
     table = schema.warehouse_table_name(feed)
-    con.execute(
-        f"DELETE FROM {table} WHERE _row_key IN (SELECT _row_key FROM {accepted_table(feed)})"
-    )
+    keys = f"SELECT {compact_sql('_row_key')} FROM {accepted_table(feed)}"
+    con.execute(f"DELETE FROM {table} WHERE _row_key IN ({keys})")
+    order = " ORDER BY r.pseudo_id" if feed.is_person_level else ""
     con.execute(
         f"INSERT INTO {table} ({', '.join(quote(n) for n, _ in columns)})"
-        f" SELECT {select} FROM ({latest_rows_sql(con, feed, '_row_key')}) a{joins}"
+        f" SELECT {select} FROM ({latest_rows_sql(con, feed, '_row_key')}) a{joins}{order}"
     )
 
 

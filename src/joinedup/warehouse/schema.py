@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from joinedup import contract
 from joinedup.contract import Feed
+from joinedup.keyed_hash import compact_sql
 
 DUCKDB_TYPES = {
     "date": "DATE",
@@ -22,7 +23,21 @@ GEOGRAPHY_COLUMNS = (
     ("locality", "VARCHAR"),
     ("imd_decile", "BIGINT"),
 )
-LINEAGE_COLUMNS = (("_row_key", "VARCHAR"), ("_load_id", "BIGINT"))
+# Senders' own record ids: anyone with the source system could look a person up by one, so the
+# warehouse holds a keyed token instead (the same id gives the same token in every feed, so joins
+# between feeds still work).
+SOURCE_RECORD_IDS = (
+    "spell_id",
+    "attendance_id",
+    "contact_id",
+    "event_id",
+    "appointment_id",
+    "issue_id",
+    "delay_id",
+)
+# Row keys and tokens are compact keyed hashes (`keyed_hash.compact_sql`): 8 bytes, not 64 hex.
+COMPACT_TYPE = "BIGINT"
+LINEAGE_COLUMNS = (("_row_key", COMPACT_TYPE), ("_load_id", "BIGINT"))
 # Dropped from warehouses made before: with them a row could be joined back to its sender's file
 # and line, so to the person; the vault's row_lineage holds them now.
 RETIRED_COLUMNS = ("_source_file", "_source_line")
@@ -32,6 +47,8 @@ GEOGRAPHY_TABLE = "geography"
 
 
 def duckdb_type(column: contract.Column) -> str:
+    if column.name in SOURCE_RECORD_IDS:
+        return COMPACT_TYPE
     return DUCKDB_TYPES.get(column.base_type, "VARCHAR")
 
 
@@ -64,8 +81,8 @@ def create_table_sql(feed: Feed) -> str:
 
 
 def create_all(con) -> None:
-    """Create every feed table and the person table (if missing) on a DuckDB connection, and drop
-    the retired columns of a warehouse made before."""
+    """Create every feed table and the person table (if missing) on a DuckDB connection, drop
+    the retired columns of a warehouse made before and compact its hex keys."""
     for feed in contract.feeds().values():
         con.execute(create_table_sql(feed))
     body = ", ".join(f"{n} {t}" for n, t in PERSON_TABLE)
@@ -77,3 +94,22 @@ def create_all(con) -> None:
     ).fetchall()
     for table, column in retired:
         con.execute(f'ALTER TABLE {table} DROP COLUMN "{column}"')
+    _compact_hex_keys(con)
+
+
+def _compact_hex_keys(con) -> None:
+    """A warehouse made before held row keys and tokens as 64 hex digits: each becomes its
+    compact form, the value a load computes now (so later rows replace the older ones)."""
+    compact = ("_row_key",) + SOURCE_RECORD_IDS
+    hex_columns = con.execute(
+        "SELECT table_name, column_name FROM duckdb_columns()"
+        " WHERE database_name = current_database() AND NOT internal AND data_type = 'VARCHAR'"
+        f" AND column_name IN ({', '.join(repr(c) for c in compact)})"
+    ).fetchall()
+    feed_tables = {warehouse_table_name(f) for f in contract.feeds().values()}
+    for table, column in hex_columns:
+        if table in feed_tables:
+            con.execute(
+                f'ALTER TABLE {table} ALTER "{column}" TYPE {COMPACT_TYPE}'
+                f" USING {compact_sql(chr(34) + column + chr(34))}"
+            )
