@@ -56,3 +56,20 @@ def test_a_load_in_small_batches_lands_what_one_batch_lands(
     assert len(warehouse["person"]) > 1_500
     assert batched_warehouse == warehouse
     assert batched_vault == vault
+
+
+def test_a_load_out_of_memory_says_so_in_one_line_and_leaves_the_warehouse_as_it_was(
+    small_generated_area, tmp_path, monkeypatch, capsys
+):
+    from joinedup.cli import main
+
+    warehouse = tmp_path / "w.duckdb"
+    monkeypatch.setenv("JOINEDUP_LOAD_MEMORY", "4MB")
+    code = main(["load", str(small_generated_area), "--warehouse", str(warehouse), "--quiet"])
+    error = capsys.readouterr().err.strip()
+    assert code == 5 and not warehouse.exists()
+    assert error.endswith(
+        "w.duckdb: the load ran out of memory (JOINEDUP_LOAD_MEMORY=4MB per DuckDB instance);"
+        " the warehouse is as it was: raise it, or free memory, and load again"
+    )
+    assert len(error.splitlines()) == 1 and "Traceback" not in error

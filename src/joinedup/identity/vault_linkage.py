@@ -317,12 +317,18 @@ WITH linked AS (
     SELECT d.person_key, b.given_name, b.family_name, b.date_of_birth, b.sex, b.postcode
     FROM batch b JOIN decided d USING (record_id)
 )
-SELECT 'k' || CAST(row_number() OVER (
-        ORDER BY l.person_key, l.given_name, l.family_name, l.date_of_birth, l.sex, l.postcode
-    ) AS VARCHAR) AS unique_id,
-    l.person_key, p.nhs_number, l.given_name, l.family_name, l.date_of_birth, l.sex, l.postcode
+SELECT l.person_key, p.nhs_number, l.given_name, l.family_name, l.date_of_birth, l.sex,
+    l.postcode
 FROM linked l JOIN people p USING (person_key)
 WHERE l.date_of_birth IS NOT NULL OR l.family_name IS NOT NULL
+ORDER BY l.person_key, l.given_name, l.family_name, l.date_of_birth, l.sex, l.postcode
+"""
+# Numbered by position in that order, as row_number() OVER (ORDER BY ...) would number them: a
+# sort spills to disk beyond the load's memory limit, a window over the whole set does not.
+NUMBERED_IDENTITIES_SQL = """
+SELECT 'k' || CAST(rowid + 1 AS VARCHAR) AS unique_id, person_key, nhs_number, given_name,
+    family_name, date_of_birth, sex, postcode
+FROM known_identities
 """
 
 # A contradicted NHS number is left out: it is someone else's.
@@ -339,7 +345,8 @@ WHERE NOT EXISTS (SELECT 1 FROM decided d WHERE d.record_id = b.record_id)
 def _known_identities(con) -> pa.RecordBatchReader:
     """Every known identity, in batches (millions of rows on a large area). The reader is
     read by the linkage's own DuckDB before anything else runs on `con`."""
-    return con.sql(KNOWN_IDENTITIES_SQL).to_arrow_reader(duck.batch_rows())
+    con.execute(f"CREATE OR REPLACE TEMP TABLE known_identities AS {KNOWN_IDENTITIES_SQL}")
+    return con.sql(NUMBERED_IDENTITIES_SQL).to_arrow_reader(duck.batch_rows())
 
 
 def _link_probabilistically(con, parameters: str) -> None:
@@ -348,6 +355,7 @@ def _link_probabilistically(con, parameters: str) -> None:
         return
     people = _people_count(con)
     best = probabilistic.best_candidates(unresolved, _known_identities(con), people, parameters)
+    con.execute("DROP TABLE known_identities")
     con.register("best_candidates", best)  # unregistered by resolving(), after any rollback
     _decide_groups(con)
 

@@ -171,6 +171,12 @@ def opened(
     except WRITE_FAILURES as error:  # a full disk, an I/O error: the store's problem, not a bug
         reason = " ".join(str(error).split())[:300]
         raise StoreError(f"{warehouse_path}: cannot write ({reason}); nothing changed") from None
+    except duckdb.OutOfMemoryException:  # DuckDB's message is advice for its own settings
+        raise StoreError(
+            f"{warehouse_path}: the load ran out of memory (JOINEDUP_LOAD_MEMORY={memory} per"
+            " DuckDB instance); the warehouse is as it was: raise it, or free memory, and load"
+            " again"
+        ) from None
 
 
 def load_area(
