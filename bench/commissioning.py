@@ -47,6 +47,7 @@ import sys, time
 from joinedup.metrics import engine as E, periods as P
 from joinedup.warehouse import store
 with store.reading(sys.argv[1]) as con:
+    con.execute("SET enable_progress_bar = false")
     periods = P.covering(*E.covered_months(con))
     print(f"  {'per metric (wall, cpu s)':<34} {'area':>13} {'practices':>13}")
     engines = {'area': E.Engine(con, periods), 'practice': E.Engine(con, periods, 'practice')}
