@@ -1,15 +1,22 @@
 """Care-plan coverage and MDT before/after on a generated area, through the service as a user
-would: the demo GP's practice MDT meets on DAY, discusses the practice's top people of the
-worklist (referred first), records an outcome and a lead professional, writes their joint care
-plans; then the board's figures (`GET /api/v1/board/care-plans`, tier A, disclosure-controlled).
+would: the demo GP's practice MDT meets on DAY and discusses the practice's top people of the
+worklist *as it was scored on DAY* (`risk score --index-date DAY`, which sees nothing after it:
+no selection on the months after review), records an outcome and a lead professional, writes
+their joint care plans; then the board's figures (`GET /api/v1/board/care-plans`, tier A,
+disclosure-controlled): coverage of the top 5% (latest scoring) by practice and locality, and
+the discussed people's activity in the 6 months before and after DAY. Before/after of people
+chosen at high risk falls by regression to the mean whether or not the MDT helped, so the same
+cohort also goes to `joinedup evaluate` (matched comparison, difference-in-differences).
 
 `python bench/care_figures.py --dir D [--people 2500] [--discuss 40] [--day 2015-06-01]`
-(the area is bench/web.py's; an MDT day 6 months before the data's end gives the after period).
+(the area is bench/web.py's, seed 1; `make demo`'s is 175,000 people, seed 1: `--people 175000`
+or `--dir` a copy of it. An MDT day 6 months before the data's end gives the after period).
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import re
 import socket
@@ -17,6 +24,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import duckdb
 import httpx
 from web import JOINEDUP, PASSWORD, build, sign_in
 
@@ -34,6 +42,7 @@ def main() -> int:
     if not (folder / "warehouse.duckdb").is_file():
         folder.mkdir(parents=True, exist_ok=True)
         build(folder, args.people)
+    scored_on_day(folder, args.day)
     service, audit = folder / "figures-service.sqlite", folder / "figures-audit.jsonl"
     for path in (service, Path(f"{service}-wal"), Path(f"{service}-shm"), audit):
         path.unlink(missing_ok=True)
@@ -56,11 +65,38 @@ def main() -> int:
                     break
             except httpx.TransportError:
                 time.sleep(0.1)
-        print(json.dumps(run_mdt(url, args.discuss, args.day), indent=1))
+        figures = run_mdt(url, args.discuss, args.day)
     finally:
         server.terminate()
         server.wait(timeout=30)
+    figures["evaluate"] = evaluate(folder, figures.pop("cohort"), args.day)
+    print(json.dumps(figures, indent=1))
     return 0
+
+
+def scored_on_day(folder: Path, day: str) -> None:
+    """Risk scores at index date DAY (features of the data before it only), once."""
+    con = duckdb.connect(str(folder / "warehouse.duckdb"), read_only=True)
+    found = con.execute("SELECT count(*) FROM risk_scores WHERE index_date = ?", [day]).fetchone()
+    con.close()
+    if not found[0]:
+        subprocess.run([*JOINEDUP, "risk", "score", "--warehouse", str(folder / "warehouse.duckdb"),
+                        "--model-dir", str(folder / "models"), "--index-date", day, "--quiet"],
+                       check=True, stdout=subprocess.DEVNULL)  # fmt: skip
+
+
+def evaluate(folder: Path, cohort: list[str], day: str) -> dict:
+    """`joinedup evaluate` of the discussed people from DAY: 6 months, each outcome's
+    difference-in-differences beside the naive before/after."""
+    path = folder / "figures-cohort.csv"
+    with path.open("w", newline="") as handle:
+        csv.writer(handle).writerows([["pseudo_id"], *([p] for p in cohort)])
+    answer = subprocess.run([*JOINEDUP, "evaluate", "--warehouse", str(folder / "warehouse.duckdb"),
+                             "--cohort", str(path), "--start", day],
+                            capture_output=True, text=True, check=True)  # fmt: skip
+    result = json.loads(answer.stdout)
+    return {"cohort": result.get("cohort"), "risk_score": result.get("risk_score"),
+            "6 months": result["windows"].get("6 months")}  # fmt: skip
 
 
 def _post(client: httpx.Client, path: str, **form) -> dict:
@@ -73,7 +109,8 @@ def _post(client: httpx.Client, path: str, **form) -> dict:
 def run_mdt(url: str, discuss: int, day: str) -> dict:
     gp = sign_in(url, "gp.demo", "direct_care")
     team = next(t for t in gp.get("/api/v1/mdt").json()["teams"] if t.startswith("MDT-"))
-    rows = [r for r in gp.get("/api/v1/worklist").json()["rows"] if r["relationship"]][:discuss]
+    scored = gp.get("/api/v1/worklist", params={"index_date": day}).json()["rows"]
+    rows = [r for r in scored if r["relationship"]][:discuss]
     for r in rows:
         _post(
             gp,
@@ -93,9 +130,10 @@ def run_mdt(url: str, discuss: int, day: str) -> dict:
     figures.pop("context", None)
     practice = re.sub(r"^MDT-", "", team)
     return {"discussed": len(rows), "mdt_day": day, "practice": practice,
-            "area": figures["coverage"]["area"],
+            "chosen_on_scores_of": day, "coverage": figures["coverage"],
             "that_practice": figures["coverage"]["practice"].get(practice),
-            "mdt_before_after": figures["mdt_before_after"]}  # fmt: skip
+            "mdt_before_after": figures["mdt_before_after"],
+            "cohort": [r["pseudonym"] for r in rows]}  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -185,6 +185,10 @@ def test_the_worklist_sorts_and_filters(server, area):
     assert unplanned and not any(r["on_care_plan"] for r in unplanned)
     assert gp.get("/api/v1/worklist", params={"sort": "age"}).status_code == 400
     everyone = gp.get("/api/v1/worklist").json()["rows"]
+    scored = gp.get("/api/v1/worklist", params={"index_date": "2016-04-01"}).json()["rows"]
+    assert scored == everyone  # the latest scoring by name (the area is scored once)
+    assert gp.get("/api/v1/worklist", params={"index_date": "2014-04-01"}).json()["rows"] == []
+    assert gp.get("/api/v1/worklist", params={"index_date": "April"}).status_code == 400
     assert all((r["identity"] is None) == (r["relationship"] is None) for r in everyone)
     for r in [r for r in everyone if r["identity"] is None][:3]:  # left or died: no relationship
         assert gp.get(f"/api/v1/persons/{r['pseudonym']}/record").status_code == 403
@@ -237,7 +241,7 @@ def test_a_direct_objection_shows_only_the_viewers_organisations_rows(server, ar
 
 
 def test_care_plan_coverage_of_the_top_five_percent_through_the_tier_a_gate(server, area):
-    from joinedup.governance.disclosure import round_count
+    from joinedup.governance.disclosure import parts, round_count
     from joinedup.groupings import EMERGENCY_ADMISSION
     from joinedup.service.care_outcomes import TOP_SQL, before_after, coverage
 
@@ -250,6 +254,13 @@ def test_care_plan_coverage_of_the_top_five_percent_through_the_tier_a_gate(serv
     assert all(
         v["with_plan"] is None or v["with_plan"] % 5 == 0 for v in found["practice"].values()
     )
+    for name, column in (("practice", 1), ("locality", 2)):  # parts of the area's total
+        raw: dict = {}
+        for row in top:
+            raw[row[column] or "unknown"] = raw.get(row[column] or "unknown", 0) + 1
+        assert {g: v["top_5_percent"] for g, v in found[name].items()} == parts(raw)
+        hidden = [g for g, v in found[name].items() if v["top_5_percent"] is None]
+        assert len(hidden) != 1, "one hidden part could be worked out from the total"
     con = duckdb.connect(str(server.warehouse), read_only=True)
     people, review = [p for p, _, _ in top[:40]], dt.date(2015, 10, 1)
     figures = before_after(con, [(p, review.isoformat()) for p in people])

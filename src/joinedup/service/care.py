@@ -205,12 +205,24 @@ def _choice(ctx: Context, name: str, allowed: tuple[str, ...], default: str | No
     return value
 
 
-@both("GET", "/worklist", "My worklist", "tier_i", ("sort", "tier", "flagged", "plan"),
-      "My worklist", "worklist.html")  # fmt: skip
+def _index_date(ctx: Context) -> tuple[str, list]:
+    """The scoring the worklist reads: the latest, or the `index_date` asked for (the list as
+    it stood then: e.g. an MDT choosing its people on scores that do not see the months after)."""
+    asked = ctx.query.get("index_date")
+    if not asked:
+        return "(SELECT max(index_date) FROM risk_scores)", []
+    try:
+        return "?", [dt.date.fromisoformat(asked)]
+    except ValueError:
+        raise BadInput("index_date: expected a date (YYYY-MM-DD)") from None
+
+
+@both("GET", "/worklist", "My worklist", "tier_i",
+      ("sort", "tier", "flagged", "plan", "index_date"), "My worklist", "worklist.html")  # fmt: skip
 def worklist(ctx: Context) -> dict:
     """The case-finding list of the user's practices, teams' caseloads and open episodes: the
-    three scores, the top reasons, the Southend rule's flag, already on a care plan; identity
-    only where a relationship holds."""
+    three scores (of the latest scoring, or of `index_date`), the top reasons, the Southend
+    rule's flag, already on a care plan; identity only where a relationship holds."""
     register, user, care = ctx.service.register, _user(ctx), ctx.service.care
     directory = _directory(ctx)
     practices = sorted(user_practices(register, user))
@@ -228,10 +240,10 @@ def worklist(ctx: Context) -> dict:
     if columns and (practices or listed):
         extra = [c for c in ("reasons", "rule_flagged") if c in columns]
         where = ["practice_code IN (SELECT unnest(?))", "pseudo_id IN (SELECT unnest(?))"]
+        index, params = _index_date(ctx)
         sql = (f"SELECT pseudo_id, practice_code, tier, {', '.join(SCORES + tuple(extra))}"
-               " FROM risk_scores WHERE index_date = (SELECT max(index_date) FROM risk_scores)"
-               f" AND ({' OR '.join(where)})")  # fmt: skip
-        params: list = [practices, sorted(listed)]
+               f" FROM risk_scores WHERE index_date = {index} AND ({' OR '.join(where)})")  # fmt: skip
+        params += [practices, sorted(listed)]
         if tier:
             sql, params = sql + " AND tier = ?", [*params, tier]
         if flagged and "rule_flagged" in columns:

@@ -22,19 +22,24 @@ SELECT pseudo_id, practice_code, locality FROM ranked WHERE share < {TOP_SHARE}"
 
 
 def coverage(con, planned: set[str]) -> dict:
+    """The area's figure, and by practice and by locality (each a table of parts of the area's
+    total: secondary suppression)."""
     top = con.execute(TOP_SQL).fetchall()
-    out = {"area": _rate(top, planned)}
+    covered = sum(r[0] in planned for r in top)
+    out = {"area": _rate(disclosure.count(covered), disclosure.count(len(top)))}
     for name, column in (("practice", 1), ("locality", 2)):
-        groups: dict[str, list] = {}
+        totals: dict[str, int] = {}
+        withs: dict[str, int] = {}
         for row in top:
-            groups.setdefault(row[column] or "unknown", []).append(row)
-        out[name] = {key: _rate(rows, planned) for key, rows in sorted(groups.items())}
+            group = row[column] or "unknown"
+            totals[group] = totals.get(group, 0) + 1
+            withs[group] = withs.get(group, 0) + (row[0] in planned)
+        shown_totals, shown_withs = disclosure.parts(totals), disclosure.parts(withs)
+        out[name] = {g: _rate(shown_withs[g], shown_totals[g]) for g in sorted(totals)}
     return out
 
 
-def _rate(rows: list, planned: set[str]) -> dict:
-    covered = disclosure.count(sum(r[0] in planned for r in rows))
-    total = disclosure.count(len(rows))
+def _rate(covered: int | None, total: int | None) -> dict:
     rate = round(covered / total, 3) if covered is not None and total else None
     return {"with_plan": covered, "top_5_percent": total, "coverage": rate}
 
