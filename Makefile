@@ -42,6 +42,9 @@ demo: $(STAMP)
 	  echo "$$password" | $(BIN)/joinedup accounts --service $(OUT)/service.sqlite --audit $(OUT)/audit.jsonl --register $(OUT)/area/register.yaml set-password $$user --password-stdin >/dev/null; \
 	  echo "  $$user  $$password"; \
 	done
+	@# some caseloads: gp.demo accepts the top of their worklist onto their practice's MDT, whose community matron and social worker then see them
+	-$(BIN)/joinedup caseload --warehouse $(OUT)/warehouse.duckdb --vault $(OUT)/vault.duckdb --register $(OUT)/area/register.yaml \
+	  --service $(OUT)/service.sqlite --audit $(OUT)/audit.jsonl --user gp.demo --top 5
 	@echo "Sign in at http://127.0.0.1:$(PORT)/login (Ctrl-C stops the service)"
 	$(BIN)/joinedup serve --warehouse $(OUT)/warehouse.duckdb --vault $(OUT)/vault.duckdb --register $(OUT)/area/register.yaml \
 	  --service $(OUT)/service.sqlite --audit $(OUT)/audit.jsonl --port $(PORT)

@@ -39,6 +39,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "evaluate": ("joinedup.evaluation.command", "evaluate a scheme: matched comparison, difference-in-differences, naive before/after"),
     "return": ("joinedup.plan.return_command", "the BCF quarterly return workbook (.xlsx): metrics, finance, benefits"),
     "accounts": ("joinedup.service.accounts", "the service's accounts: set a password, disable, list"),
+    "caseload": ("joinedup.service.care_caseload", "a user accepts the first people of their worklist onto a team's caseload (as the worklist page does; audited)"),
     "audit": ("joinedup.governance.audit_command", "the audit log: verify its hash chain"),
     "serve": ("joinedup.service.serve", "the web service for tiers A and P, under the governance register"),
 }

@@ -119,7 +119,8 @@ def test_the_loop_from_worklist_to_mdt_to_a_care_plan_the_social_worker_sees(ser
     agenda = nurse.get(f"/api/v1/mdt/meetings/{meeting_id}").json()["agenda"]
     referred = [a for a in agenda if a["source"] == "referral"]
     assert [a["pseudonym"] for a in referred] == [person]
-    assert referred[0]["identity"]["nhs_number"] == truth["nhs_number"]
+    assert referred[0]["identity"] is None  # referred, not yet accepted: no relationship
+    assert nurse.get(f"/api/v1/persons/{person}/record").status_code == 403
     actions = json.dumps([{"action": "falls assessment", "owner": ROLE_USERS["clinician"],
                            "due": "2026-12-15"}])  # fmt: skip
     outcome = post(nurse, f"/api/v1/mdt/meetings/{meeting_id}/outcomes", pseudonym=person,
@@ -145,6 +146,9 @@ def test_the_loop_from_worklist_to_mdt_to_a_care_plan_the_social_worker_sees(ser
     assert {"acute_apc", "social_care_events"} <= set(record["rows"])
     assert not {c for rows in record["rows"].values() for row in rows for c in row} & DIAGNOSES
     assert record["mdt"][0]["lead"] == ROLE_USERS["clinician"]
+    accepted = nurse.get(f"/api/v1/mdt/meetings/{meeting_id}").json()  # the outcome accepted them
+    assert next(o for o in accepted["outcomes"] if o["pseudonym"] == person)
+    assert nurse.get(f"/api/v1/persons/{person}/record").json()["identity"] == identity
     assert record["mdt"][0]["actions"][0]["due"] == "2026-12-15"
     full = gp.get(f"/api/v1/persons/{person}/record").json()
     assert "gp_conditions" in full["rows"] and not full["objected"]

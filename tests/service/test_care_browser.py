@@ -101,7 +101,8 @@ def loop(server, people):
         item.locator("button[type=submit]").click()
         page.wait_for_url(f"{server.url}/mdt/meetings/*")
         seen["outcomes"] = page.locator("#outcomes").inner_text()
-        page.goto(f"{server.url}/persons/{person}/record")
+        page.goto(f"{server.url}/persons/{person}/record")  # the outcome accepted them
+        seen["matron_name"] = page.locator("#identity .ju-name").inner_text()
         page.click("#care-plan-form summary")
         for field, value in {"goals": "stay well at home", "interventions": "falls clinic",
                              "anticipatory_plan": "call the matron first", "crisis_plan":
@@ -150,8 +151,12 @@ def loop(server, people):
     return seen
 
 
-def test_the_gp_refers_a_named_person_from_the_worklist(loop):
-    assert loop["worklist_name"].strip() and loop["worklist_name"] in loop["agenda_name"]
+def test_the_gp_refers_a_named_person_the_mdt_sees_named_once_it_has_accepted_them(loop):
+    """GOVERNANCE.md: a referral is a way onto the caseload, not a relationship: the agenda
+    shows the referred person by pseudonym until the MDT's outcome puts them on its caseload."""
+    assert loop["worklist_name"].strip() and loop["worklist_name"] not in loop["agenda_name"]
+    assert loop["agenda_name"].strip() == loop["person"][:12]
+    assert loop["matron_name"] == loop["worklist_name"]
 
 
 def test_the_mdt_records_outcome_lead_action_and_plan_the_social_worker_sees(loop):

@@ -476,10 +476,11 @@ def _agenda(ctx: Context, found: dict) -> list[dict]:
     keys = directory.person_keys([i["pseudonym"] for i in listed])
     items += [{**i, "by": None, "person_key": keys[i["pseudonym"]]} for i in listed
               if i["pseudonym"] in keys]  # fmt: skip
+    # GOVERNANCE.md: a referral is a way onto the caseload, not a relationship: a referred
+    # person's identity shows once a team member has accepted them (or another cause holds)
     related = relationships_of(ctx, {i["pseudonym"]: i["person_key"] for i in items})
     shown = [i["person_key"] for i in items
-             if i["source"] == "referral" or (related[i["pseudonym"]].allowed
-                                              and not related[i["pseudonym"]].marked)]  # fmt: skip
+             if related[i["pseudonym"]].allowed and not related[i["pseudonym"]].marked]  # fmt: skip
     known, _ = identities(ctx, shown)
     for i in items:
         i["identity"] = known.get(i.pop("person_key"))

@@ -110,9 +110,11 @@ def from_tables(
 
 
 class PersonRows:
-    """The documents of the current snapshot, built once per snapshot in the background."""
+    """The documents of the current snapshot, built once per snapshot in the background (not
+    at all with `background=False`: a one-shot process reads the tables)."""
 
-    def __init__(self) -> None:
+    def __init__(self, background: bool = True) -> None:
+        self.background = background
         self._lock = threading.Lock()
         # snapshot version -> its documents, or "building", or "failed" (read the tables)
         self._state: dict[int, Documents | str] = {}
@@ -128,6 +130,8 @@ class PersonRows:
     def _documents(self, snap) -> Documents | str:
         with self._lock:
             state = self._state.get(snap.version)
+            if state is None and not self.background:
+                return "tables"
             if state is None:
                 self._state[snap.version] = state = "building"
                 reader = snap.reader
@@ -166,3 +170,9 @@ def rows_of(
     with _per_reader_lock:
         found = _per_reader.setdefault(snap.reader, PersonRows())
     return found.rows(snap, people, tables)
+
+
+def from_tables_only(reader) -> None:
+    """This reader's person rows always from the tables (a one-shot command, no build)."""
+    with _per_reader_lock:
+        _per_reader[reader] = PersonRows(background=False)
