@@ -1,7 +1,7 @@
 """Do two source trees give the same results on one generated area? Lands the area once (with
 --before), then builds the marts and computes the metrics (all, and by locality) and risk's
 costs over two windows with each tree on its own copy, and compares them: the metrics JSON
-byte for byte apart from `generated_at`, every warehouse table row for row, costs to 0.005.
+byte for byte apart from `generated_at`, every warehouse table row for row (doubles to 1e-6), costs to 0.005.
 
     python bench/same_results.py --before /path/to/old/src --after src [--people 3000 --seed 11]
     python bench/same_results.py --before OLD/src --after src --area /work/areas/175000/area \
@@ -99,7 +99,10 @@ def differing_tables(work: Path, store: str, skip_volatile: bool) -> tuple[list[
             " AND table_name = ? ORDER BY column_index", [t]).fetchall()  # fmt: skip
         volatile = [c for c, _ in columns if skip_volatile and f"{t}.{c}" in VOLATILE]
         left_out += [f"{t}.{c}" for c in volatile]
-        kept = ", ".join(f'"{c}"' for c, _ in columns if c not in volatile) or "1"
+        # doubles to 1e-6: DuckDB's parallel sums add in any order, so the marts' costs differ
+        # in their last bits between two builds of one warehouse by the same code
+        kept = ", ".join(f'round("{c}", 6)' if kind in ("DOUBLE", "FLOAT") else f'"{c}"'
+                         for c, kind in columns if c not in volatile) or "1"  # fmt: skip
         if con.execute(
             f"SELECT (SELECT count(*) FROM (SELECT {kept} FROM a.{t} EXCEPT ALL SELECT {kept} FROM b.{t}))"
             f" + (SELECT count(*) FROM (SELECT {kept} FROM b.{t} EXCEPT ALL SELECT {kept} FROM a.{t}))"
