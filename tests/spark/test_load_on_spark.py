@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 
+import duckdb
 import pytest
 from spark_area import GENERATED_AS_OF
 from test_same_answers import same_row
@@ -81,3 +82,32 @@ def test_the_warehouse_its_pseudonyms_and_its_metrics_are_the_same(
         printed.append(json.loads(capsys.readouterr().out))
         printed[-1].pop("generated_at")
     assert printed[0] == printed[1]
+
+
+# Pairs on which Splink's Scala Jaro-Winkler (Apache commons-text) and DuckDB's differ.
+UNLIKE_PAIRS = [("ALLOTTAS", "ALLOSTAS"), ("OTOIMOAT", "OTNIMOAT"), ("TEOLEHTB", "TOOLEHTB")]
+
+
+def test_splinks_string_comparisons_on_spark_are_duckdbs(spark):
+    from splink.backends.spark import SparkAPI
+
+    from joinedup.engine.linkage import _same_string_comparisons
+
+    session = spark.newSession()
+    SparkAPI(spark_session=session)  # registers the jar's Scala functions
+    pairs = [*UNLIKE_PAIRS, ("MARGARET", "MARGRET"), ("SMITH", "SMYTHE"), ("ANN", "ANNE")]
+    query = " UNION ALL ".join(
+        f"SELECT {i} AS i, {{f}}('{a}', '{b}') AS v" for i, (a, b) in enumerate(pairs)
+    )
+    scala = dict(session.sql(query.format(f="jaro_winkler")).collect())
+    _same_string_comparisons(session)
+    with duckdb.connect() as con:
+        for function, duckdb_function in (
+            ("jaro_winkler", "jaro_winkler_similarity"),
+            ("damerau_levenshtein", "damerau_levenshtein"),
+        ):
+            found = dict(session.sql(query.format(f=function)).collect())
+            expected = dict(con.execute(query.format(f=duckdb_function)).fetchall())
+            assert found == pytest.approx(expected, abs=1e-12), function
+        duck = dict(con.execute(query.format(f="jaro_winkler_similarity")).fetchall())
+    assert all(abs(scala[i] - duck[i]) > 0.01 for i in range(len(UNLIKE_PAIRS)))

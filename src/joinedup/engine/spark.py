@@ -14,6 +14,7 @@ arithmetic (a division by zero is null, as in DuckDB, rather than an error).
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
@@ -65,6 +66,8 @@ def session():
     master = os.environ.get(MASTER_VARIABLE, DEFAULT_MASTER)
     if master.startswith("local"):  # a local Spark listens on the loopback interface only
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    # Python workers (the linkage's string functions) in this interpreter, with its packages.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     from splink.backends.spark import similarity_jar_location
 
     builder = SparkSession.builder.appName("joinedup").master(master)
