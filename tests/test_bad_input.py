@@ -21,7 +21,7 @@ CASES = [
     ("marts --warehouse NONE", STORE),
     ("metrics --warehouse JUNK", STORE),
     ("metrics --warehouse NONE", STORE),
-    ("review --vault JUNK", STORE),
+    ("review --vault JUNK --register BADYAML --user u --audit OUT/a.jsonl", BAD_INPUT),
     ("rotate-key --vault JUNK --warehouse JUNK", STORE),
     ("vault-key rotate --vault JUNK", STORE),
     ("risk list --warehouse JUNK --index-date 2015-04-01", STORE),
