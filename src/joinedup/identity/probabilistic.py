@@ -19,10 +19,12 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
+import duckdb
 import pyarrow as pa
 import splink.comparison_level_library as cll
 from splink import DuckDBAPI, Linker, SettingsCreator
 from splink.comparison_library import CustomComparison
+from splink.internals.exceptions import SplinkException
 
 from joinedup import duck
 
@@ -277,6 +279,10 @@ def best_candidates(
         if not _features(con, new_records, known):
             return empty_candidates()
         return _score(con, known_people, parameters)
+    except SplinkException as error:  # a full disk or memory inside Splink: DuckDB's own error,
+        if isinstance(error.__cause__, duckdb.Error):  # which the load reports in one line
+            raise error.__cause__ from None
+        raise
     finally:
         con.close()
 
