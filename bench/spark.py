@@ -32,16 +32,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from run import OUT  # noqa: E402
 
+from joinedup.marts import build as marts  # noqa: E402
+
 CLI = [sys.executable, "-m", "joinedup.cli"]
 AS_OF, INDEX_DATE = "2016-05-01", "2016-04-01"
-MART_KEYS = {
-    "person_event": ("source_row_key", "month"),
-    "person_month_cost": ("pseudo_id", "period", "org_type"),
-    "person_year_cost": ("pseudo_id", "period", "org_type"),
-    "person_year_segment": ("pseudo_id", "financial_year"),
-    "calendar_month": ("month",),
-    "risk_scores": ("pseudo_id", "index_date"),
-}
+MART_KEYS = {**marts.MART_KEYS, "risk_scores": ("pseudo_id", "index_date")}
 TOLERANCE = 1e-9
 # The floor a load is measured against (issue 13): DuckDB landing the same CSVs as text.
 FLOOR = """import duckdb, glob, sys

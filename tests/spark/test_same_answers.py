@@ -9,16 +9,10 @@ import pytest
 
 from joinedup.cli import main
 from joinedup.engine.parquet import open_in_duckdb
+from joinedup.marts.build import MART_KEYS
 from joinedup.warehouse import store
 
 GENERATED = re.compile(r"\d{2} \w+ \d{4}, \d{2}:\d{2} UTC")  # the report's own time
-MART_KEYS = {
-    "person_event": ("source_row_key", "month"),
-    "person_month_cost": ("pseudo_id", "period", "org_type"),
-    "person_year_cost": ("pseudo_id", "period", "org_type"),
-    "person_year_segment": ("pseudo_id", "financial_year"),
-    "calendar_month": ("month",),
-}
 
 
 def metrics_json(capsys, *argv) -> dict:

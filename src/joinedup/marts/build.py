@@ -16,6 +16,15 @@ from joinedup.progress import Progress
 from joinedup.warehouse.coverage import Window, covered
 from joinedup.warehouse.store import check_tables
 
+# Each mart's key: the columns that identify one of its rows (to compare two builds row by row).
+MART_KEYS = {
+    "person_event": ("source_row_key", "month"),
+    "person_month_cost": ("pseudo_id", "period", "org_type"),
+    "person_year_cost": ("pseudo_id", "period", "org_type"),
+    "person_year_segment": ("pseudo_id", "financial_year"),
+    "calendar_month": ("month",),
+}
+
 REQUIRED_TABLES = (
     *SOURCE_TABLES,
     "unit_costs",
