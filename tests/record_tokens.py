@@ -16,6 +16,6 @@ def record_token(text: str) -> int:
 def tokenised(column: str, value):
     """A test's record id or row key written as text, in the warehouse's form; other values
     unchanged."""
-    if column in ("_row_key", *SOURCE_RECORD_IDS) and isinstance(value, str):
+    if column in ("_row_id", *SOURCE_RECORD_IDS) and isinstance(value, str):
         return record_token(value)
     return value

@@ -82,7 +82,7 @@ def register(
         registration_date=d(registered),
         postcode_in_area=in_area,
         locality=locality if in_area else None,
-        _row_key=f"{pid}-{row_key}",
+        _row_id=f"{pid}-{row_key}",
     )
 
 
@@ -478,7 +478,7 @@ def test_locality_and_residency_come_from_the_latest_registration_by_the_year_en
         practice_code="P2",
         registration_date=d("2015-09-01"),
         postcode_in_area=False,
-        _row_key="mover-b",
+        _row_id="mover-b",
     )
     gp_visit(con, "mover", "2014-06-01")
     gp_visit(con, "mover", "2015-06-01")

@@ -20,7 +20,7 @@ def test_person_tables_gain_pseudo_id_ages_geography_and_lineage():
     assert columns["age_at_admission_date"] == "INTEGER"
     assert columns["age_at_discharge_date"] == "INTEGER"
     assert columns["postcode_in_area"] == "BOOLEAN"
-    assert "_row_key" in columns and "_load_id" in columns
+    assert "_row_id" in columns and "_load_id" in columns
     assert not set(schema.RETIRED_COLUMNS) & set(columns)  # the vault holds file and line
     deaths = dict(schema.warehouse_columns(contract.feed("deaths")))
     assert "age_at_date_of_death" in deaths and "lsoa_code" not in deaths

@@ -53,7 +53,7 @@ def test_gps_and_clinicians_see_every_feed_with_its_detail(register, role):
 def test_no_pseudonym_lineage_or_council_id_column_is_ever_shown(register):
     for role in ("gp", "clinician", "social_worker"):
         for feed in TIER_I_FEEDS:
-            assert not {"pseudo_id", "_source_line", "_source_file", "_row_key", "la_person_id",
+            assert not {"pseudo_id", "_source_line", "_source_file", "_row_id", "la_person_id",
                         "nhs_number"} & set(columns(role, feed))  # fmt: skip
 
 

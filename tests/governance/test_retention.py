@@ -40,7 +40,7 @@ def _expected_expired(con) -> set[tuple[str, str]]:
     its person died before the cut-off."""
     expired = set()
     died = dict(con.execute("SELECT pseudo_id, date_of_death FROM deaths").fetchall())
-    for key, person in con.execute("SELECT _row_key, pseudo_id FROM eol_register").fetchall():
+    for key, person in con.execute("SELECT _row_id, pseudo_id FROM eol_register").fetchall():
         if person in died and died[person] < CUTOFF:
             expired.add(("eol_register", key))
     for feed in retention.retained_feeds():
@@ -53,7 +53,7 @@ def _expected_expired(con) -> set[tuple[str, str]]:
         ]
         open_end = feed.order[0][1] if feed.order else None
         columns = ", ".join(f'"{d}"' for d in dates)
-        for key, *values in con.execute(f"SELECT _row_key, {columns} FROM {feed.name}").fetchall():
+        for key, *values in con.execute(f"SELECT _row_id, {columns} FROM {feed.name}").fetchall():
             row = dict(zip(dates, values, strict=True))
             if open_end and row[open_end] is None:
                 continue
@@ -63,11 +63,11 @@ def _expected_expired(con) -> set[tuple[str, str]]:
     return expired
 
 
-def _row_keys(con) -> set[tuple[str, str]]:
+def _row_ids(con) -> set[tuple[str, str]]:
     return {
         (feed.name, key)
         for feed in retention.retained_feeds()
-        for (key,) in con.execute(f"SELECT _row_key FROM {feed.name}").fetchall()
+        for (key,) in con.execute(f"SELECT _row_id FROM {feed.name}").fetchall()
     }
 
 
@@ -106,14 +106,14 @@ def _state(stores) -> dict:
 
 def test_destroys_exactly_the_expired_rows_and_leaves_no_orphan_identity(stores):
     con = duckdb.connect(str(stores / "w.duckdb"), read_only=True)
-    before, expected = _row_keys(con), _expected_expired(con)
+    before, expected = _row_ids(con), _expected_expired(con)
     con.close()
     assert 0 < len(expected) < len(before)
 
     result = _apply(stores)
 
     con = duckdb.connect(str(stores / "w.duckdb"), read_only=True)
-    assert _row_keys(con) == before - expected
+    assert _row_ids(con) == before - expected
     per_feed = Counter(feed for feed, _ in expected)
     assert {f: c["rows"] for f, c in result["feeds"].items() if c["rows"]} == per_feed
     live = set(retention.live_pseudo_ids(con).column("pseudo_id").to_pylist())
@@ -157,7 +157,7 @@ def test_a_reload_of_an_old_file_restores_nothing(stores, tmp_path_factory):
     _apply(stores)
     state = _state(stores)
     con = duckdb.connect(str(stores / "w.duckdb"), read_only=True)
-    keys = _row_keys(con)
+    keys = _row_ids(con)
     con.close()
     again = tmp_path_factory.mktemp("old_files")
     for feed in ("gp_medications", "acute_ae"):  # the same rows in another order: a new file
@@ -171,7 +171,7 @@ def test_a_reload_of_an_old_file_restores_nothing(stores, tmp_path_factory):
     for table in ("w.duckdb:person", "v.duckdb:people", "v.duckdb:identifier_records"):
         assert after[table] == state[table]
     con = duckdb.connect(str(stores / "w.duckdb"), read_only=True)
-    assert _row_keys(con) == keys
+    assert _row_ids(con) == keys
     con.close()
 
 

@@ -11,7 +11,6 @@ import pytest
 from joinedup.errors import BadInput
 from joinedup.identity.evaluate import linkage_quality
 from joinedup.identity.vault import Vault
-from joinedup.keyed_hash import compact
 
 # (feed, line, pseudo_id, true person, flaw)
 ROWS = [
@@ -27,20 +26,20 @@ ROWS = [
 
 
 def _row_key(line: int) -> str:
-    """A row key as the vault holds it (64 hex digits); the warehouse holds its compact form."""
+    """A row key as the vault holds it (64 hex digits); the warehouse holds the row's id."""
     return hashlib.sha256(str(line).encode()).hexdigest()
 
 
 @pytest.fixture
 def area(tmp_path, monkeypatch):
-    """A warehouse of pseudo_ids and row keys, and a vault bound to it holding each row's line."""
+    """A warehouse of pseudo_ids and row ids, and a vault bound to it holding each row's line."""
     monkeypatch.delenv("JOINEDUP_PSEUDO_KEY", raising=False)
     warehouse, vault_path = tmp_path / "warehouse.duckdb", tmp_path / "vault.duckdb"
     con = duckdb.connect(str(warehouse))
     for feed in ("gp_register", "acute_ae"):
-        con.execute(f"CREATE TABLE {feed} (pseudo_id VARCHAR, _row_key BIGINT)")
+        con.execute(f"CREATE TABLE {feed} (pseudo_id VARCHAR, _row_id BIGINT)")
     for feed, line, pseudo_id, _, _ in ROWS:
-        con.execute(f"INSERT INTO {feed} VALUES (?, ?)", [pseudo_id, compact(_row_key(line))])
+        con.execute(f"INSERT INTO {feed} VALUES (?, ?)", [pseudo_id, line])
     with Vault.open(vault_path) as vault:
         vault.bind_warehouse(con)
         vault.record_lineage(
@@ -50,6 +49,7 @@ def area(tmp_path, monkeypatch):
                     "row_key": [_row_key(r[1]) for r in ROWS],
                     "file": [f"{r[0]}.csv" for r in ROWS],
                     "line": [r[1] for r in ROWS],
+                    "row_id": [r[1] for r in ROWS],
                 }
             )
         )

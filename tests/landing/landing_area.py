@@ -11,7 +11,7 @@ import duckdb
 
 from joinedup import contract
 from joinedup.identifiers import nhs_check_digit
-from joinedup.keyed_hash import compact, compact_sql
+from joinedup.keyed_hash import compact
 
 AS_OF = dt.date(2015, 3, 31)
 TEXT_DEFAULTS = {
@@ -177,7 +177,7 @@ def query(warehouse: Path, sql: str, params=None) -> list[tuple]:
 
 def query_with_lineage(stores: dict[str, Path], sql: str) -> list[tuple]:
     """`sql` over the warehouse with the vault attached as `vault`: its row_lineage (feed,
-    row_key, file, line) gives a row's file and line, which the warehouse does not hold."""
+    row_key, file, line, row_id) gives a row's file and line, which the warehouse does not hold."""
     with duckdb.connect(str(stores["warehouse"]), read_only=True) as con:
         con.execute(f"ATTACH '{stores['vault']}' AS vault (READ_ONLY)")
         return con.execute(sql).fetchall()
@@ -187,7 +187,7 @@ def lineage_sql(feed: str, columns: str) -> str:
     """`columns` of the feed's rows (alias w) and their lineage (alias l: file, line)."""
     return (
         f"SELECT {columns} FROM {feed} w JOIN vault.row_lineage l"
-        f" ON l.feed = '{feed}' AND {compact_sql('l.row_key')} = w._row_key"
+        f" ON l.feed = '{feed}' AND l.row_id = w._row_id"
     )
 
 

@@ -15,7 +15,6 @@ from web_helpers import ROLE_USERS, as_role, csrf
 
 from joinedup.governance.register import load_register
 from joinedup.identity.directory import Directory
-from joinedup.keyed_hash import compact_sql
 
 DIAGNOSES = {"condition", "primary_diagnosis", "secondary_diagnoses", "hrg_code",
              "underlying_cause", "main_specialty", "bnf_code"}  # fmt: skip
@@ -76,7 +75,7 @@ def true_identity(server, pseudonym: str) -> dict:
     con.execute(f"ATTACH '{server.root / 'vault.duckdb'}' AS vault (READ_ONLY)")
     (line,) = con.execute(
         "SELECT min(l.line) FROM gp_register g JOIN vault.row_lineage l"
-        f" ON l.feed = 'gp_register' AND {compact_sql('l.row_key')} = g._row_key"
+        " ON l.feed = 'gp_register' AND l.row_id = g._row_id"
         " WHERE g.pseudo_id = ?",
         [pseudonym],
     ).fetchone()

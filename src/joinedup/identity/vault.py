@@ -94,12 +94,16 @@ QUARANTINE_COLUMNS = (
     " reasons VARCHAR"
 )
 SCHEMA.append(f"CREATE TABLE IF NOT EXISTS quarantine ({QUARANTINE_COLUMNS})")
-# Where each landed person-level row came from: the warehouse keeps only its row key, so that
-# a row cannot be traced to a sender's file and line without the vault (`joinedup lineage`).
+# Where each landed row came from: the warehouse keeps only its row id, so that a row cannot be
+# traced to a sender's file and line without the vault (`joinedup lineage`). row_key is the
+# keyed hash of the row's contract key, row_id the row's number in its feed's warehouse table
+# (dense, given by the load; NULL for a row of a vault made before row ids that no warehouse
+# holds): replacement is decided here on the whole hash, so two keys never share a row.
 SCHEMA.append(
     "CREATE TABLE IF NOT EXISTS row_lineage (feed VARCHAR NOT NULL, row_key VARCHAR NOT NULL,"
-    " file VARCHAR NOT NULL, line BIGINT NOT NULL)"
+    " file VARCHAR NOT NULL, line BIGINT NOT NULL, row_id BIGINT)"
 )
+SCHEMA.append("ALTER TABLE row_lineage ADD COLUMN IF NOT EXISTS row_id BIGINT")
 # In the warehouse: the vault and secrets its pseudo_ids and row keys were made with.
 BINDING_TABLE = "store_binding"
 BINDING_COLUMNS = "vault_id VARCHAR, key_fingerprint VARCHAR, row_key_fingerprint VARCHAR"
@@ -360,8 +364,38 @@ class Vault:
         return counts
 
     def record_lineage(self, rows: pa.Table | pa.RecordBatchReader) -> None:
-        """Each row's (feed, row_key, file, line), replacing what a row of the same key had."""
+        """Each row's (feed, row_key, file, line, row_id), replacing what a row of the same key
+        had."""
         self._replace("row_lineage", "(feed, row_key)", rows)
+
+    def row_ids(self, rows: pa.RecordBatchReader) -> pa.Table:
+        """(feed, row_key, row_id) of the rows (feed, row_key) whose key has a row id."""
+        self.con.register("asked_rows", rows)
+        try:
+            return self.con.sql(
+                "SELECT l.feed, l.row_key, l.row_id FROM asked_rows a JOIN row_lineage l"
+                " USING (feed, row_key) WHERE l.row_id IS NOT NULL"
+            ).to_arrow_table()
+        finally:
+            self.con.unregister("asked_rows")
+
+    def last_row_ids(self) -> dict[str, int]:
+        """The highest row id given in each feed: new rows are numbered after it."""
+        sql = "SELECT feed, max(row_id) FROM row_lineage WHERE row_id IS NOT NULL GROUP BY feed"
+        return dict(self.con.execute(sql).fetchall())
+
+    def number_rows(self, numbers: pa.Table) -> None:
+        """Row ids for the rows of a vault made before them, by the compact row key a warehouse
+        of then held (numbers: feed, key, row_id); run again, it gives the same."""
+        self.con.register("row_numbers", numbers)
+        try:
+            with self._transaction():
+                self.con.execute(
+                    "UPDATE row_lineage SET row_id = n.row_id FROM row_numbers n WHERE"
+                    f" row_lineage.feed = n.feed AND {compact_sql('row_lineage.row_key')} = n.key"
+                )
+        finally:
+            self.con.unregister("row_numbers")
 
     def _replace(self, table: str, key: str, rows: pa.Table | pa.RecordBatchReader) -> None:
         """Replace the rows of `table` whose `key` is in `rows` by `rows`, in one transaction.
@@ -387,13 +421,12 @@ class Vault:
             self.con.execute("DROP TABLE IF EXISTS replacing_batch")
 
     def lineage(self, landed: pa.Table) -> pa.Table:
-        """(feed, file, line, pseudo_id) of each landed row (feed, row_key, pseudo_id): the
-        warehouse's row key is the compact form of the hex kept here."""
+        """(feed, file, line, pseudo_id) of each landed row (feed, row_id, pseudo_id)."""
         self.con.register("landed_rows", landed)
         try:
             return self.con.sql(
                 "SELECT l.feed, l.file, l.line, w.pseudo_id FROM landed_rows w JOIN row_lineage l"
-                f" ON l.feed = w.feed AND {compact_sql('l.row_key')} = w.row_key"
+                " USING (feed, row_id)"
                 " ORDER BY l.feed, l.file, l.line"
             ).to_arrow_table()
         finally:

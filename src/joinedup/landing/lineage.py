@@ -16,11 +16,10 @@ import pyarrow as pa
 
 from joinedup.errors import StoreError
 from joinedup.identity.vault import Vault
-from joinedup.keyed_hash import compact_sql
 from joinedup.landing import files
 from joinedup.warehouse import schema
 
-LANDED = pa.schema([("feed", pa.string()), ("row_key", pa.int64()), ("pseudo_id", pa.string())])
+LANDED = pa.schema([("feed", pa.string()), ("row_id", pa.int64()), ("pseudo_id", pa.string())])
 
 
 def landed_lineage(con, vault: Vault, warehouse_path: Path) -> pa.Table:
@@ -28,21 +27,26 @@ def landed_lineage(con, vault: Vault, warehouse_path: Path) -> pa.Table:
     `con`, which must have been made with this vault."""
     if not vault.check_warehouse(con, warehouse_path):
         raise StoreError(f"{warehouse_path}: names no vault; it was not made by a load")
-    return vault.lineage(_landed_rows(con))
+    return vault.lineage(_landed_rows(con, warehouse_path))
 
 
-def _landed_rows(con) -> pa.Table:
-    key_types = dict(
+def _landed_rows(con, warehouse_path: Path) -> pa.Table:
+    tables = dict(
         con.execute(
-            "SELECT table_name, data_type FROM duckdb_columns() WHERE column_name = '_row_key'"
+            "SELECT table_name, column_name FROM duckdb_columns()"
+            " WHERE column_name IN ('_row_id', ?)",
+            [schema.RETIRED_ROW_KEY],
         ).fetchall()
     )
-    key = {"VARCHAR": compact_sql("_row_key")}  # an older load's hex, not yet compacted
+    if schema.RETIRED_ROW_KEY in tables.values():
+        raise StoreError(
+            f"{warehouse_path}: made before row ids; its next load numbers its rows, then"
+            " the lineage can be read"
+        )
     selects = [
-        f"SELECT '{feed.name}' AS feed, {key.get(key_types[table], '_row_key')} AS row_key,"
-        f" pseudo_id FROM {table}"
+        f"SELECT '{feed.name}' AS feed, _row_id AS row_id, pseudo_id FROM {table}"
         for feed in files.landing_order()
-        if feed.is_person_level and (table := schema.warehouse_table_name(feed)) in key_types
+        if feed.is_person_level and (table := schema.warehouse_table_name(feed)) in tables
     ]
     if not selects:
         return LANDED.empty_table()

@@ -26,7 +26,7 @@ from joinedup.errors import BadInput, StoreError
 from joinedup.governance import retention
 from joinedup.governance.register import load_register
 from joinedup.identity.vault import QUARANTINE_COLUMNS, Vault, holds_a_vault, warehouse_binding
-from joinedup.landing import files, write
+from joinedup.landing import files, row_ids, write
 from joinedup.landing.files import FeedFile, Header
 from joinedup.landing.records import (
     postcode_key_sql,
@@ -323,6 +323,7 @@ def _commit(
     try:
         write.create_tables(con)
         vault.bind_warehouse(con)
+        row_ids.number(con, vault, feeds)
         load_id = con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM loads").fetchall()[0][0]
         _write_warehouse(con, feeds, load_id, as_of)
         _write_metadata(con, landed, load_id, started, as_of)
@@ -525,16 +526,9 @@ def _feeds_with_rows(landed: list[FileOutcome]) -> list[Feed]:
 
 def _through_vault(con, vault: Vault, feeds: list[Feed], progress: bool) -> None:
     """Quarantine the rejected rows and resolve every identifier record to its person."""
-    batch = duck.batch_rows()  # in batches: a large area's lineage is millions of rows
-    vault.replace_quarantine(con.sql("SELECT * FROM quarantine_rows").to_arrow_reader(batch))
+    quarantine = con.sql("SELECT * FROM quarantine_rows").to_arrow_reader(duck.batch_rows())
+    vault.replace_quarantine(quarantine)
     person_feeds = [f for f in feeds if f.is_person_level]
-    if person_feeds:
-        lineage = " UNION ALL ".join(
-            f"SELECT {literal(f.name)} AS feed, _row_key AS row_key, _source_file AS file,"
-            f" _line AS line FROM ({write.latest_rows_sql(con, f, '_row_key')}) latest"
-            for f in person_feeds
-        )
-        vault.record_lineage(con.sql(lineage).to_arrow_reader(batch))
     records = " UNION ALL ".join(records_sql(f, write.accepted_table(f)) for f in person_feeds)
     if not records:
         con.execute(

@@ -2,8 +2,9 @@
 
 Each feed's accepted rows of this load wait in a temp table `acc_<feed>` (trimmed text, with line,
 file order, row key, record id and postcode key). Here they are typed, joined to their person
-(`resolved`, identity's answer) and to the area's geography, and replace any earlier row with the
-same contract key. Everything runs inside the load's one warehouse transaction.
+(`resolved`, identity's answer), to their row id (`row_ids`, numbered by the load from the vault's
+row lineage) and to the area's geography, and replace any earlier row with the same contract key.
+Everything runs inside the load's one warehouse transaction.
 """
 
 from __future__ import annotations
@@ -14,8 +15,7 @@ import duckdb
 
 from joinedup.contract import Feed
 from joinedup.governance import objections
-from joinedup.keyed_hash import compact_sql
-from joinedup.landing.rules import quote, typed_sql
+from joinedup.landing.rules import literal, quote, typed_sql
 from joinedup.warehouse import schema
 
 METADATA_TABLES = {
@@ -82,32 +82,52 @@ def _column_sql(feed: Feed, name: str, load_id: int) -> str:
         )
     if name == "postcode_in_area":
         return "CASE WHEN a._postcode_key IS NOT NULL THEN g.postcode_key IS NOT NULL END"
-    lineage = {
-        "pseudo_id": "r.pseudo_id",
-        "_row_key": compact_sql("a._row_key"),
-        "_load_id": str(load_id),
-    }
+    lineage = {"pseudo_id": "r.pseudo_id", "_row_id": "i.row_id", "_load_id": str(load_id)}
     return lineage.get(name, f"g.{name}")
 
 
 def write_event_feed(con: duckdb.DuckDBPyConnection, feed: Feed, load_id: int) -> None:
     """Replace rows with the same key, then add this load's newest row for each key, in person
-    order (a person's rows side by side compress far better)."""
+    order (a person's rows side by side compress far better). A feed without people (the
+    survey) has no row lineage in the vault: its rows replace those of the same contract key,
+    numbered after the table's last row id."""
     columns = schema.warehouse_columns(feed)
+    table = schema.warehouse_table_name(feed)
+    if not feed.is_person_level:
+        base = f"(SELECT coalesce(max(_row_id), 0) FROM {table})"
+        number = {"_row_id": f"{base} + row_number() OVER (ORDER BY a._row_key)"}
+        select = ", ".join(
+            f"{number.get(n) or _column_sql(feed, n, load_id)} AS {quote(n)}" for n, _ in columns
+        )
+        joins = ""
+        if "postcode" in feed.column_names:
+            joins = " LEFT JOIN postcode_areas g ON g.postcode_key = a._postcode_key"
+        latest = latest_rows_sql(con, feed, "_row_key")
+        _replace_by_key(con, feed, f"SELECT {select} FROM ({latest}) a{joins}")
+        return
     select = ", ".join(f"{_column_sql(feed, n, load_id)} AS {quote(n)}" for n, _ in columns)
-    joins = ""
-    if feed.is_person_level:
-        joins += " JOIN resolved r ON r.record_id = a._record_id"
+    joins = " JOIN resolved r ON r.record_id = a._record_id JOIN row_ids i ON i.feed ="
+    joins += f" {literal(feed.name)} AND i.row_key = a._row_key"
     if "postcode" in feed.column_names:
         joins += " LEFT JOIN postcode_areas g ON g.postcode_key = a._postcode_key"
-    table = schema.warehouse_table_name(feed)
-    keys = f"SELECT {compact_sql('_row_key')} FROM {accepted_table(feed)}"
-    con.execute(f"DELETE FROM {table} WHERE _row_key IN ({keys})")
-    order = " ORDER BY r.pseudo_id" if feed.is_person_level else ""
+    ids = f"SELECT row_id FROM row_ids WHERE feed = {literal(feed.name)}"
+    con.execute(f"DELETE FROM {table} WHERE _row_id IN ({ids})")
     con.execute(
         f"INSERT INTO {table} ({', '.join(quote(n) for n, _ in columns)})"
-        f" SELECT {select} FROM ({latest_rows_sql(con, feed, '_row_key')}) a{joins}{order}"
+        f" SELECT {select} FROM ({latest_rows_sql(con, feed, '_row_key')}) a{joins}"
+        " ORDER BY r.pseudo_id, i.row_id"
     )
+
+
+def _replace_by_key(con: duckdb.DuckDBPyConnection, feed: Feed, typed: str) -> None:
+    """The typed rows replace those of the table with the same contract key."""
+    table = schema.warehouse_table_name(feed)
+    same_key = " AND ".join(f"n.{quote(k)} = {table}.{quote(k)}" for k in feed.key)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE new_reference AS {typed}")
+    con.execute(
+        f"DELETE FROM {table} WHERE EXISTS (SELECT 1 FROM new_reference n WHERE {same_key})"
+    )
+    con.execute(f"INSERT INTO {table} SELECT * FROM new_reference")
 
 
 def refresh_ages(con: duckdb.DuckDBPyConnection, feed: Feed, load_id: int) -> None:
@@ -137,14 +157,9 @@ def write_reference(con: duckdb.DuckDBPyConnection, feed: Feed) -> None:
         return
     columns = schema.warehouse_columns(feed)
     select = ", ".join(f"{typed_sql(feed.column(n), quote(n))} AS {quote(n)}" for n, _ in columns)
-    table = schema.warehouse_table_name(feed)
-    same_key = " AND ".join(f"n.{quote(k)} = {table}.{quote(k)}" for k in feed.key)
-    typed = f"SELECT {select} FROM ({latest_rows_sql(con, feed, '_row_key')}) latest"
-    con.execute(f"CREATE OR REPLACE TEMP TABLE new_reference AS {typed}")
-    con.execute(
-        f"DELETE FROM {table} WHERE EXISTS (SELECT 1 FROM new_reference n WHERE {same_key})"
+    _replace_by_key(
+        con, feed, f"SELECT {select} FROM ({latest_rows_sql(con, feed, '_row_key')}) latest"
     )
-    con.execute(f"INSERT INTO {table} SELECT * FROM new_reference")
 
 
 def _write_geography(con: duckdb.DuckDBPyConnection, feed: Feed) -> None:

@@ -18,7 +18,7 @@ from joinedup.warehouse.store import check_tables
 
 # Each mart's key: the columns that identify one of its rows (to compare two builds row by row).
 MART_KEYS = {
-    "person_event": ("source_row_key", "month"),
+    "person_event": ("source_row_id", "month"),
     "person_month_cost": ("pseudo_id", "period", "org_type"),
     "person_year_cost": ("pseudo_id", "period", "org_type"),
     "person_year_segment": ("pseudo_id", "financial_year"),

@@ -48,37 +48,37 @@ SELECT pseudo_id, admission_date AS event_date, discharge_date AS end_date,
   'acute_apc' AS source_table,
   provider_code || ' ' || main_specialty || ' method ' || admission_method AS detail,
   spell_cost AS own_cost, CAST(NULL AS DOUBLE) AS weekly_cost,
-  postcode_in_area AS in_area, locality, _row_key AS source_row_key
+  postcode_in_area AS in_area, locality, _row_id AS source_row_id
 FROM acute_apc"""
 
 _AE = """
 SELECT pseudo_id, CAST(arrival_datetime AS DATE), CAST(departure_datetime AS DATE), 'acute',
   'AE_ATTENDANCE', 'acute_ae', provider_code || ' disposal ' || disposal, attendance_cost,
-  CAST(NULL AS DOUBLE), postcode_in_area, locality, _row_key
+  CAST(NULL AS DOUBLE), postcode_in_area, locality, _row_id
 FROM acute_ae"""
 
 _COMMUNITY = """
 SELECT pseudo_id, contact_date, CAST(NULL AS DATE), 'community', 'COMMUNITY_CONTACT',
   'community_contacts', service, contact_cost, CAST(NULL AS DOUBLE), postcode_in_area, locality,
-  _row_key
+  _row_id
 FROM community_contacts"""
 
 _MENTAL_HEALTH = """
 SELECT pseudo_id, contact_date, CAST(NULL AS DATE), 'mental_health', 'MH_CONTACT',
   'mental_health_contacts', team_type, contact_cost, CAST(NULL AS DOUBLE), postcode_in_area,
-  locality, _row_key
+  locality, _row_id
 FROM mental_health_contacts"""
 
 _GP_APPOINTMENTS = """
 SELECT pseudo_id, appointment_date, CAST(NULL AS DATE), 'primary_care', 'GP_APPOINTMENT',
   'gp_appointments', staff_role || ' ' || mode, CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE),
-  CAST(NULL AS BOOLEAN), CAST(NULL AS STRING), _row_key
+  CAST(NULL AS BOOLEAN), CAST(NULL AS STRING), _row_id
 FROM gp_appointments WHERE status = 'ATTENDED'"""
 
 _GP_MEDICATIONS = """
 SELECT pseudo_id, issue_date, CAST(NULL AS DATE), 'primary_care', 'PRESCRIPTION_ITEM',
   'gp_medications', bnf_code, CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE),
-  CAST(NULL AS BOOLEAN), CAST(NULL AS STRING), _row_key
+  CAST(NULL AS BOOLEAN), CAST(NULL AS STRING), _row_id
 FROM gp_medications"""
 
 # An ambulance call that neither conveyed nor was closed on the phone had a crew on scene.
@@ -90,13 +90,13 @@ SELECT pseudo_id, CAST(contact_datetime AS DATE), CAST(NULL AS DATE), 'urgent_ca
        WHEN outcome = 'HEAR_AND_TREAT' THEN 'AMBULANCE_HEAR_AND_TREAT'
        ELSE 'AMBULANCE_SEE_AND_TREAT' END,
   'urgent_care_contacts', service || ' ' || outcome, contact_cost, CAST(NULL AS DOUBLE),
-  postcode_in_area, locality, _row_key
+  postcode_in_area, locality, _row_id
 FROM urgent_care_contacts"""
 
 _SOCIAL_CARE = """
 SELECT pseudo_id, event_start_date, event_end_date, 'social_care', service_type,
   'social_care_events', service_type || ' ' || COALESCE(service_component, 'UNRECORDED'),
-  CAST(NULL AS DOUBLE), weekly_cost, postcode_in_area, locality, _row_key
+  CAST(NULL AS DOUBLE), weekly_cost, postcode_in_area, locality, _row_id
 FROM social_care_events WHERE event_type = 'SERVICE'"""
 
 SOURCE_EVENTS = "\nUNION ALL".join(
@@ -159,7 +159,7 @@ SELECT s.pseudo_id, s.event_date, s.end_date, c.month, c.financial_year, s.org_t
   CASE WHEN s.source_table = 'social_care_events' AND s.weekly_cost IS NOT NULL THEN 'weekly_cost'
        WHEN s.own_cost IS NOT NULL THEN 'own'
        WHEN u.cost_gbp IS NOT NULL THEN 'unit_cost' END AS cost_source,
-  s.cost_start, s.cost_end, s.in_area, s.locality, s.source_row_key
+  s.cost_start, s.cost_end, s.in_area, s.locality, s.source_row_id
 FROM in_window s
 JOIN {calendar} c ON s.cost_start BETWEEN c.month_start AND c.month_end
 LEFT JOIN unit_costs u ON u.activity = s.activity AND u.financial_year = c.financial_year"""

@@ -90,7 +90,7 @@ registration_place AS (
   SELECT p.pseudo_id, p.financial_year, COALESCE(r.postcode_in_area, FALSE) AS resident,
     r.locality,
     ROW_NUMBER() OVER (PARTITION BY p.pseudo_id, p.financial_year
-                       ORDER BY r.registration_date DESC, r._row_key) AS latest
+                       ORDER BY r.registration_date DESC, r._row_id) AS latest
   FROM population p
   JOIN gp_register r ON r.pseudo_id = p.pseudo_id AND r.registration_date <= p.year_end
 ),
@@ -104,7 +104,7 @@ unregistered AS (
 event_place AS (
   SELECT p.pseudo_id, p.financial_year, e.in_area AS resident, e.locality,
     ROW_NUMBER() OVER (PARTITION BY p.pseudo_id, p.financial_year
-                       ORDER BY e.event_date DESC, e.source_row_key) AS latest
+                       ORDER BY e.event_date DESC, e.source_row_id) AS latest
   FROM unregistered p
   JOIN {EVENT_TABLE} e ON e.pseudo_id = p.pseudo_id AND e.in_area IS NOT NULL
     AND e.event_date <= p.year_end

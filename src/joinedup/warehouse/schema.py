@@ -35,9 +35,12 @@ SOURCE_RECORD_IDS = (
     "issue_id",
     "delay_id",
 )
-# Row keys and tokens are compact keyed hashes (`keyed_hash.compact_sql`): 8 bytes, not 64 hex.
+# Tokens are compact keyed hashes (`keyed_hash.compact_sql`): 8 bytes, not 64 hex. A row is
+# known by its row id, a number the load gives it (the vault keeps its keyed hash beside it).
 COMPACT_TYPE = "BIGINT"
-LINEAGE_COLUMNS = (("_row_key", COMPACT_TYPE), ("_load_id", "BIGINT"))
+LINEAGE_COLUMNS = (("_row_id", "BIGINT"), ("_load_id", "BIGINT"))
+# Warehouses made before row ids hold `_row_key` (a keyed hash): the next load numbers them.
+RETIRED_ROW_KEY = "_row_key"
 # Dropped from warehouses made before: with them a row could be joined back to its sender's file
 # and line, so to the person; the vault's row_lineage holds them now.
 RETIRED_COLUMNS = ("_source_file", "_source_line")
