@@ -112,6 +112,3 @@ def _columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
             [table],
         ).fetchall()
     }
-
-
-
