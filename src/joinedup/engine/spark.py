@@ -7,8 +7,9 @@ writes `t` as Parquet: first into `_staging/t`, then, when the statement or the 
 ends, each staged folder takes its table's place (Hadoop's FileSystem API, so the same code
 works on a local folder, HDFS, S3 or ABFS).
 
-Spark runs with the settings that make its answers DuckDB's: UTC session time, and non-ANSI
-arithmetic (a division by zero is null, as in DuckDB, rather than an error).
+Spark runs with the settings that make its answers DuckDB's: UTC session time, non-ANSI
+arithmetic (a division by zero is null, as in DuckDB, rather than an error), and no union
+output partitioning (DEFAULT_CONF says why).
 """
 
 from __future__ import annotations
@@ -36,9 +37,19 @@ DEFAULT_CONF = {
     "spark.sql.session.timeZone": "UTC",
     "spark.sql.ansi.enabled": "false",
     "spark.sql.parquet.inferTimestampNTZ.enabled": "true",
+    # A UNION keeps its inputs' hash partitioning (Spark 4.1+) only as planned: a copy of it
+    # under reused exchanges runs by concatenating them (4 inputs of 8 partitions: 32), so a
+    # sort-merge join planned on the 8 fails ("Can't zip RDDs ... List(32, 8)", dementia at
+    # 175,000 people), and an aggregate planned on it could group rows apart. Off: a union's
+    # consumers shuffle it as they need.
+    "spark.sql.unionOutputPartitioning": "false",
 }
 # Settings the answers depend on: applied to every session, whatever a cluster configured.
-FIXED_CONF = ("spark.sql.session.timeZone", "spark.sql.ansi.enabled")
+FIXED_CONF = (
+    "spark.sql.session.timeZone",
+    "spark.sql.ansi.enabled",
+    "spark.sql.unionOutputPartitioning",
+)
 STAGING = "_staging"
 
 
