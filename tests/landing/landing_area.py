@@ -11,7 +11,6 @@ import duckdb
 
 from joinedup import contract
 from joinedup.identifiers import nhs_check_digit
-from joinedup.keyed_hash import compact
 
 AS_OF = dt.date(2015, 3, 31)
 TEXT_DEFAULTS = {
@@ -192,14 +191,16 @@ def lineage_sql(feed: str, columns: str) -> str:
 
 
 def token(stores: dict[str, Path], record_id: str) -> int:
-    """The warehouse's keyed token of a source record id (HMAC under the vault's row secret,
-    compact)."""
+    """The warehouse's token of a source record id: the vault's number for its keyed hash
+    (HMAC under the vault's row secret)."""
     import hashlib
     import hmac
 
     secret = bytes.fromhex((Path(f"{stores['vault']}.rowkey")).read_text().strip())
     digest = hmac.new(secret, f"source record id\x1f{record_id}".encode(), hashlib.sha256)
-    return compact(digest.hexdigest())
+    with duckdb.connect(str(stores["vault"]), read_only=True) as con:
+        sql = "SELECT token_id FROM record_tokens WHERE token = ?"
+        return con.execute(sql, [digest.hexdigest()]).fetchone()[0]
 
 
 def text_values(warehouse: Path) -> list[str]:

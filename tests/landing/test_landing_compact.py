@@ -72,6 +72,12 @@ def _as_an_older_load_left_it(folder) -> None:
                 f"UPDATE {table} t SET _row_key = {compact_sql('l.row_key')} FROM"
                 f" vault.row_lineage l WHERE l.feed = '{table}' AND l.row_id = t._row_key"
             )
+        for table, column in _compact_columns(con, schema.SOURCE_RECORD_IDS):
+            con.execute(
+                f"UPDATE {table} t SET {column} = {compact_sql('k.token')} FROM"
+                f" vault.record_tokens k WHERE k.token_id = t.{column}"
+            )
+        con.execute("DROP TABLE vault.record_tokens")
         for table in MARTS:
             con.execute(f"DROP TABLE IF EXISTS {table}")
         for table, column in _compact_columns(con):
@@ -98,10 +104,11 @@ def _compact_columns(con, names=("_row_key", *schema.SOURCE_RECORD_IDS)) -> list
 
 
 ROW_IDS = ("_row_id", "source_row_id")
+NUMBERED = {*ROW_IDS, *schema.SOURCE_RECORD_IDS}
 
 
 def _tables(folder) -> dict[str, list[tuple]]:
-    """Every table's rows in row id order (the ids themselves left out: a fresh load's skip the
+    """Every table's rows, sorted, row ids and tokens by rank (a fresh load's numbers skip the
     rows objections kept out), but the loads' own times."""
     with store.reading(folder / "w.duckdb") as con:
         names = [r[0] for r in con.execute("SHOW TABLES").fetchall() if r[0] != "loads"]
@@ -109,12 +116,12 @@ def _tables(folder) -> dict[str, list[tuple]]:
 
 
 def _rows(con, table: str) -> list[tuple]:
+    """Row ids and tokens as their rank in the table (numbers give the same order)."""
     columns = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
-    ids = [c for c in columns if c in ROW_IDS]
-    if not ids:
-        return sorted(con.execute(f"SELECT * FROM {table}").fetchall(), key=repr)
-    rows = con.execute(f"SELECT * EXCLUDE ({ids[0]}) FROM {table} ORDER BY {ids[0]}").fetchall()
-    return rows if table != "person_event" else sorted(rows, key=repr)
+    ranked = ", ".join(
+        f"dense_rank() OVER (ORDER BY {c}) AS {c}" if c in NUMBERED else f'"{c}"' for c in columns
+    )
+    return sorted(con.execute(f"SELECT {ranked} FROM {table}").fetchall(), key=repr)
 
 
 def test_an_older_warehouse_is_compacted_by_its_next_load_and_gives_the_same_answers(landed):

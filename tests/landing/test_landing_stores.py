@@ -147,7 +147,7 @@ def test_the_vault_cannot_be_the_warehouse(area, tmp_path, stores, capsys):
 def test_the_vault_its_wal_and_its_secrets_are_created_owner_only(area, stores):
     assert load(area, stores["warehouse"], stores["vault"]) == 0
     with Vault.open(stores["vault"]) as vault:
-        lineage = {"feed": ["deaths"], "row_key": ["k"], "file": ["f.csv"], "line": [2]}
+        lineage = {"feed": ["deaths"], "row_key": ["k"], "file": ["f.csv"], "line": [2], "row_id": [9]}
         vault.record_lineage(pa.table(lineage))  # a write leaves a WAL while the vault is open
         wal = stores["vault"].with_suffix(".duckdb.wal")
         assert wal.exists() and stat.S_IMODE(wal.stat().st_mode) == 0o600

@@ -104,6 +104,13 @@ SCHEMA.append(
     " file VARCHAR NOT NULL, line BIGINT NOT NULL, row_id BIGINT)"
 )
 SCHEMA.append("ALTER TABLE row_lineage ADD COLUMN IF NOT EXISTS row_id BIGINT")
+# Senders' record ids as the warehouse holds them: a number (token_id) for each keyed hash of a
+# record id (token), the same in every feed. A token a warehouse made before held as the compact
+# form of its hash has compact set and token NULL (its hash is not known).
+SCHEMA.append(
+    "CREATE TABLE IF NOT EXISTS record_tokens (token VARCHAR, compact BIGINT,"
+    " token_id BIGINT NOT NULL)"
+)
 # In the warehouse: the vault and secrets its pseudo_ids and row keys were made with.
 BINDING_TABLE = "store_binding"
 BINDING_COLUMNS = "vault_id VARCHAR, key_fingerprint VARCHAR, row_key_fingerprint VARCHAR"
@@ -383,6 +390,39 @@ class Vault:
         """The highest row id given in each feed: new rows are numbered after it."""
         sql = "SELECT feed, max(row_id) FROM row_lineage WHERE row_id IS NOT NULL GROUP BY feed"
         return dict(self.con.execute(sql).fetchall())
+
+    def token_ids(self, tokens: pa.RecordBatchReader) -> pa.Table:
+        """(token, token_id) of the tokens asked (token: a record id's keyed hash) that have a
+        number: by the whole hash, or by its compact form for a token numbered from a warehouse
+        made before (`compact`)."""
+        self.con.register("asked_tokens", tokens)
+        try:
+            older = "SELECT 1 FROM record_tokens WHERE token IS NULL LIMIT 1"
+            by_compact = bool(self.con.execute(older).fetchall())
+            join = (
+                f" LEFT JOIN record_tokens c ON c.token IS NULL AND c.compact = {compact_sql('a.token')}"
+                if by_compact
+                else " LEFT JOIN (SELECT NULL::BIGINT AS token_id) c ON false"
+            )
+            return self.con.sql(
+                "SELECT a.token, coalesce(t.token_id, c.token_id) AS token_id FROM asked_tokens a"
+                f" LEFT JOIN record_tokens t ON t.token = a.token{join}"
+                " WHERE coalesce(t.token_id, c.token_id) IS NOT NULL"
+            ).to_arrow_table()
+        finally:
+            self.con.unregister("asked_tokens")
+
+    def last_token_id(self) -> int:
+        return self.con.execute("SELECT coalesce(max(token_id), 0) FROM record_tokens").fetchall()[0][0]
+
+    def record_tokens(self, tokens: pa.Table | pa.RecordBatchReader) -> None:
+        """New (token, compact, token_id) numbers, in one transaction."""
+        self.con.register("new_tokens", tokens)
+        try:
+            with self._transaction():
+                self.con.execute("INSERT INTO record_tokens SELECT * FROM new_tokens")
+        finally:
+            self.con.unregister("new_tokens")
 
     def number_rows(self, numbers: pa.Table) -> None:
         """Row ids for the rows of a vault made before them, by the compact row key a warehouse

@@ -7,7 +7,7 @@ Identifier values live only in temp tables of the landing connection and in the 
 from __future__ import annotations
 
 from joinedup.contract import Feed
-from joinedup.keyed_hash import compact_sql, hmac_sql
+from joinedup.keyed_hash import hmac_sql
 from joinedup.landing.rules import (
     compact_nhs_number_sql,
     literal,
@@ -53,8 +53,9 @@ def row_key_sql(feed: Feed, secret: bytes) -> str:
 
 
 def record_token_sql(name: str, secret: bytes) -> str:
-    """Keyed token of a source record id, compact (NULL stays NULL)."""
-    return compact_sql(hmac_sql(f"'source record id' || {UNIT_SEPARATOR} || {quote(name)}", secret))
+    """Keyed hash of a source record id, 64 hex (NULL stays NULL): the load gives each a
+    number, its token (row_ids.py)."""
+    return hmac_sql(f"'source record id' || {UNIT_SEPARATOR} || {quote(name)}", secret)
 
 
 def postcode_key_sql(feed: Feed, secret: bytes) -> str:

@@ -17,7 +17,7 @@ from joinedup import contract, duck
 from joinedup.contract import Feed
 from joinedup.identity.vault import Vault
 from joinedup.landing import write
-from joinedup.landing.rules import literal
+from joinedup.landing.rules import literal, quote
 from joinedup.warehouse import schema
 
 OLD = schema.RETIRED_ROW_KEY
@@ -28,6 +28,7 @@ def number(con: duckdb.DuckDBPyConnection, vault: Vault, feeds: list[Feed]) -> N
     recorded in the vault (before the warehouse commits: a row id the vault knows is never
     given again, even when the warehouse's transaction then fails)."""
     _upgrade(con, vault)
+    _upgrade_tokens(con, vault)
     person_feeds = [f for f in feeds if f.is_person_level]
     rows = _landing_rows_sql(con, person_feeds) or (
         "SELECT NULL::VARCHAR AS feed, NULL::VARCHAR AS row_key, NULL::VARCHAR AS pseudo_id,"
@@ -52,6 +53,41 @@ def number(con: duckdb.DuckDBPyConnection, vault: Vault, feeds: list[Feed]) -> N
     )
     lineage = "SELECT feed, row_key, file, line, row_id FROM row_ids"
     vault.record_lineage(con.sql(lineage).to_arrow_reader(batch))
+    _number_tokens(con, vault, person_feeds)
+
+
+def _number_tokens(con: duckdb.DuckDBPyConnection, vault: Vault, feeds: list[Feed]) -> None:
+    """`token_ids` (token, token_id): each source record id's keyed hash of this load, the
+    number the vault knows for it, or a new one after the highest given, in the order of the
+    first row (row id) that carries it, so that a feed's tokens compress as its row ids do."""
+    appear = [
+        f"SELECT a.{quote(c)} AS token, i.row_id FROM ({write.latest_rows_sql(con, f, '_row_key')})"
+        f" a JOIN row_ids i ON i.feed = {literal(f.name)} AND i.row_key = a._row_key"
+        f" WHERE a.{quote(c)} IS NOT NULL"
+        for f in feeds
+        for c in f.column_names
+        if c in schema.SOURCE_RECORD_IDS
+    ] or ["SELECT NULL::VARCHAR AS token, NULL::BIGINT AS row_id WHERE false"]
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE landing_tokens AS SELECT token, min(row_id) AS first_row"
+        f" FROM ({' UNION ALL '.join(appear)}) GROUP BY token"
+    )
+    asked = con.sql("SELECT token FROM landing_tokens").to_arrow_reader(duck.batch_rows())
+    known = vault.token_ids(asked)
+    asked.close()
+    con.register("known_batches", known)
+    try:
+        con.execute("CREATE OR REPLACE TEMP TABLE known_tokens AS SELECT * FROM known_batches")
+    finally:
+        con.unregister("known_batches")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE token_ids AS SELECT l.token, k.token_id IS NULL AS new,"
+        f" coalesce(k.token_id, {int(vault.last_token_id())} + row_number() OVER (PARTITION BY"
+        " k.token_id IS NULL ORDER BY l.first_row, l.token)) AS token_id"
+        " FROM landing_tokens l LEFT JOIN known_tokens k USING (token)"
+    )
+    new = "SELECT token, NULL::BIGINT AS compact, token_id FROM token_ids WHERE new"
+    vault.record_tokens(con.sql(new).to_arrow_reader(duck.batch_rows()))
 
 
 def _landing_rows_sql(con: duckdb.DuckDBPyConnection, feeds: list[Feed]) -> str:
@@ -100,6 +136,37 @@ def _upgrade(con: duckdb.DuckDBPyConnection, vault: Vault) -> None:
         )
         con.execute(
             f"UPDATE {table} SET _row_id = n.row_id FROM {numbers} n WHERE {table}._row_id = n.key"
+        )
+
+
+def _upgrade_tokens(con: duckdb.DuckDBPyConnection, vault: Vault) -> None:
+    """A warehouse whose tokens are compact keyed hashes (made before token numbers; its vault
+    has none): each distinct one is numbered in the order of the first row carrying it, the
+    vault keeps the number by the compact form, and the warehouse's tokens become the numbers."""
+    columns = [
+        (schema.warehouse_table_name(f), c)
+        for f in contract.feeds().values()
+        if f.is_person_level
+        for c in f.column_names
+        if c in schema.SOURCE_RECORD_IDS
+    ]
+    columns = [(t, c) for t, c in columns if c in _columns(con, t)]
+    if vault.last_token_id() or not columns:
+        return
+    carried = " UNION ALL ".join(
+        f"SELECT {quote(c)} AS compact, _row_id FROM {t} WHERE {quote(c)} IS NOT NULL"
+        for t, c in columns
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE old_tokens AS SELECT compact, row_number() OVER"
+        f" (ORDER BY min(_row_id), compact) AS token_id FROM ({carried}) GROUP BY compact"
+    )
+    numbers = "SELECT NULL::VARCHAR AS token, compact, token_id FROM old_tokens"
+    vault.record_tokens(con.sql(numbers).to_arrow_table())
+    for table, column in columns:
+        con.execute(
+            f"UPDATE {table} SET {quote(column)} = o.token_id FROM old_tokens o"
+            f" WHERE {table}.{quote(column)} = o.compact"
         )
 
 

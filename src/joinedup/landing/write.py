@@ -73,6 +73,8 @@ def _age_sql(date_value: str, birth: str) -> str:
 
 def _column_sql(feed: Feed, name: str, load_id: int) -> str:
     """The expression for one warehouse column over a = accepted row, r = resolved, g = area."""
+    if name in schema.SOURCE_RECORD_IDS:
+        return f"{_token(name)}.token_id"
     if name in feed.column_names:
         return typed_sql(feed.column(name), f"a.{quote(name)}")
     if name.startswith("age_at_"):
@@ -84,6 +86,11 @@ def _column_sql(feed: Feed, name: str, load_id: int) -> str:
         return "CASE WHEN a._postcode_key IS NOT NULL THEN g.postcode_key IS NOT NULL END"
     lineage = {"pseudo_id": "r.pseudo_id", "_row_id": "i.row_id", "_load_id": str(load_id)}
     return lineage.get(name, f"g.{name}")
+
+
+def _token(name: str) -> str:
+    """The alias of a source record id's join to its number (`token_ids`)."""
+    return f"t_{name}"
 
 
 def write_event_feed(con: duckdb.DuckDBPyConnection, feed: Feed, load_id: int) -> None:
@@ -108,6 +115,10 @@ def write_event_feed(con: duckdb.DuckDBPyConnection, feed: Feed, load_id: int) -
     select = ", ".join(f"{_column_sql(feed, n, load_id)} AS {quote(n)}" for n, _ in columns)
     joins = " JOIN resolved r ON r.record_id = a._record_id JOIN row_ids i ON i.feed ="
     joins += f" {literal(feed.name)} AND i.row_key = a._row_key"
+    for name in feed.column_names:
+        if name in schema.SOURCE_RECORD_IDS:
+            t = _token(name)
+            joins += f" LEFT JOIN token_ids {t} ON {t}.token = a.{quote(name)}"
     if "postcode" in feed.column_names:
         joins += " LEFT JOIN postcode_areas g ON g.postcode_key = a._postcode_key"
     ids = f"SELECT row_id FROM row_ids WHERE feed = {literal(feed.name)}"
