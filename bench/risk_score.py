@@ -1,12 +1,14 @@
-"""Scoring speed: `joinedup risk score`'s work, phase by phase, on a trained warehouse, and the
-time to score 1,500,000 people (Kent) extrapolated from it.
+"""Scoring speed: `joinedup risk score` end to end on a real warehouse, stage by stage, and
+whether it wrote the same scores and reasons as the ones already stored for that date.
 
-    python bench/risk_score.py --warehouse W --model-dir M [--index-date 2016-04-01] [--repeat 3]
+    python bench/risk_score.py --warehouse W --model-dir M [--index-date 2016-04-01] [--repeat 1]
 
-The feature SQL is timed on the warehouse's own people (its cost grows with rows, linearly);
-prediction, reasons, the rule's flags and tiers are timed on the feature table stacked to
---people rows (1,500,000 by default), so that the models really score that many; writing the scores table is timed on the
-warehouse's own people and scaled. Take it quietly: `flock /work/wt/bench.lock python ...`.
+W is rewritten (the command replaces its risk_scores rows for the date): give a scratch copy.
+Each run is the real command in its own process (wall, CPU and peak memory from wait4); the
+stages are its own progress lines. When W already holds scores for the date (say, written by an
+earlier version), the scores written are compared with them: the largest score difference per
+outcome and the people whose reasons, tier or rule flag differ. Take it quietly:
+`flock /work/wt/bench.lock python bench/risk_score.py ...`, OMP_NUM_THREADS=1.
 """
 
 from __future__ import annotations
@@ -14,31 +16,75 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
+import subprocess
+import sys
 import time
 from datetime import date
 from pathlib import Path
 
-import numpy as np
+import duckdb
+import pyarrow as pa
 
-from joinedup.governance import objections
-from joinedup.risk import scores as score_store
-from joinedup.risk import workflow
-from joinedup.risk.features import FeatureTable, build_features
-from joinedup.risk.rules import load_rules
-from joinedup.risk.tiers import assign_tiers
-from joinedup.warehouse import store
+from joinedup.risk.outcomes import OUTCOMES
+
+STAGE = re.compile(r"^risk: (.+): done in ([0-9.]+)s$")
 
 
-def timed(function, *args):
-    started = time.perf_counter()
-    result = function(*args)
-    return result, time.perf_counter() - started
+def stored(warehouse: Path, index: date) -> pa.Table | None:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        if not con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'risk_scores'"
+        ).fetchone()[0]:
+            return None
+        return con.execute(
+            "SELECT * FROM risk_scores WHERE index_date = ?", [index]
+        ).to_arrow_table()
 
 
-def stacked(table: FeatureTable, people: int) -> FeatureTable:
-    copies = -(-people // len(table))
-    rows = np.tile(np.arange(len(table)), copies)[:people]
-    return table.select(rows)
+def compared(warehouse: Path, index: date, before: pa.Table) -> dict:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        con.register("before", before)
+        largest = ", ".join(f"max(abs(a.{o} - b.{o}))" for o in OUTCOMES)
+        row = con.execute(
+            f"SELECT count(*), count(a.pseudo_id), count(b.pseudo_id), {largest},"
+            " count(*) FILTER (WHERE a.reasons IS DISTINCT FROM b.reasons),"
+            " count(*) FILTER (WHERE a.tier IS DISTINCT FROM b.tier),"
+            " count(*) FILTER (WHERE a.rule_flagged IS DISTINCT FROM b.rule_flagged)"
+            " FROM before a FULL JOIN (SELECT * FROM risk_scores WHERE index_date = ?) b"
+            " USING (pseudo_id)",
+            [index],
+        ).fetchone()
+    people, before_rows, after_rows, *rest = row
+    return {
+        "people": people,
+        "only_before": people - after_rows,
+        "only_after": people - before_rows,
+        "largest_score_difference": dict(zip(OUTCOMES, rest[: len(OUTCOMES)], strict=True)),
+        "reasons_differ": rest[len(OUTCOMES)],
+        "tier_differs": rest[len(OUTCOMES) + 1],
+        "rule_flag_differs": rest[len(OUTCOMES) + 2],
+    }
+
+
+def run(argv: list[str]) -> dict:
+    load = os.getloadavg()
+    started = time.monotonic()
+    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.monotonic() - started
+    err = process.stderr.read()
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"risk score failed:\n{err[-2000:]}")
+    stages = {m[1]: float(m[2]) for m in map(STAGE.match, err.splitlines()) if m}
+    return {
+        "wall_seconds": round(seconds, 1),
+        "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 1),
+        "peak_mib": round(usage.ru_maxrss / 1024),
+        "stages_seconds": stages,
+        "load_average_before": [round(x, 2) for x in load],
+        "load_average_after": [round(x, 2) for x in os.getloadavg()],
+    }
 
 
 def main() -> None:
@@ -46,59 +92,24 @@ def main() -> None:
     parser.add_argument("--warehouse", type=Path, required=True)
     parser.add_argument("--model-dir", type=Path, required=True)
     parser.add_argument("--index-date", type=date.fromisoformat, default=date(2016, 4, 1))
-    parser.add_argument("--people", type=int, default=1_500_000)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=1)
     args = parser.parse_args()
-    bundle = workflow.load(args.model_dir)
-    rules = load_rules()
-    best: dict[str, float] = {}
-
-    def keep(name: str, seconds: float) -> None:
-        best[name] = min(best.get(name, float("inf")), seconds)
-
-    with store.writing(args.warehouse) as con:
-        for _ in range(args.repeat):
-            table, seconds = timed(build_features, con, args.index_date)
-            keep("features_sql", seconds)
-            keep_rows, seconds = timed(objections.allowed, con, table.pseudo_ids, args.index_date)
-            keep("opt_outs", seconds)
-            big = stacked(table.select(keep_rows), args.people)
-            predicted, seconds = timed(bundle.predict, big)
-            keep("predict", seconds)
-            _, seconds = timed(bundle.explain, workflow.PRIMARY_OUTCOME, big)
-            keep("reasons", seconds)
-            _, seconds = timed(rules.flag, big)
-            keep("rule_flags", seconds)
-            _, seconds = timed(assign_tiers, predicted[workflow.PRIMARY_OUTCOME])
-            keep("tiers", seconds)
-            stored, _ = timed(workflow.score, con, bundle, args.index_date, rules)
-            _, seconds = timed(score_store.write, con, stored)
-            keep("write", seconds)
-        own = len(table)
-    scale = args.people / own
-    kent = {
-        "features_sql": best["features_sql"] * scale,
-        "opt_outs": best["opt_outs"] * scale,
-        **{k: best[k] for k in ("predict", "reasons", "rule_flags", "tiers")},
-        "write": best["write"] * scale,
+    before = stored(args.warehouse, args.index_date)
+    argv = [sys.executable, "-m", "joinedup.cli", "risk", "score", "--warehouse",
+            str(args.warehouse), "--model-dir", str(args.model_dir),
+            "--index-date", args.index_date.isoformat()]  # fmt: skip
+    runs = [run(argv) for _ in range(args.repeat)]
+    result = {
+        "warehouse": str(args.warehouse),
+        "warehouse_gib": round(args.warehouse.stat().st_size / 2**30, 2),
+        "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
+        "runs": runs,
     }
-    print(
-        json.dumps(
-            {
-                "warehouse_people": own,
-                "learners": dict(bundle.chosen),
-                "best_of": args.repeat,
-                "seconds_at_warehouse_size": {k: round(v, 2) for k, v in best.items()},
-                "people": args.people,
-                "seconds_at_people": {k: round(v, 1) for k, v in kent.items()},
-                "total_seconds_at_people": round(sum(kent.values()), 1),
-                "load_average": os.getloadavg(),
-                "note": "features_sql, opt_outs and write scaled linearly from the warehouse's "
-                "own people; predict, reasons, rule_flags and tiers measured on that many rows",
-            },
-            indent=2,
+    if before is not None and before.num_rows:
+        result["against_the_scores_stored_before"] = compared(
+            args.warehouse, args.index_date, before
         )
-    )
+    print(json.dumps(result, indent=2, default=str))
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from joinedup.landing.load import load_paths
 from joinedup.marts import build_marts
 from joinedup.risk import oracle, workflow
 from joinedup.risk.features import social_care_features
-from joinedup.risk.models import Inputs
+from joinedup.risk.models import Inputs, logit, reasons
 from joinedup.risk.outcomes import cost_in_window
 from joinedup.risk.rules import load_rules
 from joinedup.synth.config import AreaSpec
@@ -154,6 +154,35 @@ def test_the_boosted_models_reasons_name_only_factors_the_person_has(warehouse, 
         for register in (n for n in listed.names if n.startswith("reg_")):
             if f"on the {register[4:].upper()} register" in reason:
                 assert listed.column(register)[row] == 1
+
+
+def test_boosted_scores_and_pushes_are_the_bits_of_scoring_every_person_and_cell(
+    warehouse, validated, monkeypatch
+):
+    """The fast paths (the trees as look-up tables; occlusion re-reading only the trees that
+    split on the feature; batches) against their definitions: every person through
+    `predict_proba`, every moved cell re-scored through it."""
+    bundle, _ = validated
+    table = workflow.cohort(warehouse, VALIDATE, with_outcomes=False).features
+    for outcome, model in bundle.boosted.items():
+        every = model.platt_scaled(model.model.predict_proba(model.raw(table))[:, 1])
+        np.testing.assert_array_equal(model.predict(table), every, err_msg=outcome)
+    model = bundle.boosted["emergency_admission"]
+    listed = table.select(np.argsort(-model.predict(table), kind="stable")[:2_000])
+    raw = model.raw(listed)
+    base = logit(model.platt_scaled(model.model.predict_proba(raw)[:, 1]))
+    expected = np.zeros(raw.shape)
+    for i, typical in enumerate(model.typical):
+        moved = raw.copy()
+        moved[:, i] = typical
+        expected[:, i] = base - logit(model.platt_scaled(model.model.predict_proba(moved)[:, 1]))
+    expected[raw == model.typical] = 0  # a cell at the typical value is not re-scored
+    assert (expected > 0).sum() > 5_000
+    monkeypatch.setenv("JOINEDUP_BATCH_ROWS", "300")  # batches of 300 people, and one batch
+    np.testing.assert_array_equal(model.contributions(listed), expected)
+    monkeypatch.setenv("JOINEDUP_BATCH_ROWS", "100000")
+    np.testing.assert_array_equal(model.contributions(listed), expected)
+    assert model.explain(listed) == reasons(model.features, expected, raw)
 
 
 def test_own_cost_rule_agrees_with_the_marts_person_year_cost(warehouse):

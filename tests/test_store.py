@@ -166,3 +166,29 @@ def test_a_reader_keeps_the_old_file_for_a_block_in_use(warehouse: Path):
     reader.close()
     with pytest.raises(duckdb.Error):
         old.execute("SELECT 1")
+
+
+def test_reading_while_copying_reads_the_store_and_writes_its_copy(warehouse: Path):
+    with store.reading_while_copying(warehouse, needed=("t",)) as (con, writer):
+        assert con.execute("SELECT count(*) FROM t").fetchone() == (ROWS,)
+        copy = writer()
+        copy.execute("CREATE TABLE derived AS SELECT 7 AS n")
+        assert writer() is copy  # one copy, however often it is asked for
+        with pytest.raises(StoreError, match="another process is changing"), store.writing(warehouse):
+            pass
+        assert _versions(warehouse) == [1]  # nothing shows before the block ends
+        assert not store.has_table(con, "derived")
+    with store.reading(warehouse) as con:
+        assert con.execute("SELECT n FROM derived").fetchall() == [(7,)]
+        assert con.execute("SELECT count(*) FROM t").fetchone() == (ROWS,)
+    assert not (warehouse.parent / "w.duckdb.next").exists()
+
+
+def test_reading_while_copying_changes_nothing_when_the_block_fails(warehouse: Path):
+    for write_first in (False, True):
+        with pytest.raises(duckdb.Error), store.reading_while_copying(warehouse) as (con, writer):
+            if write_first:
+                writer().execute("UPDATE t SET version = 5")
+            con.execute("SELECT no_such_column FROM t")
+        assert _versions(warehouse) == [1]
+        assert not (warehouse.parent / "w.duckdb.next").exists()

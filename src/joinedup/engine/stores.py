@@ -62,3 +62,16 @@ def writing(engine: str, where: str | Path, needed: Iterable[str] = ()) -> Itera
     else:
         with store.writing(where, needed=needed) as con:
             yield con
+
+
+@contextmanager
+def reading_while_copying(engine: str, where: str | Path, needed: Iterable[str] = ()) -> Iterator:
+    """(the warehouse to read, `writer()`: the warehouse to write) for a command that reads much
+    and writes little: on DuckDB the store's copy is made while the reading goes on
+    (`store.reading_while_copying`); Spark reads and writes the same Parquet folder."""
+    if engine == "spark":
+        spark = _spark(str(where), needed)
+        yield spark, lambda: spark
+    else:
+        with store.reading_while_copying(where, needed=needed) as pair:
+            yield pair

@@ -12,8 +12,6 @@ from pathlib import Path
 
 from joinedup.arguments import iso_date
 from joinedup.engine import stores
-from joinedup.identity.vault import Vault
-from joinedup.landing.lineage import landed_lineage
 from joinedup.progress import stage
 from joinedup.risk import oracle, workflow
 from joinedup.risk.rules import load_rules
@@ -113,8 +111,11 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    opened = stores.writing if args.action == "score" else stores.reading
-    with opened(args.engine, args.warehouse, needed=REQUIRED_TABLES) as con:
+    if args.action == "score":  # reads everyone, writes one table: copied while it reads
+        opened = stores.reading_while_copying(args.engine, args.warehouse, REQUIRED_TABLES)
+        with opened as (con, writer):
+            return do_score(con, writer, args)
+    with stores.reading(args.engine, args.warehouse, needed=REQUIRED_TABLES) as con:
         return ACTIONS[args.action](con, args)
 
 
@@ -146,15 +147,20 @@ def do_evaluate(con, args) -> int:
 
 
 def _truth(con, args) -> oracle.Truth:
+    from joinedup.identity.vault import Vault  # Splink's import: 1 s the other actions skip
+    from joinedup.landing.lineage import landed_lineage
+
     vault_path = args.vault or args.warehouse.parent / "vault.duckdb"
     with Vault.open(vault_path, must_exist=True) as vault:
         return oracle.Truth(args.truth, landed_lineage(con, vault, args.warehouse))
 
 
-def do_score(con, args) -> int:
+def do_score(con, writer, args) -> int:
     bundle = workflow.load(args.model_dir)
     with stage(f"risk: scoring at {args.index_date}", not args.quiet):
-        run = workflow.score_into_warehouse(con, bundle, args.index_date, load_rules(args.rules))
+        run = workflow.score_into_warehouse(
+            con, bundle, args.index_date, load_rules(args.rules), writer, not args.quiet
+        )
     if args.format == "json":
         print(json.dumps(run.to_dict()))
     else:
@@ -231,4 +237,4 @@ def pyramid_text(counts: dict, by: str) -> str:
     return "\n".join(lines)
 
 
-ACTIONS = {"train": do_train, "evaluate": do_evaluate, "score": do_score, "list": do_list}
+ACTIONS = {"train": do_train, "evaluate": do_evaluate, "list": do_list}  # and do_score

@@ -9,7 +9,6 @@ import math
 from pathlib import Path
 
 import numpy as np
-from scipy.stats import rankdata
 
 TOP_SHARES = (0.005, 0.01, 0.05, 0.10)
 Z_95 = 1.959964
@@ -20,6 +19,8 @@ def auroc_with_ci(y: np.ndarray, p: np.ndarray) -> dict | None:
     sort, so it stays fast for a million people. None when only one class is present."""
     if y.min() == y.max():
         return None
+    from scipy.stats import rankdata  # 2 s to import; `risk score` never needs it
+
     positives, negatives = p[y == 1], p[y == 0]
     m, n = len(positives), len(negatives)
     within_pos, within_neg = rankdata(positives), rankdata(negatives)

@@ -21,6 +21,8 @@ from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, SplineTransformer, StandardScaler
 
+from joinedup.duck import batch_rows
+from joinedup.risk import trees
 from joinedup.risk.features import FeatureTable
 
 SPLINE_KNOTS = 5
@@ -233,11 +235,23 @@ class BoostedModel:
     trained: dict = field(default_factory=dict)
 
     def raw(self, table: FeatureTable) -> np.ndarray:
+        if self.features == table.names:  # the full model: no copy of a county's matrix
+            return table.matrix
         return table.matrix[:, [table.names.index(n) for n in self.features]]
 
     def predict_raw(self, raw: np.ndarray) -> np.ndarray:
+        """Platt-scaled scores through the trees' look-up tables (`trees`: the same bits as
+        `predict_proba`), in batches of `batch_rows()` people."""
+        tables = trees.Tables(self.model, raw.shape[1])
+        p = np.empty(len(raw))
+        step = batch_rows()
+        for start in range(0, len(raw), step):
+            p[start : start + step] = tables.predict_proba(raw[start : start + step])
+        return self.platt_scaled(p)
+
+    def platt_scaled(self, p: np.ndarray) -> np.ndarray:
         a, b = self.platt
-        return 1 / (1 + np.exp(-(a + b * logit(self.model.predict_proba(raw)[:, 1]))))
+        return 1 / (1 + np.exp(-(a + b * logit(p))))
 
     def predict(self, table: FeatureTable) -> np.ndarray:
         return self.predict_raw(self.raw(table))
@@ -246,19 +260,34 @@ class BoostedModel:
         """Per person and feature, how much lower the logit would be with that feature alone set
         to its typical (median) value: the feature's push, comparable to the logistic model's.
         A person at the typical value has no push, so only the others are re-scored (and of
-        those only the `only` cells, a boolean mask, when given: the rest are left at 0)."""
+        those only the `only` cells, a boolean mask, when given: the rest are left at 0), in
+        batches of `batch_rows()` people."""
         raw = self.raw(table)
-        base = logit(self.predict_raw(raw))
+        tables = trees.Tables(self.model, raw.shape[1])
         pushes = np.zeros((len(raw), len(self.features)))
+        step = batch_rows()
+        for start in range(0, len(raw), step):
+            rows = slice(start, start + step)
+            pushes[rows] = self._pushes(tables, raw[rows], None if only is None else only[rows])
+        return pushes
+
+    def _pushes(
+        self, tables: trees.Tables, raw: np.ndarray, only: np.ndarray | None
+    ) -> np.ndarray:
+        """`contributions` of one batch: re-scoring a moved cell looks again only at the trees
+        that split on its feature (`trees.Leaves`); a feature no tree splits on cannot move the
+        score."""
+        leaves = trees.Leaves(tables, raw)
+        base = logit(self.platt_scaled(leaves.base()))
+        pushes = np.zeros(raw.shape)
         for i, typical in enumerate(self.typical):
             moved_rows = raw[:, i] != typical
             if only is not None:
                 moved_rows &= only[:, i]
             rows = np.flatnonzero(moved_rows)
-            if len(rows):
-                moved = raw[rows]
-                moved[:, i] = typical
-                pushes[rows, i] = base[rows] - logit(self.predict_raw(moved))
+            if len(rows) and leaves.splits_on(i):
+                moved = logit(self.platt_scaled(leaves.with_value(rows, i, typical)))
+                pushes[rows, i] = base[rows] - moved
         return pushes
 
     def explain(self, table: FeatureTable) -> list[str]:

@@ -40,13 +40,13 @@ def write(con, stored: StoredScores) -> int:
     """Replace this index date's rows (on DuckDB or Spark); the number of rows written."""
     n = len(stored)
     columns = {
-        "index_date": pa.array([stored.index] * n, pa.date32()),
-        "pseudo_id": pa.array(stored.pseudo_ids.tolist(), pa.string()),
-        "practice_code": pa.array(stored.practices.tolist(), pa.string()),
-        "locality": pa.array(stored.localities.tolist(), pa.string()),
+        "index_date": pa.array(np.full(n, np.datetime64(stored.index, "D")), pa.date32()),
+        "pseudo_id": pa.array(stored.pseudo_ids, pa.string()),
+        "practice_code": pa.array(stored.practices, pa.string()),
+        "locality": pa.array(stored.localities, pa.string()),
         **{o: pa.array(stored.scores[o], pa.float64()) for o in OUTCOMES},
-        "tier": pa.array(stored.tiers.tolist(), pa.string()),
-        "reasons": pa.array(stored.reasons.tolist(), pa.string()),
+        "tier": pa.array(stored.tiers, pa.string()),
+        "reasons": pa.array(stored.reasons, pa.string()),
         "rule_flagged": pa.array(stored.rule_flagged.astype(bool), pa.bool_()),
     }
     con = engine_of(con)

@@ -6,6 +6,7 @@ performance, limits, intended use), `evaluation.json` and one calibration plot p
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -254,17 +255,22 @@ def social_care_gain(model: dict, health: dict) -> dict:
     return gain
 
 
-def score(con, bundle: ModelBundle, index: date, rules: RuleSet | None = None) -> StoredScores:
+def score(
+    con, bundle: ModelBundle, index: date, rules: RuleSet | None = None, progress: bool = False
+) -> StoredScores:
     """Score everyone registered at `index` whom no national data opt-out leaves out, with the
     case-finding rule's flag (default rule: Southend's) and, above the low tier, the chosen
     model's reasons (blank in the low tier: explaining a boosted score costs a prediction per
     feature, too slow for a whole county, and no worklist starts there)."""
-    table = cohort(con, index, with_outcomes=False).features
-    scored = bundle.predict(table)
-    tiers = assign_tiers(scored[PRIMARY_OUTCOME])
+    with stage("risk: features", progress):
+        table = cohort(con, index, with_outcomes=False).features
+    with stage(f"risk: scores of {len(table):,} people", progress):
+        scored = bundle.predict(table)
+        tiers = assign_tiers(scored[PRIMARY_OUTCOME])
     reasons = np.full(len(table), "", dtype=object)
     explained = np.flatnonzero(tiers != UNEXPLAINED_TIER)
-    reasons[explained] = bundle.explain(PRIMARY_OUTCOME, table.select(explained))
+    with stage(f"risk: reasons of {len(explained):,} people", progress):
+        reasons[explained] = bundle.explain(PRIMARY_OUTCOME, table.select(explained))
     return StoredScores(
         index=index,
         pseudo_ids=table.pseudo_ids,
@@ -293,11 +299,18 @@ class ScoreRun:
 
 
 def score_into_warehouse(
-    con, bundle: ModelBundle, index: date, rules: RuleSet | None = None
+    con,
+    bundle: ModelBundle,
+    index: date,
+    rules: RuleSet | None = None,
+    writer: Callable[[], object] | None = None,
+    progress: bool = False,
 ) -> ScoreRun:
-    """Score everyone at `index` and replace that date's rows of the scores table."""
-    stored = score(con, bundle, index, rules)
-    written = score_store.write(con, stored)
+    """Score everyone at `index` and replace that date's rows of the scores table: on
+    `writer()` when given (the store being copied while `con` is read), else on `con`."""
+    stored = score(con, bundle, index, rules, progress)
+    with stage("risk: writing the scores", progress):
+        written = score_store.write(writer() if writer else con, stored)
     return ScoreRun(index, written, disclosed(pyramid(stored.localities, stored.tiers)))
 
 
