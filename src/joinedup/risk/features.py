@@ -365,7 +365,7 @@ def build_features(con, index: date) -> FeatureTable:
     rows = len(result["pseudo_id"])
     matrix = np.empty((rows, len(names)), dtype=np.float64)
     for i, name in enumerate(names):
-        matrix[:, i] = _as_float(result[name])
+        matrix[:, i] = _as_float(result.pop(name))  # each column freed once copied
     return FeatureTable(
         index=index,
         pseudo_ids=np.asarray(result["pseudo_id"], dtype=object),
