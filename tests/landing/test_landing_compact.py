@@ -144,7 +144,7 @@ def test_the_lineage_of_an_older_warehouse_waits_for_its_next_load(small_generat
     load_paths(small_generated_area, tmp_path / "w.duckdb", tmp_path / "v.duckdb", AS_OF,
                progress=False)  # fmt: skip
     _as_an_older_load_left_it(tmp_path)
-    with pytest.raises(StoreError, match="made before row ids; its next load numbers its rows"):
+    with pytest.raises(StoreError, match="made before row ids; the next load that lands a file numbers its rows"):
         _lineage(tmp_path)
 
 

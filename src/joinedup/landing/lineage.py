@@ -40,8 +40,8 @@ def _landed_rows(con, warehouse_path: Path) -> pa.Table:
     )
     if schema.RETIRED_ROW_KEY in tables.values():
         raise StoreError(
-            f"{warehouse_path}: made before row ids; its next load numbers its rows, then"
-            " the lineage can be read"
+            f"{warehouse_path}: made before row ids; the next load that lands a file numbers"
+            " its rows, then the lineage can be read"
         )
     selects = [
         f"SELECT '{feed.name}' AS feed, _row_id AS row_id, pseudo_id FROM {table}"
