@@ -9,6 +9,7 @@ warehouses compared.
 
     python bench/spark.py --people 20000            # generate (seed 1), load and train on DuckDB first
     python bench/spark.py W.duckdb --models DIR     # a landed warehouse and a trained model
+    python bench/spark.py --area DIR                # only the floor and the two loads of DIR's CSVs
 
 The warehouse is copied to OUT/spark-<name>/ (the original is not changed) and written as a
 Parquet folder there; each stage runs as its own process, its peak memory the largest resident
@@ -102,20 +103,28 @@ def without_time(path: Path) -> dict:
 def generated(people: int, folder: Path, results: list) -> tuple[Path, Path]:
     """A generated area landed and a model trained, both on DuckDB: (warehouse, model dir). The
     area is landed again by `load --engine spark` into folder/loaded-on-spark/."""
-    area, warehouse, models = folder / "area", folder / "landed.duckdb", folder / "models"
+    area, models = folder / "area", folder / "models"
     results.append(measure("synth", [*CLI, "synth", "--out", str(area), "--people", str(people),
                                      "--seed", "1", "--quiet"]))  # fmt: skip
+    warehouse = landed(area, folder, results)
+    train = [*CLI, "risk", "train", "--warehouse", str(warehouse), "--model-dir", str(models)]
+    results.append(measure("risk train on duckdb", [*train, "--quiet"]))
+    return warehouse, models
+
+
+def landed(area: Path, folder: Path, results: list, register: bool = False) -> Path:
+    """The floor, then `load` on DuckDB and `load --engine spark` (the same keys) of the area's
+    CSVs, side by side (with its register.yaml if `register`); the DuckDB-landed warehouse."""
     results.append(measure("floor (the CSVs as text into DuckDB)", [sys.executable, "-c", FLOOR, str(area), str(folder / "floor.duckdb")]))
+    options = ["--as-of", AS_OF, "--quiet", *(["--register", str(area / "register.yaml")] if register else [])]
     for engine, where in (("duckdb", folder), ("spark", folder / "loaded-on-spark")):
         where.mkdir(exist_ok=True)
         if engine == "spark":  # the same keyed functions: the same pseudonyms
             for suffix in (".key", ".rowkey"):
                 shutil.copy(folder / f"v.duckdb{suffix}", where / f"v.duckdb{suffix}")
         load = [*CLI, "load", str(area), "--warehouse", str(where / "landed.duckdb"), "--vault", str(where / "v.duckdb")]
-        results.append(measure(f"load on {engine}", [*load, "--as-of", AS_OF, "--engine", engine, "--quiet"]))
-    train = [*CLI, "risk", "train", "--warehouse", str(warehouse), "--model-dir", str(models)]
-    results.append(measure("risk train on duckdb", [*train, "--quiet"]))
-    return warehouse, models
+        results.append(measure(f"load on {engine}", [*load, *options, "--engine", engine]))
+    return folder / "landed.duckdb"
 
 
 VAULT_TABLES = {
@@ -182,13 +191,30 @@ def differences(duck: Path, parquet: Path) -> dict:
     return found
 
 
+def side_by_side(area: Path, folder: Path, results: list) -> int:
+    """An area's CSVs landed three ways (floor, DuckDB, Spark), each load's wall and peak also as
+    a ratio to the floor's, and the two loads compared; exit 0 when they are the same, else 4."""
+    landed(area, folder, results, register=(area / "register.yaml").exists())
+    floor = results[0]
+    for result in results[1:]:
+        result["to_floor"] = {k: round(result[k] / floor[k], 1) for k in ("seconds", "peak_mib")}
+        print(f"  {result['stage']}: {result['to_floor']['seconds']}x the floor's wall, {result['to_floor']['peak_mib']}x its peak")
+    linkage = linkage_differences(folder, folder / "loaded-on-spark")
+    for table, counts in linkage.items():
+        print(f"  {table}: {counts}")
+    print(f"  load average at the end {os.getloadavg()[0]:.1f}")
+    (folder / "results.json").write_text(json.dumps({"results": results, "linkage": linkage}, indent=2))
+    return 4 if any(t["differ"] for t in linkage.values()) else 0
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("warehouse", nargs="?", type=Path)
     parser.add_argument("--models", type=Path)
     parser.add_argument("--people", type=int)
+    parser.add_argument("--area", type=Path, help="an area's CSVs to land side by side (only)")
     args = parser.parse_args(argv)
-    name = f"{args.people}" if args.people else args.warehouse.stem
+    name = f"{args.people}" if args.people else f"{args.area.parent.name}-loads" if args.area else args.warehouse.stem
     folder = OUT / f"spark-{name}"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
@@ -196,6 +222,8 @@ def main(argv: list[str]) -> int:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     print(f"{name} (load average {os.getloadavg()[0]:.1f})", flush=True)
     results: list[dict] = []
+    if args.area:
+        return side_by_side(args.area, folder, results)
     warehouse, models = generated(args.people, folder, results) if args.people else (args.warehouse, args.models)
     duck, parquet = folder / "w.duckdb", folder / "w.parquet"
     shutil.copyfile(warehouse, duck)
