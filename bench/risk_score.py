@@ -37,8 +37,8 @@ def stored(warehouse: Path, index: date) -> pa.Table | None:
             "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'risk_scores'"
         ).fetchone()[0]:
             return None
-        return con.execute(
-            "SELECT * FROM risk_scores WHERE index_date = ?", [index]
+        return con.sql(
+            f"SELECT * FROM risk_scores WHERE index_date = DATE '{index.isoformat()}'"
         ).to_arrow_table()
 
 
