@@ -33,9 +33,9 @@ STAGE = re.compile(r"^risk: (.+): done in ([0-9.]+)s$")
 
 def stored(warehouse: Path, index: date) -> pa.Table | None:
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        if not con.execute(
+        if not con.sql(
             "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'risk_scores'"
-        ).fetchone()[0]:
+        ).fetchall()[0][0]:
             return None
         return con.sql(
             f"SELECT * FROM risk_scores WHERE index_date = DATE '{index.isoformat()}'"
