@@ -207,3 +207,21 @@ def test_a_model_file_that_is_not_a_risk_model_is_a_store_error(trained, tmp_pat
         == 5
     )
     assert "cannot read this model" in capsys.readouterr().err
+
+
+def test_running_out_of_memory_is_one_line_exit_5_and_leaves_the_warehouse(
+    trained, monkeypatch, capsys
+):
+    warehouse, model_dir = trained
+    before = warehouse.read_bytes()
+    monkeypatch.setenv("JOINEDUP_DUCKDB_MEMORY", "4MB")  # opens the store; the features do not fit
+    capsys.readouterr()
+    score = ["risk", "score", "--warehouse", str(warehouse), "--model-dir", str(model_dir)]
+    assert main([*score, "--index-date", "2016-04-01", "--quiet"]) == 5
+    assert capsys.readouterr().err.splitlines() == [
+        f"joinedup risk: error: {warehouse}: risk score ran out of memory (JOINEDUP_DUCKDB_MEMORY="
+        "4MB per DuckDB instance); the warehouse is as it was: raise it, or free memory, and run"
+        " it again"
+    ]
+    assert warehouse.read_bytes() == before
+    assert not warehouse.with_name(warehouse.name + ".next").exists()

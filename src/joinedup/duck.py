@@ -28,6 +28,11 @@ def batch_rows() -> int:
     return int(os.environ.get("JOINEDUP_BATCH_ROWS", DEFAULT_BATCH_ROWS))
 
 
+def default_memory_limit() -> str:
+    """The memory limit of each DuckDB instance outside a load (see above)."""
+    return os.environ.get("JOINEDUP_DUCKDB_MEMORY", DEFAULT_MEMORY_LIMIT)
+
+
 def load_memory_limit() -> str:
     """The memory limit of each DuckDB instance of a load (see above)."""
     return os.environ.get("JOINEDUP_LOAD_MEMORY", DEFAULT_LOAD_MEMORY_LIMIT)
@@ -49,8 +54,7 @@ def connect(
     spill = Path(tempfile.gettempdir()) / "joinedup-spill"
     spill.mkdir(exist_ok=True)
     config = {
-        "memory_limit": memory_limit
-        or os.environ.get("JOINEDUP_DUCKDB_MEMORY", DEFAULT_MEMORY_LIMIT),
+        "memory_limit": memory_limit or default_memory_limit(),
         "temp_directory": str(spill),
         **(settings or {}),
     }

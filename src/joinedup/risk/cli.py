@@ -10,8 +10,12 @@ import json
 from datetime import date
 from pathlib import Path
 
+import duckdb
+
 from joinedup.arguments import iso_date
+from joinedup.duck import default_memory_limit
 from joinedup.engine import stores
+from joinedup.errors import StoreError
 from joinedup.progress import stage
 from joinedup.risk import oracle, workflow
 from joinedup.risk.rules import load_rules
@@ -111,12 +115,19 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.action == "score":  # reads everyone, writes one table: copied while it reads
-        opened = stores.reading_while_copying(args.engine, args.warehouse, REQUIRED_TABLES)
-        with opened as (con, writer):
-            return do_score(con, writer, args)
-    with stores.reading(args.engine, args.warehouse, needed=REQUIRED_TABLES) as con:
-        return ACTIONS[args.action](con, args)
+    try:
+        if args.action == "score":  # reads everyone, writes one table: copied while it reads
+            opened = stores.reading_while_copying(args.engine, args.warehouse, REQUIRED_TABLES)
+            with opened as (con, writer):
+                return do_score(con, writer, args)
+        with stores.reading(args.engine, args.warehouse, needed=REQUIRED_TABLES) as con:
+            return ACTIONS[args.action](con, args)
+    except duckdb.OutOfMemoryException:  # DuckDB's message is advice for its own settings
+        raise StoreError(
+            f"{args.warehouse}: risk {args.action} ran out of memory (JOINEDUP_DUCKDB_MEMORY="
+            f"{default_memory_limit()} per DuckDB instance); the warehouse is as it was: raise"
+            " it, or free memory, and run it again"
+        ) from None
 
 
 def do_train(con, args) -> int:
