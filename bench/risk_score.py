@@ -8,7 +8,8 @@ Each run is the real command in its own process (wall, CPU and peak memory from 
 stages are its own progress lines. When W already holds scores for the date (say, written by an
 earlier version), the scores written are compared with them: the largest score difference per
 outcome and the people whose reasons, tier or rule flag differ. Take it quietly:
-`flock /work/wt/bench.lock python bench/risk_score.py ...`, OMP_NUM_THREADS=1.
+`flock /work/wt/bench.lock python bench/risk_score.py ...`, OMP_NUM_THREADS=1. A county-sized W
+without a county-sized load: `bench/stacked_warehouse.py`.
 """
 
 from __future__ import annotations
