@@ -3,7 +3,8 @@
 timed, and the answers compared: the metrics JSON in every value, every row of the five marts
 (doubles to 1e-9) and every person's risk scores for one model (to 1e-9). With --people, the
 generated area is also landed a second time by `load --engine spark` (its checks on Spark, its
-probabilistic linkage on Splink's Spark backend; the same keys), and the two loads' vaults
+probabilistic linkage on Splink's Spark backend; the same keys; its warehouse a Parquet folder,
+loaded-on-spark/landed/), and the two loads' vaults
 (every record's person, link method and match weight; the people; the review queue) and
 warehouses compared.
 
@@ -122,7 +123,8 @@ def landed(area: Path, folder: Path, results: list, register: bool = False) -> P
         if engine == "spark":  # the same keyed functions: the same pseudonyms
             for suffix in (".key", ".rowkey"):
                 shutil.copy(folder / f"v.duckdb{suffix}", where / f"v.duckdb{suffix}")
-        load = [*CLI, "load", str(area), "--warehouse", str(where / "landed.duckdb"), "--vault", str(where / "v.duckdb")]
+        target = where / ("landed" if engine == "spark" else "landed.duckdb")  # Spark's: a Parquet folder
+        load = [*CLI, "load", str(area), "--warehouse", str(target), "--vault", str(where / "v.duckdb")]
         results.append(measure(f"load on {engine}", [*load, *options, "--engine", engine]))
     return folder / "landed.duckdb"
 
@@ -139,11 +141,18 @@ def linkage_differences(duck: Path, spark: Path) -> dict:
     (match weights to TOLERANCE; a load's times and its vault's id left out)."""
     import duckdb
 
+    from joinedup.engine.parquet import current, tables_in
+
     con = duckdb.connect()
     found = {}
     for side, path in (("d", duck), ("s", spark)):
         con.execute(f"ATTACH '{path / 'v.duckdb'}' AS v{side} (READ_ONLY)")
-        con.execute(f"ATTACH '{path / 'landed.duckdb'}' AS w{side} (READ_ONLY)")
+    con.execute(f"ATTACH '{duck / 'landed.duckdb'}' AS wd (READ_ONLY)")
+    con.execute("ATTACH ':memory:' AS ws")  # the Spark load's Parquet warehouse, as views
+    tables = tables_in(spark / "landed")
+    for table in tables:
+        files = current(spark / "landed") / table / "*.parquet"
+        con.execute(f"CREATE VIEW ws.{table} AS SELECT * FROM read_parquet('{files}')")
     for table, (key, columns) in VAULT_TABLES.items():
         differ = " OR ".join(
             f"abs(a.{c} - b.{c}) > {TOLERANCE}" if c == "match_weight" else f"a.{c} IS DISTINCT FROM b.{c}"
@@ -152,7 +161,6 @@ def linkage_differences(duck: Path, spark: Path) -> dict:
         found[f"vault.{table}"] = dict(zip(("rows", "differ"), con.execute(
             f"SELECT count(*), count(*) FILTER (WHERE a.{key} IS NULL OR b.{key} IS NULL OR {differ})"
             f" FROM vd.{table} a FULL JOIN vs.{table} b ON a.{key} = b.{key}").fetchone(), strict=True))  # fmt: skip
-    tables = [t for (t,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = 'ws'").fetchall()]
     for table in tables:
         own = {"loads": "started_at, finished_at", "store_binding": "vault_id"}.get(table)  # the load's own
         columns = f"* EXCLUDE ({own})" if own else "*"

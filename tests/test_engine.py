@@ -1,6 +1,7 @@
 """The engine seam on DuckDB: a Parquet-folder warehouse (`joinedup parquet`) gives the same
-metrics as the warehouse file, and a failed transaction leaves no table behind. The same seam on
-Spark is tested by the Spark suite (tests/spark, `make test-spark`)."""
+metrics as the warehouse file, a failed transaction leaves no table behind, and a Parquet
+warehouse changes by whole snapshots. The same seam on Spark is tested by the Spark suite
+(tests/spark, `make test-spark`; a killed load there)."""
 
 import json
 from datetime import date, timedelta
@@ -9,7 +10,9 @@ import duckdb
 import pytest
 
 from joinedup.cli import main
-from joinedup.engine import DuckDB, engine_of
+from joinedup.engine import DuckDB, engine_of, parquet
+from joinedup.engine.parquet import open_in_duckdb
+from joinedup.errors import StoreError
 from joinedup.warehouse import schema
 
 
@@ -62,3 +65,45 @@ def test_a_failed_transaction_leaves_no_table_and_the_seam_wraps_a_connection(tm
     with engine.transaction():
         engine.execute("CREATE OR REPLACE TABLE t AS SELECT ? AS a", [7])
     assert engine.execute("SELECT a FROM t").fetchone() == (7,)
+
+
+def snapshot_of(folder) -> str:
+    return (folder / parquet.POINTER).read_text().strip()
+
+
+def test_a_parquet_warehouse_changes_by_whole_snapshots(tmp_path):
+    folder = tmp_path / "w"
+    for n in (1, 2, 3):
+        with parquet.writing(folder) as con:
+            con.execute("CREATE OR REPLACE TABLE t AS SELECT ? AS a", [n])
+            con.execute("CREATE TEMP TABLE raw_file AS SELECT 'not for the warehouse' AS v")
+        assert snapshot_of(folder) == f"{n:06d}"
+        assert open_in_duckdb(folder).execute("SELECT a FROM t").fetchall() == [(n,)]
+    # the current snapshot and the one before it; never a temporary table
+    assert sorted(p.name for p in (folder / parquet.SNAPSHOTS).iterdir()) == ["000002", "000003"]
+    assert open_in_duckdb(folder).tables() == {"t"}
+    with pytest.raises(ZeroDivisionError), parquet.writing(folder) as con:
+        con.execute("CREATE OR REPLACE TABLE t AS SELECT 99 AS a")
+        raise ZeroDivisionError
+    assert snapshot_of(folder) == "000003"
+    assert open_in_duckdb(folder).execute("SELECT a FROM t").fetchall() == [(3,)]
+
+
+def test_a_second_writer_of_a_parquet_warehouse_is_refused(tmp_path):
+    folder = tmp_path / "w"
+    refused = pytest.raises(StoreError, match="another process is changing")
+    with parquet.writing(folder), refused, parquet.writing(folder):
+        pass
+
+
+def test_a_spark_load_needs_a_folder_and_keeps_the_vault_out_of_it(warehouse, tmp_path, capsys):
+    area = tmp_path / "area"
+    area.mkdir()
+    (area / "practices.csv").write_text("practice_code,practice_name,locality\nY01000,A,B\n")
+    load = ["load", str(area), "--engine", "spark", "--quiet"]
+    assert main([*load, "--warehouse", str(warehouse)]) == 5
+    assert "a file, not a Parquet folder" in capsys.readouterr().err
+    folder = tmp_path / "w.parquet"
+    assert main([*load, "--warehouse", str(folder), "--vault", str(folder / "v.duckdb")]) == 5
+    assert "keep the vault and its keys apart from the warehouse" in capsys.readouterr().err
+    assert not folder.exists()

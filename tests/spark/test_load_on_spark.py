@@ -1,11 +1,15 @@
-"""`joinedup load --engine spark`: the generated area landed again with its checks on Spark and
-its probabilistic linkage on Splink's Spark backend rejects the same rows, links every record to
-the same person with the same match weight, holds the same pairs for review, and gives the same
-people, pseudonyms, warehouse and metrics as the DuckDB load."""
+"""`joinedup load --engine spark` (conftest's `generated`): the generated area, its checks on
+Spark and its probabilistic linkage on Splink's Spark backend, landed into a Parquet warehouse
+folder, rejects the same rows, links every record to the same person with the same match weight,
+holds the same pairs for review and writes the same warehouse, table for table, as the DuckDB
+load (its marts, metrics, report and risk scores on Spark: test_same_answers.py,
+test_risk_on_spark.py). A second load replaces rows by key as on DuckDB, into a new snapshot;
+a load killed while it writes its snapshot leaves the one before."""
 
-import json
-import os
 import shutil
+import subprocess
+import sys
+import time
 
 import duckdb
 import pytest
@@ -13,7 +17,10 @@ from spark_area import GENERATED_AS_OF
 from test_same_answers import same_row
 
 from joinedup.cli import main
-from joinedup.identity.probabilistic import ENGINE_VARIABLE
+from joinedup.engine.parquet import POINTER, SNAPSHOTS, open_in_duckdb
+from joinedup.identity.vault import BINDING_TABLE
+from joinedup.landing import write
+from joinedup.marts.build import MART_KEYS
 from joinedup.warehouse import store
 
 VAULT_TABLES = {  # the vault's answers, in a fixed order (timestamps left out)
@@ -21,67 +28,136 @@ VAULT_TABLES = {  # the vault's answers, in a fixed order (timestamps left out)
     "people": "person_key, nhs_number, given_name, family_name, date_of_birth, sex, postcode, merged_into",
     "review_queue": "review_id, record_id, candidate_person_key, provisional_person_key, match_weight, match_probability, status",
 }
-# A second load's own values: its times, and its vault's id (the keys' fingerprints compared).
+# A load's own values: its times, and its vault's id (the keys' fingerprints compared).
 OWN = {"loads": "started_at, finished_at", "store_binding": "vault_id"}
+RESENT = 40  # A&E attendances sent again by the second load, each with another cost
 
 
-@pytest.fixture(scope="module")
-def linked_on_spark(marts_on_both, tmp_path_factory):
-    """The generated area landed again by `load --engine spark` (the same keys), and its marts
-    built (by DuckDB): (w, v) files."""
-    warehouse, _ = marts_on_both
-    root = tmp_path_factory.mktemp("load-on-spark")
-    for suffix in (".key", ".rowkey"):  # the same keyed functions: the same pseudonyms
-        shutil.copy(warehouse.with_name("v.duckdb" + suffix), root / ("v.duckdb" + suffix))
-    area, as_of = str(warehouse.parent / "area"), GENERATED_AS_OF.isoformat()
-    stores = ["--warehouse", str(root / "w.duckdb"), "--vault", str(root / "v.duckdb")]
-    assert main(["load", area, *stores, "--as-of", as_of, "--engine", "spark", "--quiet"]) == 0
-    assert ENGINE_VARIABLE not in os.environ  # the linkage's engine was set for the load only
-    assert main(["marts", "--warehouse", str(root / "w.duckdb"), "--quiet"]) == 0
-    return root / "w.duckdb", root / "v.duckdb"
+def load_tables() -> list[str]:
+    """The tables a load writes."""
+    with duckdb.connect() as con:
+        write.create_tables(con)
+        return sorted({t for (t,) in con.execute("SHOW TABLES").fetchall()} | {BINDING_TABLE})
 
 
-def rows(path, table: str, columns: str = "*") -> list[tuple]:
-    with store.reading(path, what="store") as con:
-        return con.execute(f"SELECT {columns} FROM {table} ORDER BY ALL").fetchall()
+def rows(con, table: str, columns: str = "*") -> list[tuple]:
+    return con.execute(f"SELECT {columns} FROM {table} ORDER BY ALL").fetchall()
 
 
-def test_every_record_links_to_the_same_person_with_the_same_weight(marts_on_both, linked_on_spark):
-    duck_vault, spark_vault = marts_on_both[0].with_name("v.duckdb"), linked_on_spark[1]
-    for table, columns in VAULT_TABLES.items():
-        expected, found = rows(duck_vault, table, columns), rows(spark_vault, table, columns)
-        assert len(found) == len(expected), table
-        different = [(a, b) for a, b in zip(expected, found, strict=True) if not same_row(a, b)]
-        assert not different, f"{table}: {len(different)} rows differ"
-    methods = {
-        row[2]
-        for row in rows(spark_vault, "identifier_records", VAULT_TABLES["identifier_records"])
-    }
+def spark_vault(folder):
+    return folder.parent / "spark-vault" / "v.duckdb"
+
+
+def assert_same_vault(duck_vault, spark_vault) -> None:
+    with store.reading(duck_vault, "store") as duck, store.reading(spark_vault, "store") as spark:
+        for table, columns in VAULT_TABLES.items():
+            expected, found = rows(duck, table, columns), rows(spark, table, columns)
+            assert len(found) == len(expected), table
+            different = [(a, b) for a, b in zip(expected, found, strict=True) if not same_row(a, b)]
+            assert not different, f"{table}: {len(different)} rows differ"
+
+
+def assert_same_warehouse(warehouse, folder) -> None:
+    """Every table a load writes, row for row (pseudonyms included)."""
+    spark = open_in_duckdb(folder)  # the current snapshot, read by DuckDB
+    with store.reading(warehouse) as duck:
+        for table in load_tables():
+            columns = f"* EXCLUDE ({OWN[table]})" if table in OWN else "*"
+            expected, found = rows(duck, table, columns), rows(spark, table, columns)
+            assert len(found) == len(expected), table
+            assert all(same_row(a, b) for a, b in zip(expected, found, strict=True)), table
+
+
+def test_every_record_links_to_the_same_person_with_the_same_weight(generated):
+    warehouse, folder = generated
+    assert_same_vault(warehouse.with_name("v.duckdb"), spark_vault(folder))
+    with store.reading(spark_vault(folder), "store") as con:
+        methods = {
+            method
+            for (method,) in con.execute("SELECT link_method FROM identifier_records").fetchall()
+        }
     assert "probabilistic" in methods  # Splink on Spark decided some records
 
 
-def test_the_warehouse_its_pseudonyms_and_its_metrics_are_the_same(
-    marts_on_both, linked_on_spark, capsys
+def test_the_warehouse_folder_holds_the_same_tables_as_the_file(generated):
+    warehouse, folder = generated
+    assert (folder / POINTER).read_text().strip() == "000001"
+    assert sorted(p.name for p in (folder / SNAPSHOTS).iterdir()) == ["000001"]
+    with store.reading(warehouse) as duck:
+        in_file = {t for (t,) in duck.execute("SHOW TABLES").fetchall()}
+    # the same tables (the stages since have written the same to both): none of the load's own
+    # temporary tables (raw records, identity's answers) reached the folder
+    assert open_in_duckdb(folder).tables() == in_file
+    assert_same_warehouse(warehouse, folder)
+
+
+def resend(area, out) -> int:
+    """A second area in `out`: the first RESENT A&E attendances sent again, each cost (where
+    there is one) 9000 higher; how many costs changed."""
+    out.mkdir()
+    lines = (area / "acute_ae.csv").read_text().splitlines()
+    sent = [lines[0]]
+    for line in lines[1 : RESENT + 1]:
+        head, cost = line.rsplit(",", 1)
+        sent.append(f'{head},"9{cost[1:]}' if cost else line)
+    (out / "acute_ae.csv").write_text("\n".join(sent) + "\n")
+    return sum(a != b for a, b in zip(lines, sent, strict=False))
+
+
+def copies(generated, root):
+    """The two warehouses and their vaults (with their keys), copied under `root`."""
+    warehouse, folder = generated
+    duck, spark = root / "duck", root / "spark"
+    duck.mkdir()
+    for name in ("w.duckdb", "v.duckdb", "v.duckdb.key", "v.duckdb.rowkey"):
+        shutil.copy(warehouse.with_name(name), duck / name)
+    shutil.copytree(folder, spark / "w.parquet", ignore=shutil.ignore_patterns("_lock"))
+    shutil.copytree(spark_vault(folder).parent, spark / "spark-vault")
+    return duck / "w.duckdb", spark / "w.parquet"
+
+
+def killed_load(area, folder):
+    """`joinedup load` (on DuckDB, into the Parquet folder: the same snapshot writer) run in
+    its own process and killed (SIGKILL) as soon as its snapshot's folder appears."""
+    argv = [sys.executable, "-m", "joinedup.cli", "load", str(area), "--warehouse", str(folder),
+            "--vault", str(spark_vault(folder)), "--as-of", GENERATED_AS_OF.isoformat(), "--quiet"]  # fmt: skip
+    snapshot = folder / SNAPSHOTS / "000002"
+    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    while process.poll() is None and not snapshot.exists():
+        time.sleep(0.001)
+    process.kill()
+    return process.wait()
+
+
+def test_a_second_load_replaces_by_key_as_on_duckdb_and_a_killed_one_changes_nothing(
+    marts_on_both, tmp_path
 ):
-    duck_warehouse, spark_warehouse = marts_on_both[0], linked_on_spark[0]
-    with store.reading(spark_warehouse) as con:
-        tables = [name for (name,) in con.execute("SHOW TABLES").fetchall()]
-    assert {"person", "acute_apc", "linkage_outcomes"} <= set(tables)
-    for table in tables:
-        columns = f"* EXCLUDE ({OWN[table]})" if table in OWN else "*"
-        expected, found = (
-            rows(duck_warehouse, table, columns),
-            rows(spark_warehouse, table, columns),
-        )
-        assert len(found) == len(expected), table
-        # Doubles to 1e-9: the marts' sums may add the same costs in another order.
-        assert all(same_row(a, b) for a, b in zip(expected, found, strict=True)), table
-    printed = []
-    for warehouse in (duck_warehouse, spark_warehouse):
-        assert main(["metrics", "--warehouse", str(warehouse), "--quiet"]) == 0
-        printed.append(json.loads(capsys.readouterr().out))
-        printed[-1].pop("generated_at")
-    assert printed[0] == printed[1]
+    warehouse, folder = copies(marts_on_both, tmp_path)
+    second = tmp_path / "second"
+    changed = resend(marts_on_both[0].parent / "area", second)
+    before = {t: rows(open_in_duckdb(folder), t) for t in ("acute_ae", "loads", "person")}
+
+    assert killed_load(second, folder) == -9  # killed part way through writing its snapshot
+    assert (folder / SNAPSHOTS / "000002").is_dir() and (folder / POINTER).read_text() == "000001\n"
+    assert {t: rows(open_in_duckdb(folder), t) for t in before} == before
+
+    stores = ["--as-of", GENERATED_AS_OF.isoformat(), "--quiet"]
+    duck = ["--warehouse", str(warehouse), "--vault", str(warehouse.with_name("v.duckdb"))]
+    assert main(["load", str(second), *duck, *stores]) == 0
+    argv = ["load", str(second), "--warehouse", str(folder), "--vault", str(spark_vault(folder))]
+    assert main([*argv, *stores, "--engine", "spark"]) == 0
+    # the killed load's snapshot was discarded, and this one took its number
+    assert (folder / POINTER).read_text() == "000002\n"
+    assert sorted(p.name for p in (folder / SNAPSHOTS).iterdir()) == ["000001", "000002"]
+    assert_same_vault(warehouse.with_name("v.duckdb"), spark_vault(folder))
+    assert_same_warehouse(warehouse, folder)
+    after = open_in_duckdb(folder)
+    assert len(rows(after, "acute_ae")) == len(before["acute_ae"])  # replaced, not added
+    costs = "SELECT count(*) FROM acute_ae WHERE attendance_cost >= 9000 AND _load_id = 2"
+    assert after.execute(costs).fetchone()[0] == changed > RESENT // 2
+    with store.reading(warehouse) as duck:  # the marts (built before) carried over
+        assert after.tables() == {t for (t,) in duck.execute("SHOW TABLES").fetchall()}
+    assert set(MART_KEYS) <= after.tables()
 
 
 # Pairs on which Splink's Scala Jaro-Winkler (Apache commons-text) and DuckDB's differ.

@@ -2,8 +2,9 @@
 
 The SQL is the DuckDB SQL the stages already hold, transpiled by SQLGlot (as Splink does); no
 query is written twice. Each table folder is a temporary view of this engine's own Spark session
-(one per store, sharing the process's SparkContext), and `CREATE OR REPLACE TABLE t AS SELECT`
-writes `t` as Parquet: first into `_staging/t`, then, when the statement or the transaction
+(one per store, sharing the process's SparkContext; a store kept in snapshots by `load --engine
+spark` is read and written in its current snapshot, engine/parquet.py), and
+`CREATE OR REPLACE TABLE t AS SELECT` writes `t` as Parquet: first into `_staging/t`, then, when the statement or the transaction
 ends, each staged folder takes its table's place (Hadoop's FileSystem API, so the same code
 works on a local folder, HDFS, S3 or ABFS).
 
@@ -23,7 +24,7 @@ from functools import lru_cache
 import sqlglot
 from sqlglot import exp
 
-from joinedup.engine import Engine
+from joinedup.engine import Engine, parquet
 from joinedup.errors import BadOption
 
 MASTER_VARIABLE = "JOINEDUP_SPARK_MASTER"
@@ -134,7 +135,7 @@ class Spark(Engine):
         self.spark = (spark or session()).newSession()
         for key in FIXED_CONF:
             self.spark.conf.set(key, DEFAULT_CONF[key])
-        self.folder = str(folder).rstrip("/")
+        self.folder = self._current(str(folder).rstrip("/"))
         self._staged: list[str] | None = None
         self._views: set[str] = set()  # registered as temporary views, on first use
         self._stored = set(self._listing(self.folder))
@@ -217,10 +218,26 @@ class Spark(Engine):
             self.spark.catalog.dropTempView(table)
             self._views.discard(table)
 
-    def _filesystem(self):
+    def _filesystem(self, folder: str | None = None):
         context = self.spark.sparkContext
         hadoop = context._jvm.org.apache.hadoop.fs
-        return hadoop.Path(self.folder).getFileSystem(context._jsc.hadoopConfiguration()), hadoop
+        path = hadoop.Path(folder or self.folder)
+        return path.getFileSystem(context._jsc.hadoopConfiguration()), hadoop
+
+    def _current(self, folder: str) -> str:
+        """The folder of the store's current snapshot (engine/parquet.py): the one its pointer
+        names, or the folder itself."""
+        fs, hadoop = self._filesystem(folder)
+        pointer = hadoop.Path(f"{folder}/{parquet.POINTER}")
+        if not fs.exists(pointer):
+            return folder
+        io = self.spark.sparkContext._jvm.java.io
+        reader = io.BufferedReader(io.InputStreamReader(fs.open(pointer), "UTF-8"))
+        try:
+            name = reader.readLine().strip()
+        finally:
+            reader.close()
+        return f"{folder}/{parquet.SNAPSHOTS}/{name}"
 
     def _listing(self, folder: str) -> list[str]:
         fs, jvm = self._filesystem()

@@ -1,6 +1,7 @@
 """`joinedup load DIR --warehouse W`: land an area's feed files, checked, linked and pseudonymised.
 
-One load is one warehouse transaction: a load that fails or is killed leaves the warehouse as it
+One load is one warehouse transaction (with `--engine spark`, one new snapshot of the Parquet
+warehouse folder, engine/parquet.py): a load that fails or is killed leaves the warehouse as it
 was. The vault (quarantine, identity) is written before the warehouse commits; both writes are
 idempotent, so running the load again gives the same result. A file already loaded (same SHA-256)
 is skipped, so loading the same files twice changes nothing.
@@ -14,6 +15,7 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
+from functools import partial
 from pathlib import Path
 
 import duckdb
@@ -22,9 +24,11 @@ import pyarrow as pa
 from joinedup import duck
 from joinedup.contract import Feed
 from joinedup.engine import landing as on_engine
+from joinedup.engine import parquet
 from joinedup.errors import BadInput, StoreError
 from joinedup.governance import retention
 from joinedup.governance.register import load_register
+from joinedup.identity import keys
 from joinedup.identity.vault import QUARANTINE_COLUMNS, Vault, holds_a_vault, warehouse_binding
 from joinedup.landing import files, row_ids, write
 from joinedup.landing.files import FeedFile, Header
@@ -139,26 +143,33 @@ def load_paths(
     as_of = as_of or dt.date.today()
     register = None if register_path is None else load_register(register_path)
     _choose(directory, as_of, register, reload)
-    with opened(warehouse_path, vault_path, register) as (con, vault):
+    with opened(warehouse_path, vault_path, register, engine) as (con, vault):
         summary = load_area(directory, con, vault, as_of, progress, register, reload, engine)
     return replace(summary, seconds=round(time.monotonic() - started, 2))
 
 
 @contextmanager
 def opened(
-    warehouse_path: str | Path, vault_path: str | Path | None = None, register=None
+    warehouse_path: str | Path,
+    vault_path: str | Path | None = None,
+    register=None,
+    engine: str = "duckdb",
 ) -> Iterator[tuple[duckdb.DuckDBPyConnection, Vault]]:
-    """The warehouse (written through `store.writing`: committed when the block ends cleanly)
-    and its vault, each capped at the load's memory limit, checked to belong together; the
-    vault's key file from the register. A write failure is a `StoreError`: nothing changed."""
+    """The warehouse (written through `store.writing`; a Parquet folder, an existing one or any
+    with --engine spark, as its next snapshot, `parquet.writing`: committed when the block
+    ends cleanly) and its vault, each
+    capped at the load's memory limit, checked to belong together; the vault's key file from
+    the register. A write failure is a `StoreError`: nothing changed."""
     warehouse_path = Path(warehouse_path)
     vault_path = Path(vault_path) if vault_path else warehouse_path.parent / "vault.duckdb"
-    _keep_apart(warehouse_path, vault_path)
-    _make_folder(warehouse_path)
     key_file = register.vault_key_file if register is not None else None
+    _keep_apart(warehouse_path, vault_path, key_file)
+    _make_folder(warehouse_path)
     memory = duck.load_memory_limit()
+    in_parquet = engine == "spark" or warehouse_path.is_dir()
+    writing = parquet.writing if in_parquet else partial(store.writing, create=True)
     try:
-        with store.writing(warehouse_path, create=True) as con:
+        with writing(warehouse_path) as con:
             duck.limit_memory(con, memory)
             _not_a_vault(con, warehouse_path)
             if warehouse_binding(con) is not None and not vault_path.exists():
@@ -194,7 +205,8 @@ def load_area(
     values). With a governance `register` (a `Register`), only feeds with an agreement active
     on `as_of` are landed. `reload`: names of files (relative to `directory`) to land again
     though already loaded. `engine` spark: the checks and the probabilistic linkage run on
-    Spark (engine/landing.py), the writes as on DuckDB."""
+    Spark (engine/landing.py); the writes are the same, in the working copy of a Parquet
+    warehouse (`opened`)."""
     directory = Path(directory)
     as_of = as_of or dt.date.today()
     started = time.monotonic()
@@ -246,13 +258,22 @@ def _agreed(found: list[FeedFile], register, as_of: dt.date) -> tuple[list, list
     return keep, skipped, register.minimal_feeds(as_of)
 
 
-def _keep_apart(warehouse_path: Path, vault_path: Path) -> None:
-    """Identities never beside the pseudonymised tables: the vault is another file."""
+def _keep_apart(warehouse_path: Path, vault_path: Path, key_file: Path | None = None) -> None:
+    """Identities never beside the pseudonymised tables: the vault is another file, and
+    neither it nor a key file is inside a warehouse folder (a cluster is given the folder
+    whole, docs/spark.md)."""
     same = warehouse_path.resolve() == vault_path.resolve() or (
         warehouse_path.exists() and vault_path.exists() and warehouse_path.samefile(vault_path)
     )
     if same:
         raise StoreError(f"{vault_path}: the vault must be another file than the warehouse")
+    secrets = [keys.secret_file(kind, vault_path) for kind in (keys.PSEUDO_KEY, keys.ROW_KEY)]
+    for held in [vault_path, *secrets, *([key_file] if key_file else [])]:
+        if held.resolve().is_relative_to(warehouse_path.resolve()):
+            raise StoreError(
+                f"{held}: inside the warehouse folder {warehouse_path}; keep the vault and its"
+                " keys apart from the warehouse"
+            )
 
 
 def _not_a_vault(con, warehouse_path: Path) -> None:

@@ -20,7 +20,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="folder of feed files named by the contract (<feed>.csv, .parquet or <feed>/)",
     )
     parser.add_argument(
-        "--warehouse", required=True, type=Path, help="warehouse DuckDB file (created if missing)"
+        "--warehouse",
+        required=True,
+        type=Path,
+        help="warehouse DuckDB file (created if missing); with --engine spark a Parquet folder",
     )
     parser.add_argument(
         "--vault",
@@ -49,8 +52,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
         choices=ENGINES,
         default="duckdb",
         help="spark: each file's checks and the probabilistic linkage (Splink) on Apache Spark "
-        "(JOINEDUP_SPARK_MASTER, default local[2]); the warehouse and vault files are written "
-        "as on duckdb (docs/spark.md)",
+        "(JOINEDUP_SPARK_MASTER, default local[2]), the warehouse a Parquet folder (one folder "
+        "per table, each load a new snapshot); the vault stays a DuckDB file on this host "
+        "(docs/spark.md)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
 
