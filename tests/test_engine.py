@@ -13,6 +13,7 @@ from joinedup.cli import main
 from joinedup.engine import DuckDB, engine_of, parquet
 from joinedup.engine.parquet import open_in_duckdb
 from joinedup.errors import StoreError
+from joinedup.marts.build import MART_KEYS
 from joinedup.warehouse import schema
 
 
@@ -107,3 +108,13 @@ def test_a_spark_load_needs_a_folder_and_keeps_the_vault_out_of_it(warehouse, tm
     assert main([*load, "--warehouse", str(folder), "--vault", str(folder / "v.duckdb")]) == 5
     assert "keep the vault and its keys apart from the warehouse" in capsys.readouterr().err
     assert not folder.exists()
+
+
+def test_duckdb_builds_the_marts_of_a_parquet_warehouse_in_a_new_snapshot(warehouse, capsys):
+    folder = warehouse.with_name("w.parquet")
+    assert main(["parquet", str(warehouse), "--out", str(folder)]) == 0
+    for where in (warehouse, folder):
+        assert main(["marts", "--warehouse", str(where), "--quiet"]) == 0
+    assert snapshot_of(folder) == "000001"
+    assert set(MART_KEYS) <= open_in_duckdb(folder).tables()
+    assert metrics_json(capsys, folder) == metrics_json(capsys, warehouse)

@@ -84,13 +84,15 @@ def open_in_duckdb(folder: str | Path) -> DuckDB:
 
 
 @contextmanager
-def writing(folder: str | Path, what: str = "warehouse") -> Iterator[duckdb.DuckDBPyConnection]:
+def writing(
+    folder: str | Path, what: str = "warehouse", memory_limit: str | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
     """A DuckDB working copy of a Parquet store's current tables (in an owner-only temporary
     folder), written as the store's next snapshot when the block ends cleanly; the pointer then
     names it and the snapshots before the one it replaced are removed. A block that fails, or a
     process killed at any point, leaves the pointer, so readers and the next writer, on the
     snapshot before (the next writer removes what a killed one left). One writer at a time: a
-    second fails at once (exit 5)."""
+    second fails at once (exit 5). `memory_limit`: the working copy's DuckDB cap (`joinedup.duck`)."""
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise StoreError(
@@ -102,7 +104,7 @@ def writing(folder: str | Path, what: str = "warehouse") -> Iterator[duckdb.Duck
         _discard_unfinished(folder)
         work = _working_folder(folder)
         try:
-            con = duck.connect(str(work / f"{what}.duckdb"))
+            con = duck.connect(str(work / f"{what}.duckdb"), memory_limit=memory_limit)
             try:
                 _import(con, folder)
                 yield con

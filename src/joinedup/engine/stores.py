@@ -1,5 +1,6 @@
-"""A command's warehouse on the engine it names (`--engine`): DuckDB on a warehouse file (or,
-read only, on a Parquet folder), or Spark on a Parquet folder (local, HDFS, S3, ABFS)."""
+"""A command's warehouse on the engine it names (`--engine`): DuckDB on a warehouse file or on a
+Parquet folder (changed by whole snapshots), or Spark on a Parquet folder (local, HDFS, S3,
+ABFS)."""
 
 from __future__ import annotations
 
@@ -18,9 +19,9 @@ def add_option(parser: argparse.ArgumentParser) -> None:
         "--engine",
         choices=ENGINES,
         default="duckdb",
-        help="duckdb (default): the warehouse file, or a Parquet folder read only; spark: a "
-        "Parquet folder (`joinedup parquet`) on Spark, from JOINEDUP_SPARK_MASTER (default "
-        "local[2]); see docs/spark.md",
+        help="duckdb (default): the warehouse file, or a Parquet folder; spark: a Parquet folder "
+        "(`load --engine spark`, `joinedup parquet`) on Spark, from JOINEDUP_SPARK_MASTER "
+        "(default local[2]); see docs/spark.md",
     )
 
 
@@ -29,7 +30,10 @@ def _spark(where: str, needed: Iterable[str]) -> Engine:
 
     engine = Spark(where)
     if not engine.tables():
-        raise StoreError(f"{where}: no Parquet warehouse here (run `joinedup parquet` first)")
+        raise StoreError(
+            f"{where}: no Parquet warehouse here (run `joinedup load --engine spark` or"
+            " `joinedup parquet` first)"
+        )
     store.check_tables(engine, needed, Path(where))
     return engine
 
@@ -55,10 +59,17 @@ def reading(engine: str, where: str | Path, needed: Iterable[str] = ()) -> Itera
 
 @contextmanager
 def writing(engine: str, where: str | Path, needed: Iterable[str] = ()) -> Iterator:
-    """The warehouse to change: DuckDB's store writer, or Spark on the Parquet folder (whose
-    tables are each replaced whole, `engine.spark`)."""
+    """The warehouse to change: DuckDB's store writer; on DuckDB a Parquet folder through its
+    next snapshot (`engine.parquet.writing`); or Spark on the Parquet folder (whose tables are
+    each replaced whole, `engine.spark`)."""
     if engine == "spark":
         yield _spark(str(where), needed)
+    elif Path(where).is_dir():
+        from joinedup.engine import parquet
+
+        with parquet.writing(where) as con:
+            store.check_tables(con, needed, Path(where))
+            yield con
     else:
         with store.writing(where, needed=needed) as con:
             yield con

@@ -155,19 +155,21 @@ def opened(
     register=None,
     engine: str = "duckdb",
 ) -> Iterator[tuple[duckdb.DuckDBPyConnection, Vault]]:
-    """The warehouse (written through `store.writing`; a Parquet folder, an existing one or any
-    with --engine spark, as its next snapshot, `parquet.writing`: committed when the block
-    ends cleanly) and its vault, each
-    capped at the load's memory limit, checked to belong together; the vault's key file from
-    the register. A write failure is a `StoreError`: nothing changed."""
+    """The warehouse (through `store.writing`, or, for a Parquet folder, an existing one or
+    any with --engine spark, as its next snapshot through `parquet.writing`: committed when the
+    block ends cleanly) and its vault, each capped at the load's memory limit, checked to
+    belong together; the vault's key file from the register. A write failure is a
+    `StoreError`: nothing changed."""
     warehouse_path = Path(warehouse_path)
     vault_path = Path(vault_path) if vault_path else warehouse_path.parent / "vault.duckdb"
     key_file = register.vault_key_file if register is not None else None
     _keep_apart(warehouse_path, vault_path, key_file)
     _make_folder(warehouse_path)
     memory = duck.load_memory_limit()
-    in_parquet = engine == "spark" or warehouse_path.is_dir()
-    writing = parquet.writing if in_parquet else partial(store.writing, create=True)
+    if engine == "spark" or warehouse_path.is_dir():
+        writing = partial(parquet.writing, memory_limit=memory)
+    else:
+        writing = partial(store.writing, create=True)
     try:
         with writing(warehouse_path) as con:
             duck.limit_memory(con, memory)
