@@ -79,10 +79,14 @@ def writing(engine: str, where: str | Path, needed: Iterable[str] = ()) -> Itera
 def reading_while_copying(engine: str, where: str | Path, needed: Iterable[str] = ()) -> Iterator:
     """(the warehouse to read, `writer()`: the warehouse to write) for a command that reads much
     and writes little: on DuckDB the store's copy is made while the reading goes on
-    (`store.reading_while_copying`); Spark reads and writes the same Parquet folder."""
+    (`store.reading_while_copying`), a Parquet folder in its next snapshot's working copy;
+    Spark reads and writes the same Parquet folder."""
     if engine == "spark":
         spark = _spark(str(where), needed)
         yield spark, lambda: spark
+    elif Path(where).is_dir():
+        with writing(engine, where, needed) as con:
+            yield con, lambda: con
     else:
         with store.reading_while_copying(where, needed=needed) as pair:
             yield pair
