@@ -192,3 +192,13 @@ def test_reading_while_copying_changes_nothing_when_the_block_fails(warehouse: P
             con.execute("SELECT no_such_column FROM t")
         assert _versions(warehouse) == [1]
         assert not (warehouse.parent / "w.duckdb.next").exists()
+
+
+def test_reading_while_copying_a_store_without_the_tables_copies_nothing(warehouse: Path):
+    with (
+        pytest.raises(StoreError, match=r"not a joinedup warehouse \(no table person"),
+        store.reading_while_copying(warehouse, needed=("person",)),
+    ):
+        pass
+    assert not (warehouse.parent / "w.duckdb.next").exists()
+    assert _versions(warehouse) == [1]

@@ -144,13 +144,13 @@ def reading_while_copying(
     path = Path(path)
     if not path.is_file():
         raise _missing(path, what)
-    with _exclusive(path, what):
+    with _exclusive(path, what), reading(path, what, needed) as con:  # not a store: no copy
         staged = _next(path)
         _discard(staged)
         copy = _Copy(path, staged, what)
         copy.start()
         try:
-            with reading(path, what, needed) as con, ExitStack() as opened:
+            with ExitStack() as opened:
                 copies: list[Connection] = []
 
                 def writer() -> Connection:
