@@ -28,6 +28,7 @@ from spark import AS_OF, CLI, linkage_differences, measure  # noqa: E402
 from joinedup.engine.parquet import current  # noqa: E402
 
 RESENT = 1000
+QUOTE = '"'
 
 
 def resend(area: Path, out: Path) -> None:
@@ -37,8 +38,10 @@ def resend(area: Path, out: Path) -> None:
             if number > RESENT:
                 break
             head, _, cost = line.rstrip("\n").rpartition(",")
-            higher = float(cost.strip('"') or 0) + 9000
-            again.write(f'{head},"{higher:.2f}"\n' if number and cost else line)
+            if number == 0 or not cost:  # the header, or no cost to change
+                again.write(line)
+                continue
+            again.write(f'{head},"{float(cost.strip(QUOTE)) + 9000:.2f}"\n')
 
 
 def size_mib(path: Path) -> float:
