@@ -9,7 +9,6 @@ without a pointer (`joinedup parquet`) is its own one snapshot."""
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import os
 import shutil
@@ -23,6 +22,7 @@ import duckdb
 from joinedup import duck
 from joinedup.engine import DuckDB
 from joinedup.errors import BadInput, StoreError
+from joinedup.warehouse.store import exclusive, fsync
 
 POINTER = "_current"  # the current snapshot's name, one line
 SNAPSHOTS = "_snapshots"  # one folder per load: _snapshots/000001/<table>/part-0.parquet
@@ -174,10 +174,10 @@ def _write_snapshot(con, folder: Path) -> str:
     ).fetchall()
     for (table,) in tables:
         _write_table(con, table, target)
-        _fsync(target / table / "part-0.parquet")
-        _fsync(target / table)
-    _fsync(target)
-    _fsync(target.parent)
+        fsync(target / table / "part-0.parquet")
+        fsync(target / table)
+    fsync(target)
+    fsync(target.parent)
     return target.name
 
 
@@ -185,9 +185,9 @@ def _point_to(folder: Path, name: str) -> None:
     """The commit: the pointer names the new snapshot, in one atomic rename."""
     staged = folder / f"{POINTER}.next"
     staged.write_text(name + "\n")
-    _fsync(staged)
+    fsync(staged)
     os.replace(staged, folder / POINTER)
-    _fsync(folder)
+    fsync(folder)
 
 
 def _prune(folder: Path) -> None:
@@ -195,21 +195,5 @@ def _prune(folder: Path) -> None:
         shutil.rmtree(_snapshot(folder, number), ignore_errors=True)
 
 
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-@contextmanager
-def _exclusive(folder: Path, what: str) -> Iterator[None]:
-    with open(folder / LOCK, "a+") as handle:  # closing it releases the lock
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise StoreError(
-                f"{folder}: another process is changing the {what}; try again when it has finished"
-            ) from None
-        yield
+def _exclusive(folder: Path, what: str):
+    return exclusive(folder / LOCK, folder, what)

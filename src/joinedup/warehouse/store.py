@@ -234,22 +234,31 @@ def _commit(staged: Path, path: Path) -> None:
         raise StoreError(f"{path}: the new {path.name} was not fully written; nothing changed")
     _flush(staged)
     os.replace(staged, path)
-    directory = os.open(path.parent, os.O_RDONLY)
+    fsync(path.parent)
+
+
+def fsync(path: Path) -> None:
+    """Make a file's or a folder's contents (a folder's entries) durable."""
+    fd = os.open(path, os.O_RDONLY)
     try:
-        os.fsync(directory)
+        os.fsync(fd)
     finally:
-        os.close(directory)
+        os.close(fd)
+
+
+def _exclusive(path: Path, what: str):
+    return exclusive(path.with_name(path.name + ".lock"), path, what)
 
 
 @contextmanager
-def _exclusive(path: Path, what: str) -> Iterator[None]:
-    lock_path = path.with_name(path.name + ".lock")
+def exclusive(lock_path: Path, store: Path, what: str) -> Iterator[None]:
+    """One writer of `store` at a time: a second fails at once, naming it."""
     with open(lock_path, "a+") as handle:  # closing it releases the lock
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise StoreError(
-                f"{path}: another process is changing the {what}; try again when it has finished"
+                f"{store}: another process is changing the {what}; try again when it has finished"
             ) from None
         yield
 
