@@ -124,16 +124,15 @@ def write_event_feed(con: duckdb.DuckDBPyConnection, feed: Feed, load_id: int) -
     ids = f"SELECT row_id FROM row_ids WHERE feed = {literal(feed.name)}"
     con.execute(f"DELETE FROM {table} WHERE _row_id IN ({ids})")
     # Joined first, sorted after: a sort in the joins' pipeline runs out of memory on a large
-    # feed (15 million rows at 1.5 million people) where each step alone spills.
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE typed_rows AS SELECT {select}"
-        f" FROM ({latest_rows_sql(con, feed, '_row_key')}) a{joins}"
-    )
+    # feed (15 million rows at 1.5 million people) where each step alone spills. A materialised
+    # CTE, not a temp table: the load's transaction keeps a dropped temp table to its end, and
+    # at 1.5 million people those filled the temporary directory's disk.
     con.execute(
         f"INSERT INTO {table} ({', '.join(quote(n) for n, _ in columns)})"
+        f" WITH typed_rows AS MATERIALIZED (SELECT {select}"
+        f" FROM ({latest_rows_sql(con, feed, '_row_key')}) a{joins})"
         " SELECT * FROM typed_rows ORDER BY pseudo_id, _row_id"
     )
-    con.execute("DROP TABLE typed_rows")
 
 
 def _replace_by_key(con: duckdb.DuckDBPyConnection, feed: Feed, typed: str) -> None:
