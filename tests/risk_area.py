@@ -12,10 +12,10 @@ from datetime import date, datetime, timedelta
 import duckdb
 import numpy as np
 import pyarrow as pa
-from record_tokens import tokenised
+from record_tokens import person_numbers, tokenised
 
 from joinedup import contract
-from joinedup.warehouse import schema
+from joinedup.warehouse import pseudonyms, schema
 
 PRACTICES = (
     ("P1", "Practice one", "North"),
@@ -82,11 +82,19 @@ class Warehouse:
             data = pa.table(
                 {c: [tokenised(c, r[i]) for r in rows] for i, c in enumerate(columns)}
             )
+            if "pseudo_id" in columns:
+                given = [r[columns.index("pseudo_id")] for r in rows]
+                numbers = pa.array(person_numbers(self._con, given), pa.int32())
+                data = data.set_column(columns.index("pseudo_id"), "pseudo_id", numbers)
             self._con.register("incoming", data)
             self._con.execute(f"INSERT INTO {table} ({', '.join(columns)}) SELECT * FROM incoming")
             self._con.unregister("incoming")
         self._pending.clear()
         return self._con
+
+    def pseudonyms(self, numbers) -> list[str]:
+        """The test's pseudonyms (text) of person numbers (a FeatureTable's, stored scores')."""
+        return list(pseudonyms.pseudonyms_of(self.con, numbers))
 
     def close(self) -> None:
         self.con.close()

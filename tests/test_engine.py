@@ -27,7 +27,7 @@ def warehouse_fixture(tmp_path):
                 "INSERT INTO acute_apc (pseudo_id, spell_id, provider_code, admission_date,"
                 " discharge_date, admission_method, main_specialty, postcode_in_area)"
                 " VALUES (?, ?, 'RZA', ?, ?, '21', '300', true)",
-                [f"p{n % 7}", n, date(2015, 4, 1) + timedelta(days=n), date(2015, 6, 9)],
+                [n % 7 + 1, n, date(2015, 4, 1) + timedelta(days=n), date(2015, 6, 9)],
             )
     return path
 

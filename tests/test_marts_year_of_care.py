@@ -4,7 +4,7 @@ from datetime import date
 
 import duckdb
 import pytest
-from record_tokens import tokenised
+from record_tokens import person_numbers, tokenised
 
 from joinedup.cli import main
 from joinedup.errors import BadInput, StoreError
@@ -39,6 +39,8 @@ def insert(con, table: str, **values) -> None:
     names = ", ".join(values)
     marks = ", ".join("?" for _ in values)
     cells = [tokenised(name, value) for name, value in values.items()]
+    if "pseudo_id" in values:
+        cells[list(values).index("pseudo_id")] = person_numbers(con, [values["pseudo_id"]])[0]
     con.execute(f"INSERT INTO {table} ({names}) VALUES ({marks})", cells)
 
 
@@ -155,7 +157,7 @@ def service(
 def events(con, pid: str) -> list[tuple]:
     return con.execute(
         "SELECT source_table, org_type, activity, cost_gbp, cost_source FROM person_event "
-        "WHERE pseudo_id = ? ORDER BY event_date, activity",
+        "WHERE pseudo_id = (SELECT pseudo_id FROM pseudonyms WHERE pseudonym = ?) ORDER BY event_date, activity",
         [pid],
     ).fetchall()
 
@@ -164,7 +166,7 @@ def period_costs(con, table: str, pid: str) -> dict[str, tuple[int, float]]:
     """period -> (events, cost) over every org type."""
     rows = con.execute(
         f"SELECT period, SUM(events), SUM(cost_gbp) FROM {table} "
-        "WHERE pseudo_id = ? GROUP BY period",
+        "WHERE pseudo_id = (SELECT pseudo_id FROM pseudonyms WHERE pseudonym = ?) GROUP BY period",
         [pid],
     ).fetchall()
     return {period: (n, pytest.approx(cost)) for period, n, cost in rows}
@@ -172,7 +174,7 @@ def period_costs(con, table: str, pid: str) -> dict[str, tuple[int, float]]:
 
 def segment(con, pid: str, year: str) -> dict:
     cursor = con.execute(
-        "SELECT * FROM person_year_segment WHERE pseudo_id = ? AND financial_year = ?", [pid, year]
+        "SELECT * FROM person_year_segment WHERE pseudo_id = (SELECT pseudo_id FROM pseudonyms WHERE pseudonym = ?) AND financial_year = ?", [pid, year]
     )
     names = [c[0] for c in cursor.description]
     row = cursor.fetchone()
@@ -328,7 +330,7 @@ def test_an_open_ended_service_runs_to_the_end_of_the_data(con):
     assert costs["2015-05"] == (1, 310.0)
     assert "2015-06" not in costs
     years = con.execute(
-        "SELECT period, cost_gbp FROM person_year_cost WHERE pseudo_id = 'p1' "
+        "SELECT period, cost_gbp FROM person_year_cost WHERE pseudo_id = (SELECT pseudo_id FROM pseudonyms WHERE pseudonym = 'p1') "
         "AND org_type = 'social_care' ORDER BY period"
     ).fetchall()
     assert years == [("2014/15", pytest.approx(220.0)), ("2015/16", pytest.approx(610.0))]
@@ -397,7 +399,8 @@ def test_the_high_cost_cohort_is_the_top_five_percent_of_residents(con):
     )
     build_marts(con)
     flagged = con.execute(
-        "SELECT pseudo_id FROM person_year_segment WHERE high_cost ORDER BY pseudo_id"
+        "SELECT pseudonym FROM person_year_segment JOIN pseudonyms USING (pseudo_id) WHERE high_cost"
+        " ORDER BY pseudonym"
     ).fetchall()
     assert flagged == [("p38",), ("p39",), ("p40",)]  # ceil(5% of 41 residents)
 

@@ -21,12 +21,12 @@ def warehouse(tmp_path):
         con.execute("INSERT INTO population VALUES ('W1', 2015, '1', '70-74', 20000)")
         spells = [(f"s{day}", f"2015-05-{day:02d}") for day in range(1, 13)]
         spells += [(f"t{day}", f"2015-06-{day:02d}") for day in range(1, 7)]
-        for spell_id, admitted in spells:  # 12 emergency spells in May 2015, 6 in June (covered: at least half the median month)
+        for person, (spell_id, admitted) in enumerate(spells, 1):  # 12 emergency spells in May 2015, 6 in June (covered: at least half the median month)
             con.execute(
                 "INSERT INTO acute_apc (pseudo_id, spell_id, provider_code, admission_date,"
                 " admission_method, main_specialty, postcode_in_area)"
                 " VALUES (?, ?, 'RZA', ?, '21', '300', true)",
-                [f"person-{spell_id}", record_token(spell_id), admitted],
+                [person, record_token(spell_id), admitted],
             )
     return path
 

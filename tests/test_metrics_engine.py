@@ -24,7 +24,7 @@ def warehouse_with_spells(path, admissions: list[date]) -> None:
             con.execute(
                 "INSERT INTO acute_apc (pseudo_id, spell_id, provider_code, admission_date,"
                 " admission_method, main_specialty, postcode_in_area)"
-                " VALUES ('p', ?, 'RZA', ?, '21', '300', true)",
+                " VALUES (1, ?, 'RZA', ?, '21', '300', true)",
                 [n, day],
             )
 

@@ -57,7 +57,7 @@ def warehouse(tmp_path):
         con.execute(
             "INSERT INTO acute_ae (pseudo_id, attendance_id, provider_code, arrival_datetime,"
             " arrival_mode, disposal, postcode_in_area)"
-            " SELECT 'p' || i, i, 'RZA', TIMESTAMP '2013-04-01 10:00' + INTERVAL (i % 30) DAY,"
+            " SELECT i, i, 'RZA', TIMESTAMP '2013-04-01 10:00' + INTERVAL (i % 30) DAY,"
             " '1', CASE WHEN i < 400 THEN 'ADM' ELSE 'HOM' END, true FROM range(1000) t(i)"
         )
         con.execute("INSERT INTO unit_costs VALUES ('NEL_SPELL', '2013/14', 'spell', 1500)")

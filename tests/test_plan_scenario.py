@@ -87,7 +87,7 @@ def test_with_a_warehouse_each_avoided_admission_saves_the_areas_own_emergency_s
             con.execute(
                 "INSERT INTO acute_apc (pseudo_id, spell_id, provider_code, admission_date,"
                 " discharge_date, admission_method) VALUES (?, ?, 'RZA', ?, ?, ?)",
-                [f"p{i}", i, admitted, discharged, method],
+                [i + 1, i, admitted, discharged, method],
             )
     argv = ["plan", "scenario", "--scheme", "004", "--warehouse", str(path), "--format", "json"]
     assert cli.main(argv) == 0

@@ -69,12 +69,12 @@ def warehouse(tmp_path):
                 "INSERT INTO acute_apc (pseudo_id, spell_id, provider_code, admission_date,"
                 " admission_method, main_specialty, postcode_in_area)"
                 " VALUES (?, ?, 'RZA', ?, '21', '300', true)",
-                [f"p{day}", day, f"2015-05-{day:02d}"],
+                [day, day, f"2015-05-{day:02d}"],
             )
         con.execute(
             "INSERT INTO acute_apc (pseudo_id, spell_id, provider_code, admission_date,"
             " admission_method, main_specialty, postcode_in_area)"
-            " VALUES ('q', 99, 'RZA', '2016-01-10', '11', '300', true)"
+            " VALUES (99, 99, 'RZA', '2016-01-10', '11', '300', true)"
         )
     return path
 

@@ -5,6 +5,7 @@ import pytest
 from risk_area import synthetic_area
 
 from joinedup.cli import main
+from joinedup.warehouse.pseudonyms import number_sql
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +76,8 @@ def test_score_writes_one_row_per_person_and_outcome_without_opted_out_people(tr
     )
     con = duckdb.connect(str(warehouse), read_only=True)
     people, rows, opted, very_high, scored = con.execute(
-        "SELECT COUNT(DISTINCT pseudo_id), COUNT(*), COUNT(*) FILTER (WHERE pseudo_id = 'p0007'), "
+        "SELECT COUNT(DISTINCT pseudo_id), COUNT(*), COUNT(*) FILTER (WHERE pseudo_id = "
+        f"{number_sql(repr('p0007'))}), "
         "COUNT(*) FILTER (WHERE tier = 'very_high'), "
         "COUNT(emergency_admission + permanent_care + high_cost) "
         "FROM risk_scores WHERE index_date = DATE '2016-04-01'"

@@ -4,13 +4,14 @@ import numpy as np
 from risk_area import Warehouse
 
 from joinedup.risk.features import add_months, build_features
+from joinedup.warehouse.pseudonyms import number_sql
 
 INDEX = date(2014, 4, 1)
 
 
 def features_of(w: Warehouse, pid: str, index: date = INDEX) -> dict[str, float]:
     table = build_features(w.con, index)
-    row = list(table.pseudo_ids).index(pid)
+    row = w.pseudonyms(table.pseudo_ids).index(pid)
     return dict(zip(table.names, table.matrix[row], strict=True))
 
 
@@ -84,11 +85,12 @@ def test_population_is_alive_and_registered_the_day_before_the_index_date(tmp_pa
     w.person("late", registered=INDEX)
     w.person("left")
     w.con.execute(
-        "UPDATE gp_register SET deregistration_date = DATE '2014-03-31' WHERE pseudo_id = 'left'"
+        "UPDATE gp_register SET deregistration_date = DATE '2014-03-31'"
+        f" WHERE pseudo_id = {number_sql(repr('left'))}"
     )
     w.person("dies_later")
     w.insert("deaths", pseudo_id="dies_later", date_of_death=INDEX, place_of_death="HOME")
-    assert list(build_features(w.con, INDEX).pseudo_ids) == ["dies_later", "kept"]
+    assert sorted(w.pseudonyms(build_features(w.con, INDEX).pseudo_ids)) == ["dies_later", "kept"]
 
 
 def test_no_feature_uses_data_from_the_index_date_on(tmp_path):
@@ -111,14 +113,15 @@ def future(w: Warehouse, pid: str) -> None:
         busy_events_on(w, pid, day)
     w.con.execute(
         f"UPDATE gp_conditions SET resolved_date = DATE '2014-05-01' "
-        f"WHERE pseudo_id = '{pid}' AND resolved_date IS NULL"
+        f"WHERE pseudo_id = {number_sql(repr(pid))} AND resolved_date IS NULL"
     )
     w.con.execute(
         f"UPDATE social_care_events SET event_end_date = DATE '2014-05-01' "
-        f"WHERE pseudo_id = '{pid}' AND event_end_date IS NULL"
+        f"WHERE pseudo_id = {number_sql(repr(pid))} AND event_end_date IS NULL"
     )
     w.con.execute(
-        f"UPDATE gp_register SET deregistration_date = DATE '2014-07-01' WHERE pseudo_id = '{pid}'"
+        "UPDATE gp_register SET deregistration_date = DATE '2014-07-01'"
+        f" WHERE pseudo_id = {number_sql(repr(pid))}"
     )
     w.insert("deaths", pseudo_id=pid, date_of_death=date(2014, 8, 1), place_of_death="HOSPITAL")
 

@@ -2,10 +2,12 @@ from datetime import date, datetime
 
 import numpy as np
 import pytest
+from record_tokens import person_numbers
 from risk_area import Warehouse
 
 from joinedup.risk.features import build_features
 from joinedup.risk.outcomes import build_outcomes, cost_in_window, top_share
+from joinedup.warehouse.pseudonyms import numbers_of
 
 INDEX, END = date(2014, 4, 1), date(2015, 4, 1)
 
@@ -15,7 +17,7 @@ def outcomes_by_person(w: Warehouse) -> dict[str, dict[str, int]]:
     found = build_outcomes(w.con, table)
     return {
         pid: {name: int(values[i]) for name, values in found.items()}
-        for i, pid in enumerate(table.pseudo_ids)
+        for i, pid in enumerate(w.pseudonyms(table.pseudo_ids))
     }
 
 
@@ -68,21 +70,23 @@ def test_cost_uses_own_cost_else_unit_cost_and_prorates_social_care(tmp_path):
     w.row("acute_ae", "a", attendance_id="x", arrival_datetime=datetime(2015, 3, 31, 23, 0))
     w.service("a", date(2015, 3, 18), weekly_cost=70.0)  # 14 days in the window
     w.spell("a", END)  # after the window
-    costs = cost_in_window(w.con, np.array(["a", "nobody"], dtype=object), INDEX, END)
+    people = np.array(numbers_of(w.con, ["a", "nobody"]), dtype=object)
+    costs = cost_in_window(w.con, people, INDEX, END)
     assert costs.tolist() == pytest.approx([2500 + 1800 + 130 + 140, 0])
 
 
 def test_cost_comes_from_the_marts_when_they_are_built(tmp_path):
     w = Warehouse(tmp_path / "w.duckdb")
     w.con.execute(
-        "CREATE TABLE person_year_cost (pseudo_id VARCHAR, period VARCHAR, "
+        "CREATE TABLE person_year_cost (pseudo_id INTEGER, period VARCHAR, "
         "org_type VARCHAR, events BIGINT, cost_gbp DOUBLE)"
     )
+    (a,) = person_numbers(w.con, ["a"])
     w.con.execute(
-        "INSERT INTO person_year_cost VALUES ('a', '2014/15', 'acute', 1, 100), "
-        "('a', '2014/15', 'social_care', 1, 50), ('a', '2015/16', 'acute', 1, 999)"
+        f"INSERT INTO person_year_cost VALUES ({a}, '2014/15', 'acute', 1, 100), "
+        f"({a}, '2014/15', 'social_care', 1, 50), ({a}, '2015/16', 'acute', 1, 999)"
     )
-    costs = cost_in_window(w.con, np.array(["a"], dtype=object), INDEX, END)
+    costs = cost_in_window(w.con, np.array([a], dtype=object), INDEX, END)
     assert costs.tolist() == [150]
 
 

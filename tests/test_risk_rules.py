@@ -39,7 +39,7 @@ def area(tmp_path) -> Warehouse:
 
 def flagged(w: Warehouse, rules) -> list[str]:
     table = build_features(w.con, INDEX)
-    return sorted(table.pseudo_ids[rules.flag(table)])
+    return sorted(w.pseudonyms(table.pseudo_ids[rules.flag(table)]))
 
 
 def test_the_southend_rule_flags_over_65s_meeting_two_of_four_criteria(tmp_path):
@@ -49,7 +49,7 @@ def test_the_southend_rule_flags_over_65s_meeting_two_of_four_criteria(tmp_path)
 def test_reasons_name_every_criterion_met(tmp_path):
     w = area(tmp_path)
     table = build_features(w.con, INDEX)
-    reasons = dict(zip(table.pseudo_ids, load_rules().reasons(table), strict=True))
+    reasons = dict(zip(w.pseudonyms(table.pseudo_ids), load_rules().reasons(table), strict=True))
     assert reasons["old_ltc_dem"] == "aged_over_65; multimorbidity; cognitive_problems"
     assert reasons["old_ae"] == "aged_over_65; frequent_ae"
     assert reasons["old_meds"] == "aged_over_65; polypharmacy; cognitive_problems"

@@ -5,6 +5,7 @@ import pytest
 from risk_area import Warehouse
 
 from joinedup.risk.tiers import assign_tiers, disclosed, on_care_plan, pyramid
+from joinedup.warehouse.pseudonyms import numbers_of
 
 
 @pytest.mark.parametrize(
@@ -60,5 +61,5 @@ def test_on_a_care_plan_means_eol_register_a_recent_review_or_a_long_term_servic
         ],
         dtype=object,
     )
-    planned = on_care_plan(w.con, ids, index)
+    planned = on_care_plan(w.con, np.array(numbers_of(w.con, ids), dtype=object), index)
     assert list(ids[planned]) == ["eol", "reviewed", "long_term"]

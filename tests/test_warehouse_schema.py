@@ -14,7 +14,7 @@ def test_no_identifying_column_reaches_a_warehouse_table():
 
 def test_person_tables_gain_pseudo_id_ages_geography_and_lineage():
     columns = dict(schema.warehouse_columns(contract.feed("acute_apc")))
-    assert columns["pseudo_id"] == "VARCHAR"
+    assert columns["pseudo_id"] == "INTEGER"  # the person's number; `pseudonyms` gives the pseudonym
     assert columns["admission_date"] == "DATE"
     assert columns["spell_cost"] == "DOUBLE"
     assert columns["age_at_admission_date"] == "INTEGER"
@@ -39,4 +39,5 @@ def test_a_warehouse_made_before_loses_its_source_file_and_line_columns():
     con.execute("CREATE TABLE deaths (pseudo_id VARCHAR, _source_file VARCHAR, _source_line BIGINT)")
     con.execute("INSERT INTO deaths VALUES ('p1', 'deaths.csv', 2)")
     schema.create_all(con)
-    assert con.execute("SELECT * FROM deaths").fetchall() == [("p1",)]
+    assert con.execute("SELECT * FROM deaths").fetchall() == [(1,)]  # numbered, as a load does
+    assert con.execute("SELECT * FROM pseudonyms").fetchall() == [(1, "p1")]

@@ -117,7 +117,9 @@ def test_destroys_exactly_the_expired_rows_and_leaves_no_orphan_identity(stores)
     per_feed = Counter(feed for feed, _ in expected)
     assert {f: c["rows"] for f, c in result["feeds"].items() if c["rows"]} == per_feed
     live = set(retention.live_pseudo_ids(con).column("pseudo_id").to_pylist())
-    assert {r[0] for r in con.execute("SELECT pseudo_id FROM person").fetchall()} == live
+    people = con.execute("SELECT pseudonym FROM person JOIN pseudonyms USING (pseudo_id)")
+    assert {r[0] for r in people.fetchall()} == live
+    assert con.execute("SELECT count(*) FROM pseudonyms").fetchone()[0] == len(live)
     con.close()
     with Vault.open(stores / "v.duckdb", must_exist=True) as vault:
         people = vault.person_keys()

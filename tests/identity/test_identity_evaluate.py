@@ -37,9 +37,12 @@ def area(tmp_path, monkeypatch):
     warehouse, vault_path = tmp_path / "warehouse.duckdb", tmp_path / "vault.duckdb"
     con = duckdb.connect(str(warehouse))
     for feed in ("gp_register", "acute_ae"):
-        con.execute(f"CREATE TABLE {feed} (pseudo_id VARCHAR, _row_id BIGINT)")
+        con.execute(f"CREATE TABLE {feed} (pseudo_id INTEGER, _row_id BIGINT)")
+    number = {p: n for n, p in enumerate(sorted({r[2] for r in ROWS}), 1)}
+    con.execute("CREATE TABLE pseudonyms (pseudo_id INTEGER, pseudonym VARCHAR)")
+    con.executemany("INSERT INTO pseudonyms VALUES (?, ?)", [(n, p) for p, n in number.items()])
     for feed, line, pseudo_id, _, _ in ROWS:
-        con.execute(f"INSERT INTO {feed} VALUES (?, ?)", [pseudo_id, line])
+        con.execute(f"INSERT INTO {feed} VALUES (?, ?)", [number[pseudo_id], line])
     with Vault.open(vault_path) as vault:
         vault.bind_warehouse(con)
         vault.record_lineage(

@@ -10,12 +10,14 @@ import stat
 import duckdb
 import pytest
 from identity_fixtures import background, by_id, table
+from record_tokens import person_numbers
 
 from joinedup.cli import main
 from joinedup.errors import StoreError, UserError
 from joinedup.identity import Vault
 from joinedup.identity.keys import KEY_ENV, key_file_for, pseudo_id, pseudo_id_sql
 from joinedup.identity.rotate import rotate_key
+from joinedup.warehouse import pseudonyms
 
 
 @pytest.fixture(autouse=True)
@@ -27,13 +29,15 @@ def land(vault: Vault, warehouse_path) -> dict[str, dict]:
     """Write resolved records to a small warehouse as landing does: rows keyed by pseudo_id."""
     answers = by_id(vault.resolve(table(background(40))))
     con = duckdb.connect(str(warehouse_path))
-    con.execute("CREATE TABLE gp_register (pseudo_id VARCHAR, _row_key VARCHAR)")
-    con.execute("CREATE TABLE person (pseudo_id VARCHAR, sex VARCHAR)")
+    con.execute("CREATE TABLE gp_register (pseudo_id INTEGER, _row_key VARCHAR)")
+    con.execute("CREATE TABLE person (pseudo_id INTEGER, sex VARCHAR)")
     con.execute("CREATE TABLE practices (practice_code VARCHAR)")
+    pseudonyms.create(con)
     vault.bind_warehouse(con)
     for record_id, answer in answers.items():
-        con.execute("INSERT INTO gp_register VALUES (?, ?)", [answer["pseudo_id"], record_id])
-        con.execute("INSERT INTO person VALUES (?, ?)", [answer["pseudo_id"], answer["person_sex"]])
+        (number,) = person_numbers(con, [answer["pseudo_id"]])
+        con.execute("INSERT INTO gp_register VALUES (?, ?)", [number, record_id])
+        con.execute("INSERT INTO person VALUES (?, ?)", [number, answer["person_sex"]])
         con.execute("INSERT INTO practices VALUES ('F81001')")
     con.close()
     return answers
@@ -41,7 +45,9 @@ def land(vault: Vault, warehouse_path) -> dict[str, dict]:
 
 def warehouse_pseudo_ids(path) -> dict[str, str]:
     con = duckdb.connect(str(path))
-    rows = con.execute("SELECT _row_key, pseudo_id FROM gp_register").fetchall()
+    rows = con.execute(
+        "SELECT _row_key, pseudonym FROM gp_register JOIN pseudonyms USING (pseudo_id)"
+    ).fetchall()
     con.close()
     return dict(rows)
 
@@ -121,7 +127,12 @@ def test_rotation_rekeys_every_pseudo_id_consistently(tmp_path):
         again = by_id(vault.resolve(table(background(40))))
     assert {a["pseudo_id"] for a in again.values()} == set(after.values())
     con = duckdb.connect(str(warehouse_path))
-    person_ids = {p for (p,) in con.execute("SELECT pseudo_id FROM person").fetchall()}
+    person_ids = {
+        p
+        for (p,) in con.execute(
+            "SELECT pseudonym FROM person JOIN pseudonyms USING (pseudo_id)"
+        ).fetchall()
+    }
     con.close()
     assert person_ids == set(after.values())
 
@@ -167,11 +178,16 @@ def test_a_rotation_that_fails_part_way_changes_nothing(tmp_path):
         answers = land(vault, warehouse_path)
     old_key = key_file_for(vault_path).read_text()
     before = warehouse_pseudo_ids(warehouse_path)
-    # A table (sorted after gp_register) that accepts only the old pseudo_ids: its update fails.
+    # A pseudonyms table that accepts only the old pseudonyms: the rotation's update fails.
     allowed = ", ".join(f"'{a['pseudo_id']}'" for a in answers.values())
     con = duckdb.connect(str(warehouse_path))
-    con.execute(f"CREATE TABLE zz_locked (pseudo_id VARCHAR CHECK (pseudo_id IN ({allowed})))")
-    con.execute("INSERT INTO zz_locked SELECT pseudo_id FROM gp_register")
+    con.execute("ALTER TABLE pseudonyms RENAME TO unlocked")
+    con.execute(
+        "CREATE TABLE pseudonyms (pseudo_id INTEGER,"
+        f" pseudonym VARCHAR CHECK (pseudonym IN ({allowed})))"
+    )
+    con.execute("INSERT INTO pseudonyms SELECT * FROM unlocked")
+    con.execute("DROP TABLE unlocked")
     con.close()
 
     with pytest.raises(duckdb.ConstraintException):

@@ -9,12 +9,14 @@ import duckdb
 import pytest
 import yaml
 from identity_fixtures import by_id, fresh_vault, record, table
+from record_tokens import person_numbers
 from test_identity_resolve import ROBERT, known_robert, robert_key
 
 from joinedup.cli import main
 from joinedup.errors import UserError
 from joinedup.identity import Vault
 from joinedup.identity.review import accept, held_pairs, reject
+from joinedup.warehouse import pseudonyms
 
 
 @pytest.fixture
@@ -40,13 +42,13 @@ def held(vault, tmp_path):
     answers = by_id(vault.resolve(table(rows)))
     warehouse = tmp_path / "warehouse.duckdb"
     con = duckdb.connect(str(warehouse))
-    con.execute("CREATE TABLE acute_ae (pseudo_id VARCHAR, _row_key VARCHAR)")
-    con.execute("CREATE TABLE person (pseudo_id VARCHAR, sex VARCHAR)")
+    con.execute("CREATE TABLE acute_ae (pseudo_id INTEGER, _row_key VARCHAR)")
+    con.execute("CREATE TABLE person (pseudo_id INTEGER, sex VARCHAR)")
+    pseudonyms.create(con)
     for answer in answers.values():
-        con.execute(
-            "INSERT INTO acute_ae VALUES (?, ?)", [answer["pseudo_id"], answer["record_id"]]
-        )
-        con.execute("INSERT INTO person VALUES (?, ?)", [answer["pseudo_id"], answer["person_sex"]])
+        (number,) = person_numbers(con, [answer["pseudo_id"]])
+        con.execute("INSERT INTO acute_ae VALUES (?, ?)", [number, answer["record_id"]])
+        con.execute("INSERT INTO person VALUES (?, ?)", [number, answer["person_sex"]])
     con.close()
     return answers, warehouse
 
@@ -87,8 +89,9 @@ def audited(vault_path) -> list[tuple]:
 
 def warehouse_rows(path) -> tuple[dict[str, str], list[str]]:
     con = duckdb.connect(str(path))
-    rows = dict(con.execute("SELECT _row_key, pseudo_id FROM acute_ae").fetchall())
-    people = [p for (p,) in con.execute("SELECT pseudo_id FROM person").fetchall()]
+    named = " JOIN pseudonyms USING (pseudo_id)"
+    rows = dict(con.execute(f"SELECT _row_key, pseudonym FROM acute_ae{named}").fetchall())
+    people = [p for (p,) in con.execute(f"SELECT pseudonym FROM person{named}").fetchall()]
     con.close()
     return rows, people
 

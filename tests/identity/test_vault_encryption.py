@@ -196,5 +196,5 @@ def test_the_pseudonymisation_key_rotates_on_an_encrypted_vault_and_stays_sealed
     after = vault_contents(stores)
     assert after["pseudo_id"] != before["pseudo_id"] and after["records"] == before["records"]
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        held = {p for (p,) in con.execute("SELECT DISTINCT pseudo_id FROM gp_register").fetchall()}
+        held = {p for (p,) in con.execute("SELECT pseudonym FROM pseudonyms").fetchall()}
     assert after["pseudo_id"] in held and before["pseudo_id"] not in held

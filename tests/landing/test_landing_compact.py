@@ -1,7 +1,7 @@
 """The compact warehouse (docs/architecture.md): record tokens as 8-byte BIGINTs ordered as their
 hex, rows known by a row id the load gives (the vault keeps the row key), rows in person order.
-A warehouse an older load made, with 64-digit hex keys and no row ids, is compacted and numbered
-by its next load and then gives the same rows (row ids in the same order), marts, metrics and
+A warehouse an older load made, with 64-digit hex keys, no row ids and pseudonyms on every row, is
+compacted and numbered by its next load and then gives the same rows (row ids in the same order), marts, metrics and
 lineage."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import duckdb
 import pytest
 
 from joinedup.errors import StoreError
+from joinedup.identity import repoint
 from joinedup.identity.vault import Vault
 from joinedup.keyed_hash import compact, compact_sql
 from joinedup.landing.lineage import landed_lineage
@@ -93,6 +94,17 @@ def _as_an_older_load_left_it(folder) -> None:
                 )
         con.execute("ALTER TABLE vault.row_lineage DROP COLUMN row_id")
         con.execute("DETACH vault")
+        _pseudonyms_back_in_every_table(con)
+
+
+def _pseudonyms_back_in_every_table(con) -> None:
+    """Each table's person numbers back to the pseudonyms, and no pseudonyms table."""
+    for table in repoint.pseudo_id_tables(con):
+        con.execute(
+            f"CREATE OR REPLACE TABLE {table} AS SELECT t.* REPLACE (p.pseudonym AS pseudo_id)"
+            f" FROM {table} t LEFT JOIN pseudonyms p USING (pseudo_id) ORDER BY t.rowid"
+        )
+    con.execute("DROP TABLE pseudonyms")
 
 
 def _compact_columns(con, names=("_row_key", *schema.SOURCE_RECORD_IDS)) -> list[tuple[str, str]]:
@@ -104,7 +116,7 @@ def _compact_columns(con, names=("_row_key", *schema.SOURCE_RECORD_IDS)) -> list
 
 
 ROW_IDS = ("_row_id", "source_row_id")
-NUMBERED = {*ROW_IDS, *schema.SOURCE_RECORD_IDS}
+NUMBERED = {*ROW_IDS, *schema.SOURCE_RECORD_IDS, "pseudo_id"}
 
 
 def _tables(folder) -> dict[str, list[tuple]]:
@@ -130,9 +142,13 @@ def test_an_older_warehouse_is_compacted_by_its_next_load_and_gives_the_same_ans
         hex_left = con.execute(
             "SELECT count(*) FROM duckdb_columns() WHERE database_name = current_database()"
             " AND data_type = 'VARCHAR' AND column_name IN"
-            f" ({', '.join(repr(c) for c in ('_row_key', *schema.SOURCE_RECORD_IDS))})"
+            f" ({', '.join(repr(c) for c in ('_row_key', 'pseudo_id', *schema.SOURCE_RECORD_IDS))})"
         ).fetchone()[0]
+        old_people = con.execute("SELECT * FROM pseudonyms ORDER BY 1").fetchall()
+    with store.reading(new / "w.duckdb") as con:
+        new_people = con.execute("SELECT * FROM pseudonyms ORDER BY 1").fetchall()
     assert hex_left == 0
+    assert old_people == new_people and len(new_people) > 1000
     assert _tables(old) == _tables(new)
     with store.reading(new / "w.duckdb") as a, store.reading(old / "w.duckdb") as b:
         assert compute_metrics(a) == compute_metrics(b)
@@ -146,6 +162,8 @@ def test_the_lineage_of_an_older_warehouse_waits_for_its_next_load(small_generat
     _as_an_older_load_left_it(tmp_path)
     with pytest.raises(StoreError, match="made before row ids; the next load that lands a file numbers its rows"):
         _lineage(tmp_path)
+    with pytest.raises(StoreError, match="made before person numbers; the next `joinedup load`"):
+        store.reading(tmp_path / "w.duckdb", needed=("person",)).__enter__()
 
 
 def test_rows_lie_in_person_order_and_the_reload_replaced_its_rows(landed, small_generated_area):

@@ -179,7 +179,10 @@ def test_rows_carry_pseudo_id_age_geography_and_the_person_table(area, stores):
         " WHERE spell_id = ?",
         [token(stores, "S1")],
     )[0]
-    assert len(ann[0]) == 64
+    pseudonym = query(
+        stores["warehouse"], "SELECT pseudonym FROM pseudonyms WHERE pseudo_id = ?", [ann[0]]
+    )
+    assert isinstance(ann[0], int) and len(pseudonym[0][0]) == 64  # a number, and its pseudonym
     assert ann[1:] == (73, 73, True, "E01000001", "E05000001", "Central", 3)
     assert query(
         stores["warehouse"], "SELECT sex, birth_month FROM person WHERE pseudo_id = ?", [ann[0]]

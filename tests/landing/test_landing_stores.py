@@ -79,7 +79,7 @@ def test_rotate_key_refuses_the_vault_of_another_warehouse(area, stores, tmp_pat
 
 
 def pseudo_ids(warehouse) -> set[str]:
-    return {p for (p,) in query(warehouse, "SELECT pseudo_id FROM person")}
+    return {p for (p,) in query(warehouse, "SELECT pseudonym FROM pseudonyms")}
 
 
 def test_a_rotation_interrupted_after_the_warehouse_commit_is_finished_by_running_it_again(
@@ -174,7 +174,8 @@ def test_lineage_gives_the_file_and_line_of_every_landed_row_owner_only(
         (feed, file, line, pseudo_id)
         for feed in ("acute_apc", "gp_register", "social_care_events")
         for file, line, pseudo_id in query_with_lineage(
-            stores, lineage_sql(feed, "l.file, l.line, w.pseudo_id")
+            stores,
+            lineage_sql(feed, "l.file, l.line, p.pseudonym") + " JOIN pseudonyms p USING (pseudo_id)",
         )
     ]
     assert sorted(rows) == sorted(expected) and len(rows) == 6

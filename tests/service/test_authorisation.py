@@ -2,9 +2,8 @@
 API) × every role, signed out, a disabled account and a purpose the role lacks. The expected
 roles are written out here, apart from the code's rule table; a route without a row fails."""
 
-import duckdb
 import pytest
-from web_helpers import FORMER, PURPOSE, ROLE_USERS, as_role, csrf, sign_in
+from web_helpers import FORMER, PURPOSE, ROLE_USERS, as_role, csrf, pseudonymous, sign_in
 
 from joinedup.governance.register import load_register
 from joinedup.service import handlers  # noqa: F401  (fills the route table)
@@ -195,7 +194,7 @@ def clients(server):
 
 @pytest.fixture(scope="module")
 def fillers(server, clients):
-    con = duckdb.connect(str(server.warehouse), read_only=True)
+    con = pseudonymous(server.warehouse)
     practice = load_register(server.register).users[ROLE_USERS["gp"]].organisation
     related = {p for (p,) in con.execute(RELATED, [practice]).fetchall()}
     con.close()

@@ -11,7 +11,7 @@ import sqlite3
 
 import duckdb
 import pytest
-from web_helpers import ROLE_USERS, as_role, csrf
+from web_helpers import ROLE_USERS, as_role, csrf, pseudonymous
 
 from joinedup.governance.register import load_register
 from joinedup.identity.directory import Directory
@@ -25,7 +25,7 @@ def area(server):
     register = load_register(server.register)
     practice = register.users[ROLE_USERS["gp"]].organisation
     team = next(t for t in register.users[ROLE_USERS["clinician"]].teams if t.startswith("IT-"))
-    con = duckdb.connect(str(server.warehouse), read_only=True)
+    con = pseudonymous(server.warehouse)
     open_service = {p for (p,) in con.execute(
         "SELECT pseudo_id FROM social_care_events WHERE event_type = 'SERVICE'"
         " AND event_end_date IS NULL").fetchall()}  # fmt: skip
@@ -71,7 +71,7 @@ def backdate_caseload(server, person: str, team: str, days_ago: int) -> None:
 def true_identity(server, pseudonym: str) -> dict:
     """The generated truth of the person behind a pseudonym (via their gp_register row's line,
     from the vault's lineage)."""
-    con = duckdb.connect(str(server.warehouse), read_only=True)
+    con = pseudonymous(server.warehouse)
     con.execute(f"ATTACH '{server.root / 'vault.duckdb'}' AS vault (READ_ONLY)")
     (line,) = con.execute(
         "SELECT min(l.line) FROM gp_register g JOIN vault.row_lineage l"
@@ -152,7 +152,7 @@ def test_the_loop_from_worklist_to_mdt_to_a_care_plan_the_social_worker_sees(ser
     assert record["mdt"][0]["actions"][0]["due"] == "2026-12-15"
     full = gp.get(f"/api/v1/persons/{person}/record").json()
     assert "gp_conditions" in full["rows"] and not full["objected"]
-    con = duckdb.connect(str(server.warehouse), read_only=True)
+    con = pseudonymous(server.warehouse)
     for feed, rows in full["rows"].items():  # the service's sorted copies hold every row
         count = f"SELECT count(*) FROM {feed} WHERE pseudo_id = ?"
         assert len(rows) == con.execute(count, [person]).fetchone()[0], feed
@@ -258,7 +258,7 @@ def test_care_plan_coverage_of_the_top_five_percent_through_the_tier_a_gate(serv
     from joinedup.groupings import EMERGENCY_ADMISSION
     from joinedup.service.care_outcomes import TOP_SQL, before_after, coverage
 
-    con = duckdb.connect(str(server.warehouse), read_only=True)
+    con = duckdb.connect(str(server.warehouse), read_only=True)  # as the service reads it
     top = con.execute(TOP_SQL).fetchall()
     planned = {p for p, _, _ in top[:20]}
     found = coverage(con, planned)
@@ -277,6 +277,8 @@ def test_care_plan_coverage_of_the_top_five_percent_through_the_tier_a_gate(serv
     con = duckdb.connect(str(server.warehouse), read_only=True)
     people, review = [p for p, _, _ in top[:40]], dt.date(2015, 10, 1)
     figures = before_after(con, [(p, review.isoformat()) for p in people])
+    con.close()
+    con = pseudonymous(server.warehouse)
     spells = con.execute(
         f"SELECT admission_date, admission_method FROM acute_apc WHERE pseudo_id IN"
         f" ({','.join('?' * len(people))})",

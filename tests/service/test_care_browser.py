@@ -6,11 +6,10 @@ hospital rows but no GP detail; a social worker without a relationship is refuse
 glass, and the IG lead sees the alert and closes it. Every page passes axe-core (no serious or
 critical violation)."""
 
-import duckdb
 import pytest
 from playwright.sync_api import sync_playwright
 from test_browser import AXE, CHROMIUM_ARGS
-from web_helpers import PASSWORD, PURPOSE, ROLE_USERS
+from web_helpers import PASSWORD, PURPOSE, ROLE_USERS, pseudonymous
 
 from joinedup.governance.register import load_register
 
@@ -24,7 +23,7 @@ def people(server):
     nobody of the demo users has a relationship with (to refuse)."""
     register = load_register(server.register)
     practice = register.users[ROLE_USERS["gp"]].organisation
-    con = duckdb.connect(str(server.warehouse), read_only=True)
+    con = pseudonymous(server.warehouse)
     both = {p for (p,) in con.execute(
         "SELECT g.pseudo_id FROM gp_register g WHERE g.practice_code = ?"
         " AND g.deregistration_date IS NULL"

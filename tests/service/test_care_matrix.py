@@ -8,9 +8,8 @@ import datetime as dt
 import json
 import sqlite3
 
-import duckdb
 import pytest
-from web_helpers import ROLE_USERS, as_role, csrf
+from web_helpers import ROLE_USERS, as_role, csrf, pseudonymous
 
 from joinedup.governance.register import load_register
 from joinedup.identity.directory import Directory
@@ -42,7 +41,7 @@ def cells(server):
     """A fresh person per (role, kind), set up in the stores as the kind says."""
     register = load_register(server.register)
     practice = register.users[ROLE_USERS["gp"]].organisation
-    con = duckdb.connect(str(server.warehouse), read_only=True)
+    con = pseudonymous(server.warehouse)
     # any episode, open or closed (a recently closed one still counts within its grace)
     related = ("SELECT pseudo_id FROM social_care_events UNION SELECT pseudo_id FROM acute_apc"
                " UNION SELECT pseudo_id FROM objections")  # fmt: skip

@@ -15,8 +15,9 @@ def test_each_persons_document_holds_exactly_the_warehouses_rows(web_area):
             assert {"gp_register", "acute_apc", "risk_scores", "objections"} <= set(columns)
             documents = care_records.build(snap.con, columns)
             busiest = [p for (p,) in snap.con.execute(
-                "SELECT pseudo_id FROM (SELECT pseudo_id FROM acute_apc UNION ALL SELECT pseudo_id"
+                "SELECT pseudonym FROM (SELECT pseudo_id FROM acute_apc UNION ALL SELECT pseudo_id"
                 " FROM social_care_events UNION ALL SELECT pseudo_id FROM objections)"
+                " JOIN pseudonyms USING (pseudo_id)"
                 " GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 15").fetchall()]  # fmt: skip
             people = [*busiest, *sorted(documents.by_person)[:: len(documents.by_person) // 15]]
             expected = care_records.from_tables(snap.con, columns, people, None)

@@ -7,10 +7,9 @@ import io
 import json
 import re
 
-import duckdb
 import pyarrow.parquet as pq
 import pytest
-from web_helpers import as_role, csrf
+from web_helpers import as_role, csrf, pseudonymous
 
 TIER_A_API = ("/api/v1/board", "/api/v1/metrics", "/api/v1/board/plan", "/api/v1/board/spend",
               "/api/v1/board/quality", "/api/v1/risk",
@@ -105,7 +104,7 @@ def truth(server):
 
 @pytest.fixture(scope="module")
 def opted_out(server):
-    con = duckdb.connect(str(server.warehouse), read_only=True)
+    con = pseudonymous(server.warehouse)
     found = {r[0] for r in con.execute(
         "SELECT pseudo_id FROM objections WHERE objection_type = 'NDOO' AND withdrawn_date IS NULL AND pseudo_id IS NOT NULL"
     ).fetchall()}  # fmt: skip

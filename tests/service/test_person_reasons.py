@@ -4,12 +4,11 @@ reason as the person's 5-year band."""
 import html
 import re
 
-import duckdb
-from web_helpers import as_role
+from web_helpers import as_role, pseudonymous
 
 
 def test_a_persons_top_risk_reasons_are_shown_without_an_exact_age(server):
-    con = duckdb.connect(str(server.warehouse), read_only=True)
+    con = pseudonymous(server.warehouse)
     rows = con.execute(
         "SELECT pseudo_id, reasons FROM risk_scores WHERE reasons <> ''"
         " ORDER BY emergency_admission DESC LIMIT 40"

@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 import httpx
 
 from joinedup.governance.synthetic import DEMO_USERS
@@ -93,3 +94,21 @@ def start_server(warehouse, vault, register, service, audit, log) -> tuple[subpr
 def stop_server(process: subprocess.Popen) -> None:
     process.terminate()
     process.wait(timeout=20)
+
+
+def pseudonymous(warehouse: Path) -> duckdb.DuckDBPyConnection:
+    """The warehouse read only as its edges show it: every table's person number replaced by
+    the person's pseudonym (temporary views over the stored tables), for tests that pick people
+    by SQL and ask the service about them."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    (database,) = con.execute("SELECT current_database()").fetchone()
+    for (table,) in con.execute(
+        "SELECT table_name FROM duckdb_columns() WHERE database_name = current_database()"
+        " AND column_name = 'pseudo_id' AND table_name <> 'pseudonyms'"
+    ).fetchall():
+        stored = f'"{database}".main."{table}"'
+        con.execute(
+            f'CREATE TEMP VIEW "{table}" AS SELECT t.* REPLACE (p.pseudonym AS pseudo_id)'
+            f' FROM {stored} t LEFT JOIN "{database}".main.pseudonyms p USING (pseudo_id)'
+        )
+    return con

@@ -11,7 +11,7 @@ from datetime import date, datetime
 
 import duckdb
 import pytest
-from record_tokens import record_token
+from record_tokens import person_numbers, record_token
 
 from joinedup.metrics import engine, reference
 from joinedup.warehouse import schema, store
@@ -125,6 +125,8 @@ class SpecArea:
                     parse = PARSERS.get(types[name], str)
                     if name in schema.SOURCE_RECORD_IDS:  # written as sent, landed as a token
                         parse = record_token
+                    if name == "pseudo_id":  # written as a pseudonym, landed as a number
+                        parse = lambda cell: person_numbers(con, [cell])[0]  # noqa: E731
                     values[name] = parse(cell) if cell else None
                 names = ", ".join(values)
                 marks = ", ".join("?" for _ in values)

@@ -25,9 +25,9 @@ def busiest(path, n: int) -> list[str]:
     """The n people with the most emergency admissions in the year before the start."""
     with store.reading(path) as con:
         rows = con.execute(
-            "SELECT pseudo_id FROM acute_apc WHERE admission_date >= DATE '2014-10-01'"
-            " AND admission_date < DATE '2015-10-01' GROUP BY pseudo_id"
-            " ORDER BY COUNT(*) DESC, pseudo_id LIMIT ?",
+            "SELECT pseudonym FROM acute_apc JOIN pseudonyms USING (pseudo_id)"
+            " WHERE admission_date >= DATE '2014-10-01' AND admission_date < DATE '2015-10-01'"
+            " GROUP BY pseudonym ORDER BY COUNT(*) DESC, pseudonym LIMIT ?",
             [n],
         ).fetchall()
     return [r[0] for r in rows]
@@ -52,7 +52,7 @@ def test_evaluate_prints_difference_in_differences_beside_the_naive_change(
     assert result["risk_score"]["index_date"] is None  # no scores stored: matched without
 
 
-def store_scores(path, index: date, pseudo_ids: list[str], score: float) -> None:
+def store_scores(path, index: date, pseudo_ids: list[int], score: float) -> None:
     """Every person's emergency admission score at `index`, as `risk score` would store it."""
     n = len(pseudo_ids)
     text = np.array(["x"] * n, dtype=object)
@@ -104,7 +104,7 @@ def test_a_cohort_too_small_to_publish_or_without_its_column_is_refused(
     assert cli.main([*argv, "--start", "2015-10-01"]) == 3
     assert "too few to publish" in capsys.readouterr().err
     with store.reading(random_area) as con:
-        everyone = [p for (p,) in con.execute("SELECT pseudo_id FROM person").fetchall()]
+        everyone = [p for (p,) in con.execute("SELECT pseudonym FROM pseudonyms").fetchall()]
     cohort.write_text("pseudo_id\n" + "\n".join(everyone) + "\n")  # nobody left to compare
     assert cli.main([*argv, "--start", "2015-10-01"]) == 3
     assert "have a comparison among the people registered" in capsys.readouterr().err

@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta
 import duckdb
 import pyarrow
 import pytest
-from record_tokens import record_token
+from record_tokens import person_numbers, record_token
 from spec_area import assert_same_records
 
 from joinedup.metrics import engine, reference
@@ -256,7 +256,10 @@ def build_random_area(path, seed: int, people: int = 200) -> None:
             for table, rows in person_rows(rng, f"p{n}").items():
                 tables.setdefault(table, []).extend(rows)
         place_and_age(random.Random(seed), tables)
+        pids = [f"p{n}" for n in range(people)]
+        number = dict(zip(pids, person_numbers(con, pids), strict=True))
         for table, rows in tables.items():
+            rows = [{**r, "pseudo_id": number[r["pseudo_id"]]} for r in rows]
             batch = pyarrow.Table.from_pylist(rows)  # noqa: F841 (read by DuckDB below)
             con.execute(
                 f"INSERT INTO {table} ({', '.join(batch.column_names)}) SELECT * FROM batch"

@@ -102,10 +102,10 @@ def people(con, start: date, window_days: int) -> dict[str, np.ndarray]:
 
 @dataclass(frozen=True)
 class StoredRisk:
-    """The risk scores one evaluation matches on: their index date and score by pseudo_id."""
+    """The risk scores one evaluation matches on: their index date and score by person number."""
 
     index: date
-    by_person: dict[str, float]
+    by_person: dict[int, float]
 
     def covariates(self, pseudo_ids: np.ndarray) -> dict[str, np.ndarray]:
         """`risk_score` per person; a person without one (registered since, or opted out of

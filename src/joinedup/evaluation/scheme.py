@@ -22,6 +22,7 @@ from joinedup.evaluation.cohort import (
 from joinedup.evaluation.did import evaluate_outcomes
 from joinedup.governance.disclosure import SUPPRESSION_THRESHOLD, round_count
 from joinedup.warehouse.coverage import covered
+from joinedup.warehouse.pseudonyms import numbers_of
 
 WINDOWS = {6: 182, 12: 365}  # months -> days
 PRIOR_CAP = 6
@@ -35,9 +36,10 @@ def _strata(columns: dict[str, np.ndarray]) -> np.ndarray:
 
 
 def evaluate_scheme(con, cohort: set[str], start: date) -> dict:
-    """The evaluation of the cohort (pseudo_ids) from `start`, as `joinedup evaluate` prints it;
+    """The evaluation of the cohort (pseudonyms) from `start`, as `joinedup evaluate` prints it;
     a user error when fewer than the publishable minimum are registered on that day, or have a
     comparison."""
+    cohort = {n for n in numbers_of(con, sorted(cohort)) if n is not None}
     risk = stored_risk(con, start)
     result: dict = {"start": str(start), "risk_score": _risk_note(risk, start), "windows": {}}
     for months, days in WINDOWS.items():
@@ -56,7 +58,7 @@ def evaluate_scheme(con, cohort: set[str], start: date) -> dict:
     return result
 
 
-def _window(con, cohort: set[str], start: date, days: int, risk: StoredRisk | None) -> dict:
+def _window(con, cohort: set[int], start: date, days: int, risk: StoredRisk | None) -> dict:
     """Every outcome evaluated over `days` before and after the start, on one matching."""
     columns = people(con, start, days)
     treated = np.isin(columns["pseudo_id"], list(cohort))

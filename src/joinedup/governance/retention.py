@@ -34,7 +34,7 @@ from joinedup import contract
 from joinedup.contract import Feed
 from joinedup.governance.chained import ChainedLines
 from joinedup.landing.rules import literal, quote
-from joinedup.warehouse import store
+from joinedup.warehouse import pseudonyms, store
 
 CUTOFFS = "retention_cutoffs"
 RUNS = (
@@ -197,6 +197,7 @@ def destroy_warehouse(con, policy: Policy, as_of: dt.date, rebuild_marts: bool =
             expired = expired_sql(feed, cutoffs[feed.name])
             con.execute(f"DELETE FROM {quote(feed.name)} WHERE {expired}")
         con.execute(f"DELETE FROM person WHERE pseudo_id NOT IN ({_live_sql(con)})")
+        con.execute(f"DELETE FROM {pseudonyms.TABLE} WHERE pseudo_id NOT IN ({_live_sql(con)})")
         scores = _trim_risk_scores(con, max(cutoffs.values()))
         if rebuild_marts and "person_event" in _tables(con):
             from joinedup.marts.build import write_marts
@@ -256,8 +257,11 @@ def _live_sql(con) -> str:
 
 
 def live_pseudo_ids(con) -> pa.Table:
-    """The pseudo id of everybody with a row left."""
-    return con.sql(_live_sql(con)).to_arrow_table()
+    """The pseudonym of everybody with a row left."""
+    return con.sql(
+        f"SELECT p.pseudonym AS pseudo_id FROM ({_live_sql(con)}) l JOIN {pseudonyms.TABLE} p"
+        " USING (pseudo_id)"
+    ).to_arrow_table()
 
 
 def _pending(con, recorded: set[str]) -> dict | None:

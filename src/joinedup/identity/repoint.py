@@ -1,7 +1,8 @@
-"""Re-point pseudo_ids in the warehouse: every table that has a `pseudo_id` column.
+"""Re-point pseudonyms in the warehouse: the pseudonyms table, and on a merge the person
+number in every table that has a `pseudo_id` column (warehouse/pseudonyms.py).
 
-Used by key rotation (every person gets a new pseudo_id) and by review (a provisional person's
-rows move to the person they were accepted as). `repoint` runs inside the caller's
+Used by key rotation (every person gets a new pseudonym: one table rewritten) and by review (a
+provisional person's rows move to the person they were accepted as). `repoint` runs inside the caller's
 transaction; `repoint_warehouse` opens the warehouse (`warehouse.store.writing`: all or nothing).
 """
 
@@ -13,33 +14,51 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from joinedup.warehouse import store
+from joinedup.errors import StoreError
+from joinedup.warehouse import pseudonyms, store
 
 
 def pseudo_id_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Every table holding a person number (all but the pseudonyms table itself)."""
     rows = con.execute(
         """SELECT c.table_name FROM information_schema.columns c
         JOIN information_schema.tables t
             ON t.table_schema = c.table_schema AND t.table_name = c.table_name
         WHERE c.column_name = 'pseudo_id' AND t.table_type = 'BASE TABLE'
-            AND c.table_schema = 'main'
-        ORDER BY c.table_name"""
+            AND c.table_schema = 'main' AND c.table_name <> ?
+        ORDER BY c.table_name""",
+        [pseudonyms.TABLE],
     ).fetchall()
     return [name for (name,) in rows]
 
 
 def repoint(con: duckdb.DuckDBPyConnection, mapping: pa.Table) -> dict[str, int]:
-    """Replace old_pseudo_id by new_pseudo_id in every pseudo_id table; rows changed per table.
+    """Give each old pseudonym's person the new one; rows changed per table. A new pseudonym
+    the warehouse holds already (a merge) takes the old one's rows, which get its number, and
+    the old number goes; otherwise the pseudonyms table alone changes (rotation).
 
     Leaves `pseudo_id_map` registered: the caller's connection is its own and closed after."""
+    if pseudonyms.TABLE not in {t for (t,) in con.execute("SHOW TABLES").fetchall()}:
+        raise StoreError("the warehouse was made before person numbers; load into it once first")
     con.register("pseudo_id_map", mapping)
-    return {table: _repoint_table(con, table) for table in pseudo_id_tables(con)}
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE merged_numbers AS SELECT o.pseudo_id AS old, n.pseudo_id"
+        f" AS new FROM pseudo_id_map m JOIN {pseudonyms.TABLE} o ON o.pseudonym = m.old_pseudo_id"
+        f" JOIN {pseudonyms.TABLE} n ON n.pseudonym = m.new_pseudo_id"
+    )
+    changed = {table: _merge_into(con, table) for table in pseudo_id_tables(con)}
+    con.execute(f"DELETE FROM {pseudonyms.TABLE} WHERE pseudo_id IN (SELECT old FROM merged_numbers)")
+    (renamed,) = con.execute(
+        f"UPDATE {pseudonyms.TABLE} SET pseudonym = m.new_pseudo_id FROM pseudo_id_map m"
+        f" WHERE {pseudonyms.TABLE}.pseudonym = m.old_pseudo_id"
+    ).fetchall()[0]
+    return {**changed, pseudonyms.TABLE: int(renamed)}
 
 
-def _repoint_table(con: duckdb.DuckDBPyConnection, table: str) -> int:
+def _merge_into(con: duckdb.DuckDBPyConnection, table: str) -> int:
     (changed,) = con.execute(
-        f"""UPDATE "{table}" SET pseudo_id = m.new_pseudo_id FROM pseudo_id_map m
-        WHERE "{table}".pseudo_id = m.old_pseudo_id"""
+        f"""UPDATE "{table}" SET pseudo_id = m.new FROM merged_numbers m
+        WHERE "{table}".pseudo_id = m.old"""
     ).fetchall()[0]
     return int(changed)
 

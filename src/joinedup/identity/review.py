@@ -16,6 +16,7 @@ from pathlib import Path
 from joinedup.errors import UserError
 from joinedup.identity import repoint
 from joinedup.identity.vault import Vault
+from joinedup.warehouse import pseudonyms
 
 SHOWN = ("feed", "nhs_number", "given_name", "family_name", "date_of_birth", "sex", "postcode")
 
@@ -95,8 +96,8 @@ def _move_rows(vault: Vault, warehouse: Path, provisional: int, candidate: int) 
     def drop_duplicate_person(con) -> None:
         if "person" in repoint.pseudo_id_tables(con):
             con.execute(
-                "DELETE FROM person WHERE pseudo_id = ?"
-                " AND EXISTS (SELECT 1 FROM person WHERE pseudo_id = ?)",
+                f"DELETE FROM person WHERE pseudo_id = {pseudonyms.number_sql('?')} AND EXISTS"
+                f" (SELECT 1 FROM person WHERE pseudo_id = {pseudonyms.number_sql('?')})",
                 [old, new],
             )
 

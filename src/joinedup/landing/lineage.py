@@ -17,7 +17,7 @@ import pyarrow as pa
 from joinedup.errors import StoreError
 from joinedup.identity.vault import Vault
 from joinedup.landing import files
-from joinedup.warehouse import schema
+from joinedup.warehouse import pseudonyms, schema
 
 LANDED = pa.schema([("feed", pa.string()), ("row_id", pa.int64()), ("pseudo_id", pa.string())])
 
@@ -44,7 +44,8 @@ def _landed_rows(con, warehouse_path: Path) -> pa.Table:
             " its rows, then the lineage can be read"
         )
     selects = [
-        f"SELECT '{feed.name}' AS feed, _row_id AS row_id, pseudo_id FROM {table}"
+        f"SELECT '{feed.name}' AS feed, _row_id AS row_id, p.pseudonym AS pseudo_id FROM {table}"
+        f" t LEFT JOIN {pseudonyms.TABLE} p USING (pseudo_id)"
         for feed in files.landing_order()
         if feed.is_person_level and (table := schema.warehouse_table_name(feed)) in tables
     ]

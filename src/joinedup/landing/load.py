@@ -345,6 +345,7 @@ def _commit(
     con.execute("BEGIN TRANSACTION")
     try:
         write.create_tables(con)
+        write.number_people(con)
         vault.bind_warehouse(con)
         row_ids.number(con, vault, feeds)
         load_id = con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM loads").fetchall()[0][0]

@@ -2,9 +2,10 @@
 
 Each feed's accepted rows of this load wait in a temp table `acc_<feed>` (trimmed text, with line,
 file order, row key, record id and postcode key). Here they are typed, joined to their person
-(`resolved`, identity's answer), to their row id (`row_ids`, numbered by the load from the vault's
-row lineage) and to the area's geography, and replace any earlier row with the same contract key.
-Everything runs inside the load's one warehouse transaction.
+(`resolved`, identity's answer, given each person's number by `number_people` first), to their row
+id (`row_ids`, numbered by the load from the vault's row lineage) and to the area's geography, and
+replace any earlier row with the same contract key. Everything runs inside the load's one
+warehouse transaction.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import duckdb
 from joinedup.contract import Feed
 from joinedup.governance import objections
 from joinedup.landing.rules import literal, quote, typed_sql
-from joinedup.warehouse import schema
+from joinedup.warehouse import pseudonyms, schema
 
 METADATA_TABLES = {
     "loads": "load_id BIGINT, started_at TIMESTAMP, finished_at TIMESTAMP, as_of DATE,"
@@ -46,6 +47,16 @@ def create_tables(con: duckdb.DuckDBPyConnection) -> None:
     schema.create_all(con)
     for name, columns in METADATA_TABLES.items():
         con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({columns})")
+
+
+def number_people(con: duckdb.DuckDBPyConnection) -> None:
+    """`resolved` with each person's number (`pseudonyms.py`) in place of the pseudonym
+    identity gave; people new to the warehouse are numbered first."""
+    pseudonyms.add_new(con, "SELECT pseudo_id FROM resolved")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE resolved AS SELECT r.* REPLACE (p.pseudo_id AS pseudo_id)"
+        f" FROM resolved r JOIN {pseudonyms.TABLE} p ON p.pseudonym = r.pseudo_id"
+    )
 
 
 def latest_rows_sql(con: duckdb.DuckDBPyConnection, feed: Feed, partition: str) -> str:

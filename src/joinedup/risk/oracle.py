@@ -2,7 +2,7 @@
 per person and 1 April) ranked as if they were a model's scores, and how much of the gain over
 chance that they achieve the model achieves.
 
-A warehouse pseudo_id is matched to its true person through the lineage of its GP registration
+A warehouse person (by pseudonym) is matched to its true person through the lineage of its GP registration
 rows (the vault's file and line of each row, against truth/row_person.csv): the person holding
 most of them. Only pseudo_ids, lines and truth person ids are read; no identifier.
 """
@@ -18,6 +18,7 @@ import pyarrow as pa
 from joinedup.errors import BadInput
 from joinedup.risk import evaluation
 from joinedup.risk.features import FeatureTable
+from joinedup.warehouse.pseudonyms import pseudonyms_of
 
 HAZARDS_FILE = "hazards.csv"
 # outcome: the truth column holding its true hazard (high cost: expected cost, a ranking only)
@@ -73,7 +74,8 @@ def true_hazards(con, truth: Truth, table: FeatureTable) -> dict[str, np.ndarray
     by_person = {row[0]: row[1:] for row in rows}
     missing = (np.nan,) * len(TRUTH_COLUMNS)
     values = np.array(
-        [by_person.get(person_of.get(p), missing) for p in table.pseudo_ids], dtype=np.float64
+        [by_person.get(person_of.get(p), missing) for p in pseudonyms_of(con, table.pseudo_ids)],
+        dtype=np.float64,
     ).reshape(len(table), len(TRUTH_COLUMNS))
     return {outcome: values[:, i] for i, outcome in enumerate(TRUTH_COLUMNS)}
 

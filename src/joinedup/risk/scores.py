@@ -21,7 +21,7 @@ SCORES_TABLE = "risk_scores"
 
 @dataclass
 class StoredScores:
-    """One index date's scores, sorted by pseudo_id (as a FeatureTable is)."""
+    """One index date's scores, sorted by person number (as a FeatureTable is)."""
 
     index: date
     pseudo_ids: np.ndarray
@@ -41,7 +41,7 @@ def write(con, stored: StoredScores) -> int:
     n = len(stored)
     columns = {
         "index_date": pa.array(np.full(n, np.datetime64(stored.index, "D")), pa.date32()),
-        "pseudo_id": pa.array(stored.pseudo_ids, pa.string()),
+        "pseudo_id": pa.array(stored.pseudo_ids, pa.int32()),
         "practice_code": pa.array(stored.practices, pa.string()),
         "locality": pa.array(stored.localities, pa.string()),
         **{o: pa.array(stored.scores[o], pa.float64()) for o in OUTCOMES},

@@ -25,6 +25,7 @@ from joinedup.risk.outcomes import OUTCOMES, build_outcomes, outcomes_observable
 from joinedup.risk.rules import RuleSet, load_rules
 from joinedup.risk.scores import StoredScores
 from joinedup.risk.tiers import WorklistRow, assign_tiers, disclosed, on_care_plan, pyramid
+from joinedup.warehouse import pseudonyms
 
 PRIMARY_OUTCOME = "emergency_admission"
 MODEL_FILE = "model.joblib"
@@ -335,13 +336,15 @@ def rule_list(con, rules: RuleSet, index: date) -> RuleList:
     """The case-finding rule's people at `index` (opt-outs left out), with the criteria met."""
     table = cohort(con, index, with_outcomes=False).features
     reasons = rules.reasons(table)
+    flagged = rules.flag(table).nonzero()[0]
+    shown = pseudonyms.pseudonyms_of(con, table.pseudo_ids[flagged])
     rows = [
         {
             "practice_code": str(table.practices[i]),
-            "pseudo_id": str(table.pseudo_ids[i]),
+            "pseudo_id": str(pseudonym),
             "criteria_met": reasons[i],
         }
-        for i in rules.flag(table).nonzero()[0]
+        for i, pseudonym in zip(flagged, shown, strict=True)
     ]
     rows.sort(key=lambda r: (r["practice_code"], r["pseudo_id"]))
     return RuleList(rules.name, len(table), rows)
@@ -362,17 +365,18 @@ def worklists(
     p = scored.scores[PRIMARY_OUTCOME]
     rows = rows[np.lexsort((-p[rows], scored.practices[rows].astype(str)))]
     planned = on_care_plan(con, scored.pseudo_ids[rows], scored.index)
+    shown = pseudonyms.pseudonyms_of(con, scored.pseudo_ids[rows])
     return [
         WorklistRow(
             practice_code=str(scored.practices[r]),
-            pseudo_id=str(scored.pseudo_ids[r]),
+            pseudo_id=str(pseudonym),
             score=float(p[r]),
             tier=str(scored.tiers[r]),
             reasons=str(scored.reasons[r]),
             on_care_plan=bool(plan),
             rule_flagged=bool(scored.rule_flagged[r]),
         )
-        for r, plan in zip(rows, planned, strict=True)
+        for r, plan, pseudonym in zip(rows, planned, shown, strict=True)
     ]
 
 

@@ -36,6 +36,8 @@ from joinedup.service.app import Context, Refused, route
 API = "/api/v1"
 WORKLIST_LIMIT = 500
 AGENDA_FROM_WORKLIST = 10  # people the worklist adds to an MDT agenda
+# The stored scores with each person's pseudonym (the directory and the pages speak pseudonyms).
+SCORED = "risk_scores JOIN pseudonyms USING (pseudo_id)"
 SCORES = ("emergency_admission", "permanent_care", "high_cost")
 VAULT_BUSY = "The identity vault is being updated (a load is running): identities are not shown; try again in a minute."
 
@@ -187,13 +189,15 @@ def _open_episode_people(ctx: Context, teams) -> list[str]:
     for team in teams:
         if team.kind == "hospital_team":
             out += [p for (p,) in con.execute(
-                "SELECT DISTINCT pseudo_id FROM acute_apc WHERE provider_code = ?"
+                "SELECT DISTINCT pseudonym FROM acute_apc JOIN pseudonyms USING (pseudo_id)"
+                " WHERE provider_code = ?"
                 " AND discharge_date IS NULL", [team.organisation]).fetchall()]  # fmt: skip
         elif team.kind == "social_care_team" and team.organisation == sender(
             register, "social_care_events", {}
         ):
             out += [p for (p,) in con.execute(
-                "SELECT DISTINCT pseudo_id FROM social_care_events WHERE event_type = 'SERVICE'"
+                "SELECT DISTINCT pseudonym FROM social_care_events JOIN pseudonyms USING (pseudo_id)"
+                " WHERE event_type = 'SERVICE'"
                 " AND event_end_date IS NULL").fetchall()]  # fmt: skip
     return out
 
@@ -239,21 +243,21 @@ def worklist(ctx: Context) -> dict:
     rows = []
     if columns and (practices or listed):
         extra = [c for c in ("reasons", "rule_flagged") if c in columns]
-        where = ["practice_code IN (SELECT unnest(?))", "pseudo_id IN (SELECT unnest(?))"]
+        where = ["practice_code IN (SELECT unnest(?))", "pseudonym IN (SELECT unnest(?))"]
         index, params = _index_date(ctx)
-        sql = (f"SELECT pseudo_id, practice_code, tier, {', '.join(SCORES + tuple(extra))}"
-               f" FROM risk_scores WHERE index_date = {index} AND ({' OR '.join(where)})")  # fmt: skip
+        sql = (f"SELECT pseudonym, practice_code, tier, {', '.join(SCORES + tuple(extra))}"
+               f" FROM {SCORED} WHERE index_date = {index} AND ({' OR '.join(where)})")  # fmt: skip
         params += [practices, sorted(listed)]
         if tier:
             sql, params = sql + " AND tier = ?", [*params, tier]
         if flagged and "rule_flagged" in columns:
             sql += " AND rule_flagged" if flagged == "yes" else " AND NOT rule_flagged"
         if plan:
-            sql += f" AND {'' if plan == 'yes' else 'NOT '}pseudo_id IN (SELECT unnest(?))"
+            sql += f" AND {'' if plan == 'yes' else 'NOT '}pseudonym IN (SELECT unnest(?))"
             params.append(sorted(planned))
         names = ("pseudonym", "practice", "tier", *SCORES, *extra)
         found = ctx.snap.con.execute(
-            sql + f" ORDER BY {sort} DESC, pseudo_id LIMIT {WORKLIST_LIMIT}", params
+            sql + f" ORDER BY {sort} DESC, pseudonym LIMIT {WORKLIST_LIMIT}", params
         ).fetchall()
         rows = [dict(zip(names, r, strict=True)) for r in found]
     keys = directory.person_keys([r["pseudonym"] for r in rows])
@@ -454,10 +458,10 @@ def _worklist_candidates(ctx: Context, team: str, exclude: set[int]) -> list[dic
     skip |= set(directory.pseudonyms([k for k, _ in care.reviewed_people()]).values())
     flag = "rule_flagged OR " if "rule_flagged" in columns else ""
     found = ctx.snap.con.execute(
-        "SELECT pseudo_id, emergency_admission FROM risk_scores WHERE index_date ="
-        " (SELECT max(index_date) FROM risk_scores) AND (practice_code = ? OR pseudo_id IN"
-        f" (SELECT unnest(?))) AND ({flag}tier = 'very_high') AND NOT pseudo_id IN"
-        " (SELECT unnest(?)) ORDER BY emergency_admission DESC, pseudo_id LIMIT ?",
+        f"SELECT pseudonym, emergency_admission FROM {SCORED} WHERE index_date ="
+        " (SELECT max(index_date) FROM risk_scores) AND (practice_code = ? OR pseudonym IN"
+        f" (SELECT unnest(?))) AND ({flag}tier = 'very_high') AND NOT pseudonym IN"
+        " (SELECT unnest(?)) ORDER BY emergency_admission DESC, pseudonym LIMIT ?",
         [practice, sorted(caseload.values()), sorted(skip), AGENDA_FROM_WORKLIST],
     ).fetchall()
     return [{"pseudonym": p, "source": "worklist", "reason": f"risk {score:.2f}"}

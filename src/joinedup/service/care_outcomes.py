@@ -11,6 +11,7 @@ import datetime as dt
 
 from joinedup.governance import disclosure
 from joinedup.groupings import sql_list
+from joinedup.warehouse import pseudonyms
 
 TOP_SHARE = 0.05
 FOLLOW_UP_DAYS = 182
@@ -18,7 +19,8 @@ TOP_SQL = f"""
 WITH latest AS (SELECT * FROM risk_scores WHERE index_date = (SELECT max(index_date) FROM risk_scores)),
 ranked AS (SELECT pseudo_id, practice_code, locality,
                   percent_rank() OVER (ORDER BY emergency_admission DESC) AS share FROM latest)
-SELECT pseudo_id, practice_code, locality FROM ranked WHERE share < {TOP_SHARE}"""
+SELECT pseudonym, practice_code, locality FROM ranked JOIN {pseudonyms.TABLE} USING (pseudo_id)
+WHERE share < {TOP_SHARE}"""
 
 
 def coverage(con, planned: set[str]) -> dict:
@@ -72,12 +74,13 @@ def _activity(con, person: str, start: dt.date, end: dt.date) -> dict:
         f"SELECT count(*) FILTER (WHERE admission_method IN ({methods})),"
         " coalesce(sum(date_diff('day', admission_date, coalesce(discharge_date, ?))), 0),"
         " coalesce(sum(spell_cost), 0) FROM acute_apc"
-        " WHERE pseudo_id = ? AND admission_date >= ? AND admission_date < ?",
+        f" WHERE pseudo_id = {pseudonyms.number_sql('?')} AND admission_date >= ?"
+        " AND admission_date < ?",
         [end, person, start, end],
     ).fetchone()
     ae = con.execute(
-        "SELECT count(*), coalesce(sum(attendance_cost), 0) FROM acute_ae WHERE pseudo_id = ?"
-        " AND CAST(arrival_datetime AS DATE) >= ? AND CAST(arrival_datetime AS DATE) < ?",
+        "SELECT count(*), coalesce(sum(attendance_cost), 0) FROM acute_ae"
+        f" WHERE pseudo_id = {pseudonyms.number_sql('?')} AND CAST(arrival_datetime AS DATE) >= ? AND CAST(arrival_datetime AS DATE) < ?",
         [person, start, end],
     ).fetchone()
     return {"emergency_admissions": spells[0], "ae_attendances": ae[0], "bed_days": spells[1],

@@ -20,6 +20,7 @@ import weakref
 import zlib
 
 from joinedup.governance.separation import TIER_I_FEEDS
+from joinedup.warehouse import pseudonyms
 
 TABLES = ("gp_register", *TIER_I_FEEDS, "risk_scores", "objections")
 FACT_TABLES = ("gp_register", "acute_apc", "social_care_events")  # the relationship's facts
@@ -31,7 +32,7 @@ class Documents:
     of FACT_TABLES (the worklist reads only those, for hundreds of people) and one of the rest."""
 
     def __init__(self, columns: dict[str, list[str]]) -> None:
-        self.columns = columns  # table -> its columns (pseudo_id not stored in the values)
+        self.columns = columns  # table -> its columns (pseudo_id, shown as the pseudonym, not stored)
         self.by_person: dict[str, list[bytes | None]] = {}
 
     def rows(self, person: str, tables: tuple[str, ...] | None) -> dict[str, list[dict]]:
@@ -78,9 +79,10 @@ def build(con, columns: dict[str, list[str]]) -> Documents:
         for t, cols in columns.items()
     )
     sql = (
-        "SELECT pseudo_id, g, '{' || string_agg('\"' || t || '\":' || vs, ',') || '}' FROM"
+        "SELECT n.pseudonym, g, '{' || string_agg('\"' || t || '\":' || vs, ',') || '}' FROM"
         f" (SELECT pseudo_id, g, t, '[' || string_agg(v, ',' ORDER BY r) || ']' AS vs FROM"
-        f" ({union}) GROUP BY pseudo_id, g, t) GROUP BY pseudo_id, g"
+        f" ({union}) GROUP BY pseudo_id, g, t) JOIN store.{pseudonyms.TABLE} n USING (pseudo_id)"
+        " GROUP BY n.pseudonym, g"
     )
     for part in range(PARTITIONS):
         result = con.execute(sql, [part])
@@ -99,13 +101,17 @@ def from_tables(
     columns = {t: c for t, c in columns.items() if tables is None or t in tables}
     union = " UNION ALL ".join(
         f"SELECT pseudo_id, '{t}' AS t, rowid AS r, CAST(to_json(x) AS VARCHAR) AS v"
-        f" FROM store.{t} x WHERE pseudo_id IN (SELECT unnest($1))"
+        f" FROM store.{t} x WHERE pseudo_id IN (SELECT pseudo_id FROM store.{pseudonyms.TABLE}"
+        " WHERE pseudonym IN (SELECT unnest($1)))"
         for t in columns
     )
     out = {p: {t: [] for t in columns} for p in people}
-    sql = f"SELECT pseudo_id, t, v FROM ({union}) ORDER BY t, r"
+    sql = (
+        f"SELECT n.pseudonym, t, v FROM ({union}) JOIN store.{pseudonyms.TABLE} n"
+        " USING (pseudo_id) ORDER BY t, r"
+    )
     for person, table, body in con.execute(sql, [list(people)]).fetchall():
-        out[person][table].append(json.loads(body))
+        out[person][table].append(json.loads(body) | {"pseudo_id": person})  # as the documents
     return out
 
 

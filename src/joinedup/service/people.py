@@ -59,7 +59,7 @@ def _base_sql(has_risk: bool) -> str:
         "SELECT pseudo_id, tier, emergency_admission FROM risk_scores"
         " WHERE index_date = (SELECT max(index_date) FROM risk_scores)"
         if has_risk
-        else "SELECT NULL::VARCHAR AS pseudo_id, NULL::VARCHAR AS tier, NULL::DOUBLE AS emergency_admission"
+        else "SELECT NULL::INTEGER AS pseudo_id, NULL::VARCHAR AS tier, NULL::DOUBLE AS emergency_admission"
     )
     return f"""
     CREATE OR REPLACE TABLE {BASE} AS
@@ -70,7 +70,7 @@ def _base_sql(has_risk: bool) -> str:
     wards AS (SELECT ward_code, any_value(ward_name) AS ward_name FROM geography GROUP BY ward_code),
     risk AS ({risk}),
     activity AS (SELECT pseudo_id, period, sum(events) AS events FROM person_year_cost GROUP BY ALL)
-    SELECT s.pseudo_id, s.financial_year, {_age_band_sql()} AS age_band, p.sex, s.locality,
+    SELECT s.pseudo_id, n.pseudonym, s.financial_year, {_age_band_sql()} AS age_band, p.sex, s.locality,
            w.ward_name AS ward, r.lsoa_code, r.imd_decile, r.practice_code, s.ltc_count,
            s.ltc_band, s.ltc_band AS segment, s.social_care_status, s.high_cost,
            CASE WHEN s.high_cost THEN 'yes' ELSE 'no' END AS high_cost_flag,
@@ -78,6 +78,7 @@ def _base_sql(has_risk: bool) -> str:
            coalesce(a.events, 0) AS events, round(s.total_cost, 2) AS cost_gbp
     FROM person_year_segment s
     JOIN person p ON p.pseudo_id = s.pseudo_id
+    JOIN pseudonyms n ON n.pseudo_id = s.pseudo_id
     LEFT JOIN reg r ON r.pseudo_id = s.pseudo_id AND r.rn = 1
     LEFT JOIN wards w ON w.ward_code = r.ward_code
     LEFT JOIN risk k ON k.pseudo_id = s.pseudo_id
@@ -88,7 +89,7 @@ def _base_sql(has_risk: bool) -> str:
 
 
 DERIVED_SQL = (
-    f"CREATE INDEX cohort_base_person ON {BASE} (pseudo_id)",  # a person's years: a look-up
+    f"CREATE INDEX cohort_base_person ON {BASE} (pseudonym)",  # a person's years: a look-up
     f"""CREATE OR REPLACE TABLE {ACTIVITY} AS
     SELECT b.*, c.period AS month, c.org_type, c.events AS month_events, c.cost_gbp AS month_cost
     FROM person_month_cost c
@@ -189,11 +190,9 @@ def cohort(snap: Snapshot, filters: dict[str, str], page: int = 1) -> dict:
     (count,) = con.execute(f"SELECT count(*) FROM {BASE} b WHERE {where}", params).fetchone()
     pages = max(1, -(-count // PAGE_SIZE))
     page = min(max(page, 1), pages)
-    columns = ", ".join(
-        "b.pseudo_id AS pseudonym" if c == "pseudonym" else f"b.{c}" for c in PERSON_COLUMNS
-    )
+    columns = ", ".join(f"b.{c}" for c in PERSON_COLUMNS)
     rows = con.execute(
-        f"SELECT {columns} FROM {BASE} b WHERE {where} ORDER BY b.cost_gbp DESC, b.pseudo_id LIMIT ? OFFSET ?",
+        f"SELECT {columns} FROM {BASE} b WHERE {where} ORDER BY b.cost_gbp DESC, b.pseudonym LIMIT ? OFFSET ?",
         [*params, PAGE_SIZE, (page - 1) * PAGE_SIZE],
     ).fetchall()
     activity = con.execute(
@@ -218,8 +217,8 @@ def members(snap: Snapshot, filters: dict[str, str]) -> set[str]:
     """Every pseudonym of the cohort (for the evaluator; never shown: it publishes aggregates)."""
     options(snap)
     where, params = _where(filters)
-    rows = snap.con.execute(f"SELECT b.pseudo_id FROM {BASE} b WHERE {where}", params).fetchall()
-    return {pseudo_id for (pseudo_id,) in rows}
+    rows = snap.con.execute(f"SELECT b.pseudonym FROM {BASE} b WHERE {where}", params).fetchall()
+    return {pseudonym for (pseudonym,) in rows}
 
 
 def person(snap: Snapshot, pseudonym: str) -> dict | None:
@@ -229,17 +228,20 @@ def person(snap: Snapshot, pseudonym: str) -> dict | None:
     con = snap.con
     columns = ", ".join(c for c in PERSON_COLUMNS if c not in ("pseudonym",))
     years = con.execute(
-        f"SELECT financial_year, {columns} FROM {BASE} WHERE pseudo_id = ? ORDER BY financial_year",
+        f"SELECT pseudo_id, financial_year, {columns} FROM {BASE} WHERE pseudonym = ?"
+        " ORDER BY financial_year",
         [pseudonym],
     ).fetchall()
     if not years:
         return None
+    number = years[0][0]  # the warehouse's number for the person
+    years = [row[1:] for row in years]
     months = con.execute(
         f"SELECT month, org_type, activity, events, cost_gbp FROM {TIMELINE} WHERE pseudo_id = ? ORDER BY 1, 2, 3",
-        [pseudonym],
+        [number],
     ).fetchall()
     names = ("financial_year", *(c for c in PERSON_COLUMNS if c != "pseudonym"))
-    reasons = _reasons(con, pseudonym, years[-1][1]) if options(snap).has_reasons else []
+    reasons = _reasons(con, number, years[-1][1]) if options(snap).has_reasons else []
     return {
         "pseudonym": pseudonym,
         "years": [dict(zip(names, row, strict=True)) for row in years],
@@ -254,12 +256,12 @@ def person(snap: Snapshot, pseudonym: str) -> dict | None:
 EXACT_AGE = re.compile(r"\bage \((\d+)\)")
 
 
-def _reasons(con, pseudonym: str, age_band: str) -> list[str]:
+def _reasons(con, number: int, age_band: str) -> list[str]:
     """The latest emergency admission score's top reasons, most first; an age in a reason is
     shown as the person's 5-year band (tier P shows no exact age)."""
     row = con.execute(
         "SELECT reasons FROM risk_scores WHERE pseudo_id = ? ORDER BY index_date DESC LIMIT 1",
-        [pseudonym],
+        [number],
     ).fetchone()
     if row is None or not row[0]:
         return []
@@ -327,7 +329,7 @@ def export(snap: Snapshot, filters: dict[str, str], secret: bytes, recipient: st
     options(snap)
     con = snap.con
     where, params = _where(filters)
-    columns = ", ".join("b.pseudo_id" if c == "pseudonym" else f"b.{c}" for c in PERSON_COLUMNS)
+    columns = ", ".join(f"b.{c}" for c in PERSON_COLUMNS)
     rows = con.execute(
         f"SELECT {columns} FROM {BASE} b WHERE {where} ORDER BY 1", params
     ).fetchall()

@@ -1,8 +1,8 @@
 """A warehouse built from a generated area by the truth: what a perfect landing would produce.
 
 Each feed is read with its contract types, the rows the generator broke on purpose are left out
-(landing quarantines them), and every row is keyed by its true person (pseudo_id = the truth's
-person id), with ages and geography derived as landing derives them. Calibration runs the metric
+(landing quarantines them), and every row is keyed by its true person (pseudo_id numbers the truth's
+person ids, the pseudonyms table holds them), with ages and geography derived as landing derives them. Calibration runs the metric
 engine on it, so that the simulation is measured apart from the linkage.
 """
 
@@ -25,16 +25,19 @@ def build_oracle_warehouse(area: Path) -> duckdb.DuckDBPyConnection:
     con = duck.connect()
     schema.create_all(con)
     con.execute(f"""
-        CREATE TEMP TABLE truth_people AS SELECT CAST(person_id AS VARCHAR) AS pseudo_id,
+        CREATE TEMP TABLE truth_people AS SELECT person_id,
+               CAST(row_number() OVER (ORDER BY person_id) AS INTEGER) AS pseudo_id,
                CAST(date_of_birth AS DATE) AS born, sex
         FROM read_csv('{area}/truth/people.csv', header=true, all_varchar=true);
-        CREATE TEMP TABLE row_person AS SELECT feed, CAST(line AS BIGINT) AS line, person_id AS pseudo_id
-        FROM read_csv('{area}/truth/row_person.csv', header=true, all_varchar=true);
+        CREATE TEMP TABLE row_person AS SELECT r.feed, CAST(r.line AS BIGINT) AS line, t.pseudo_id
+        FROM read_csv('{area}/truth/row_person.csv', header=true, all_varchar=true) r
+        JOIN truth_people t USING (person_id);
         CREATE TEMP TABLE broken AS SELECT DISTINCT feed, CAST(line AS BIGINT) AS line
         FROM read_csv('{area}/truth/broken_rows.csv', header=true, all_varchar=true);
         CREATE MACRO age_between(born, d) AS date_diff('year', born, d)
             - CASE WHEN strftime(born, '%m-%d') > strftime(d, '%m-%d') THEN 1 ELSE 0 END;
-        INSERT INTO person SELECT pseudo_id, sex, strftime(born, '%Y-%m') FROM truth_people;""")
+        INSERT INTO person SELECT pseudo_id, sex, strftime(born, '%Y-%m') FROM truth_people;
+        INSERT INTO pseudonyms SELECT pseudo_id, person_id FROM truth_people;""")
     for feed in contract.feeds().values():
         _land(con, area, feed)
     return con

@@ -1,6 +1,7 @@
 """Warehouse table definitions, derived from the contract (never restated by hand).
 
-Each feed lands as a table of its non-identifying columns, plus pseudo_id, age at each date,
+Each feed lands as a table of its non-identifying columns, plus pseudo_id (the person's number,
+`pseudonyms.py`), age at each date,
 geography from its own postcode, and lineage. See docs/architecture.md for the rules.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 from joinedup import contract
 from joinedup.contract import Feed
 from joinedup.keyed_hash import compact_sql
+from joinedup.warehouse import pseudonyms
 
 DUCKDB_TYPES = {
     "date": "DATE",
@@ -44,7 +46,7 @@ RETIRED_ROW_KEY = "_row_key"
 # Dropped from warehouses made before: with them a row could be joined back to its sender's file
 # and line, so to the person; the vault's row_lineage holds them now.
 RETIRED_COLUMNS = ("_source_file", "_source_line")
-PERSON_TABLE = (("pseudo_id", "VARCHAR"), ("sex", "VARCHAR"), ("birth_month", "VARCHAR"))
+PERSON_TABLE = (("pseudo_id", pseudonyms.TYPE), ("sex", "VARCHAR"), ("birth_month", "VARCHAR"))
 # postcode_lookup lands without its postcode column, as the area's geography.
 GEOGRAPHY_TABLE = "geography"
 
@@ -67,7 +69,7 @@ def warehouse_columns(feed: Feed) -> list[tuple[str, str]]:
     if feed.is_reference:
         return columns
     if feed.is_person_level:
-        columns.insert(0, ("pseudo_id", "VARCHAR"))
+        columns.insert(0, ("pseudo_id", pseudonyms.TYPE))
         columns += [
             (f"age_at_{c.name}", "INTEGER")
             for c in feed.columns
@@ -84,8 +86,9 @@ def create_table_sql(feed: Feed) -> str:
 
 
 def create_all(con) -> None:
-    """Create every feed table and the person table (if missing) on a DuckDB connection, drop
-    the retired columns of a warehouse made before and compact its hex keys."""
+    """Create every feed table, the person and pseudonyms tables (if missing) on a DuckDB
+    connection, drop the retired columns of a warehouse made before, compact its hex keys and
+    number its people."""
     for feed in contract.feeds().values():
         con.execute(create_table_sql(feed))
     body = ", ".join(f"{n} {t}" for n, t in PERSON_TABLE)
@@ -98,6 +101,7 @@ def create_all(con) -> None:
     for table, column in retired:
         con.execute(f'ALTER TABLE {table} DROP COLUMN "{column}"')
     _compact_hex_keys(con)
+    pseudonyms.create(con)
 
 
 def _compact_hex_keys(con) -> None:

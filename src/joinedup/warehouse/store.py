@@ -31,6 +31,7 @@ import duckdb
 from joinedup import duck
 from joinedup.engine import engine_of
 from joinedup.errors import StoreError
+from joinedup.warehouse import pseudonyms
 
 Connection = duckdb.DuckDBPyConnection
 
@@ -51,10 +52,14 @@ def check_tables(
 ) -> None:
     """A StoreError naming the missing tables unless the store holds all of `needed`."""
     present = engine_of(con).tables()
+    where = f"{path}: " if path else ""
     if missing := [table for table in needed if table not in present]:
-        where = f"{path}: " if path else ""
         raise StoreError(
             f"{where}not a joinedup {what} (no table {', '.join(missing)}; run `joinedup load` first)"
+        )
+    if needed and what == "warehouse" and "person" in present and pseudonyms.TABLE not in present:
+        raise StoreError(
+            f"{where}made before person numbers; the next `joinedup load` that lands a file numbers them"
         )
 
 
