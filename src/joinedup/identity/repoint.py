@@ -14,7 +14,6 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from joinedup.errors import StoreError
 from joinedup.warehouse import pseudonyms, store
 
 
@@ -38,8 +37,7 @@ def repoint(con: duckdb.DuckDBPyConnection, mapping: pa.Table) -> dict[str, int]
     the old number goes; otherwise the pseudonyms table alone changes (rotation).
 
     Leaves `pseudo_id_map` registered: the caller's connection is its own and closed after."""
-    if pseudonyms.TABLE not in {t for (t,) in con.execute("SHOW TABLES").fetchall()}:
-        raise StoreError("the warehouse was made before person numbers; load into it once first")
+    store.require_person_numbers({t for (t,) in con.execute("SHOW TABLES").fetchall()})
     con.register("pseudo_id_map", mapping)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE merged_numbers AS SELECT o.pseudo_id AS old, n.pseudo_id"

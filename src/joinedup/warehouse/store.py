@@ -57,7 +57,14 @@ def check_tables(
         raise StoreError(
             f"{where}not a joinedup {what} (no table {', '.join(missing)}; run `joinedup load` first)"
         )
-    if needed and what == "warehouse" and "person" in present and pseudonyms.TABLE not in present:
+    if needed and what == "warehouse" and "person" in present:
+        require_person_numbers(present, path)
+
+
+def require_person_numbers(present: Iterable[str], path: Path | None = None) -> None:
+    """A StoreError unless the warehouse holding tables `present` numbers its people."""
+    if pseudonyms.TABLE not in present:
+        where = f"{path}: " if path else ""
         raise StoreError(
             f"{where}made before person numbers; the next `joinedup load` that lands a file numbers them"
         )
