@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import shutil
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -39,26 +37,23 @@ def checks(engine: str) -> Callable:
 def check_on_spark(con, feed: Feed, header: Header, raw: str, as_of: dt.date, table: str) -> None:
     """`validate.find_reasons` for raw table `raw` of DuckDB connection `con`, the rules run
     on Spark; the reasons become temp table `table` of `con`."""
-    from joinedup.engine.spark import Spark
+    from joinedup.engine.spark import Spark, scratch
 
-    scratch = Path(tempfile.mkdtemp(prefix="joinedup-checks-"))  # owner-only
-    try:
-        records = scratch / "raw"
+    with scratch("joinedup-checks-") as folder:
+        records = folder / "raw"
         records.mkdir(mode=0o700)
         con.execute(
             f"COPY (SELECT {validate.LINE_SQL} AS {LINE_COLUMN}, * FROM {raw})"
             f" TO '{_quoted(records / 'part-0.parquet')}' (FORMAT parquet)"
         )
-        spark = Spark(scratch / "store")
+        spark = Spark(folder / "store")
         spark.view(raw, str(records))
         validate.find_reasons(spark, feed, header, raw, as_of, table, LINE_COLUMN)
-        found = _quoted(scratch / "store" / table / "*.parquet")
+        found = _quoted(folder / "store" / table / "*.parquet")
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT CAST(line AS BIGINT) AS line,"
             f" column_name, rule FROM read_parquet('{found}')"
         )
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
 
 
 @contextmanager

@@ -16,32 +16,50 @@ This module handles identifiable values: never log or print them.
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 
-from joinedup.engine.spark import session, to_spark
+from joinedup.engine.spark import scratch, session, to_spark
 from joinedup.identity import probabilistic
+
+SIDES = ("new", "known")
 
 
 def best_candidates(new_records, known, known_people: int, parameters: str = "fixed") -> pa.Table:
-    """As probabilistic.best_candidates (the arguments and the answer), on Spark."""
-    from splink import Linker
-    from splink.backends.spark import SparkAPI
-
+    """As probabilistic.best_candidates (the arguments and the answer), on Spark. The records
+    reach Spark as Parquet in an owner-only scratch folder, read by the executors: a local
+    relation of them would be held whole in the driver's heap (175,000 people overran 4g)."""
     spark = session().newSession()  # its own temporary views, dropped with it
     spark.createDataFrame(probabilistic.nickname_table()).createOrReplaceTempView("nicknames")
     new = "(SELECT *, CAST(NULL AS BIGINT) AS person_key FROM new_input)"
-    sides = {"new": (_arrow(new_records), new), "known": (_arrow(known), "known_input")}
-    for name, (rows, source) in sides.items():
-        if rows.num_rows == 0:
-            return probabilistic.empty_candidates()
-        spark.createDataFrame(rows).createOrReplaceTempView(f"{name}_input")
-        features = spark.sql(to_spark(probabilistic.FEATURES_SQL.format(source=source)))
-        features.persist().createOrReplaceTempView(f"{name}_features")
+    sides = zip(SIDES, (new_records, known), (new, "known_input"), strict=True)
+    with scratch("joinedup-linkage-") as folder:
+        persisted = []
+        try:
+            for name, rows, source in sides:
+                if not _written(rows, folder / name):
+                    return probabilistic.empty_candidates()
+                spark.read.parquet(str(folder / name)).createOrReplaceTempView(f"{name}_input")
+                features = spark.sql(to_spark(probabilistic.FEATURES_SQL.format(source=source)))
+                persisted.append(features.persist())
+                features.createOrReplaceTempView(f"{name}_features")
+            return _best(spark, known_people, parameters)
+        finally:
+            for features in persisted:
+                features.unpersist()
+
+
+def _best(spark, known_people: int, parameters: str) -> pa.Table:
+    """Splink's predictions of new_features against known_features, the best of each."""
+    from splink import Linker
+    from splink.backends.spark import SparkAPI
+
     db_api = SparkAPI(spark_session=spark, break_lineage_method="persist")
     _same_string_comparisons(spark)
-    tables = [db_api.register(f"{name}_features", dataset_display_name=name) for name in sides]
+    tables = [db_api.register(f"{name}_features", dataset_display_name=name) for name in SIDES]
     probabilistic.quiet_splink()
     linker = Linker(tables, probabilistic.settings(known_people), log_level=None)
     if parameters == "estimated":
@@ -49,6 +67,18 @@ def best_candidates(new_records, known, known_people: int, parameters: str = "fi
     predictions = linker.inference.predict(threshold_match_probability=probabilistic.KEEP_ABOVE)
     best = spark.sql(to_spark(probabilistic.best_sql(predictions.physical_name))).toArrow()
     return best.cast(probabilistic.empty_candidates().schema)
+
+
+def _written(rows, folder: Path) -> int:
+    """Rows (an Arrow table or record batch reader) as one Parquet file in `folder`: how many."""
+    reader = rows.to_reader() if isinstance(rows, pa.Table) else rows
+    folder.mkdir(mode=0o700)
+    count = 0
+    with pq.ParquetWriter(folder / "part-0.parquet", reader.schema) as writer:
+        for batch in reader:
+            writer.write_batch(batch)
+            count += batch.num_rows
+    return count
 
 
 def _same_string_comparisons(spark) -> None:
@@ -79,8 +109,3 @@ def duckdb_jaro_winkler(left: str | None, right: str | None) -> float | None:
 def duckdb_damerau_levenshtein(left: str | None, right: str | None) -> float | None:
     """DuckDB's damerau_levenshtein (NULL when either side is)."""
     return None if left is None or right is None else _compared("damerau_levenshtein", left, right)
-
-
-def _arrow(rows) -> pa.Table:
-    """An Arrow table (a record batch reader read whole: Spark takes tables)."""
-    return rows.read_all() if isinstance(rows, pa.RecordBatchReader) else rows

@@ -16,10 +16,13 @@ output partitioning (DEFAULT_CONF says why).
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
+from pathlib import Path
 
 import sqlglot
 from sqlglot import exp
@@ -91,6 +94,18 @@ def session():
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("FATAL")  # a failed query raises; its log line adds nothing
     return spark
+
+
+@contextmanager
+def scratch(prefix: str) -> Iterator[Path]:
+    """An owner-only folder in TMPDIR for identifiable records on their way to Spark, removed
+    after whatever happens (on a cluster TMPDIR must be a location the executors read:
+    docs/spark.md)."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @lru_cache(maxsize=512)
