@@ -69,8 +69,9 @@ def _tree_rss_kib(root: int) -> int:
     return sum(rss.get(pid, 0) for pid in tree)
 
 
-def measure(name: str, argv: list[str], stdout=subprocess.DEVNULL) -> dict:
-    """Run one stage; its wall time, CPU time and the peak resident memory of its process tree."""
+def measure(name: str, argv: list[str], stdout=subprocess.DEVNULL, log: Path | None = None) -> dict:
+    """Run one stage; its wall time, CPU time and the peak resident memory of its process tree
+    (and its whole stderr in `log`, if given)."""
     started = time.monotonic()
     process = subprocess.Popen(argv, stdout=stdout, stderr=subprocess.PIPE, text=True)
     peak, done = [0], threading.Event()
@@ -86,6 +87,8 @@ def measure(name: str, argv: list[str], stdout=subprocess.DEVNULL) -> dict:
     done.set()
     sampler.join()
     code = os.waitstatus_to_exitcode(status)
+    if log:
+        log.write_text(stderr)
     result = {"stage": name, "seconds": round(time.monotonic() - started, 1),
               "peak_mib": round(max(peak[0], usage.ru_maxrss) / 1024),
               "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 1), "exit_code": code}  # fmt: skip
@@ -125,7 +128,8 @@ def landed(area: Path, folder: Path, results: list, register: bool = False) -> P
                 shutil.copy(folder / f"v.duckdb{suffix}", where / f"v.duckdb{suffix}")
         target = where / ("landed" if engine == "spark" else "landed.duckdb")  # Spark's: a Parquet folder
         load = [*CLI, "load", str(area), "--warehouse", str(target), "--vault", str(where / "v.duckdb")]
-        results.append(measure(f"load on {engine}", [*load, *options, "--engine", engine]))
+        results.append(measure(f"load on {engine}", [*load, *options, "--engine", engine],
+                               log=folder / f"load-on-{engine}.stderr"))  # fmt: skip
     return folder / "landed.duckdb"
 
 

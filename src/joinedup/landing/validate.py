@@ -26,12 +26,20 @@ def staged_sql(feed: Feed, header: Header, raw: str, line: str = LINE_SQL) -> st
     """The raw rows with their line, each contract column trimmed, an empty cell as NULL."""
     by_name = {name: position for position, name in header.columns.items()}
     cells = [
-        f"NULLIF(trim(c{by_name[c]}, {BLANKS}), '') AS {quote(c)}"
+        f"{_trimmed_sql(f'c{by_name[c]}')} AS {quote(c)}"
         if c in by_name
         else f"CAST(NULL AS VARCHAR) AS {quote(c)}"
         for c in feed.column_names
     ]
     return f"SELECT {line} AS _line, _overflow, _problem, {', '.join(cells)} FROM {raw}"
+
+
+def _trimmed_sql(cell: str) -> str:
+    """The cell without BLANKS around it, NULL when empty. Trimmed only when its first or last
+    character is a space or below: a trim by a set of characters costs several plain reads of
+    the cell, and most cells have nothing to trim."""
+    edges = f"ascii({cell}) <= 32 OR ascii(reverse({cell})) <= 32"
+    return f"NULLIF(CASE WHEN {edges} THEN trim({cell}, {BLANKS}) ELSE {cell} END, '')"
 
 
 def raw_values_sql(header: Header) -> str:
