@@ -24,15 +24,17 @@ OLD = schema.RETIRED_ROW_KEY
 
 
 def number(con: duckdb.DuckDBPyConnection, vault: Vault, feeds: list[Feed]) -> None:
-    """`row_ids` (feed, row_key, row_id, file, line) of this load's rows, and their lineage
+    """`row_ids` (feed, row_key, row_id, file, line, and the row's person: pseudo_id,
+    person_date_of_birth; acc_row: its rowid in acc_<feed>) of this load's rows, and their lineage
     recorded in the vault (before the warehouse commits: a row id the vault knows is never
     given again, even when the warehouse's transaction then fails)."""
     _upgrade(con, vault)
     _upgrade_tokens(con, vault)
     person_feeds = [f for f in feeds if f.is_person_level]
     rows = _landing_rows_sql(con, person_feeds) or (
-        "SELECT NULL::VARCHAR AS feed, NULL::VARCHAR AS row_key, NULL::VARCHAR AS pseudo_id,"
-        " NULL::VARCHAR AS file, NULL::BIGINT AS line WHERE false"
+        "SELECT NULL::VARCHAR AS feed, NULL::VARCHAR AS row_key, NULL::INTEGER AS pseudo_id,"
+        " NULL::DATE AS person_date_of_birth, NULL::VARCHAR AS file, NULL::BIGINT AS line,"
+        " NULL::BIGINT AS acc_row WHERE false"
     )
     con.execute(f"CREATE OR REPLACE TEMP TABLE landing_rows AS {rows}")
     batch = duck.batch_rows()
@@ -48,7 +50,8 @@ def number(con: duckdb.DuckDBPyConnection, vault: Vault, feeds: list[Feed]) -> N
     con.execute(
         "CREATE OR REPLACE TEMP TABLE row_ids AS SELECT l.feed, l.row_key, coalesce(k.row_id,"
         f" {int(last)} + row_number() OVER (PARTITION BY k.row_id IS NULL"
-        " ORDER BY l.pseudo_id, l.row_key)) AS row_id, l.file, l.line"
+        " ORDER BY l.pseudo_id, l.row_key)) AS row_id, l.file, l.line, l.pseudo_id,"
+        " l.person_date_of_birth, l.acc_row"
         " FROM landing_rows l LEFT JOIN known_rows k USING (feed, row_key)"
     )
     lineage = "SELECT feed, row_key, file, line, row_id FROM row_ids"
@@ -61,9 +64,9 @@ def _number_tokens(con: duckdb.DuckDBPyConnection, vault: Vault, feeds: list[Fee
     number the vault knows for it, or a new one after the highest given, in the order of the
     first row (row id) that carries it, so that a feed's tokens compress as its row ids do."""
     appear = [
-        f"SELECT a.{quote(c)} AS token, i.row_id FROM ({write.latest_rows_sql(con, f, '_row_key')})"
-        f" a JOIN row_ids i ON i.feed = {literal(f.name)} AND i.row_key = a._row_key"
-        f" WHERE a.{quote(c)} IS NOT NULL"
+        f"SELECT a.{quote(c)} AS token, i.row_id FROM row_ids i"
+        f" JOIN {write.accepted_table(f)} a ON a.rowid = i.acc_row"
+        f" WHERE i.feed = {literal(f.name)} AND a.{quote(c)} IS NOT NULL"
         for f in feeds
         for c in f.column_names
         if c in schema.SOURCE_RECORD_IDS
@@ -91,13 +94,13 @@ def _number_tokens(con: duckdb.DuckDBPyConnection, vault: Vault, feeds: list[Fee
 
 
 def _landing_rows_sql(con: duckdb.DuckDBPyConnection, feeds: list[Feed]) -> str:
-    """(feed, row_key, pseudo_id, file, line) of this load's newest row of each key. New keys
-    are numbered in (pseudo_id, row key) order, so that a person's rows of a feed carry near
-    numbers and a tie broken by row id falls as the row keys' would in a warehouse landed in one
-    load."""
+    """(feed, row_key, pseudo_id, person_date_of_birth, file, line, acc_row) of this load's
+    newest row of each key. New keys are numbered in (pseudo_id, row key) order, so that a
+    person's rows of a feed carry near numbers and a tie broken by row id falls as the row
+    keys' would in a warehouse landed in one load."""
     return " UNION ALL ".join(
         f"SELECT {literal(f.name)} AS feed, a._row_key AS row_key, r.pseudo_id,"
-        f" a._source_file AS file, a._line AS line"
+        f" r.person_date_of_birth, a._source_file AS file, a._line AS line, a._acc_row AS acc_row"
         f" FROM ({write.latest_rows_sql(con, f, '_row_key')}) a"
         " JOIN resolved r ON r.record_id = a._record_id"
         for f in feeds

@@ -1,10 +1,10 @@
 """Writing accepted rows into the warehouse (docs/architecture.md), without an identifier.
 
 Each feed's accepted rows of this load wait in a temp table `acc_<feed>` (trimmed text, with line,
-file order, row key, record id and postcode key). Here they are typed, joined to their person
-(`resolved`, identity's answer, given each person's number by `number_people` first), to their row
-id (`row_ids`, numbered by the load from the vault's row lineage) and to the area's geography, and
-replace any earlier row with the same contract key. Everything runs inside the load's one
+file order, row key, record id and postcode key). Here they are typed, joined to their row id and
+person (`row_ids`, numbered by the load from the vault's row lineage, each row's person from
+`resolved`, identity's answer, given each person's number by `number_people` first) and to the
+area's geography, and replace any earlier row with the same contract key. Everything runs inside the load's one
 warehouse transaction.
 """
 
@@ -60,14 +60,15 @@ def number_people(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def latest_rows_sql(con: duckdb.DuckDBPyConnection, feed: Feed, partition: str) -> str:
-    """This load's accepted rows, the last sent (file order, then line) for each key. Most
-    loads send each key once: then the rows as they are, without ranking them."""
+    """This load's accepted rows, the last sent (file order, then line) for each key, each with
+    its place in the table (`_acc_row`: row_ids joins a row by it, a number, not by its key).
+    Most loads send each key once: then the rows as they are, without ranking them."""
     table = accepted_table(feed)
     repeated = con.execute(f"SELECT count(*) - count(DISTINCT {partition}) FROM {table}")
     if not repeated.fetchall()[0][0]:
-        return f"SELECT * FROM {table}"
+        return f"SELECT *, rowid AS _acc_row FROM {table}"
     return (
-        f"SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY {partition}"
+        f"SELECT * FROM (SELECT *, rowid AS _acc_row, row_number() OVER (PARTITION BY {partition}"
         f" ORDER BY _file_seq DESC, _line DESC) AS _newest FROM {table}) rows"
         " WHERE _newest = 1"
     )
@@ -83,7 +84,8 @@ def _age_sql(date_value: str, birth: str) -> str:
 
 
 def _column_sql(feed: Feed, name: str, load_id: int) -> str:
-    """The expression for one warehouse column over a = accepted row, r = resolved, g = area."""
+    """The expression for one warehouse column over a = accepted row, i = its row id and person
+    (`row_ids`), g = area."""
     if name in schema.SOURCE_RECORD_IDS:
         return f"{_token(name)}.token_id"
     if name in feed.column_names:
@@ -91,11 +93,11 @@ def _column_sql(feed: Feed, name: str, load_id: int) -> str:
     if name.startswith("age_at_"):
         event = feed.column(name.removeprefix("age_at_"))
         return _age_sql(
-            f"CAST({typed_sql(event, 'a.' + quote(event.name))} AS DATE)", "r.person_date_of_birth"
+            f"CAST({typed_sql(event, 'a.' + quote(event.name))} AS DATE)", "i.person_date_of_birth"
         )
     if name == "postcode_in_area":
         return "CASE WHEN a._postcode_key IS NOT NULL THEN g.postcode_key IS NOT NULL END"
-    lineage = {"pseudo_id": "r.pseudo_id", "_row_id": "i.row_id", "_load_id": str(load_id)}
+    lineage = {"pseudo_id": "i.pseudo_id", "_row_id": "i.row_id", "_load_id": str(load_id)}
     return lineage.get(name, f"g.{name}")
 
 
@@ -124,8 +126,7 @@ def write_event_feed(con: duckdb.DuckDBPyConnection, feed: Feed, load_id: int) -
         _replace_by_key(con, feed, f"SELECT {select} FROM ({latest}) a{joins}")
         return
     select = ", ".join(f"{_column_sql(feed, n, load_id)} AS {quote(n)}" for n, _ in columns)
-    joins = " JOIN resolved r ON r.record_id = a._record_id JOIN row_ids i ON i.feed ="
-    joins += f" {literal(feed.name)} AND i.row_key = a._row_key"
+    joins = f" JOIN {accepted_table(feed)} a ON a.rowid = i.acc_row"
     for name in feed.column_names:
         if name in schema.SOURCE_RECORD_IDS:
             t = _token(name)
@@ -141,7 +142,7 @@ def write_event_feed(con: duckdb.DuckDBPyConnection, feed: Feed, load_id: int) -
     con.execute(
         f"INSERT INTO {table} ({', '.join(quote(n) for n, _ in columns)})"
         f" WITH typed_rows AS MATERIALIZED (SELECT {select}"
-        f" FROM ({latest_rows_sql(con, feed, '_row_key')}) a{joins})"
+        f" FROM row_ids i{joins} WHERE i.feed = {literal(feed.name)})"
         " SELECT * FROM typed_rows ORDER BY pseudo_id, _row_id"
     )
 
