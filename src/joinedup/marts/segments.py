@@ -56,7 +56,10 @@ registered AS (
   WHERE r.pseudo_id IS NOT NULL AND (d.date_of_death IS NULL OR d.date_of_death >= y.year_start)
 ),
 cost AS (
-  SELECT pseudo_id, period AS financial_year, SUM(cost_gbp) AS total_cost
+  -- Summed as decimals: a sum of doubles depends on the order threads add them, and a last
+  -- bit changed the ranks of equal spenders from one build to the next.
+  SELECT pseudo_id, period AS financial_year,
+    CAST(SUM(CAST(cost_gbp AS DECIMAL(38, 10))) AS DOUBLE) AS total_cost
   FROM {YEAR_TABLE} GROUP BY pseudo_id, period
 ),
 population AS (
