@@ -84,8 +84,8 @@ def _written(rows, folder: Path) -> int:
 
 def _same_string_comparisons(spark) -> None:
     """Splink's string functions on this session computed as DuckDB computes them: Arrow UDFs,
-    each batch of pairs compared by one DuckDB query (a call per pair cost an hour at 175,000
-    people)."""
+    each batch of pairs compared by one DuckDB query (a call per pair had run over 30 minutes
+    at 175,000 people without finishing)."""
     from pyspark.sql.functions import arrow_udf
     from pyspark.sql.types import DoubleType
 
